@@ -1,0 +1,150 @@
+//! The command line: argument parsing, the exit-code contract (SPEC §7), and
+//! one file per command. The only place that prints or exits.
+
+mod check;
+mod run;
+
+use std::io::IsTerminal as _;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit statuses of SPEC §7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: success.
+    Success,
+    /// 1: the rule set has errors (or tests fail, or `fmt --check` finds changes).
+    RuleErrors,
+    /// 2: usage error (bad arguments, unreadable files).
+    Usage,
+    /// 3: the command completed but some input lines were rejected.
+    Rejected,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(match e {
+            Exit::Success => 0,
+            Exit::RuleErrors => 1,
+            Exit::Usage => 2,
+            Exit::Rejected => 3,
+        })
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rubric",
+    version,
+    about = "Lead scoring, bands, audiences, nurture workflows and sales routing as code",
+    long_about = "rubric compiles rule files (`*.rubric`) that score contacts on fit and intent, \
+turn scores into bands, and decide audiences, workflows, routes and suppressions; then it \
+evaluates them on contact snapshots (JSON Lines or CSV).\n\n\
+Exit status: 0 success; 1 the rule set has errors; 2 usage error; 3 completed but some input lines were rejected."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse, resolve and type-check a rule set; diagnostics on stderr.
+    Check(check::CheckArgs),
+    /// Evaluate a rule set on a contact snapshot; one result per contact on stdout.
+    Run(run::RunArgs),
+}
+
+/// When to colour output meant for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Colour only on a terminal, and never with `NO_COLOR` set (https://no-color.org).
+    pub fn for_stderr(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+            }
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    Exit::Success.into()
+                }
+                _ => Exit::Usage.into(),
+            };
+        }
+    };
+    let exit = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Run(args) => run::run(&args),
+    };
+    exit.into()
+}
+
+/// Prints a usage-level error (not a rule diagnostic) and returns exit 2.
+fn usage_error(message: impl std::fmt::Display) -> Exit {
+    eprintln!("error: {message}");
+    Exit::Usage
+}
+
+/// Parses `--as-of`: RFC 3339 with an offset, or a bare date (midnight UTC).
+pub fn parse_as_of(text: Option<&str>) -> Result<i64, String> {
+    match text {
+        None => Ok(chrono::Utc::now().timestamp_micros()),
+        Some(t) => crate::snapshot::parse_timestamp(t).ok_or_else(|| {
+            format!("`--as-of {t}` is not an RFC 3339 timestamp with an offset (e.g. 2026-11-28T00:00:00Z) or a date (2026-11-28)")
+        }),
+    }
+}
+
+/// Formats microseconds since the epoch as RFC 3339 (UTC).
+pub fn format_micros(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_else(|| micros.to_string())
+}
+
+/// Loads and compiles a rule set, printing diagnostics; `Err` carries the exit code.
+pub fn load_plan(path: &std::path::Path, color: bool) -> Result<crate::compile::Compiled, Exit> {
+    let sources = match crate::source::Sources::load(path) {
+        Ok(s) => s,
+        Err(e) => return Err(usage_error(e)),
+    };
+    match crate::compile::compile(&sources) {
+        Ok(compiled) => {
+            if !compiled.warnings.is_empty() {
+                eprint!(
+                    "{}",
+                    crate::diagnostics::render(&compiled.warnings, &sources, color)
+                );
+            }
+            Ok(compiled)
+        }
+        Err(diagnostics) => {
+            eprint!("{}", crate::diagnostics::render(&diagnostics, &sources, color));
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "error: the rule set has {errors} error{}",
+                if errors == 1 { "" } else { "s" }
+            );
+            Err(Exit::RuleErrors)
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! `rubric run`: evaluate a rule set on a snapshot, one SPEC §5 result per
+//! accepted contact on stdout, in input order.
+//!
+//! Lines are read in batches; each batch is decoded and evaluated in parallel
+//! (rayon), then written in input order after the sequential duplicate-id
+//! check. Memory holds one batch, whatever the size of the snapshot.
+
+use std::io::{IsTerminal as _, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+use super::{ColorChoice, Exit};
+use crate::eval::{evaluate_into, NoTrace, Outcome};
+use crate::plan::Plan;
+use crate::snapshot::{decode_line, open_input, BadLine, Contact, CsvReader, IdSet, InputFormat, LineReader};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A `.rubric` file or a directory of them.
+    #[arg(long)]
+    rules: PathBuf,
+    /// The snapshot: JSON Lines (`.gz` for gzip), CSV (`.csv`), or `-` for stdin.
+    #[arg(long)]
+    contacts: String,
+    /// The instant of evaluation (RFC 3339 with offset, or a date); default now.
+    #[arg(long, value_name = "TS")]
+    as_of: Option<String>,
+    /// `jsonl` (SPEC §5, one line per contact) or `table` (aligned, for people).
+    #[arg(long, value_enum, default_value_t = RunFormat::Jsonl)]
+    format: RunFormat,
+    /// Stop at the first rejected line instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// Also write every rejected line as JSON Lines `{"line":N,"reason":"…"}` to this file.
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Colour of diagnostics: auto, always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunFormat {
+    Jsonl,
+    Table,
+}
+
+/// Lines per batch handed to the worker threads.
+const BATCH_LINES: usize = 8192;
+/// Lines per parallel task within a batch.
+const CHUNK_LINES: usize = 256;
+/// Rejected lines printed to stderr before the rest are only counted.
+const SHOWN_REJECTS: u64 = 50;
+
+/// What happened to one input line.
+enum Entry {
+    Blank,
+    Bad(BadLine),
+    /// An accepted contact: its id and where its output sits in the chunk buffer.
+    Contact {
+        line: u64,
+        id: String,
+        start: usize,
+        end: usize,
+        warnings: u32,
+    },
+}
+
+struct Chunk {
+    out: Vec<u8>,
+    entries: Vec<Entry>,
+    rows: Vec<Vec<String>>,
+}
+
+pub fn run(args: &RunArgs) -> Exit {
+    let color = args.color.for_stderr();
+    let compiled = match super::load_plan(&args.rules, color) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let plan = &compiled.plan;
+    let as_of = match super::parse_as_of(args.as_of.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return super::usage_error(e),
+    };
+    if let Some(n) = args.threads {
+        if n == 0 {
+            return super::usage_error("`--threads` must be at least 1");
+        }
+        // Fails only when a pool already exists (tests calling twice): harmless.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+    let (reader, format) = match open_input(&args.contacts) {
+        Ok(r) => r,
+        Err(e) => return super::usage_error(format!("cannot read `{}`: {e}", args.contacts)),
+    };
+    let mut rejects_file = match &args.rejects {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(std::io::BufWriter::new(f)),
+            Err(e) => return super::usage_error(format!("cannot write `{}`: {e}", path.display())),
+        },
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut state = RunState {
+        ids: IdSet::default(),
+        accepted: 0,
+        rejected: 0,
+        warnings: 0,
+        strict_stop: false,
+        table: args.format == RunFormat::Table,
+        rows: Vec::new(),
+        started: Instant::now(),
+        progress: std::io::stderr().is_terminal(),
+        last_progress: Instant::now(),
+    };
+    let result = match format {
+        InputFormat::JsonLines => run_jsonl(
+            plan,
+            as_of,
+            reader,
+            args.strict,
+            &mut state,
+            &mut out,
+            &mut rejects_file,
+        ),
+        InputFormat::Csv => run_csv(
+            plan,
+            as_of,
+            reader,
+            args.strict,
+            &mut state,
+            &mut out,
+            &mut rejects_file,
+        ),
+    };
+    if state.progress {
+        eprint!("\r\x1b[2K");
+    }
+    if let Err(e) = result {
+        let _ = out.flush();
+        return super::usage_error(format!("reading `{}` failed: {e}", args.contacts));
+    }
+    if state.table {
+        let header = crate::output::table_header(plan);
+        let text = crate::output::render_table(&header, &state.rows);
+        if out.write_all(text.as_bytes()).is_err() {
+            return Exit::Usage;
+        }
+    }
+    if out.flush().is_err() {
+        // A closed pipe (e.g. `| head`) is not an error worth a message.
+        return Exit::Success;
+    }
+    if let Some(f) = rejects_file.as_mut() {
+        let _ = f.flush();
+    }
+    let mut summary = format!(
+        "rubric: {} contact{} evaluated as of {}",
+        state.accepted,
+        if state.accepted == 1 { "" } else { "s" },
+        super::format_micros(as_of)
+    );
+    if state.rejected > 0 {
+        summary.push_str(&format!(
+            "; {} line{} rejected",
+            state.rejected,
+            if state.rejected == 1 { "" } else { "s" }
+        ));
+    }
+    if state.warnings > 0 {
+        summary.push_str(&format!(
+            "; {} value{} of the wrong type (see `rubric explain`)",
+            state.warnings,
+            if state.warnings == 1 { "" } else { "s" }
+        ));
+    }
+    if state.strict_stop {
+        summary.push_str("; stopped at the first rejected line (--strict)");
+    }
+    eprintln!("{summary}");
+    if state.rejected > 0 {
+        Exit::Rejected
+    } else {
+        Exit::Success
+    }
+}
+
+struct RunState {
+    ids: IdSet,
+    accepted: u64,
+    rejected: u64,
+    warnings: u64,
+    strict_stop: bool,
+    table: bool,
+    rows: Vec<Vec<String>>,
+    started: Instant,
+    progress: bool,
+    last_progress: Instant,
+}
+
+impl RunState {
+    fn reject(&mut self, bad: &BadLine, rejects: &mut Option<std::io::BufWriter<std::fs::File>>) {
+        self.rejected += 1;
+        if self.rejected <= SHOWN_REJECTS {
+            eprintln!("rejected line {}: {}", bad.line, bad.reason);
+        } else if self.rejected == SHOWN_REJECTS + 1 {
+            eprintln!("(more rejected lines are counted but not shown; use --rejects FILE to keep them all)");
+        }
+        if let Some(f) = rejects.as_mut() {
+            let record = serde_json::json!({"line": bad.line, "reason": bad.reason});
+            let _ = writeln!(f, "{record}");
+        }
+    }
+
+    fn tick(&mut self) {
+        if self.progress
+            && self.last_progress.elapsed().as_millis() >= 250
+            && self.started.elapsed().as_secs() >= 1
+        {
+            self.last_progress = Instant::now();
+            let rate = self.accepted as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+            eprint!("\r\x1b[2K{} contacts ({:.0}/s)", self.accepted, rate);
+        }
+    }
+
+    /// Writes a chunk's accepted contacts in order, rejecting repeated ids.
+    /// Returns false when `--strict` stops the run.
+    fn emit(
+        &mut self,
+        chunk: Chunk,
+        strict: bool,
+        out: &mut impl Write,
+        rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
+    ) -> std::io::Result<bool> {
+        let mut rows = chunk.rows.into_iter();
+        for entry in chunk.entries {
+            match entry {
+                Entry::Blank => {}
+                Entry::Bad(bad) => {
+                    self.reject(&bad, rejects);
+                    if strict {
+                        self.strict_stop = true;
+                        return Ok(false);
+                    }
+                }
+                Entry::Contact {
+                    line,
+                    id,
+                    start,
+                    end,
+                    warnings,
+                } => {
+                    let row = if self.table { rows.next() } else { None };
+                    if !self.ids.insert(&id) {
+                        let bad = BadLine {
+                            line,
+                            reason: format!(
+                                "id `{id}` repeats an earlier line (the first line with an id wins)"
+                            ),
+                        };
+                        self.reject(&bad, rejects);
+                        if strict {
+                            self.strict_stop = true;
+                            return Ok(false);
+                        }
+                        continue;
+                    }
+                    self.accepted += 1;
+                    self.warnings += u64::from(warnings);
+                    if let Some(row) = row {
+                        self.rows.push(row);
+                    } else if let Some(bytes) = chunk.out.get(start..end) {
+                        out.write_all(bytes)?;
+                    }
+                }
+            }
+        }
+        self.tick();
+        Ok(true)
+    }
+}
+
+/// Evaluates one decoded contact into a chunk.
+fn push_contact(
+    plan: &Plan,
+    as_of: i64,
+    table: bool,
+    line: u64,
+    contact: Contact,
+    outcome: &mut Outcome,
+    chunk: &mut Chunk,
+) {
+    evaluate_into(plan, &contact, as_of, outcome, &mut NoTrace);
+    let start = chunk.out.len();
+    if table {
+        chunk
+            .rows
+            .push(crate::output::table_row(plan, &contact.id, outcome));
+    } else {
+        crate::output::write_result(&mut chunk.out, plan, &contact.id, outcome);
+    }
+    chunk.entries.push(Entry::Contact {
+        line,
+        id: contact.id,
+        start,
+        end: chunk.out.len(),
+        warnings: outcome.warnings,
+    });
+}
+
+fn run_jsonl(
+    plan: &Plan,
+    as_of: i64,
+    reader: Box<dyn std::io::BufRead + Send>,
+    strict: bool,
+    state: &mut RunState,
+    out: &mut impl Write,
+    rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
+) -> std::io::Result<()> {
+    let mut lines = LineReader::new(reader);
+    let mut batch: Vec<(u64, Result<String, String>)> = Vec::with_capacity(BATCH_LINES);
+    let table = state.table;
+    loop {
+        batch.clear();
+        if lines.next_batch(BATCH_LINES, &mut batch)? == 0 {
+            return Ok(());
+        }
+        let chunks: Vec<Chunk> = batch
+            .par_chunks(CHUNK_LINES)
+            .map_init(
+                || Outcome::for_plan(plan),
+                |outcome, lines| {
+                    let mut chunk = Chunk {
+                        out: Vec::with_capacity(lines.len() * 256),
+                        entries: Vec::with_capacity(lines.len()),
+                        rows: Vec::new(),
+                    };
+                    for (line, text) in lines {
+                        let decoded = match text {
+                            Ok(text) => decode_line(&plan.decode, text),
+                            Err(reason) => Err(reason.clone()),
+                        };
+                        match decoded {
+                            Ok(None) => chunk.entries.push(Entry::Blank),
+                            Ok(Some(contact)) => {
+                                push_contact(plan, as_of, table, *line, contact, outcome, &mut chunk)
+                            }
+                            Err(reason) => chunk.entries.push(Entry::Bad(BadLine { line: *line, reason })),
+                        }
+                    }
+                    chunk
+                },
+            )
+            .collect();
+        for chunk in chunks {
+            if !state.emit(chunk, strict, out, rejects)? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn run_csv(
+    plan: &Plan,
+    as_of: i64,
+    reader: Box<dyn std::io::BufRead + Send>,
+    strict: bool,
+    state: &mut RunState,
+    out: &mut impl Write,
+    rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
+) -> std::io::Result<()> {
+    let mut records = CsvReader::new(reader, &plan.decode)?;
+    let table = state.table;
+    let mut outcome = Outcome::for_plan(plan);
+    loop {
+        let mut chunk = Chunk {
+            out: Vec::new(),
+            entries: Vec::new(),
+            rows: Vec::new(),
+        };
+        let mut done = false;
+        for _ in 0..BATCH_LINES {
+            match records.next_record()? {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(Ok(contact)) => {
+                    let line = 0;
+                    push_contact(plan, as_of, table, line, contact, &mut outcome, &mut chunk);
+                }
+                Some(Err(bad)) => chunk.entries.push(Entry::Bad(bad)),
+            }
+        }
+        if !state.emit(chunk, strict, out, rejects)? || done {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,754 @@
+//! Plan × contact × as-of → [`Outcome`], following SPEC §3 exactly.
+//!
+//! Architecture Invariant: evaluation does no I/O, never reads the clock and
+//! iterates in declaration order, so the same inputs give the same outcome.
+//! The evaluator is generic over a [`Tracer`]; with [`NoTrace`] every trace
+//! call is behind `if T::ENABLED` and compiles away.
+
+mod trace;
+mod value;
+
+pub use trace::{NoTrace, SkipReason, TargetKind, Tracer};
+pub use value::Val;
+
+use crate::plan::{
+    Aggregate, Cond, Const, EachRule, Function, Operand, Plan, ScoreRuleKind, Step, MICROS_PER_DAY,
+};
+use crate::snapshot::{Contact, Event, Value};
+use crate::source::Span;
+use crate::syntax::ast::{AggregateKind, CompareOp, TextOp};
+
+use std::borrow::Cow;
+
+/// The evaluated state of one contact (unrounded scores).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub scores: Vec<f64>,
+    /// Index into the band's values.
+    pub bands: Vec<u16>,
+    pub segments: Vec<bool>,
+    /// Per suppression: does it apply.
+    pub suppressed: Vec<bool>,
+    /// Union of the channels of the applying suppressions.
+    pub suppressed_channels: u8,
+    pub audiences: Vec<bool>,
+    pub workflows: Vec<bool>,
+    /// Per route: the chosen queue branch when the contact is routed.
+    pub routes: Vec<Option<u16>>,
+    /// Number of wrong-type values met (each also a trace warning).
+    pub warnings: u32,
+}
+
+impl Outcome {
+    pub fn for_plan(plan: &Plan) -> Outcome {
+        Outcome {
+            scores: vec![0.0; plan.scores.len()],
+            bands: vec![0; plan.bands.len()],
+            segments: vec![false; plan.segments.len()],
+            suppressed: vec![false; plan.suppressions.len()],
+            suppressed_channels: 0,
+            audiences: vec![false; plan.audiences.len()],
+            workflows: vec![false; plan.workflows.len()],
+            routes: vec![None; plan.routes.len()],
+            warnings: 0,
+        }
+    }
+}
+
+/// Evaluates one contact into a fresh outcome without tracing.
+pub fn evaluate(plan: &Plan, contact: &Contact, as_of: i64) -> Outcome {
+    let mut outcome = Outcome::for_plan(plan);
+    evaluate_into(plan, contact, as_of, &mut outcome, &mut NoTrace);
+    outcome
+}
+
+/// Evaluates one contact into `outcome` (reused across contacts), reporting
+/// every decision to `tracer`.
+pub fn evaluate_into<T: Tracer>(
+    plan: &Plan,
+    contact: &Contact,
+    as_of: i64,
+    outcome: &mut Outcome,
+    tracer: &mut T,
+) {
+    if outcome.scores.len() != plan.scores.len() || outcome.bands.len() != plan.bands.len() {
+        *outcome = Outcome::for_plan(plan);
+    }
+    outcome.warnings = 0;
+    let mut ev = Evaluator {
+        plan,
+        contact,
+        as_of,
+        outcome,
+        tracer,
+    };
+    ev.run();
+}
+
+struct Evaluator<'c, 'o, 't, T: Tracer> {
+    plan: &'c Plan,
+    contact: &'c Contact,
+    as_of: i64,
+    outcome: &'o mut Outcome,
+    tracer: &'t mut T,
+}
+
+impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
+    fn run(&mut self) {
+        let plan = self.plan;
+        for step in &plan.order {
+            match *step {
+                Step::Score(id) => {
+                    let value = self.score(id.index());
+                    if let Some(slot) = self.outcome.scores.get_mut(id.index()) {
+                        *slot = value;
+                    }
+                }
+                Step::Band(id) => {
+                    let value = self.band(id.index());
+                    if let Some(slot) = self.outcome.bands.get_mut(id.index()) {
+                        *slot = value;
+                    }
+                }
+                Step::Segment(id) => {
+                    let Some(segment) = plan.segments.get(id.index()) else {
+                        continue;
+                    };
+                    if T::ENABLED {
+                        self.tracer.enter_segment(id.index());
+                    }
+                    let value = self.cond(&segment.condition, None);
+                    if T::ENABLED {
+                        self.tracer.segment(id.index(), value);
+                    }
+                    if let Some(slot) = self.outcome.segments.get_mut(id.index()) {
+                        *slot = value;
+                    }
+                }
+            }
+        }
+        let mut channels = 0u8;
+        for (i, s) in plan.suppressions.iter().enumerate() {
+            if T::ENABLED {
+                self.tracer.enter_suppression(i);
+            }
+            let applies = self.cond(&s.condition, None);
+            if T::ENABLED {
+                self.tracer.suppression(i, applies);
+            }
+            if applies {
+                channels |= s.channels;
+            }
+            if let Some(slot) = self.outcome.suppressed.get_mut(i) {
+                *slot = applies;
+            }
+        }
+        self.outcome.suppressed_channels = channels;
+        for (i, t) in plan.audiences.iter().enumerate() {
+            let member = self.target(trace::TargetKind::Audience, i, &t.condition, t.channel.bit());
+            if let Some(slot) = self.outcome.audiences.get_mut(i) {
+                *slot = member;
+            }
+        }
+        for (i, t) in plan.workflows.iter().enumerate() {
+            let member = self.target(trace::TargetKind::Workflow, i, &t.condition, t.channel.bit());
+            if let Some(slot) = self.outcome.workflows.get_mut(i) {
+                *slot = member;
+            }
+        }
+        for (i, r) in plan.routes.iter().enumerate() {
+            let bit = crate::plan::Channel::Sales.bit();
+            let routed = self.target(trace::TargetKind::Route, i, &r.condition, bit);
+            let mut queue = None;
+            if routed {
+                for (q, branch) in r.queue.iter().enumerate() {
+                    let chosen = match &branch.condition {
+                        None => true,
+                        Some(c) => {
+                            if T::ENABLED {
+                                self.tracer.enter_queue(i, q);
+                            }
+                            self.cond(c, None)
+                        }
+                    };
+                    if chosen {
+                        queue = u16::try_from(q).ok();
+                        break;
+                    }
+                }
+                if T::ENABLED {
+                    self.tracer.queue(i, queue);
+                }
+            }
+            if let Some(slot) = self.outcome.routes.get_mut(i) {
+                *slot = queue;
+            }
+        }
+    }
+
+    /// An audience, workflow or route: its condition, then its channel's suppressions.
+    fn target(
+        &mut self,
+        kind: trace::TargetKind,
+        index: usize,
+        condition: &'c Cond,
+        channel_bit: u8,
+    ) -> bool {
+        if T::ENABLED {
+            self.tracer.enter_target(kind, index);
+        }
+        let holds = self.cond(condition, None);
+        let suppressed = self.outcome.suppressed_channels & channel_bit != 0;
+        if T::ENABLED {
+            self.tracer.target(kind, index, holds, suppressed);
+        }
+        holds && !suppressed
+    }
+
+    fn score(&mut self, index: usize) -> f64 {
+        let plan = self.plan;
+        let Some(score) = plan.scores.get(index) else {
+            return 0.0;
+        };
+        let mut sum = 0.0;
+        for (r, rule) in score.rules.iter().enumerate() {
+            if T::ENABLED {
+                self.tracer.enter_rule(index, r);
+            }
+            let total = match &rule.kind {
+                ScoreRuleKind::When { condition, points } => {
+                    if self.cond(condition, None) {
+                        *points
+                    } else {
+                        0.0
+                    }
+                }
+                ScoreRuleKind::First { rows } => {
+                    let mut points = 0.0;
+                    for (k, row) in rows.iter().enumerate() {
+                        if T::ENABLED {
+                            self.tracer.enter_row(k);
+                        }
+                        if self.cond(&row.condition, None) {
+                            if T::ENABLED {
+                                self.tracer.row_matched(k);
+                            }
+                            points = row.points;
+                            break;
+                        }
+                    }
+                    points
+                }
+                ScoreRuleKind::Each(each) => self.each(each),
+            };
+            if T::ENABLED {
+                self.tracer.rule_total(index, r, total);
+            }
+            sum += total;
+        }
+        let clamped = sum.clamp(score.low, score.high);
+        if T::ENABLED {
+            self.tracer.score(index, sum, clamped);
+        }
+        clamped
+    }
+
+    fn each(&mut self, rule: &'c EachRule) -> f64 {
+        let contact = self.contact;
+        let Some(events) = contact.events.get(rule.event) else {
+            return 0.0;
+        };
+        let mut sum = 0.0;
+        for (i, event) in events.iter().enumerate() {
+            let age = self.as_of - event.at_micros;
+            if age < 0 {
+                if T::ENABLED {
+                    self.tracer.event_skipped(i, age, SkipReason::AfterAsOf);
+                }
+                continue;
+            }
+            if rule.window.is_some_and(|w| age > w) {
+                if T::ENABLED {
+                    self.tracer.event_skipped(i, age, SkipReason::OutsideWindow);
+                }
+                continue;
+            }
+            if let Some(filter) = &rule.filter {
+                if !self.cond(filter, Some(event)) {
+                    if T::ENABLED {
+                        self.tracer.event_skipped(i, age, SkipReason::FilterFailed);
+                    }
+                    continue;
+                }
+            }
+            let factor = match rule.half_life_days {
+                Some(h) => 0.5f64.powf(age as f64 / MICROS_PER_DAY as f64 / h),
+                None => 1.0,
+            };
+            let contribution = rule.points * factor;
+            if T::ENABLED {
+                self.tracer.event_counted(i, age, factor, contribution);
+            }
+            sum += contribution;
+        }
+        let mut total = sum;
+        if let Some(max) = rule.max {
+            total = total.min(max);
+        }
+        if let Some(min) = rule.min {
+            total = total.max(min);
+        }
+        if T::ENABLED && total != sum {
+            self.tracer.capped(sum, total);
+        }
+        total
+    }
+
+    fn band(&mut self, index: usize) -> u16 {
+        let plan = self.plan;
+        let Some(band) = plan.bands.get(index) else {
+            return 0;
+        };
+        for (b, branch) in band.branches.iter().enumerate() {
+            let chosen = match &branch.condition {
+                None => true,
+                Some(c) => {
+                    if T::ENABLED {
+                        self.tracer.enter_branch(index, b);
+                    }
+                    self.cond(c, None)
+                }
+            };
+            if chosen {
+                if T::ENABLED {
+                    self.tracer.band(index, b, branch.value);
+                }
+                return branch.value;
+            }
+        }
+        // INVARIANT: the compiler guarantees a final `otherwise`.
+        band.branches.last().map_or(0, |b| b.value)
+    }
+
+    fn aggregate(&mut self, agg: &'c Aggregate) -> Val<'c> {
+        let contact = self.contact;
+        let Some(events) = contact.events.get(agg.event) else {
+            return match agg.kind {
+                AggregateKind::Count => Val::Num(0.0),
+                AggregateKind::Any => Val::Bool(false),
+                AggregateKind::Last => Val::Absent,
+            };
+        };
+        let mut count = 0u32;
+        let mut last: Option<i64> = None;
+        for event in events {
+            let age = self.as_of - event.at_micros;
+            if age < 0 || agg.window.is_some_and(|w| age > w) {
+                continue;
+            }
+            if let Some(filter) = &agg.filter {
+                if !self.cond(filter, Some(event)) {
+                    continue;
+                }
+            }
+            count += 1;
+            if agg.kind == AggregateKind::Any {
+                break;
+            }
+            last = Some(last.map_or(event.at_micros, |l| l.max(event.at_micros)));
+        }
+        let result = match agg.kind {
+            AggregateKind::Count => Val::Num(f64::from(count)),
+            AggregateKind::Any => Val::Bool(count > 0),
+            AggregateKind::Last => last.map_or(Val::Absent, Val::Time),
+        };
+        if T::ENABLED {
+            self.tracer.aggregate(agg.span, &result);
+        }
+        result
+    }
+
+    /// Evaluates a condition; `event` is the event a `where` is testing.
+    fn cond(&mut self, cond: &'c Cond, event: Option<&'c Event>) -> bool {
+        match cond {
+            Cond::Const(b) => *b,
+            Cond::And(parts) => parts.iter().all(|p| self.cond(p, event)),
+            Cond::Or(parts) => parts.iter().any(|p| self.cond(p, event)),
+            Cond::Not(inner) => !self.cond(inner, event),
+            Cond::Compare {
+                op,
+                left,
+                right,
+                ignore_case,
+                span,
+            } => {
+                let l = self.operand(left, event);
+                let r = self.operand(right, event);
+                let result = self.compare(*op, &l, &r, *ignore_case, *span);
+                if T::ENABLED {
+                    self.tracer.test(*span, result, &l, Some(&r));
+                }
+                result
+            }
+            Cond::In {
+                left,
+                set,
+                negated,
+                ignore_case,
+                span,
+            } => {
+                let l = self.operand(left, event);
+                let result = match self.in_set(&l, set, *ignore_case, *span) {
+                    Some(found) => found != *negated,
+                    None => false,
+                };
+                if T::ENABLED {
+                    self.tracer.test(*span, result, &l, None);
+                }
+                result
+            }
+            Cond::Matches { left, regex, span } => {
+                let l = self.operand(left, event);
+                let result = match &l {
+                    Val::Text(t) => regex.is_match(t),
+                    Val::Absent => false,
+                    other => self.wrong_type(*span, other, "text"),
+                };
+                if T::ENABLED {
+                    self.tracer.test(*span, result, &l, None);
+                }
+                result
+            }
+            Cond::Text {
+                op,
+                left,
+                right,
+                ignore_case,
+                span,
+            } => {
+                let l = self.operand(left, event);
+                let r = self.operand(right, event);
+                let result = match (&l, &r) {
+                    (Val::Absent, _) | (_, Val::Absent) => false,
+                    (Val::Text(a), Val::Text(b)) => text_test(*op, a, b, *ignore_case),
+                    (Val::Text(_), other) | (other, _) => self.wrong_type(*span, other, "text"),
+                };
+                if T::ENABLED {
+                    self.tracer.test(*span, result, &l, Some(&r));
+                }
+                result
+            }
+            Cond::IsNull {
+                operand,
+                negated,
+                span,
+            } => {
+                let v = self.operand(operand, event);
+                let result = v.is_absent() != *negated;
+                if T::ENABLED {
+                    self.tracer.test(*span, result, &v, None);
+                }
+                result
+            }
+            Cond::Within {
+                operand,
+                window,
+                span,
+            } => {
+                let v = self.operand(operand, event);
+                let result = match self.as_time(&v, *span) {
+                    Some(t) => {
+                        let age = self.as_of - t;
+                        age >= 0 && age <= *window
+                    }
+                    None => false,
+                };
+                if T::ENABLED {
+                    self.tracer.test(*span, result, &v, None);
+                }
+                result
+            }
+            Cond::Truthy { operand, span } => {
+                let v = self.operand(operand, event);
+                let result = match &v {
+                    Val::Bool(b) => *b,
+                    Val::Absent => false,
+                    other => self.wrong_type(*span, other, "a boolean"),
+                };
+                if T::ENABLED {
+                    self.tracer.test(*span, result, &v, None);
+                }
+                result
+            }
+            Cond::BandIs {
+                band,
+                mask,
+                negated,
+                span,
+            } => {
+                let value = self.outcome.bands.get(band.index()).copied().unwrap_or(0);
+                let result = (mask & (1u64 << value) != 0) != *negated;
+                if T::ENABLED {
+                    self.tracer
+                        .test(*span, result, &Val::Band(band.index(), value), None);
+                }
+                result
+            }
+        }
+    }
+
+    /// Records a wrong-type value; the test is false.
+    fn wrong_type(&mut self, span: Span, found: &Val<'_>, expected: &str) -> bool {
+        self.outcome.warnings = self.outcome.warnings.saturating_add(1);
+        if T::ENABLED {
+            self.tracer.warning(span, found, expected);
+        }
+        false
+    }
+
+    /// A timestamp from a value: a time, or text that parses as one.
+    fn as_time(&mut self, v: &Val<'_>, span: Span) -> Option<i64> {
+        match v {
+            Val::Time(t) => Some(*t),
+            Val::Text(s) => match crate::snapshot::parse_timestamp(s) {
+                Some(t) => Some(t),
+                None => {
+                    self.wrong_type(span, v, "a timestamp");
+                    None
+                }
+            },
+            Val::Absent => None,
+            other => {
+                self.wrong_type(span, other, "a timestamp");
+                None
+            }
+        }
+    }
+
+    fn compare(&mut self, op: CompareOp, l: &Val<'_>, r: &Val<'_>, ignore_case: bool, span: Span) -> bool {
+        use std::cmp::Ordering;
+        let ordering: Option<Ordering> = match (l, r) {
+            (Val::Absent, _) | (_, Val::Absent) => return false,
+            (Val::Num(a), Val::Num(b)) => a.partial_cmp(b),
+            (Val::Time(a), Val::Time(b)) => Some(a.cmp(b)),
+            (Val::Time(a), Val::Text(_)) => match self.as_time(r, span) {
+                Some(b) => Some(a.cmp(&b)),
+                None => return false,
+            },
+            (Val::Text(_), Val::Time(b)) => match self.as_time(l, span) {
+                Some(a) => Some(a.cmp(b)),
+                None => return false,
+            },
+            (Val::Text(a), Val::Text(b)) => {
+                if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                    return self.wrong_type(span, l, "a number or a timestamp");
+                }
+                let equal = if ignore_case { eq_ignore_case(a, b) } else { a == b };
+                return equal == (op == CompareOp::Eq);
+            }
+            (Val::Bool(a), Val::Bool(b)) => {
+                if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                    return self.wrong_type(span, l, "a number or a timestamp");
+                }
+                return (a == b) == (op == CompareOp::Eq);
+            }
+            // Which side is the wrong one: the non-constant side, by convention the left.
+            (found, expected) => {
+                let expected = expected.type_name();
+                return self.wrong_type(span, found, expected);
+            }
+        };
+        let Some(ordering) = ordering else { return false };
+        match op {
+            CompareOp::Eq => ordering == Ordering::Equal,
+            CompareOp::Ne => ordering != Ordering::Equal,
+            CompareOp::Lt => ordering == Ordering::Less,
+            CompareOp::Le => ordering != Ordering::Greater,
+            CompareOp::Gt => ordering == Ordering::Greater,
+            CompareOp::Ge => ordering != Ordering::Less,
+        }
+    }
+
+    /// `Some(found)`, or `None` when the value is absent or of a wrong type.
+    fn in_set(&mut self, v: &Val<'_>, set: &'c [Const], ignore_case: bool, span: Span) -> Option<bool> {
+        match v {
+            Val::Absent => None,
+            Val::Text(t) => {
+                let mut typed = false;
+                for c in set {
+                    if let Const::Text(s) = c {
+                        typed = true;
+                        // INVARIANT: with `ignoring case` the compiler lower-cased the set.
+                        let hit = if ignore_case { eq_lowered(t, s) } else { **t == **s };
+                        if hit {
+                            return Some(true);
+                        }
+                    }
+                }
+                if typed || set.is_empty() {
+                    Some(false)
+                } else {
+                    self.wrong_type(span, v, "a value of the list's type");
+                    None
+                }
+            }
+            Val::Num(n) => {
+                let mut typed = false;
+                for c in set {
+                    if let Const::Number(m) = c {
+                        typed = true;
+                        if n == m {
+                            return Some(true);
+                        }
+                    }
+                }
+                if typed || set.is_empty() {
+                    Some(false)
+                } else {
+                    self.wrong_type(span, v, "a value of the list's type");
+                    None
+                }
+            }
+            Val::Bool(b) => {
+                let mut typed = false;
+                for c in set {
+                    if let Const::Bool(m) = c {
+                        typed = true;
+                        if b == m {
+                            return Some(true);
+                        }
+                    }
+                }
+                if typed || set.is_empty() {
+                    Some(false)
+                } else {
+                    self.wrong_type(span, v, "a value of the list's type");
+                    None
+                }
+            }
+            Val::Time(t) => Some(set.iter().any(|c| matches!(c, Const::Time(m) if m == t))),
+            other => {
+                self.wrong_type(span, other, "a value of the list's type");
+                None
+            }
+        }
+    }
+
+    fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>) -> Val<'c> {
+        let contact = self.contact;
+        match operand {
+            Operand::Property(slot) => Val::from_value(contact.props.get(*slot)),
+            Operand::Email => match &contact.email {
+                Some(e) => Val::Text(Cow::Borrowed(e.as_str())),
+                None => Val::Absent,
+            },
+            Operand::Id => Val::Text(Cow::Borrowed(contact.id.as_str())),
+            Operand::EventProp(slot) => Val::from_value(event.and_then(|e| e.props.get(*slot))),
+            Operand::Score(id) => Val::Num(self.outcome.scores.get(id.index()).copied().unwrap_or(0.0)),
+            Operand::Segment(id) => {
+                Val::Bool(self.outcome.segments.get(id.index()).copied().unwrap_or(false))
+            }
+            Operand::Aggregate(id) => {
+                let plan = self.plan;
+                match plan.aggregates.get(id.index()) {
+                    Some(agg) => self.aggregate(agg),
+                    None => Val::Absent,
+                }
+            }
+            Operand::Const(c) => Val::from_const(c),
+            Operand::Call(f, arg) => {
+                let v = self.operand(arg, event);
+                self.call(*f, v)
+            }
+        }
+    }
+
+    fn call(&mut self, f: Function, v: Val<'c>) -> Val<'c> {
+        match (f, v) {
+            (_, Val::Absent) => Val::Absent,
+            (Function::Lower, Val::Text(t)) => Val::Text(Cow::Owned(t.to_lowercase())),
+            (Function::Upper, Val::Text(t)) => Val::Text(Cow::Owned(t.to_uppercase())),
+            (Function::Trim, Val::Text(t)) => match t {
+                Cow::Borrowed(b) => Val::Text(Cow::Borrowed(b.trim())),
+                Cow::Owned(o) => Val::Text(Cow::Owned(o.trim().to_string())),
+            },
+            (Function::Domain, Val::Text(t)) => match t {
+                Cow::Borrowed(b) => domain(b).map_or(Val::Absent, |d| Val::Text(Cow::Borrowed(d))),
+                Cow::Owned(o) => domain(&o).map_or(Val::Absent, |d| Val::Text(Cow::Owned(d.to_string()))),
+            },
+            (Function::DaysSince, v) => {
+                let plan_span = Span::default();
+                match self.as_time(&v, plan_span) {
+                    Some(t) => Val::Num((self.as_of - t) as f64 / MICROS_PER_DAY as f64),
+                    None => Val::Absent,
+                }
+            }
+            (_, other) => {
+                self.wrong_type(Span::default(), &other, "text");
+                Val::Absent
+            }
+        }
+    }
+}
+
+/// The domain of an email: after the last `@`, surrounding whitespace ignored;
+/// none without an `@`.
+pub fn domain(email: &str) -> Option<&str> {
+    let trimmed = email.trim();
+    trimmed.rfind('@').and_then(|i| trimmed.get(i + 1..))
+}
+
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
+/// `value` compared case-insensitively with an already lower-cased `lowered`.
+fn eq_lowered(value: &str, lowered: &str) -> bool {
+    if value.is_ascii() {
+        value.eq_ignore_ascii_case(lowered)
+    } else {
+        value.to_lowercase() == lowered
+    }
+}
+
+fn text_test(op: TextOp, a: &str, b: &str, ignore_case: bool) -> bool {
+    if ignore_case {
+        let (a, b) = (a.to_lowercase(), b.to_lowercase());
+        text_test(op, &a, &b, false)
+    } else {
+        match op {
+            TextOp::StartsWith => a.starts_with(b),
+            TextOp::EndsWith => a.ends_with(b),
+            TextOp::Contains => a.contains(b),
+        }
+    }
+}
+
+impl<'c> Val<'c> {
+    fn from_value(v: Option<&'c Value>) -> Val<'c> {
+        match v {
+            None | Some(Value::Missing) | Some(Value::Null) => Val::Absent,
+            Some(Value::Bool(b)) => Val::Bool(*b),
+            Some(Value::Number(n)) => Val::Num(*n),
+            Some(Value::Text(t)) => Val::Text(Cow::Borrowed(t)),
+            Some(Value::Composite) => Val::Composite,
+        }
+    }
+
+    fn from_const(c: &'c Const) -> Val<'c> {
+        match c {
+            Const::Null => Val::Absent,
+            Const::Bool(b) => Val::Bool(*b),
+            Const::Number(n) => Val::Num(*n),
+            Const::Text(t) => Val::Text(Cow::Borrowed(t)),
+            Const::Time(t) => Val::Time(*t),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

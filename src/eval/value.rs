@@ -1,0 +1,37 @@
+//! Run-time values seen by the evaluator.
+
+use std::borrow::Cow;
+
+/// A value as a test sees it. `Absent` is a missing key or a null.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val<'c> {
+    Absent,
+    Bool(bool),
+    Num(f64),
+    Text(Cow<'c, str>),
+    /// Microseconds since the epoch.
+    Time(i64),
+    /// A JSON array or object where a scalar was expected: a wrong type everywhere.
+    Composite,
+    /// A band's value: (band index, value index). Only seen by tracers.
+    Band(usize, u16),
+}
+
+impl Val<'_> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Val::Absent)
+    }
+
+    /// "a number", "text", … for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Absent => "nothing",
+            Val::Bool(_) => "a boolean",
+            Val::Num(_) => "a number",
+            Val::Text(_) => "text",
+            Val::Time(_) => "a timestamp",
+            Val::Composite => "a list or object",
+            Val::Band(..) => "a band value",
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Outcome → output: SPEC §5 JSON lines, and a table for people.
+//!
+//! Writers append to a caller-owned buffer so the CLI can batch output.
+
+use std::io::Write as _;
+
+use crate::eval::Outcome;
+use crate::plan::Plan;
+
+/// Rounds to 2 decimals (half away from zero) for output; comparisons never
+/// see rounded values.
+pub fn round2(x: f64) -> f64 {
+    let r = (x * 100.0).round() / 100.0;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// Appends a number the way SPEC §5 shows it: `85`, `47.71`.
+pub fn push_number(out: &mut Vec<u8>, x: f64) {
+    if !x.is_finite() {
+        out.extend_from_slice(b"null");
+    } else if x.fract() == 0.0 && x.abs() < 9e15 {
+        let _ = write!(out, "{}", x as i64);
+    } else {
+        let mut buf = ryu_like(x);
+        out.append(&mut buf);
+    }
+}
+
+fn ryu_like(x: f64) -> Vec<u8> {
+    // serde_json prints the shortest representation that round-trips.
+    serde_json::to_vec(&x).unwrap_or_else(|_| b"null".to_vec())
+}
+
+/// Appends a JSON string.
+pub fn push_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Appends one SPEC §5 result line (with its newline).
+pub fn write_result(out: &mut Vec<u8>, plan: &Plan, id: &str, outcome: &Outcome) {
+    out.extend_from_slice(b"{\"id\":");
+    push_str(out, id);
+    out.extend_from_slice(b",\"scores\":{");
+    for (i, (score, value)) in plan.scores.iter().zip(&outcome.scores).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, &score.name);
+        out.push(b':');
+        push_number(out, round2(*value));
+    }
+    out.extend_from_slice(b"},\"bands\":{");
+    for (i, (band, value)) in plan.bands.iter().zip(&outcome.bands).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, &band.name);
+        out.push(b':');
+        push_str(out, band.values.get(*value as usize).map_or("", String::as_str));
+    }
+    out.extend_from_slice(b"},\"suppressed\":[");
+    push_names(
+        out,
+        plan.suppressions.iter().map(|s| s.name.as_str()),
+        &outcome.suppressed,
+    );
+    out.extend_from_slice(b"],\"audiences\":[");
+    push_names(
+        out,
+        plan.audiences.iter().map(|a| a.name.as_str()),
+        &outcome.audiences,
+    );
+    out.extend_from_slice(b"],\"workflows\":[");
+    push_names(
+        out,
+        plan.workflows.iter().map(|w| w.name.as_str()),
+        &outcome.workflows,
+    );
+    out.extend_from_slice(b"],\"routes\":[");
+    let mut first = true;
+    for (route, queue) in plan.routes.iter().zip(&outcome.routes) {
+        let Some(q) = queue else { continue };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(b"{\"name\":");
+        push_str(out, &route.name);
+        out.extend_from_slice(b",\"task\":");
+        push_str(out, &route.task);
+        out.extend_from_slice(b",\"sla_hours\":");
+        push_number(out, route.sla_hours);
+        out.extend_from_slice(b",\"queue\":");
+        push_str(out, route.queue.get(*q as usize).map_or("", |b| b.queue.as_str()));
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}\n");
+}
+
+fn push_names<'a>(out: &mut Vec<u8>, names: impl Iterator<Item = &'a str>, flags: &[bool]) {
+    let mut first = true;
+    for (name, on) in names.zip(flags) {
+        if *on {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            push_str(out, name);
+        }
+    }
+}
+
+/// Column headers of `--format table`.
+pub fn table_header(plan: &Plan) -> Vec<String> {
+    let mut cols = vec![String::from("id")];
+    cols.extend(plan.scores.iter().map(|s| s.name.clone()));
+    cols.extend(plan.bands.iter().map(|b| b.name.clone()));
+    cols.extend(["suppressed", "audiences", "workflows", "routes"].map(String::from));
+    cols
+}
+
+/// One row of `--format table`.
+pub fn table_row(plan: &Plan, id: &str, outcome: &Outcome) -> Vec<String> {
+    let mut row = vec![id.to_string()];
+    for value in &outcome.scores {
+        let mut b = Vec::new();
+        push_number(&mut b, round2(*value));
+        row.push(String::from_utf8_lossy(&b).into_owned());
+    }
+    for (band, value) in plan.bands.iter().zip(&outcome.bands) {
+        row.push(band.values.get(*value as usize).cloned().unwrap_or_default());
+    }
+    let join = |names: Vec<&str>| {
+        if names.is_empty() {
+            String::from("-")
+        } else {
+            names.join(",")
+        }
+    };
+    row.push(join(
+        plan.suppressions
+            .iter()
+            .zip(&outcome.suppressed)
+            .filter(|(_, on)| **on)
+            .map(|(s, _)| s.name.as_str())
+            .collect(),
+    ));
+    row.push(join(
+        plan.audiences
+            .iter()
+            .zip(&outcome.audiences)
+            .filter(|(_, on)| **on)
+            .map(|(s, _)| s.name.as_str())
+            .collect(),
+    ));
+    row.push(join(
+        plan.workflows
+            .iter()
+            .zip(&outcome.workflows)
+            .filter(|(_, on)| **on)
+            .map(|(s, _)| s.name.as_str())
+            .collect(),
+    ));
+    let routes: Vec<String> = plan
+        .routes
+        .iter()
+        .zip(&outcome.routes)
+        .filter_map(|(r, q)| {
+            q.map(|q| {
+                format!(
+                    "{}→{}",
+                    r.name,
+                    r.queue.get(q as usize).map_or("", |b| b.queue.as_str())
+                )
+            })
+        })
+        .collect();
+    row.push(if routes.is_empty() {
+        String::from("-")
+    } else {
+        routes.join(",")
+    });
+    row
+}
+
+/// Lays out rows as an aligned text table.
+pub fn render_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String]| {
+        let mut parts = Vec::new();
+        for (cell, w) in cells.iter().zip(&widths) {
+            parts.push(format!("{cell:<w$}"));
+        }
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(&mut out, header);
+    line(
+        &mut out,
+        &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+    );
+    for row in rows {
+        line(&mut out, row);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_like_the_spec() {
+        let mut b = Vec::new();
+        push_number(&mut b, round2(85.0));
+        b.push(b' ');
+        push_number(&mut b, round2(47.7066));
+        b.push(b' ');
+        push_number(&mut b, round2(-0.001));
+        assert_eq!(String::from_utf8(b).unwrap_or_default(), "85 47.71 0");
+    }
+}

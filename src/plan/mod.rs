@@ -1,0 +1,323 @@
+//! The compiled plan: everything resolved to dense ids and slots, regexes
+//! compiled, windows and thresholds pre-computed.
+//!
+//! Architecture Invariant: evaluation never looks up a name or compiles a
+//! regex; names are kept only for output and traces.
+
+use regex::Regex;
+
+use crate::snapshot::DecodeSpec;
+use crate::source::Span;
+use crate::syntax::ast::{AggregateKind, CompareOp, TextOp};
+
+/// Microseconds in one day.
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(ScoreId);
+id_type!(BandId);
+id_type!(SegmentId);
+id_type!(AggregateId);
+
+/// The three channels of SPEC §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    Ads,
+    Email,
+    Sales,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Ads, Channel::Email, Channel::Sales];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Ads => "ads",
+            Channel::Email => "email",
+            Channel::Sales => "sales",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    pub fn bit(self) -> u8 {
+        match self {
+            Channel::Ads => 1,
+            Channel::Email => 2,
+            Channel::Sales => 4,
+        }
+    }
+}
+
+/// A compiled rule set.
+#[derive(Debug)]
+pub struct Plan {
+    /// What the snapshot reader decodes for each contact.
+    pub decode: DecodeSpec,
+    /// Property slot names, for traces (index = slot).
+    pub property_names: Vec<String>,
+    /// Event type slot names (index = slot).
+    pub event_names: Vec<String>,
+    /// Event prop names per event type slot.
+    pub event_prop_names: Vec<Vec<String>>,
+    pub scores: Vec<Score>,
+    pub bands: Vec<Band>,
+    pub segments: Vec<Segment>,
+    pub aggregates: Vec<Aggregate>,
+    pub suppressions: Vec<Suppression>,
+    pub audiences: Vec<Target>,
+    pub workflows: Vec<Target>,
+    pub routes: Vec<Route>,
+    /// Scores, bands and segments in an order where each comes after
+    /// everything it reads. INVARIANT: a topological order (no cycles).
+    pub order: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Score(ScoreId),
+    Band(BandId),
+    Segment(SegmentId),
+}
+
+#[derive(Debug)]
+pub struct Score {
+    pub name: String,
+    pub low: f64,
+    pub high: f64,
+    pub rules: Vec<ScoreRule>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct ScoreRule {
+    pub label: String,
+    pub kind: ScoreRuleKind,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum ScoreRuleKind {
+    /// Fixed points when the condition holds.
+    When { condition: Cond, points: f64 },
+    /// The first row whose condition holds gives its points.
+    First { rows: Vec<FirstRow> },
+    /// Points for each matching event, optionally decayed, the total bounded.
+    Each(EachRule),
+}
+
+#[derive(Debug)]
+pub struct FirstRow {
+    pub label: Option<String>,
+    pub condition: Cond,
+    pub points: f64,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct EachRule {
+    /// Event type slot.
+    pub event: usize,
+    pub filter: Option<Cond>,
+    /// Window length in microseconds: an event counts when 0 ≤ age ≤ window.
+    pub window: Option<i64>,
+    pub points: f64,
+    pub half_life_days: Option<f64>,
+    pub max: Option<f64>,
+    pub min: Option<f64>,
+}
+
+#[derive(Debug)]
+pub struct Band {
+    pub name: String,
+    /// Values in declaration order; a band's result is an index into this.
+    pub values: Vec<String>,
+    /// Branches in order; the last one has no condition (`otherwise`).
+    pub branches: Vec<BandBranch>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct BandBranch {
+    pub value: u16,
+    /// `None` for `otherwise`.
+    pub condition: Option<Cond>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Segment {
+    pub name: String,
+    pub condition: Cond,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Aggregate {
+    pub kind: AggregateKind,
+    pub event: usize,
+    pub filter: Option<Cond>,
+    pub window: Option<i64>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Suppression {
+    pub name: String,
+    /// Bit set of [`Channel::bit`].
+    pub channels: u8,
+    pub condition: Cond,
+    pub span: Span,
+}
+
+/// An audience (channel ads) or a workflow (channel email).
+#[derive(Debug)]
+pub struct Target {
+    pub name: String,
+    pub channel: Channel,
+    pub condition: Cond,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub name: String,
+    pub condition: Cond,
+    pub task: String,
+    pub sla_hours: f64,
+    pub queue: Vec<QueueBranch>,
+    pub span: Span,
+}
+
+/// One queue choice; the last has no condition.
+#[derive(Debug)]
+pub struct QueueBranch {
+    pub queue: String,
+    pub condition: Option<Cond>,
+    pub span: Span,
+}
+
+/// A compiled condition.
+#[derive(Debug)]
+pub enum Cond {
+    Const(bool),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Compare {
+        op: CompareOp,
+        left: Operand,
+        right: Operand,
+        ignore_case: bool,
+        span: Span,
+    },
+    In {
+        left: Operand,
+        set: Vec<Const>,
+        negated: bool,
+        ignore_case: bool,
+        span: Span,
+    },
+    Matches {
+        left: Operand,
+        regex: Regex,
+        span: Span,
+    },
+    Text {
+        op: TextOp,
+        left: Operand,
+        right: Operand,
+        ignore_case: bool,
+        span: Span,
+    },
+    /// `x is null` (or `is not null` when negated).
+    IsNull {
+        operand: Operand,
+        negated: bool,
+        span: Span,
+    },
+    /// `x within N days`: 0 ≤ as-of − x ≤ window.
+    Within {
+        operand: Operand,
+        window: i64,
+        span: Span,
+    },
+    /// A boolean operand: a segment, `any …`, a boolean property.
+    Truthy {
+        operand: Operand,
+        span: Span,
+    },
+    /// `readiness is hot`, `readiness in [warm, hot]`: the band's value is in `mask`.
+    BandIs {
+        band: BandId,
+        mask: u64,
+        negated: bool,
+        span: Span,
+    },
+}
+
+/// A compiled operand: where a value comes from.
+#[derive(Debug)]
+pub enum Operand {
+    Property(usize),
+    Email,
+    Id,
+    /// A prop of the event being filtered (only inside a `where`).
+    EventProp(usize),
+    Score(ScoreId),
+    Segment(SegmentId),
+    Aggregate(AggregateId),
+    Const(Const),
+    Call(Function, Box<Operand>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Lower,
+    Upper,
+    Trim,
+    Domain,
+    DaysSince,
+}
+
+impl Function {
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Lower => "lower",
+            Function::Upper => "upper",
+            Function::Trim => "trim",
+            Function::Domain => "domain",
+            Function::DaysSince => "days_since",
+        }
+    }
+}
+
+/// A constant value known at compile time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(Box<str>),
+    /// Microseconds since the epoch.
+    Time(i64),
+}
+
+impl Plan {
+    pub fn score_names(&self) -> impl Iterator<Item = &str> {
+        self.scores.iter().map(|s| s.name.as_str())
+    }
+}

@@ -1,0 +1,1384 @@
+//! Decoding one JSON Lines contact (SPEC §2, §3) straight into a plan's slots.
+//!
+//! The line is never parsed into a `serde_json::Value`: serde visitors walk it
+//! once, keep only the properties, event types and event props that the
+//! [`DecodeSpec`] names, validate what SPEC §3 requires of everything else and
+//! skip the rest with [`IgnoredAny`]. Keys are matched as borrowed `&str`
+//! (a transient buffer for keys with escapes), so no key is ever allocated.
+//!
+//! Duplicate keys: **the first occurrence wins**, like SPEC §3's "the first
+//! line with an id wins". Later occurrences of a key are still validated (a
+//! second `"id": 5` rejects the line) but their values are not stored. This
+//! also holds inside `properties`, inside an event and inside its `props`.
+//! First-wins is what a single streaming pass can do exactly: an event's
+//! `props` are decoded by its `type`, which may come later in the object.
+//!
+//! Rejection reasons are lower case and specific. Reasons about the contact's
+//! shape are recorded by the visitor that finds the problem (serde_json only
+//! carries a placeholder); syntax errors come from serde_json with their
+//! column.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::timestamp::parse_timestamp;
+use super::{Contact, DecodeSpec, Event, Value};
+
+/// Decodes one line of a JSON Lines snapshot.
+///
+/// Returns `Ok(None)` for a blank line (only spaces, tabs, `\r`, `\n`), which
+/// the caller skips but still counts; `Err(reason)` when the line must be
+/// rejected; otherwise the contact with [`Contact::props`] of length
+/// [`DecodeSpec::property_slot_count`] and [`Contact::events`] of length
+/// `spec.event_types.len()`.
+///
+/// INVARIANT: slots in `spec` are dense (`0..len` of their map); a slot index
+/// outside that range is ignored, never a panic.
+pub fn decode_line(spec: &DecodeSpec, line: &str) -> Result<Option<Contact>, String> {
+    if line.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+        return Ok(None);
+    }
+    let reason = Reason::default();
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let decoded = ContactSeed {
+        spec,
+        reason: &reason,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|contact| deserializer.end().map(|()| contact));
+    match decoded {
+        Ok(contact) => Ok(Some(contact)),
+        Err(error) => Err(reason.take().unwrap_or_else(|| describe_json_error(&error))),
+    }
+}
+
+/// Turns a serde_json error into `not valid JSON: <what> at column <n>`.
+fn describe_json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if error.line() == 0 {
+        return format!("not valid JSON: {text}");
+    }
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let what = text.strip_suffix(&position).unwrap_or(&text);
+    format!("not valid JSON: {what} at column {}", error.column())
+}
+
+/// The reason a visitor rejected the line; serde_json only sees a placeholder.
+#[derive(Default)]
+struct Reason(Cell<Option<String>>);
+
+impl Reason {
+    /// Records `message` (the first one wins) and returns an error that stops
+    /// the parse.
+    fn reject<E: de::Error>(&self, message: String) -> E {
+        let first = self.0.take().unwrap_or(message);
+        self.0.set(Some(first));
+        E::custom("line rejected")
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.take()
+    }
+}
+
+/// The kind of a JSON value, for "must be a string, found number".
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    String,
+    Number,
+    Boolean,
+    Null,
+    Array,
+    Object,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::String => "string",
+            Kind::Number => "number",
+            Kind::Boolean => "boolean",
+            Kind::Null => "null",
+            Kind::Array => "array",
+            Kind::Object => "object",
+        })
+    }
+}
+
+/// Implements the `visit_*` methods for the listed JSON kinds by calling the
+/// visitor's `wrong_kind(kind)`, which builds the rejection.
+macro_rules! reject_kinds {
+    ($($kind:ident),* $(,)?) => { $( reject_kinds!(@one $kind); )* };
+    (@one boolean) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(self.wrong_kind(Kind::Boolean))
+        }
+    };
+    (@one number) => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(self.wrong_kind(Kind::Number))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(self.wrong_kind(Kind::Number))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(self.wrong_kind(Kind::Number))
+        }
+    };
+    (@one string) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(self.wrong_kind(Kind::String))
+        }
+    };
+    (@one null) => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Err(self.wrong_kind(Kind::Null))
+        }
+    };
+    (@one array) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(self.wrong_kind(Kind::Array))
+        }
+    };
+    (@one object) => {
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(self.wrong_kind(Kind::Object))
+        }
+    };
+}
+
+/// `"event 2: "` inside the events array, nothing at the top level.
+#[derive(Debug, Clone, Copy)]
+struct Place(Option<usize>);
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(index) => write!(f, "event {index}: "),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A user's string inside a reason: quoted, escaped, and cut at 60 characters.
+fn quoted(s: &str) -> String {
+    const LIMIT: usize = 60;
+    match s.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{:?}…", s.get(..cut).unwrap_or(s)),
+        None => format!("{s:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Keys
+
+/// Deserializes a map key into whatever `classify` makes of the `&str`,
+/// borrowed from the line or from serde_json's scratch buffer; never allocates.
+struct KeySeed<F>(F);
+
+impl<'de, F: FnOnce(&str) -> K, K> DeserializeSeed<'de> for KeySeed<F> {
+    type Value = K;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<K, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de, F: FnOnce(&str) -> K, K> Visitor<'de> for KeySeed<F> {
+    type Value = K;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<K, E> {
+        Ok((self.0)(key))
+    }
+}
+
+/// Looks a key up in a slot map.
+fn slot_of<'m>(names: &'m HashMap<String, usize>) -> impl FnOnce(&str) -> Option<usize> + 'm {
+    move |key| names.get(key).copied()
+}
+
+/// A key kept as text, borrowed when it has no escapes (buffered event props).
+struct CowKeySeed;
+
+impl<'de> DeserializeSeed<'de> for CowKeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CowKeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_owned()))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Scalars
+
+/// A JSON string field such as `id`, `email`, `type` or `at`; `null` is
+/// accepted (as `None`) only when `nullable`.
+struct StringSeed<'r> {
+    field: &'static str,
+    place: Place,
+    nullable: bool,
+    reason: &'r Reason,
+}
+
+impl StringSeed<'_> {
+    fn wrong_kind<E: de::Error>(&self, kind: Kind) -> E {
+        self.reason.reject(format!(
+            "{}\"{}\" must be a string, found {kind}",
+            self.place, self.field
+        ))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StringSeed<'_> {
+    type Value = Option<Cow<'de, str>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StringSeed<'_> {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        if self.nullable {
+            Ok(None)
+        } else {
+            Err(self.wrong_kind(Kind::Null))
+        }
+    }
+
+    reject_kinds!(boolean, number, array, object);
+}
+
+/// A property value: any JSON value; arrays and objects are skipped and
+/// become [`Value::Composite`].
+struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v as f64))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v as f64))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Number(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Text(v.into()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        IgnoredAny.visit_seq(seq)?;
+        Ok(Value::Composite)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        IgnoredAny.visit_map(map)?;
+        Ok(Value::Composite)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Property objects (`properties` and an event's `props`)
+
+/// Where the entries of a property object go.
+enum PropsTarget<'t, 'de> {
+    /// Store the named keys into their slots (first occurrence wins).
+    Slots {
+        names: &'t HashMap<String, usize>,
+        slots: &'t mut [Value],
+    },
+    /// Keep every entry: an event's `props` seen before its `type`.
+    Buffer(&'t mut Vec<(Cow<'de, str>, Value)>),
+    /// Check that it is an object (or null) and store nothing.
+    Validate,
+}
+
+/// An object of properties, or `null` (absent). Returns whether it was an
+/// object.
+struct PropsSeed<'t, 'r, 'de> {
+    field: &'static str,
+    place: Place,
+    target: PropsTarget<'t, 'de>,
+    reason: &'r Reason,
+}
+
+impl PropsSeed<'_, '_, '_> {
+    fn wrong_kind<E: de::Error>(&self, kind: Kind) -> E {
+        self.reason.reject(format!(
+            "{}\"{}\" must be an object, found {kind}",
+            self.place, self.field
+        ))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for PropsSeed<'_, '_, 'de> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PropsSeed<'_, '_, 'de> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        match self.target {
+            PropsTarget::Slots { names, slots } => {
+                while let Some(slot) = map.next_key_seed(KeySeed(slot_of(names)))? {
+                    match slot.and_then(|slot| slots.get_mut(slot)) {
+                        Some(value @ Value::Missing) => *value = map.next_value_seed(ValueSeed)?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+            }
+            PropsTarget::Buffer(entries) => {
+                while let Some(key) = map.next_key_seed(CowKeySeed)? {
+                    let value = map.next_value_seed(ValueSeed)?;
+                    entries.push((key, value));
+                }
+            }
+            PropsTarget::Validate => {
+                IgnoredAny.visit_map(map)?;
+            }
+        }
+        Ok(true)
+    }
+
+    reject_kinds!(boolean, number, string, array);
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+/// The `events` array, or `null` (absent). Events of read types are pushed to
+/// `store` when it is given (first `events` key), else only validated.
+struct EventsSeed<'t, 'r> {
+    spec: &'t DecodeSpec,
+    store: Option<&'t mut Vec<Vec<Event>>>,
+    reason: &'r Reason,
+}
+
+impl EventsSeed<'_, '_> {
+    fn wrong_kind<E: de::Error>(&self, kind: Kind) -> E {
+        self.reason
+            .reject(format!("\"events\" must be an array, found {kind}"))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of events")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        loop {
+            index += 1;
+            let seed = EventSeed {
+                spec: self.spec,
+                index,
+                reason: self.reason,
+            };
+            match seq.next_element_seed(seed)? {
+                None => return Ok(()),
+                Some(None) => {}
+                Some(Some((type_slot, event))) => {
+                    if let Some(list) = self
+                        .store
+                        .as_deref_mut()
+                        .and_then(|events| events.get_mut(type_slot))
+                    {
+                        list.push(event);
+                    }
+                }
+            }
+        }
+    }
+
+    reject_kinds!(boolean, number, string, object);
+}
+
+/// One event (1-based `index`). Returns its type slot and the event when the
+/// plan reads its type, `None` when the type is valid but unread.
+struct EventSeed<'t, 'r> {
+    spec: &'t DecodeSpec,
+    index: usize,
+    reason: &'r Reason,
+}
+
+impl EventSeed<'_, '_> {
+    fn wrong_kind<E: de::Error>(&self, kind: Kind) -> E {
+        self.reason
+            .reject(format!("event {} must be an object, found {kind}", self.index))
+    }
+
+    fn place(&self) -> Place {
+        Place(Some(self.index))
+    }
+
+    fn string_seed(&self, field: &'static str) -> StringSeed<'_> {
+        StringSeed {
+            field,
+            place: self.place(),
+            nullable: false,
+            reason: self.reason,
+        }
+    }
+}
+
+enum EventKey {
+    Type,
+    At,
+    Props,
+    Other,
+}
+
+fn event_key(key: &str) -> EventKey {
+    match key {
+        "type" => EventKey::Type,
+        "at" => EventKey::At,
+        "props" => EventKey::Props,
+        _ => EventKey::Other,
+    }
+}
+
+/// An event's `props` while its object is being read.
+enum EventProps<'de> {
+    /// No `props` key yet.
+    Unseen,
+    /// `props` was null, or the event's type is not read.
+    Absent,
+    /// Decoded into the slots of the (already known) type.
+    Slots(Vec<Value>),
+    /// Came before `type`: every entry kept until the type is known.
+    Buffered(Vec<(Cow<'de, str>, Value)>),
+}
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_, '_> {
+    type Value = Option<(usize, Event)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventSeed<'_, '_> {
+    type Value = Option<(usize, Event)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let spec = self.spec;
+        // `Some(None)`: a valid type the plan does not read.
+        let mut type_slot: Option<Option<usize>> = None;
+        let mut at_micros: Option<i64> = None;
+        let mut props = EventProps::Unseen;
+
+        while let Some(key) = map.next_key_seed(KeySeed(event_key))? {
+            match key {
+                EventKey::Type => {
+                    let name = map.next_value_seed(self.string_seed("type"))?;
+                    if type_slot.is_none() {
+                        let slot = name.and_then(|name| spec.event_types.get(&*name).copied());
+                        type_slot = Some(slot);
+                    }
+                }
+                EventKey::At => {
+                    let text = map.next_value_seed(self.string_seed("at"))?.unwrap_or_default();
+                    let Some(micros) = parse_timestamp(&text) else {
+                        return Err(self.reason.reject(format!(
+                            "{}\"at\" is not an RFC 3339 timestamp with an offset: {}",
+                            self.place(),
+                            quoted(&text)
+                        )));
+                    };
+                    at_micros.get_or_insert(micros);
+                }
+                EventKey::Props => {
+                    let mut decoded = None;
+                    let mut buffer = Vec::new();
+                    let target = match (&props, type_slot) {
+                        (EventProps::Unseen, Some(Some(slot))) => match spec.event_props.get(slot) {
+                            Some(names) => PropsTarget::Slots {
+                                names,
+                                slots: decoded.insert(vec![Value::Missing; names.len()]),
+                            },
+                            None => PropsTarget::Validate,
+                        },
+                        (EventProps::Unseen, None) => PropsTarget::Buffer(&mut buffer),
+                        _ => PropsTarget::Validate,
+                    };
+                    let is_object = map.next_value_seed(PropsSeed {
+                        field: "props",
+                        place: self.place(),
+                        target,
+                        reason: self.reason,
+                    })?;
+                    if matches!(props, EventProps::Unseen) {
+                        props = match (is_object, decoded, type_slot) {
+                            (false, _, _) => EventProps::Absent,
+                            (true, Some(slots), _) => EventProps::Slots(slots),
+                            (true, None, None) => EventProps::Buffered(buffer),
+                            (true, None, Some(_)) => EventProps::Absent,
+                        };
+                    }
+                }
+                EventKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+
+        let Some(type_slot) = type_slot else {
+            return Err(self.reason.reject(format!("{}missing \"type\"", self.place())));
+        };
+        let Some(at_micros) = at_micros else {
+            return Err(self.reason.reject(format!("{}missing \"at\"", self.place())));
+        };
+        let Some(type_slot) = type_slot else {
+            return Ok(None);
+        };
+        let names = spec.event_props.get(type_slot);
+        let slot_count = names.map_or(0, HashMap::len);
+        let props = match props {
+            EventProps::Slots(slots) => slots,
+            EventProps::Unseen | EventProps::Absent => vec![Value::Missing; slot_count],
+            EventProps::Buffered(entries) => {
+                let mut slots = vec![Value::Missing; slot_count];
+                if let Some(names) = names {
+                    for (key, value) in entries {
+                        if let Some(slot @ Value::Missing) =
+                            names.get(&*key).and_then(|&slot| slots.get_mut(slot))
+                        {
+                            *slot = value;
+                        }
+                    }
+                }
+                slots
+            }
+        };
+        Ok(Some((type_slot, Event { at_micros, props })))
+    }
+
+    reject_kinds!(boolean, number, string, null, array);
+}
+
+// ---------------------------------------------------------------------------
+// The contact
+
+struct ContactSeed<'t, 'r> {
+    spec: &'t DecodeSpec,
+    reason: &'r Reason,
+}
+
+impl ContactSeed<'_, '_> {
+    fn wrong_kind<E: de::Error>(&self, kind: Kind) -> E {
+        self.reason
+            .reject(format!("expected a JSON object, found {kind}"))
+    }
+
+    fn string_seed(&self, field: &'static str, nullable: bool) -> StringSeed<'_> {
+        StringSeed {
+            field,
+            place: Place(None),
+            nullable,
+            reason: self.reason,
+        }
+    }
+}
+
+enum ContactKey {
+    Id,
+    Email,
+    Properties,
+    Events,
+    Other,
+}
+
+fn contact_key(key: &str) -> ContactKey {
+    match key {
+        "id" => ContactKey::Id,
+        "email" => ContactKey::Email,
+        "properties" => ContactKey::Properties,
+        "events" => ContactKey::Events,
+        _ => ContactKey::Other,
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ContactSeed<'_, '_> {
+    type Value = Contact;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Contact, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ContactSeed<'_, '_> {
+    type Value = Contact;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a contact object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Contact, A::Error> {
+        let spec = self.spec;
+        let mut id: Option<String> = None;
+        // `Some(None)`: `"email": null`.
+        let mut email: Option<Option<String>> = None;
+        let mut props = vec![Value::Missing; spec.property_slot_count()];
+        let mut properties_seen = false;
+        let mut events = vec![Vec::new(); spec.event_types.len()];
+        let mut events_seen = false;
+
+        while let Some(key) = map.next_key_seed(KeySeed(contact_key))? {
+            match key {
+                ContactKey::Id => {
+                    let value = map.next_value_seed(self.string_seed("id", false))?;
+                    if id.is_none() {
+                        id = value.map(Cow::into_owned);
+                    }
+                }
+                ContactKey::Email => {
+                    let value = map.next_value_seed(self.string_seed("email", true))?;
+                    email.get_or_insert_with(|| value.map(Cow::into_owned));
+                }
+                ContactKey::Properties => {
+                    let target = if properties_seen {
+                        PropsTarget::Validate
+                    } else {
+                        PropsTarget::Slots {
+                            names: &spec.properties,
+                            slots: &mut props,
+                        }
+                    };
+                    map.next_value_seed(PropsSeed {
+                        field: "properties",
+                        place: Place(None),
+                        target,
+                        reason: self.reason,
+                    })?;
+                    properties_seen = true;
+                }
+                ContactKey::Events => {
+                    map.next_value_seed(EventsSeed {
+                        spec,
+                        store: (!events_seen).then_some(&mut events),
+                        reason: self.reason,
+                    })?;
+                    events_seen = true;
+                }
+                ContactKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+
+        let Some(id) = id else {
+            return Err(self.reason.reject("missing \"id\"".to_owned()));
+        };
+        Ok(Contact {
+            id,
+            email: email.flatten(),
+            props,
+            events,
+        })
+    }
+
+    reject_kinds!(boolean, number, string, null, array);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value as Json;
+
+    /// Properties `job_title`, `company_size`, `owner`, `tags` in slots 0..4;
+    /// event types `page_view` (props `url`) and `form_submit` (props `form`,
+    /// `page`). `email_click` and everything else is not read.
+    fn spec() -> DecodeSpec {
+        let map = |names: &[&str]| -> HashMap<String, usize> {
+            names
+                .iter()
+                .enumerate()
+                .map(|(slot, name)| ((*name).to_owned(), slot))
+                .collect()
+        };
+        DecodeSpec {
+            properties: map(&["job_title", "company_size", "owner", "tags"]),
+            property_types: vec![None; 4],
+            event_types: map(&["page_view", "form_submit"]),
+            event_props: vec![map(&["url"]), map(&["form", "page"])],
+        }
+    }
+
+    fn decode(line: &str) -> Contact {
+        decode_line(&spec(), line).unwrap().unwrap()
+    }
+
+    fn reject(line: &str) -> String {
+        decode_line(&spec(), line).unwrap_err()
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    /// `2026-11-25T09:00:00Z` (checked with `date -u -d ... +%s`).
+    const T1_MICROS: i64 = 1_795_597_200_000_000;
+
+    #[test]
+    fn spec_example_fills_the_slots() {
+        let line = r#"{"id":"c-1001","email":"Ana.Lee@Acme.io",
+ "properties":{"job_title":"VP Marketing","company_size":250,"industry":"Software",
+               "country":"US","lifecycle_stage":"lead","owner":null,"open_deal":false},
+ "events":[{"type":"page_view","at":"2026-11-25T09:00:00Z","props":{"url":"/pricing/enterprise"}},
+           {"type":"form_submit","at":"2026-11-26T15:30:00Z","props":{"form":"demo_request"}},
+           {"type":"email_click","at":"2026-11-21T08:00:00Z","props":{"campaign":"nov-digest"}}]}"#
+            .replace('\n', "");
+        let contact = decode(&line);
+        assert_eq!(contact.id, "c-1001");
+        assert_eq!(contact.email.as_deref(), Some("Ana.Lee@Acme.io"));
+        assert_eq!(
+            contact.props,
+            vec![
+                text("VP Marketing"),
+                Value::Number(250.0),
+                Value::Null,
+                Value::Missing
+            ]
+        );
+        assert_eq!(
+            contact.events,
+            vec![
+                vec![Event {
+                    at_micros: T1_MICROS,
+                    props: vec![text("/pricing/enterprise")],
+                }],
+                vec![Event {
+                    at_micros: parse_timestamp("2026-11-26T15:30:00Z").unwrap(),
+                    props: vec![text("demo_request"), Value::Missing],
+                }],
+            ]
+        );
+    }
+
+    #[test]
+    fn minimal_line_has_slots_of_the_right_length() {
+        let contact = decode(r#"{"id":"a"}"#);
+        assert_eq!(
+            contact,
+            Contact {
+                id: "a".to_owned(),
+                email: None,
+                props: vec![Value::Missing; 4],
+                events: vec![Vec::new(), Vec::new()],
+            }
+        );
+    }
+
+    #[test]
+    fn property_slot_count_follows_declared_types() {
+        let mut spec = spec();
+        spec.property_types = vec![None; 6];
+        let contact = decode_line(&spec, r#"{"id":"a"}"#).unwrap().unwrap();
+        assert_eq!(contact.props.len(), 6);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped() {
+        for line in ["", " ", "\t \r", "\n"] {
+            assert_eq!(decode_line(&spec(), line), Ok(None), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn nulls_mean_absent() {
+        let contact = decode(
+            r#"{"id":"a","email":null,"properties":null,"events":[{"type":"page_view","at":"2026-11-25T09:00:00Z","props":null}]}"#,
+        );
+        assert_eq!(contact.email, None);
+        assert_eq!(contact.props, vec![Value::Missing; 4]);
+        assert_eq!(
+            contact.events[0],
+            vec![Event {
+                at_micros: T1_MICROS,
+                props: vec![Value::Missing]
+            }]
+        );
+        let contact = decode(r#"{"id":"a","events":null}"#);
+        assert_eq!(contact.events, vec![Vec::new(), Vec::new()]);
+    }
+
+    #[test]
+    fn property_values_keep_their_json_kind() {
+        let contact = decode(
+            r#"{"id":"a","properties":{"job_title":true,"company_size":-1.5e2,"owner":"","tags":["x",{"y":[1]}]}}"#,
+        );
+        assert_eq!(
+            contact.props,
+            vec![
+                Value::Bool(true),
+                Value::Number(-150.0),
+                text(""),
+                Value::Composite
+            ]
+        );
+        let contact = decode(
+            r#"{"id":"a","properties":{"company_size":18446744073709551615,"tags":{},"owner":"250"}}"#,
+        );
+        assert_eq!(contact.props[1], Value::Number(18_446_744_073_709_551_615.0));
+        assert_eq!(contact.props[2], text("250"));
+        assert_eq!(contact.props[3], Value::Composite);
+    }
+
+    #[test]
+    fn escapes_in_keys_and_values() {
+        let contact = decode(r#"{"i\u0064":"c\"1","properties":{"job\u005ftitle":"R\u00e9my \\ \n"}}"#);
+        assert_eq!(contact.id, "c\"1");
+        assert_eq!(contact.props[0], text("Rémy \\ \n"));
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored() {
+        let contact = decode(
+            r#"{"extra":{"deep":[1,2,{"id":5}]},"id":"a","events":[{"type":"page_view","at":"2026-11-25","note":[1],"props":{"url":"/","other":{}}}]}"#,
+        );
+        assert_eq!(contact.id, "a");
+        assert_eq!(contact.events[0][0].props, vec![text("/")]);
+        assert_eq!(
+            contact.events[0][0].at_micros,
+            parse_timestamp("2026-11-25").unwrap()
+        );
+    }
+
+    #[test]
+    fn events_keep_input_order_within_a_type() {
+        let contact = decode(
+            r#"{"id":"a","events":[
+                {"type":"page_view","at":"2026-11-25T09:00:00Z","props":{"url":"/1"}},
+                {"type":"form_submit","at":"2026-11-25T09:00:00Z"},
+                {"type":"page_view","at":"2026-11-25T11:00:00+02:00","props":{"url":"/2"}}]}"#,
+        );
+        let urls: Vec<&Value> = contact.events[0].iter().map(|e| &e.props[0]).collect();
+        assert_eq!(urls, vec![&text("/1"), &text("/2")]);
+        assert_eq!(contact.events[0][1].at_micros, T1_MICROS);
+        assert_eq!(contact.events[1][0].props, vec![Value::Missing, Value::Missing]);
+    }
+
+    #[test]
+    fn props_before_type_are_buffered_then_slotted() {
+        let contact = decode(
+            r#"{"id":"a","events":[{"props":{"page":"/x","form":"demo_request","zzz":[1]},"at":"2026-11-25T09:00:00Z","type":"form_submit"}]}"#,
+        );
+        assert_eq!(
+            contact.events[1],
+            vec![Event {
+                at_micros: T1_MICROS,
+                props: vec![text("demo_request"), text("/x")],
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_event_types_are_validated_but_not_stored() {
+        let contact = decode(
+            r#"{"id":"a","events":[{"type":"email_click","at":"2026-11-25T09:00:00Z","props":{"campaign":"x"}}]}"#,
+        );
+        assert_eq!(contact.events, vec![Vec::new(), Vec::new()]);
+        assert_eq!(
+            reject(r#"{"id":"a","events":[{"type":"email_click","at":"2026-11-25T09:00"}]}"#),
+            r#"event 1: "at" is not an RFC 3339 timestamp with an offset: "2026-11-25T09:00""#
+        );
+        assert_eq!(
+            reject(r#"{"id":"a","events":[{"type":"email_click","at":"2026-11-25","props":[]}]}"#),
+            r#"event 1: "props" must be an object, found array"#
+        );
+        assert_eq!(
+            reject(r#"{"id":"a","events":[{"props":{},"type":"email_click"}]}"#),
+            r#"event 1: missing "at""#
+        );
+        assert_eq!(
+            reject(r#"{"id":"a","events":[{"type":7,"at":"2026-11-25"}]}"#),
+            r#"event 1: "type" must be a string, found number"#
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_first_wins_and_all_are_validated() {
+        let contact = decode(
+            r#"{"id":"a","id":"b","email":null,"email":"x@y","properties":{"owner":"p","owner":"q"},"properties":{"owner":"r","job_title":"t"},"events":[{"type":"page_view","type":"form_submit","at":"2026-11-25T09:00:00Z","at":"2026-11-26","props":{"url":"/1"},"props":{"url":"/2"}}],"events":[{"type":"page_view","at":"2026-11-25"}]}"#,
+        );
+        assert_eq!(contact.id, "a");
+        assert_eq!(contact.email, None);
+        assert_eq!(
+            contact.props,
+            vec![Value::Missing, Value::Missing, text("p"), Value::Missing]
+        );
+        assert_eq!(
+            contact.events,
+            vec![
+                vec![Event {
+                    at_micros: T1_MICROS,
+                    props: vec![text("/1")]
+                }],
+                vec![]
+            ]
+        );
+        assert_eq!(
+            reject(r#"{"id":"a","id":5}"#),
+            r#""id" must be a string, found number"#
+        );
+        assert_eq!(
+            reject(r#"{"id":"a","properties":{},"properties":[]}"#),
+            r#""properties" must be an object, found array"#
+        );
+        assert_eq!(
+            reject(r#"{"id":"a","events":[],"events":[{"at":"2026-11-25"}]}"#),
+            r#"event 1: missing "type""#
+        );
+    }
+
+    #[test]
+    fn rejection_reasons() {
+        let cases = [
+            (
+                r#"{"id":"a","email":}"#,
+                "not valid JSON: expected value at column 19",
+            ),
+            (
+                "{\"id\":\"a\"",
+                "not valid JSON: EOF while parsing an object at column 9",
+            ),
+            ("hello", "not valid JSON: expected value at column 1"),
+            ("nope", "not valid JSON: expected ident at column 2"),
+            (
+                r#"{"id":"a"} x"#,
+                "not valid JSON: trailing characters at column 12",
+            ),
+            (
+                r#"{"id":"a"}{"id":"b"}"#,
+                "not valid JSON: trailing characters at column 11",
+            ),
+            ("[1,2]", "expected a JSON object, found array"),
+            ("\"id\"", "expected a JSON object, found string"),
+            ("null", "expected a JSON object, found null"),
+            ("{}", "missing \"id\""),
+            (r#"{"email":"a@b"}"#, "missing \"id\""),
+            (r#"{"id":5}"#, "\"id\" must be a string, found number"),
+            (r#"{"id":null}"#, "\"id\" must be a string, found null"),
+            (r#"{"id":["a"]}"#, "\"id\" must be a string, found array"),
+            (
+                r#"{"id":"a","email":false}"#,
+                "\"email\" must be a string, found boolean",
+            ),
+            (
+                r#"{"id":"a","properties":"x"}"#,
+                "\"properties\" must be an object, found string",
+            ),
+            (
+                r#"{"id":"a","properties":[]}"#,
+                "\"properties\" must be an object, found array",
+            ),
+            (
+                r#"{"id":"a","events":{}}"#,
+                "\"events\" must be an array, found object",
+            ),
+            (
+                r#"{"id":"a","events":"x"}"#,
+                "\"events\" must be an array, found string",
+            ),
+            (
+                r#"{"id":"a","events":[1]}"#,
+                "event 1 must be an object, found number",
+            ),
+            (
+                r#"{"id":"a","events":[{"type":"page_view","at":"2026-11-25"},null]}"#,
+                "event 2 must be an object, found null",
+            ),
+            (
+                r#"{"id":"a","events":[{"at":"2026-11-25T09:00:00Z"}]}"#,
+                "event 1: missing \"type\"",
+            ),
+            (
+                r#"{"id":"a","events":[{"type":"page_view"}]}"#,
+                "event 1: missing \"at\"",
+            ),
+            (
+                r#"{"id":"a","events":[{"type":null,"at":"2026-11-25"}]}"#,
+                "event 1: \"type\" must be a string, found null",
+            ),
+            (
+                r#"{"id":"a","events":[{"type":"page_view","at":1764000000}]}"#,
+                "event 1: \"at\" must be a string, found number",
+            ),
+            (
+                r#"{"id":"a","events":[{"type":"x","at":"2026-11-25"},{"type":"x","at":"2026-11-25T10:00:00"}]}"#,
+                "event 2: \"at\" is not an RFC 3339 timestamp with an offset: \"2026-11-25T10:00:00\"",
+            ),
+            (
+                r#"{"id":"a","events":[{},{},{"type":"page_view","at":"2026-11-25","props":"x"}]}"#,
+                "event 1: missing \"type\"",
+            ),
+            (
+                r#"{"id":"a","events":[{"type":"x","at":"2026-11-25"},{"type":"x","at":"2026-11-25"},{"type":"page_view","at":"2026-11-25","props":"x"}]}"#,
+                "event 3: \"props\" must be an object, found string",
+            ),
+            (
+                r#"{"id":"a","events":[{"type":"page_view","at":"2026-11-25","props":{"url":[}}]}"#,
+                "not valid JSON: expected value at column 75",
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(reject(line), expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn long_bad_timestamps_are_cut_in_the_reason() {
+        let line = format!(
+            r#"{{"id":"a","events":[{{"type":"x","at":"{}"}}]}}"#,
+            "9".repeat(100)
+        );
+        assert_eq!(
+            reject(&line),
+            format!(
+                "event 1: \"at\" is not an RFC 3339 timestamp with an offset: \"{}\"…",
+                "9".repeat(60)
+            )
+        );
+    }
+
+    #[test]
+    fn deep_nesting_in_skipped_values_does_not_overflow_the_stack() {
+        // serde_json skips ignored values iteratively, so depth costs nothing.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let contact = decode(&format!(
+            r#"{{"id":"a","x":{deep},"properties":{{"tags":{deep}}}}}"#
+        ));
+        assert_eq!(contact.props[3], Value::Composite);
+    }
+
+    // -----------------------------------------------------------------------
+    // A reference decoder over `serde_json::Value`, for the property tests.
+    // On lines without duplicate keys it must agree with `decode_line`.
+
+    fn reference(spec: &DecodeSpec, line: &str) -> Option<Contact> {
+        fn scalar(v: &Json) -> Value {
+            match v {
+                Json::Null => Value::Null,
+                Json::Bool(b) => Value::Bool(*b),
+                Json::Number(n) => Value::Number(n.as_f64().unwrap()),
+                Json::String(s) => Value::Text(s.as_str().into()),
+                Json::Array(_) | Json::Object(_) => Value::Composite,
+            }
+        }
+        fn slots(names: &HashMap<String, usize>, len: usize, obj: Option<&Json>) -> Option<Vec<Value>> {
+            let mut out = vec![Value::Missing; len];
+            match obj {
+                None | Some(Json::Null) => {}
+                Some(Json::Object(map)) => {
+                    for (k, v) in map {
+                        if let Some(&slot) = names.get(k) {
+                            out[slot] = scalar(v);
+                        }
+                    }
+                }
+                Some(_) => return None,
+            }
+            Some(out)
+        }
+        let json: Json = serde_json::from_str(line).ok()?;
+        let obj = json.as_object()?;
+        let id = obj.get("id")?.as_str()?.to_owned();
+        let email = match obj.get("email") {
+            None | Some(Json::Null) => None,
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(_) => return None,
+        };
+        let props = slots(
+            &spec.properties,
+            spec.property_slot_count(),
+            obj.get("properties"),
+        )?;
+        let mut events = vec![Vec::new(); spec.event_types.len()];
+        match obj.get("events") {
+            None | Some(Json::Null) => {}
+            Some(Json::Array(list)) => {
+                for event in list {
+                    let event = event.as_object()?;
+                    let kind = event.get("type")?.as_str()?;
+                    let at_micros = parse_timestamp(event.get("at")?.as_str()?)?;
+                    let empty = HashMap::new();
+                    let slot = spec.event_types.get(kind).copied();
+                    let names = slot.map_or(&empty, |s| &spec.event_props[s]);
+                    let props = slots(names, names.len(), event.get("props"))?;
+                    if let Some(slot) = slot {
+                        events[slot].push(Event { at_micros, props });
+                    }
+                }
+            }
+            Some(_) => return None,
+        }
+        Some(Contact {
+            id,
+            email,
+            props,
+            events,
+        })
+    }
+
+    fn leaf() -> impl Strategy<Value = Json> {
+        prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::from),
+            any::<i64>().prop_map(Json::from),
+            any::<u64>().prop_map(Json::from),
+            (-1e12f64..1e12).prop_map(Json::from),
+            "[a-z/\\\\\"é\u{1F600}\n]{0,8}".prop_map(Json::from),
+        ]
+    }
+
+    fn any_json() -> impl Strategy<Value = Json> {
+        leaf().prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                prop::collection::btree_map("[a-z_]{0,6}", inner, 0..4)
+                    .prop_map(|m| Json::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Writes an object whose entries keep the given order (unique keys).
+    fn object(entries: Vec<(&'static str, String)>) -> String {
+        let body: Vec<String> = entries
+            .into_iter()
+            .map(|(key, value)| format!("{}:{value}", Json::from(key)))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+
+    /// An optional entry: the key with a value from `value`, or nothing.
+    fn entry(
+        key: &'static str,
+        present: f64,
+        value: impl Strategy<Value = String>,
+    ) -> impl Strategy<Value = Option<(&'static str, String)>> {
+        proptest::option::weighted(present, value.prop_map(move |v| (key, v)))
+    }
+
+    fn json_text(value: impl Strategy<Value = Json>) -> impl Strategy<Value = String> {
+        value.prop_map(|v| v.to_string())
+    }
+
+    fn props_object(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => prop::collection::btree_map(prop::sample::select(keys), any_json(), 0..4)
+                .prop_map(|m| Json::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()).to_string()),
+            1 => json_text(any_json()),
+        ]
+    }
+
+    fn event() -> impl Strategy<Value = String> {
+        let kind = prop_oneof![
+            16 => prop::sample::select(vec!["page_view", "form_submit", "email_click"]).prop_map(|s| Json::from(s).to_string()),
+            1 => json_text(leaf()),
+        ];
+        let at = prop_oneof![
+            16 => prop::sample::select(vec![
+                "2026-11-25T09:00:00Z", "2026-11-25T09:00:00.5+02:00", "2026-11-25",
+                "2026-11-25t09:00:00.123456789-05:30",
+            ]).prop_map(|s| Json::from(s).to_string()),
+            1 => prop::sample::select(vec!["2026-11-25T09:00:00", "soon", "2026-02-30"])
+                .prop_map(|s| Json::from(s).to_string()),
+            1 => json_text(leaf()),
+        ];
+        let fields = (
+            entry("type", 0.97, kind),
+            entry("at", 0.97, at),
+            entry("props", 0.8, props_object(&["url", "form", "page", "zzz"])),
+            entry("note", 0.2, json_text(any_json())),
+        );
+        prop_oneof![
+            40 => fields
+                .prop_map(|(a, b, c, d)| [a, b, c, d].into_iter().flatten().collect::<Vec<_>>())
+                .prop_shuffle()
+                .prop_map(object),
+            1 => json_text(leaf()),
+        ]
+    }
+
+    fn contact_line() -> impl Strategy<Value = String> {
+        let id = prop_oneof![
+            16 => "[a-c]{0,3}".prop_map(|s| Json::from(s).to_string()),
+            1 => json_text(leaf()),
+        ];
+        let email = prop_oneof![
+            2 => "[a-z@.]{0,6}".prop_map(|s| Json::from(s).to_string()),
+            1 => json_text(leaf()),
+        ];
+        let events = prop_oneof![
+            12 => prop::collection::vec(event(), 0..4).prop_map(|list| format!("[{}]", list.join(","))),
+            1 => json_text(leaf()),
+        ];
+        (
+            entry("id", 0.97, id),
+            entry("email", 0.5, email),
+            entry(
+                "properties",
+                0.8,
+                props_object(&["job_title", "company_size", "owner", "tags", "zzz"]),
+            ),
+            entry("events", 0.8, events),
+            entry("other", 0.3, json_text(any_json())),
+        )
+            .prop_map(|(a, b, c, d, e)| [a, b, c, d, e].into_iter().flatten().collect::<Vec<_>>())
+            .prop_shuffle()
+            .prop_map(object)
+    }
+
+    /// Cuts `s` at the nearest char boundary at or before `at`.
+    fn boundary(s: &str, at: usize) -> usize {
+        let mut at = at.min(s.len());
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn agrees_with_a_value_based_reference(line in contact_line()) {
+            let spec = spec();
+            let decoded = decode_line(&spec, &line);
+            if let Err(reason) = &decoded {
+                prop_assert!(!reason.is_empty());
+            }
+            prop_assert_eq!(decoded.ok().flatten(), reference(&spec, &line), "{}", line);
+        }
+
+        #[test]
+        fn never_panics_on_arbitrary_strings(line in "\\PC{0,64}") {
+            let _ = decode_line(&spec(), &line);
+        }
+
+        #[test]
+        fn never_panics_on_json_ish_strings(line in "[{}\\[\\]\":,0-9a-z_\\\\ .eE+-]{0,64}") {
+            let _ = decode_line(&spec(), &line);
+        }
+
+        #[test]
+        fn never_panics_on_mutated_lines(
+            line in contact_line(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..8, "[{}\\[\\]\":,0-9a-z\\\\ ]{0,3}"), 1..4),
+        ) {
+            let mut line = line;
+            for (position, cut, insert) in edits {
+                let start = boundary(&line, position.index(line.len() + 1));
+                let end = boundary(&line, start + cut).max(start);
+                line.replace_range(start..end, &insert);
+            }
+            let spec = spec();
+            if let Ok(Some(contact)) = decode_line(&spec, &line) {
+                prop_assert_eq!(contact.props.len(), 4);
+                prop_assert_eq!(contact.events.len(), 2);
+                prop_assert!(contact.events[0].iter().all(|e| e.props.len() == 1));
+                prop_assert!(contact.events[1].iter().all(|e| e.props.len() == 2));
+            }
+        }
+    }
+}

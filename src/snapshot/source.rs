@@ -1,0 +1,281 @@
+//! Opening a snapshot (a file, gzip, or standard input) and reading it line by
+//! line with 1-based line numbers, without letting one bad line stop the read.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+
+/// Read buffer for files, decompressed data and standard input.
+const BUFFER_BYTES: usize = 256 * 1024;
+
+/// How the contents of an input are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON object per line (SPEC §2).
+    JsonLines,
+    /// A header row, then one contact per row.
+    Csv,
+}
+
+/// Opens a snapshot for reading.
+///
+/// `-` is standard input, read as JSON Lines. A name ending in `.gz` (any
+/// case) is gzip, possibly several members back to back; its format comes
+/// from the rest of the name. A name ending in `.csv` (any case) is CSV;
+/// anything else is JSON Lines.
+pub fn open_input(path: &str) -> io::Result<(Box<dyn BufRead + Send>, InputFormat)> {
+    if path == "-" {
+        let stdin = BufReader::with_capacity(BUFFER_BYTES, io::stdin());
+        return Ok((Box::new(stdin), InputFormat::JsonLines));
+    }
+    let file = File::open(path)?;
+    match strip_suffix_ignore_case(path, ".gz") {
+        Some(inner_name) => {
+            let compressed = BufReader::with_capacity(BUFFER_BYTES, file);
+            let decoder = flate2::bufread::MultiGzDecoder::new(compressed);
+            let reader = BufReader::with_capacity(BUFFER_BYTES, decoder);
+            Ok((Box::new(reader), format_of(inner_name)))
+        }
+        None => {
+            let reader = BufReader::with_capacity(BUFFER_BYTES, file);
+            Ok((Box::new(reader), format_of(path)))
+        }
+    }
+}
+
+fn format_of(name: &str) -> InputFormat {
+    if strip_suffix_ignore_case(name, ".csv").is_some() {
+        InputFormat::Csv
+    } else {
+        InputFormat::JsonLines
+    }
+}
+
+fn strip_suffix_ignore_case<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = name.len().checked_sub(suffix.len())?;
+    let tail = name.get(cut..)?;
+    if tail.eq_ignore_ascii_case(suffix) {
+        name.get(..cut)
+    } else {
+        None
+    }
+}
+
+/// One line of input: its 1-based number and its text, or why it has none.
+///
+/// The text is `Err(reason)` when the line is not valid UTF-8; the read goes
+/// on with the next line, so the caller reports this one as a bad line.
+pub type Line<'a> = (u64, Result<&'a str, String>);
+
+/// Reads lines from a [`BufRead`], reusing one buffer.
+///
+/// Lines end at `\n`; a `\r` before it is dropped too, and so is a UTF-8
+/// byte-order mark at the start of the first line. A final line without `\n`
+/// is still a line; an empty input has no lines. Invalid UTF-8 never stops the
+/// read: such a line is returned as `Err(reason)` (see [`Line`]).
+pub struct LineReader<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    line_number: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(reader: R) -> Self {
+        LineReader {
+            reader,
+            buffer: Vec::with_capacity(4096),
+            line_number: 0,
+        }
+    }
+
+    /// The number of the last line returned (0 before the first).
+    pub fn line_number(&self) -> u64 {
+        self.line_number
+    }
+
+    /// The next line, or `None` at the end of the input. An `Err` is an I/O
+    /// error (including corrupt gzip), after which the input cannot go on.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buffer.clear();
+        if self.reader.read_until(b'\n', &mut self.buffer)? == 0 {
+            return Ok(None);
+        }
+        self.line_number += 1;
+        let mut bytes = self.buffer.as_slice();
+        if let Some(rest) = bytes.strip_suffix(b"\n") {
+            bytes = rest.strip_suffix(b"\r").unwrap_or(rest);
+        }
+        if self.line_number == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|error| {
+            format!(
+                "not valid UTF-8 (at byte {} of the line)",
+                error.valid_up_to() + 1
+            )
+        });
+        Ok(Some((self.line_number, text)))
+    }
+
+    /// Appends up to `max_lines` lines to `out` as owned strings, for handing
+    /// a batch to other threads. Returns how many were appended; 0 means the
+    /// end of the input (or `max_lines == 0`).
+    pub fn next_batch(
+        &mut self,
+        max_lines: usize,
+        out: &mut Vec<(u64, Result<String, String>)>,
+    ) -> io::Result<usize> {
+        let mut appended = 0;
+        while appended < max_lines {
+            let Some((number, text)) = self.next_line()? else {
+                break;
+            };
+            out.push((number, text.map(str::to_owned)));
+            appended += 1;
+        }
+        Ok(appended)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn read_all<R: BufRead>(reader: R) -> Vec<(u64, Result<String, String>)> {
+        let mut lines = LineReader::new(reader);
+        let mut out = Vec::new();
+        while let Some((number, text)) = lines.next_line().unwrap() {
+            out.push((number, text.map(str::to_owned)));
+        }
+        out
+    }
+
+    fn ok(number: u64, text: &str) -> (u64, Result<String, String>) {
+        (number, Ok(text.to_owned()))
+    }
+
+    #[test]
+    fn numbers_lines_and_strips_line_endings() {
+        let input = b"a\r\n\nb\nc";
+        assert_eq!(
+            read_all(&input[..]),
+            vec![ok(1, "a"), ok(2, ""), ok(3, "b"), ok(4, "c")]
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert_eq!(read_all(&b""[..]), vec![]);
+        assert_eq!(read_all(&b"\n"[..]), vec![ok(1, "")]);
+    }
+
+    #[test]
+    fn byte_order_mark_is_dropped_on_the_first_line_only() {
+        let input = b"\xEF\xBB\xBFa\n\xEF\xBB\xBFb\n";
+        assert_eq!(read_all(&input[..]), vec![ok(1, "a"), ok(2, "\u{feff}b")]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_bad_line_and_the_read_goes_on() {
+        let input = b"{\"id\":\"a\"}\n{\"id\":\"\xFF\"}\r\n{\"id\":\"c\"}\n";
+        assert_eq!(
+            read_all(&input[..]),
+            vec![
+                ok(1, "{\"id\":\"a\"}"),
+                (2, Err("not valid UTF-8 (at byte 8 of the line)".to_owned())),
+                ok(3, "{\"id\":\"c\"}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn batches_split_the_input_and_end_with_zero() {
+        let mut lines = LineReader::new(&b"a\nb\nc\n"[..]);
+        let mut out = Vec::new();
+        assert_eq!(lines.next_batch(2, &mut out).unwrap(), 2);
+        assert_eq!(out, vec![ok(1, "a"), ok(2, "b")]);
+        out.clear();
+        assert_eq!(lines.next_batch(2, &mut out).unwrap(), 1);
+        assert_eq!(out, vec![ok(3, "c")]);
+        assert_eq!(lines.next_batch(2, &mut out).unwrap(), 0);
+        assert_eq!(lines.line_number(), 3);
+    }
+
+    #[test]
+    fn format_comes_from_the_name() {
+        assert_eq!(format_of("contacts.jsonl"), InputFormat::JsonLines);
+        assert_eq!(format_of("contacts.CSV"), InputFormat::Csv);
+        assert_eq!(format_of("csv"), InputFormat::JsonLines);
+        assert_eq!(strip_suffix_ignore_case("a.csv.GZ", ".gz"), Some("a.csv"));
+        assert_eq!(strip_suffix_ignore_case("gz", ".gz"), None);
+        assert_eq!(strip_suffix_ignore_case("é.gz", ".gz"), Some("é"));
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn opens_plain_gzip_and_multi_member_gzip_files() {
+        let dir = tempfile::tempdir().unwrap();
+
+        let plain = dir.path().join("contacts.jsonl");
+        std::fs::write(&plain, "{\"id\":\"a\"}\n").unwrap();
+        let (reader, format) = open_input(plain.to_str().unwrap()).unwrap();
+        assert_eq!(format, InputFormat::JsonLines);
+        assert_eq!(read_all(reader), vec![ok(1, "{\"id\":\"a\"}")]);
+
+        let gz = dir.path().join("contacts.jsonl.gz");
+        let mut bytes = gzip(b"{\"id\":\"a\"}\n{\"id\":");
+        bytes.extend(gzip(b"\"b\"}\n"));
+        std::fs::write(&gz, bytes).unwrap();
+        let (reader, format) = open_input(gz.to_str().unwrap()).unwrap();
+        assert_eq!(format, InputFormat::JsonLines);
+        assert_eq!(
+            read_all(reader),
+            vec![ok(1, "{\"id\":\"a\"}"), ok(2, "{\"id\":\"b\"}")]
+        );
+
+        let csv_gz = dir.path().join("contacts.Csv.gz");
+        std::fs::write(&csv_gz, gzip(b"id\nc-1\n")).unwrap();
+        let (mut reader, format) = open_input(csv_gz.to_str().unwrap()).unwrap();
+        assert_eq!(format, InputFormat::Csv);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "id\nc-1\n");
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broken.jsonl.gz");
+        let mut bytes = gzip(b"{\"id\":\"a\"}\n");
+        bytes.truncate(bytes.len() / 2);
+        std::fs::write(&path, bytes).unwrap();
+        let (reader, _) = open_input(path.to_str().unwrap()).unwrap();
+        let mut lines = LineReader::new(reader);
+        let mut failed = false;
+        for _ in 0..3 {
+            match lines.next_line() {
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some(_)) => {}
+            }
+        }
+        assert!(failed);
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope.jsonl");
+        let error = open_input(path.to_str().unwrap()).err().unwrap();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    }
+}

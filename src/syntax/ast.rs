@@ -1,0 +1,370 @@
+//! The abstract syntax tree of a rule file, with a span on every node.
+//!
+//! Names are not resolved here: an [`Ident`] is just text. The compiler
+//! (`crate::compile`) resolves names and checks types.
+
+use crate::source::Span;
+
+/// A name as written, with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A string literal after unescaping, with the span of the quoted text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrLit {
+    pub value: String,
+    pub span: Span,
+}
+
+/// A number literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumLit {
+    pub value: f64,
+    pub span: Span,
+}
+
+/// `7 days`, `24 hours`: the unit is checked by the compiler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duration {
+    pub amount: f64,
+    pub unit: Ident,
+    pub span: Span,
+}
+
+/// One parsed file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct File {
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemKind {
+    /// `properties { job_title: text  company_size: number … }`
+    Properties(Vec<PropertyDecl>),
+    /// `events { page_view { url: text } … }`
+    Events(Vec<EventDecl>),
+    /// `const free_email_domains = ["gmail.com", …]`
+    Const(ConstDecl),
+    /// `segment senior_title when job_title matches /…/i`
+    Segment(SegmentDecl),
+    /// `score fit 0..100 { … }`
+    Score(ScoreDecl),
+    /// `band readiness { hot when … warm when … cold otherwise }`
+    Band(BandDecl),
+    /// `suppress customer on ads, email, sales when …`
+    Suppress(SuppressDecl),
+    /// `audience ads_retarget when readiness is warm`
+    Audience(TargetDecl),
+    /// `workflow nurture_evaluate when readiness is warm`
+    Workflow(TargetDecl),
+    /// `route route_hot_lead when … { task "…" sla 24 hours queue first { … } }`
+    Route(RouteDecl),
+}
+
+/// `name: type` or `name: text one of ["a", "b"]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyDecl {
+    pub name: Ident,
+    pub type_name: Ident,
+    pub allowed: Option<Vec<Expr>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDecl {
+    pub name: Ident,
+    /// `None` when the event is declared without a prop list (props unchecked).
+    pub props: Option<Vec<PropertyDecl>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstDecl {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentDecl {
+    pub name: Ident,
+    pub condition: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreDecl {
+    pub name: Ident,
+    pub low: NumLit,
+    pub high: NumLit,
+    pub range_span: Span,
+    pub rules: Vec<ScoreRule>,
+}
+
+/// `"label" <body>` inside a score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRule {
+    pub label: StrLit,
+    pub body: RuleBody,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleBody {
+    /// `when <condition> => +30`
+    When(WhenRule),
+    /// `each page_view where … within 30 days => +10 decay half-life 7 days, max 40`
+    Each(EachRule),
+    /// `first { when … => +30  when … => +15 }`: the first matching row counts.
+    First(Vec<FirstRow>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhenRule {
+    pub condition: Expr,
+    pub points: NumLit,
+    pub modifiers: Vec<Modifier>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EachRule {
+    pub event: Ident,
+    pub filter: Option<Expr>,
+    pub window: Option<Duration>,
+    pub points: NumLit,
+    pub modifiers: Vec<Modifier>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstRow {
+    pub label: Option<StrLit>,
+    pub rule: WhenRule,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Modifier {
+    pub kind: ModifierKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModifierKind {
+    /// `decay half-life 7 days`
+    Decay(Duration),
+    /// `max 40`: the rule's total is at most this.
+    Max(NumLit),
+    /// `min -40`: the rule's total is at least this.
+    Min(NumLit),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandDecl {
+    pub name: Ident,
+    pub branches: Vec<Branch>,
+}
+
+/// `hot when <condition>` or `cold otherwise` (bands and route queues).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub value: Ident,
+    /// `None` for `otherwise`.
+    pub condition: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuppressDecl {
+    pub name: Ident,
+    pub channels: Vec<Ident>,
+    pub condition: Expr,
+}
+
+/// An audience or a workflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetDecl {
+    pub name: Ident,
+    pub condition: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteDecl {
+    pub name: Ident,
+    pub condition: Expr,
+    pub fields: Vec<RouteField>,
+    /// The span of `{ … }` (for "missing field" messages).
+    pub body_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteField {
+    pub kind: RouteFieldKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteFieldKind {
+    /// `task "Follow up with hot lead"`
+    Task(StrLit),
+    /// `sla 24 hours`
+    Sla(Duration),
+    /// `queue na_sales`
+    Queue(Ident),
+    /// `queue first { na_sales when … global_sales otherwise }`
+    QueueFirst(Vec<Branch>),
+}
+
+/// An expression: a condition or an operand (the compiler checks which).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// `a or b or c`
+    Or(Vec<Expr>),
+    /// `a and b and c`
+    And(Vec<Expr>),
+    /// `not a`
+    Not(Box<Expr>),
+    /// `a == b`, `a < b`, … with `ignoring case` when written.
+    Compare {
+        op: CompareOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        ignore_case: bool,
+    },
+    /// `a in [..]`, `a not in list_constant`
+    In {
+        left: Box<Expr>,
+        list: Box<Expr>,
+        negated: bool,
+        ignore_case: bool,
+    },
+    /// `a matches /re/i`
+    Matches {
+        left: Box<Expr>,
+        pattern: Box<Expr>,
+        ignore_case: bool,
+    },
+    /// `a starts with b`, `a ends with b`, `a contains b`
+    Text {
+        op: TextOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        ignore_case: bool,
+    },
+    /// `a is null`, `a is not true`, `readiness is hot`
+    Is {
+        left: Box<Expr>,
+        negated: bool,
+        target: IsTarget,
+    },
+    /// `last_sales_touch_at within 7 days`
+    Within {
+        left: Box<Expr>,
+        window: Duration,
+    },
+    /// A name: property, score, band, segment or constant (resolved later).
+    Name(Ident),
+    /// `lower(job_title)`, `domain(email)`
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
+    /// `count of …`, `any …`, `last …`
+    Aggregate(Aggregate),
+    Literal(Literal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextOp {
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+impl TextOp {
+    pub fn words(self) -> &'static str {
+        match self {
+            TextOp::StartsWith => "starts with",
+            TextOp::EndsWith => "ends with",
+            TextOp::Contains => "contains",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IsTarget {
+    Null,
+    Bool(bool),
+    /// A band value (`readiness is hot`).
+    Name(Ident),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateKind {
+    /// `count of X …`: a number.
+    Count,
+    /// `any X …`: true when at least one event matches.
+    Any,
+    /// `last X …`: the time of the latest matching event.
+    Last,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub kind: AggregateKind,
+    pub event: Ident,
+    pub filter: Option<Box<Expr>>,
+    pub window: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Str(String),
+    Number(f64),
+    Bool(bool),
+    Null,
+    /// `/pattern/flags`
+    Regex {
+        pattern: String,
+        flags: String,
+    },
+    /// `[a, b, c]`; elements are literals or names (band values, constants).
+    List(Vec<Expr>),
+}

@@ -1,0 +1,1083 @@
+//! The pest parser and the builders that turn its parse tree into the AST:
+//! one `build_<rule>` function per grammar rule.
+
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use super::ast::*;
+use crate::diagnostics::{Diagnostic, INTERNAL};
+use crate::source::{FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/rubric.pest"]
+struct RubricParser;
+
+/// Words that begin a top-level item; the parser resumes at one after an error.
+const ITEM_KEYWORDS: &[&str] = &[
+    "properties",
+    "events",
+    "const",
+    "segment",
+    "score",
+    "band",
+    "suppress",
+    "audience",
+    "workflow",
+    "route",
+];
+
+/// Parses one file. Returns the items that parsed and a diagnostic for each
+/// item that did not.
+pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut pos = skip_trivia(text, 0);
+    while pos < text.len() {
+        let rest = text.get(pos..).unwrap_or("");
+        match RubricParser::parse(Rule::item, rest) {
+            Ok(mut pairs) => {
+                let Some(pair) = pairs.next() else { break };
+                let consumed = pair.as_span().end();
+                let builder = Builder { file, base: pos };
+                match builder.build_item(pair) {
+                    Ok(item) => items.push(item),
+                    Err(d) => diagnostics.push(d),
+                }
+                if consumed == 0 {
+                    break;
+                }
+                pos = skip_trivia(text, pos + consumed);
+            }
+            Err(error) => {
+                let diagnostic = syntax_error(file, text, pos, &error);
+                let error_at = diagnostic.span.start as usize;
+                diagnostics.push(diagnostic);
+                match resume_point(text, error_at.max(pos + 1)) {
+                    Some(next) => pos = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    (File { items }, diagnostics)
+}
+
+/// Skips whitespace and `#` comments from `pos`.
+fn skip_trivia(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' => pos += 1,
+            b'#' => {
+                while let Some(&c) = bytes.get(pos) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    pos += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// The start of the first line after `from` whose first word starts an item.
+fn resume_point(text: &str, from: usize) -> Option<usize> {
+    let mut line_start = text.get(from..)?.find('\n').map(|i| from + i + 1)?;
+    loop {
+        let line_end = text
+            .get(line_start..)?
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        let line = text.get(line_start..line_end)?;
+        let trimmed = line.trim_start();
+        let word: String = trimmed
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if ITEM_KEYWORDS.contains(&word.as_str()) {
+            return Some(line_start + (line.len() - trimmed.len()));
+        }
+        if line_end >= text.len() {
+            return None;
+        }
+        line_start = line_end + 1;
+    }
+}
+
+/// Turns a pest error into a diagnostic in English.
+fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Error<Rule>) -> Diagnostic {
+    let offset = match error.location {
+        pest::error::InputLocation::Pos(p) => base + p,
+        pest::error::InputLocation::Span((s, _)) => base + s,
+    };
+    let found = token_at(text, offset);
+    let span = Span::new(file, offset, offset + found.len());
+    let (expected, code_hint) = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            let mut words: Vec<&'static str> = Vec::new();
+            for rule in positives {
+                let word = describe_rule(*rule);
+                if !words.contains(&word) {
+                    words.push(word);
+                }
+            }
+            (words, hint_for(text, offset, positives))
+        }
+        pest::error::ErrorVariant::CustomError { .. } => (Vec::new(), None),
+    };
+    let expected_text = join_or(&expected);
+    let found_text = if found.is_empty() {
+        String::from("the end of the file")
+    } else {
+        format!("`{found}`")
+    };
+    let message = if expected_text.is_empty() {
+        format!("syntax error: unexpected {found_text}")
+    } else {
+        format!("syntax error: expected {expected_text}, found {found_text}")
+    };
+    let label = if expected_text.is_empty() {
+        String::from("not expected here")
+    } else {
+        format!("expected {expected_text}")
+    };
+    Diagnostic::error("rubric::syntax", span, message)
+        .with_label(label)
+        .with_help_opt(code_hint)
+}
+
+/// A targeted hint for common slips.
+fn hint_for(text: &str, offset: usize, positives: &[Rule]) -> Option<String> {
+    let found = token_at(text, offset);
+    let before = text.get(..offset).unwrap_or("").trim_end();
+    if positives.contains(&Rule::duration_unit)
+        || (before.ends_with(char::is_numeric) && positives.contains(&Rule::duration))
+    {
+        return Some(String::from(
+            "a duration needs a unit: `7 days`, `24 hours`, `2 weeks`",
+        ));
+    }
+    if positives.contains(&Rule::item) {
+        let word: String = found
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if let Some(k) = crate::diagnostics::did_you_mean(&word, ITEM_KEYWORDS.iter().copied()) {
+            return Some(format!("did you mean `{k}`?"));
+        }
+        return Some(String::from(
+            "a rule file is a list of items: properties, events, const, segment, score, band, suppress, audience, workflow, route",
+        ));
+    }
+    if found == "=" {
+        return Some(String::from("compare with `==`"));
+    }
+    if found.starts_with('\'') {
+        return Some(String::from("text is written in double quotes: \"like this\""));
+    }
+    if positives.contains(&Rule::otherwise) || positives.contains(&Rule::kw_when) {
+        return Some(String::from(
+            "each branch is `value when <condition>`, and the last is `value otherwise`",
+        ));
+    }
+    None
+}
+
+/// The token starting at `offset` (for "found `…`").
+fn token_at(text: &str, offset: usize) -> String {
+    let rest = text.get(offset..).unwrap_or("");
+    let mut chars = rest.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    if first.is_alphanumeric() || first == '_' {
+        rest.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    } else if first == '"' {
+        let end = rest
+            .get(1..)
+            .and_then(|r| r.find(['"', '\n']))
+            .map_or(rest.len(), |i| i + 2);
+        rest.get(..end.min(rest.len())).unwrap_or("").to_string()
+    } else if "=!<>".contains(first) {
+        rest.chars().take_while(|c| "=!<>".contains(*c)).collect()
+    } else {
+        first.to_string()
+    }
+}
+
+fn join_or(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// English for a grammar rule in "expected …" messages.
+fn describe_rule(rule: Rule) -> &'static str {
+    describe_rule_name(&format!("{rule:?}"))
+}
+
+/// English for a grammar rule name (public for tests and docs).
+pub fn describe_rule_name(rule: &str) -> &'static str {
+    match rule {
+        "EOI" => "the end of the file",
+        "item" => "an item (score, band, segment, …)",
+        "ident" | "type_name" => "a name",
+        "string" | "string_body" => "text in double quotes",
+        "number" => "a number",
+        "signed_number" | "points" => "a number such as `+10`",
+        "regex" => "a regular expression `/…/`",
+        "duration" => "a duration such as `7 days`",
+        "duration_unit" => "a unit (`days`, `hours`, `weeks`)",
+        "list" => "a list `[…]`",
+        "condition" | "disjunction" | "conjunction" | "negation" | "primary" | "test" | "not_prefix" => {
+            "a condition"
+        }
+        "operand" | "literal" | "call" | "aggregate" => "a value",
+        "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
+        | "compare_tail" => "an operator",
+        "compare_op" => "a comparison (`==`, `>=`, …)",
+        "kw_and" => "`and`",
+        "kw_or" => "`or`",
+        "kw_when" => "`when`",
+        "kw_with" => "`with`",
+        "kw_of" => "`of`",
+        "kw_on" => "`on`",
+        "kw_case" => "`case`",
+        "kw_in" => "`in`",
+        "kw_is" => "`is`",
+        "kw_first" => "`first`",
+        "kw_within" => "`within`",
+        "kw_where" => "`where`",
+        "otherwise" | "kw_otherwise" => "`otherwise`",
+        "first_group" => "`first {`",
+        "each_rule" => "`each`",
+        "when_rule" => "`when`",
+        "score_rule" | "first_row" => "a rule `\"label\" when … => +N`",
+        "band_branch" => "a branch `value when …`",
+        "property_decl" => "a property `name: type`",
+        "event_decl" => "an event type",
+        "route_field" => "`task`, `sla` or `queue`",
+        "modifier" | "modifiers" => "`decay half-life …`, `max …` or `min …`",
+        "half_life" => "`half-life`",
+        "score_range" => "a range such as `0..100`",
+        "channel_list" => "a channel (`ads`, `email`, `sales`)",
+        "event_filter" => "`where`",
+        "window" => "`within`",
+        "allowed_values" => "`one of [...]`",
+        "ignoring_case" => "`ignoring case`",
+        "negated" => "`not`",
+        "is_target" => "`null`, `true`, `false` or a band value",
+        "boolean" => "`true` or `false`",
+        "null" => "`null`",
+        "text_op" => "`starts with`, `ends with` or `contains`",
+        "queue_branches" => "`first {`",
+        _ => "something else",
+    }
+}
+
+/// Builds AST nodes from pest pairs; spans are offset by `base` (the item's
+/// start in the file).
+struct Builder {
+    file: FileId,
+    base: usize,
+}
+
+type Built<T> = Result<T, Diagnostic>;
+
+impl Builder {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, self.base + s.start(), self.base + s.end())
+    }
+
+    fn unexpected(&self, pair: &Pair<'_, Rule>, context: &str) -> Diagnostic {
+        Diagnostic::error(
+            INTERNAL,
+            self.span(pair),
+            format!(
+                "internal error: unexpected `{:?}` while building {context}",
+                pair.as_rule()
+            ),
+        )
+        .with_help("this is a bug in rubric; please report it with the rule file")
+    }
+
+    fn missing(&self, span: Span, context: &str) -> Diagnostic {
+        Diagnostic::error(INTERNAL, span, format!("internal error: incomplete {context}"))
+            .with_help("this is a bug in rubric; please report it with the rule file")
+    }
+
+    /// Children that are not keywords (keywords carry no data).
+    fn children<'i>(&self, pair: Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
+        pair.into_inner().filter(|p| !is_keyword(p.as_rule())).collect()
+    }
+
+    fn build_item(&self, pair: Pair<'_, Rule>) -> Built<Item> {
+        let span = self.span(&pair);
+        let inner = pair
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.missing(span, "item"))?;
+        let kind = match inner.as_rule() {
+            Rule::properties_decl => ItemKind::Properties(
+                self.children(inner)
+                    .into_iter()
+                    .map(|p| self.build_property_decl(p))
+                    .collect::<Built<_>>()?,
+            ),
+            Rule::events_decl => ItemKind::Events(
+                self.children(inner)
+                    .into_iter()
+                    .map(|p| self.build_event_decl(p))
+                    .collect::<Built<_>>()?,
+            ),
+            Rule::const_decl => {
+                let mut it = self.children(inner).into_iter();
+                let name = self.next_ident(&mut it, span, "const")?;
+                let value = it.next().ok_or_else(|| self.missing(span, "const"))?;
+                ItemKind::Const(ConstDecl {
+                    name,
+                    value: self.build_literal(value)?,
+                })
+            }
+            Rule::segment_decl => {
+                let mut it = self.children(inner).into_iter();
+                let name = self.next_ident(&mut it, span, "segment")?;
+                let cond = it.next().ok_or_else(|| self.missing(span, "segment"))?;
+                ItemKind::Segment(SegmentDecl {
+                    name,
+                    condition: self.build_condition(cond)?,
+                })
+            }
+            Rule::score_decl => ItemKind::Score(self.build_score(inner, span)?),
+            Rule::band_decl => {
+                let mut it = self.children(inner).into_iter();
+                let name = self.next_ident(&mut it, span, "band")?;
+                let branches = it.map(|p| self.build_branch(p)).collect::<Built<_>>()?;
+                ItemKind::Band(BandDecl { name, branches })
+            }
+            Rule::suppress_decl => {
+                let mut it = self.children(inner).into_iter();
+                let name = self.next_ident(&mut it, span, "suppress")?;
+                let channels = it.next().ok_or_else(|| self.missing(span, "suppress"))?;
+                let channels = self
+                    .children(channels)
+                    .into_iter()
+                    .map(|p| self.build_ident(p))
+                    .collect::<Built<_>>()?;
+                let cond = it.next().ok_or_else(|| self.missing(span, "suppress"))?;
+                ItemKind::Suppress(SuppressDecl {
+                    name,
+                    channels,
+                    condition: self.build_condition(cond)?,
+                })
+            }
+            Rule::audience_decl | Rule::workflow_decl => {
+                let is_audience = inner.as_rule() == Rule::audience_decl;
+                let mut it = self.children(inner).into_iter();
+                let name = self.next_ident(&mut it, span, "target")?;
+                let cond = it.next().ok_or_else(|| self.missing(span, "target"))?;
+                let target = TargetDecl {
+                    name,
+                    condition: self.build_condition(cond)?,
+                };
+                if is_audience {
+                    ItemKind::Audience(target)
+                } else {
+                    ItemKind::Workflow(target)
+                }
+            }
+            Rule::route_decl => ItemKind::Route(self.build_route(inner, span)?),
+            _ => return Err(self.unexpected(&inner, "an item")),
+        };
+        Ok(Item { kind, span })
+    }
+
+    fn next_ident<'i>(
+        &self,
+        it: &mut impl Iterator<Item = Pair<'i, Rule>>,
+        span: Span,
+        context: &str,
+    ) -> Built<Ident> {
+        let pair = it.next().ok_or_else(|| self.missing(span, context))?;
+        self.build_ident(pair)
+    }
+
+    fn build_ident(&self, pair: Pair<'_, Rule>) -> Built<Ident> {
+        match pair.as_rule() {
+            Rule::ident | Rule::type_name | Rule::duration_unit => {
+                let span = self.span(&pair);
+                // `type_name` wraps an ident.
+                let text = pair.as_str().trim().to_string();
+                Ok(Ident { name: text, span })
+            }
+            _ => Err(self.unexpected(&pair, "a name")),
+        }
+    }
+
+    fn build_property_decl(&self, pair: Pair<'_, Rule>) -> Built<PropertyDecl> {
+        let span = self.span(&pair);
+        let mut it = self.children(pair).into_iter();
+        let name = self.next_ident(&mut it, span, "property")?;
+        let type_name = self.next_ident(&mut it, span, "property type")?;
+        let allowed = match it.next() {
+            Some(p) if p.as_rule() == Rule::allowed_values => {
+                let list = self
+                    .children(p)
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| self.missing(span, "allowed values"))?;
+                match self.build_list(list)?.kind {
+                    ExprKind::Literal(Literal::List(items)) => Some(items),
+                    _ => None,
+                }
+            }
+            Some(p) => return Err(self.unexpected(&p, "a property")),
+            None => None,
+        };
+        Ok(PropertyDecl {
+            name,
+            type_name,
+            allowed,
+            span,
+        })
+    }
+
+    fn build_event_decl(&self, pair: Pair<'_, Rule>) -> Built<EventDecl> {
+        let span = self.span(&pair);
+        let text = pair.as_str();
+        let has_body = text.contains('{');
+        let mut it = self.children(pair).into_iter();
+        let name = self.next_ident(&mut it, span, "event")?;
+        let props: Vec<PropertyDecl> = it.map(|p| self.build_property_decl(p)).collect::<Built<_>>()?;
+        Ok(EventDecl {
+            name,
+            props: if has_body { Some(props) } else { None },
+            span,
+        })
+    }
+
+    fn build_score(&self, pair: Pair<'_, Rule>, span: Span) -> Built<ScoreDecl> {
+        let mut it = self.children(pair).into_iter();
+        let name = self.next_ident(&mut it, span, "score")?;
+        let range = it.next().ok_or_else(|| self.missing(span, "score range"))?;
+        let range_span = self.span(&range);
+        let mut bounds = range.into_inner();
+        let low = bounds
+            .next()
+            .ok_or_else(|| self.missing(range_span, "score range"))?;
+        let high = bounds
+            .next()
+            .ok_or_else(|| self.missing(range_span, "score range"))?;
+        let low = self.build_number(low)?;
+        let high = self.build_number(high)?;
+        let rules = it.map(|p| self.build_score_rule(p)).collect::<Built<_>>()?;
+        Ok(ScoreDecl {
+            name,
+            low,
+            high,
+            range_span,
+            rules,
+        })
+    }
+
+    fn build_number(&self, pair: Pair<'_, Rule>) -> Built<NumLit> {
+        let span = self.span(&pair);
+        let text = pair.as_str().trim_start_matches('+');
+        let value: f64 = text.parse().map_err(|_| {
+            Diagnostic::error(
+                "rubric::invalid_number",
+                span,
+                format!("`{}` is not a number", pair.as_str()),
+            )
+        })?;
+        if !value.is_finite() {
+            return Err(Diagnostic::error(
+                "rubric::invalid_number",
+                span,
+                format!("`{}` is too large", pair.as_str()),
+            ));
+        }
+        Ok(NumLit { value, span })
+    }
+
+    fn build_string(&self, pair: Pair<'_, Rule>) -> Built<StrLit> {
+        let span = self.span(&pair);
+        let body = pair.into_inner().next();
+        let raw = body.as_ref().map_or("", |b| b.as_str());
+        let value = unescape(raw).map_err(|(offset, message)| {
+            let at = span.start as usize + 1 + offset;
+            Diagnostic::error(
+                "rubric::invalid_escape",
+                Span::new(self.file, at, at + 2),
+                message,
+            )
+            .with_label("unknown escape")
+            .with_help("known escapes: \\\" \\\\ \\n \\t")
+        })?;
+        Ok(StrLit { value, span })
+    }
+
+    fn build_score_rule(&self, pair: Pair<'_, Rule>) -> Built<ScoreRule> {
+        let span = self.span(&pair);
+        let mut it = self.children(pair).into_iter();
+        let label = it.next().ok_or_else(|| self.missing(span, "score rule"))?;
+        let label = self.build_string(label)?;
+        let body = it.next().ok_or_else(|| self.missing(span, "score rule"))?;
+        let body = match body.as_rule() {
+            Rule::when_rule => RuleBody::When(self.build_when_rule(body)?),
+            Rule::each_rule => RuleBody::Each(self.build_each_rule(body)?),
+            Rule::first_group => {
+                let rows = self
+                    .children(body)
+                    .into_iter()
+                    .map(|row| self.build_first_row(row))
+                    .collect::<Built<_>>()?;
+                RuleBody::First(rows)
+            }
+            _ => return Err(self.unexpected(&body, "a score rule")),
+        };
+        Ok(ScoreRule { label, body, span })
+    }
+
+    fn build_first_row(&self, pair: Pair<'_, Rule>) -> Built<FirstRow> {
+        let span = self.span(&pair);
+        let mut label = None;
+        let mut rule = None;
+        for p in self.children(pair) {
+            match p.as_rule() {
+                Rule::string => label = Some(self.build_string(p)?),
+                Rule::when_rule => rule = Some(self.build_when_rule(p)?),
+                _ => return Err(self.unexpected(&p, "a first row")),
+            }
+        }
+        let rule = rule.ok_or_else(|| self.missing(span, "first row"))?;
+        Ok(FirstRow { label, rule, span })
+    }
+
+    fn build_when_rule(&self, pair: Pair<'_, Rule>) -> Built<WhenRule> {
+        let span = self.span(&pair);
+        let mut condition = None;
+        let mut points = None;
+        let mut modifiers = Vec::new();
+        for p in self.children(pair) {
+            match p.as_rule() {
+                Rule::condition => condition = Some(self.build_condition(p)?),
+                Rule::points => points = Some(self.build_points(p)?),
+                Rule::modifiers => modifiers = self.build_modifiers(p)?,
+                _ => return Err(self.unexpected(&p, "a when rule")),
+            }
+        }
+        Ok(WhenRule {
+            condition: condition.ok_or_else(|| self.missing(span, "when rule"))?,
+            points: points.ok_or_else(|| self.missing(span, "when rule"))?,
+            modifiers,
+            span,
+        })
+    }
+
+    fn build_each_rule(&self, pair: Pair<'_, Rule>) -> Built<EachRule> {
+        let span = self.span(&pair);
+        let mut event = None;
+        let mut filter = None;
+        let mut window = None;
+        let mut points = None;
+        let mut modifiers = Vec::new();
+        for p in self.children(pair) {
+            match p.as_rule() {
+                Rule::ident => event = Some(self.build_ident(p)?),
+                Rule::event_filter => filter = Some(self.build_event_filter(p)?),
+                Rule::window => window = Some(self.build_window(p)?),
+                Rule::points => points = Some(self.build_points(p)?),
+                Rule::modifiers => modifiers = self.build_modifiers(p)?,
+                _ => return Err(self.unexpected(&p, "an each rule")),
+            }
+        }
+        Ok(EachRule {
+            event: event.ok_or_else(|| self.missing(span, "each rule"))?,
+            filter,
+            window,
+            points: points.ok_or_else(|| self.missing(span, "each rule"))?,
+            modifiers,
+            span,
+        })
+    }
+
+    fn build_points(&self, pair: Pair<'_, Rule>) -> Built<NumLit> {
+        let span = self.span(&pair);
+        let inner = pair
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.missing(span, "points"))?;
+        self.build_number(inner)
+    }
+
+    fn build_modifiers(&self, pair: Pair<'_, Rule>) -> Built<Vec<Modifier>> {
+        let mut out = Vec::new();
+        for modifier in self.children(pair) {
+            let span = self.span(&modifier);
+            let inner = modifier
+                .into_inner()
+                .next()
+                .ok_or_else(|| self.missing(span, "modifier"))?;
+            let rule = inner.as_rule();
+            let mut parts = self
+                .children(inner)
+                .into_iter()
+                .filter(|p| p.as_rule() != Rule::half_life);
+            let value = parts.next().ok_or_else(|| self.missing(span, "modifier"))?;
+            let kind = match rule {
+                Rule::decay_modifier => ModifierKind::Decay(self.build_duration(value)?),
+                Rule::max_modifier => ModifierKind::Max(self.build_number(value)?),
+                Rule::min_modifier => ModifierKind::Min(self.build_number(value)?),
+                _ => return Err(self.unexpected(&value, "a modifier")),
+            };
+            out.push(Modifier { kind, span });
+        }
+        Ok(out)
+    }
+
+    fn build_duration(&self, pair: Pair<'_, Rule>) -> Built<Duration> {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let amount = it.next().ok_or_else(|| self.missing(span, "duration"))?;
+        let unit = it.next().ok_or_else(|| self.missing(span, "duration"))?;
+        Ok(Duration {
+            amount: self.build_number(amount)?.value,
+            unit: self.build_ident(unit)?,
+            span,
+        })
+    }
+
+    fn build_window(&self, pair: Pair<'_, Rule>) -> Built<Duration> {
+        let span = self.span(&pair);
+        let d = self
+            .children(pair)
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.missing(span, "window"))?;
+        self.build_duration(d)
+    }
+
+    fn build_event_filter(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let inner = self
+            .children(pair)
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.missing(span, "where"))?;
+        match inner.as_rule() {
+            Rule::condition => self.build_condition(inner),
+            Rule::test => self.build_test(inner),
+            _ => Err(self.unexpected(&inner, "a where clause")),
+        }
+    }
+
+    fn build_branch(&self, pair: Pair<'_, Rule>) -> Built<Branch> {
+        let span = self.span(&pair);
+        let mut it = self.children(pair).into_iter();
+        let value = self.next_ident(&mut it, span, "branch")?;
+        let rest = it.next().ok_or_else(|| self.missing(span, "branch"))?;
+        let condition = match rest.as_rule() {
+            Rule::condition => Some(self.build_condition(rest)?),
+            Rule::otherwise => None,
+            _ => return Err(self.unexpected(&rest, "a branch")),
+        };
+        Ok(Branch {
+            value,
+            condition,
+            span,
+        })
+    }
+
+    fn build_route(&self, pair: Pair<'_, Rule>, span: Span) -> Built<RouteDecl> {
+        let mut it = self.children(pair).into_iter();
+        let name = self.next_ident(&mut it, span, "route")?;
+        let cond = it.next().ok_or_else(|| self.missing(span, "route"))?;
+        let condition = self.build_condition(cond)?;
+        let mut fields = Vec::new();
+        let mut body_start = condition.span.end as usize;
+        for field in it {
+            let fspan = self.span(&field);
+            body_start = body_start.min(fspan.start as usize);
+            let inner = field
+                .into_inner()
+                .next()
+                .ok_or_else(|| self.missing(fspan, "route field"))?;
+            let rule = inner.as_rule();
+            let value = self
+                .children(inner)
+                .into_iter()
+                .next()
+                .ok_or_else(|| self.missing(fspan, "route field"))?;
+            let kind = match (rule, value.as_rule()) {
+                (Rule::task_field, _) => RouteFieldKind::Task(self.build_string(value)?),
+                (Rule::sla_field, _) => RouteFieldKind::Sla(self.build_duration(value)?),
+                (Rule::queue_field, Rule::ident) => RouteFieldKind::Queue(self.build_ident(value)?),
+                (Rule::queue_field, Rule::queue_branches) => RouteFieldKind::QueueFirst(
+                    self.children(value)
+                        .into_iter()
+                        .map(|b| self.build_branch(b))
+                        .collect::<Built<_>>()?,
+                ),
+                _ => return Err(self.unexpected(&value, "a route field")),
+            };
+            fields.push(RouteField { kind, span: fspan });
+        }
+        let body_span = Span {
+            start: condition.span.end,
+            end: span.end,
+            file: self.file,
+        };
+        Ok(RouteDecl {
+            name,
+            condition,
+            fields,
+            body_span,
+        })
+    }
+
+    // ------------------------------------------------------------ conditions
+
+    fn build_condition(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::condition | Rule::primary => {
+                let inner = pair
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.missing(span, "condition"))?;
+                self.build_condition(inner)
+            }
+            Rule::disjunction | Rule::conjunction => {
+                let is_or = pair.as_rule() == Rule::disjunction;
+                let parts = self
+                    .children(pair)
+                    .into_iter()
+                    .map(|p| self.build_condition(p))
+                    .collect::<Built<Vec<_>>>()?;
+                if parts.len() == 1 {
+                    return parts
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| self.missing(span, "condition"));
+                }
+                let kind = if is_or {
+                    ExprKind::Or(parts)
+                } else {
+                    ExprKind::And(parts)
+                };
+                Ok(Expr { kind, span })
+            }
+            Rule::negation => {
+                let inner = pair
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.missing(span, "condition"))?;
+                self.build_condition(inner)
+            }
+            Rule::not_prefix => {
+                let inner = self
+                    .children(pair)
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| self.missing(span, "not"))?;
+                Ok(Expr {
+                    kind: ExprKind::Not(Box::new(self.build_condition(inner)?)),
+                    span,
+                })
+            }
+            Rule::test => self.build_test(pair),
+            _ => Err(self.unexpected(&pair, "a condition")),
+        }
+    }
+
+    fn build_test(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let operand = it.next().ok_or_else(|| self.missing(span, "test"))?;
+        let left = self.build_operand(operand)?;
+        let Some(tail) = it.next() else {
+            return Ok(left);
+        };
+        let tail = tail
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.missing(span, "test"))?;
+        let tail_rule = tail.as_rule();
+        let parts = self.children(tail.clone());
+        let ignore_case = parts.iter().any(|p| p.as_rule() == Rule::ignoring_case);
+        let negated = parts.iter().any(|p| p.as_rule() == Rule::negated);
+        let mut values = parts
+            .into_iter()
+            .filter(|p| !matches!(p.as_rule(), Rule::ignoring_case | Rule::negated));
+        let left = Box::new(left);
+        let kind = match tail_rule {
+            Rule::is_tail => {
+                let target = values.next().ok_or_else(|| self.missing(span, "is"))?;
+                let target_inner = target
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.missing(span, "is"))?;
+                let target = match target_inner.as_rule() {
+                    Rule::null => IsTarget::Null,
+                    Rule::boolean => IsTarget::Bool(target_inner.as_str().trim() == "true"),
+                    Rule::ident => IsTarget::Name(self.build_ident(target_inner)?),
+                    _ => return Err(self.unexpected(&target_inner, "an is test")),
+                };
+                ExprKind::Is {
+                    left,
+                    negated,
+                    target,
+                }
+            }
+            Rule::in_tail => {
+                let list = values.next().ok_or_else(|| self.missing(span, "in"))?;
+                let list = match list.as_rule() {
+                    Rule::list => self.build_list(list)?,
+                    Rule::ident => {
+                        let ident = self.build_ident(list)?;
+                        Expr {
+                            span: ident.span,
+                            kind: ExprKind::Name(ident),
+                        }
+                    }
+                    _ => return Err(self.unexpected(&list, "an in test")),
+                };
+                ExprKind::In {
+                    left,
+                    list: Box::new(list),
+                    negated,
+                    ignore_case,
+                }
+            }
+            Rule::matches_tail => {
+                let pattern = values.next().ok_or_else(|| self.missing(span, "matches"))?;
+                let pattern = match pattern.as_rule() {
+                    Rule::regex => self.build_regex(pattern)?,
+                    Rule::string => {
+                        let s = self.build_string(pattern)?;
+                        Expr {
+                            span: s.span,
+                            kind: ExprKind::Literal(Literal::Regex {
+                                pattern: s.value,
+                                flags: String::new(),
+                            }),
+                        }
+                    }
+                    Rule::ident => {
+                        let ident = self.build_ident(pattern)?;
+                        Expr {
+                            span: ident.span,
+                            kind: ExprKind::Name(ident),
+                        }
+                    }
+                    _ => return Err(self.unexpected(&pattern, "a matches test")),
+                };
+                ExprKind::Matches {
+                    left,
+                    pattern: Box::new(pattern),
+                    ignore_case,
+                }
+            }
+            Rule::text_tail => {
+                let op = values.next().ok_or_else(|| self.missing(span, "text test"))?;
+                let op_inner = op
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.missing(span, "text test"))?;
+                let op = match op_inner.as_rule() {
+                    Rule::starts_with => TextOp::StartsWith,
+                    Rule::ends_with => TextOp::EndsWith,
+                    Rule::kw_contains => TextOp::Contains,
+                    _ => return Err(self.unexpected(&op_inner, "a text test")),
+                };
+                let right = values.next().ok_or_else(|| self.missing(span, "text test"))?;
+                ExprKind::Text {
+                    op,
+                    left,
+                    right: Box::new(self.build_operand(right)?),
+                    ignore_case,
+                }
+            }
+            Rule::within_tail => {
+                let d = values.next().ok_or_else(|| self.missing(span, "within"))?;
+                ExprKind::Within {
+                    left,
+                    window: self.build_duration(d)?,
+                }
+            }
+            Rule::compare_tail => {
+                let op = values.next().ok_or_else(|| self.missing(span, "comparison"))?;
+                let op = match op.as_str() {
+                    "==" => CompareOp::Eq,
+                    "!=" => CompareOp::Ne,
+                    "<" => CompareOp::Lt,
+                    "<=" => CompareOp::Le,
+                    ">" => CompareOp::Gt,
+                    ">=" => CompareOp::Ge,
+                    _ => return Err(self.unexpected(&op, "a comparison")),
+                };
+                let right = values.next().ok_or_else(|| self.missing(span, "comparison"))?;
+                ExprKind::Compare {
+                    op,
+                    left,
+                    right: Box::new(self.build_operand(right)?),
+                    ignore_case,
+                }
+            }
+            _ => return Err(self.unexpected(&tail, "a test")),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn build_operand(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let inner = match pair.as_rule() {
+            Rule::operand => pair
+                .into_inner()
+                .next()
+                .ok_or_else(|| self.missing(span, "value"))?,
+            _ => pair,
+        };
+        match inner.as_rule() {
+            Rule::ident => {
+                let ident = self.build_ident(inner)?;
+                Ok(Expr {
+                    span: ident.span,
+                    kind: ExprKind::Name(ident),
+                })
+            }
+            Rule::literal => self.build_literal(inner),
+            Rule::call => {
+                let mut it = inner.into_inner();
+                let function = self.next_ident(&mut it, span, "call")?;
+                let args = it.map(|a| self.build_operand(a)).collect::<Built<_>>()?;
+                Ok(Expr {
+                    kind: ExprKind::Call { function, args },
+                    span,
+                })
+            }
+            Rule::aggregate => self.build_aggregate(inner),
+            _ => Err(self.unexpected(&inner, "a value")),
+        }
+    }
+
+    fn build_aggregate(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let inner = pair
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.missing(span, "aggregate"))?;
+        let kind = match inner.as_rule() {
+            Rule::count_agg => AggregateKind::Count,
+            Rule::any_agg => AggregateKind::Any,
+            Rule::last_agg => AggregateKind::Last,
+            _ => return Err(self.unexpected(&inner, "an aggregate")),
+        };
+        let mut event = None;
+        let mut filter = None;
+        let mut window = None;
+        for p in self.children(inner) {
+            match p.as_rule() {
+                Rule::ident => event = Some(self.build_ident(p)?),
+                Rule::event_filter => filter = Some(Box::new(self.build_event_filter(p)?)),
+                Rule::window => window = Some(self.build_window(p)?),
+                _ => return Err(self.unexpected(&p, "an aggregate")),
+            }
+        }
+        Ok(Expr {
+            kind: ExprKind::Aggregate(Aggregate {
+                kind,
+                event: event.ok_or_else(|| self.missing(span, "aggregate"))?,
+                filter,
+                window,
+            }),
+            span,
+        })
+    }
+
+    fn build_literal(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let inner = match pair.as_rule() {
+            Rule::literal | Rule::list_element => pair
+                .into_inner()
+                .next()
+                .ok_or_else(|| self.missing(span, "literal"))?,
+            _ => pair,
+        };
+        let kind = match inner.as_rule() {
+            Rule::string => ExprKind::Literal(Literal::Str(self.build_string(inner)?.value)),
+            Rule::signed_number | Rule::number => {
+                ExprKind::Literal(Literal::Number(self.build_number(inner)?.value))
+            }
+            Rule::boolean => ExprKind::Literal(Literal::Bool(inner.as_str().trim() == "true")),
+            Rule::null => ExprKind::Literal(Literal::Null),
+            Rule::regex => return self.build_regex(inner),
+            Rule::list => return self.build_list(inner),
+            Rule::ident => ExprKind::Name(self.build_ident(inner)?),
+            _ => return Err(self.unexpected(&inner, "a literal")),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn build_regex(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let mut pattern = String::new();
+        let mut flags = String::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::regex_body => pattern = p.as_str().replace("\\/", "/"),
+                Rule::regex_flags => flags = p.as_str().to_string(),
+                _ => return Err(self.unexpected(&p, "a regular expression")),
+            }
+        }
+        Ok(Expr {
+            kind: ExprKind::Literal(Literal::Regex { pattern, flags }),
+            span,
+        })
+    }
+
+    fn build_list(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let items = pair
+            .into_inner()
+            .map(|p| self.build_literal(p))
+            .collect::<Built<_>>()?;
+        Ok(Expr {
+            kind: ExprKind::Literal(Literal::List(items)),
+            span,
+        })
+    }
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    format!("{rule:?}").starts_with("kw_")
+}
+
+/// Unescapes a string body; on failure returns the byte offset of the bad escape.
+fn unescape(raw: &str) -> Result<String, (usize, String)> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some((_, '"')) => out.push('"'),
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 't')) => out.push('\t'),
+            Some((_, other)) => return Err((i, format!("unknown escape `\\{other}` in text"))),
+            None => return Err((i, String::from("text ends with a lone `\\`"))),
+        }
+    }
+    Ok(out)
+}
