@@ -394,7 +394,7 @@ fn run_csv(
                     break;
                 }
                 Some(Ok(contact)) => {
-                    let line = 0;
+                    let line = records.record_line();
                     push_contact(plan, as_of, table, line, contact, &mut outcome, &mut chunk);
                 }
                 Some(Err(bad)) => chunk.entries.push(Entry::Bad(bad)),

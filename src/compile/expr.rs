@@ -383,13 +383,18 @@ impl<'a> Compiler<'a> {
         let l = self.operand(left, ctx);
         let r = self.operand(right, ctx);
         let (mut l, mut r) = (l?, r?);
-        // A text literal against a timestamp is a timestamp literal.
+        // A text literal against a timestamp is a timestamp literal; so is one
+        // ordered against an undeclared value (`signed_up_at > "2026-01-01"`).
+        let ordered = !matches!(op, CompareOp::Eq | CompareOp::Ne);
+        if ordered {
+            promote_time_literal(&l, &mut r);
+            promote_time_literal(&r, &mut l);
+        }
         self.coerce_time_literal(&l, &mut r)?;
         self.coerce_time_literal(&r, &mut l)?;
         if !self.compatible(&l, &r, op.symbol()) {
             return None;
         }
-        let ordered = !matches!(op, CompareOp::Eq | CompareOp::Ne);
         let known = if l.ty == Ty::Any { r.ty } else { l.ty };
         if ordered && matches!(known, Ty::Text | Ty::Bool) {
             self.errors.push(
@@ -1206,6 +1211,20 @@ impl<'a> Compiler<'a> {
             info: Info::None,
             span,
         })
+    }
+}
+
+/// Treats a text constant that is a valid timestamp as one, when the other
+/// side's type is unknown.
+fn promote_time_literal(other_side: &Typed, literal: &mut Typed) {
+    if other_side.ty != Ty::Any {
+        return;
+    }
+    if let Operand::Const(Const::Text(s)) = &literal.operand {
+        if let Some(t) = crate::snapshot::parse_timestamp(s) {
+            literal.operand = Operand::Const(Const::Time(t));
+            literal.ty = Ty::Time;
+        }
     }
 }
 

@@ -749,6 +749,3 @@ impl<'c> Val<'c> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -105,6 +105,11 @@ impl<R: io::Read> CsvReader<R> {
         ))
     }
 
+    /// The line the last record returned by [`CsvReader::next_record`] starts on.
+    pub fn record_line(&self) -> u64 {
+        self.record.position().map_or(0, csv::Position::line)
+    }
+
     fn decode_record(&self) -> Result<Contact, String> {
         if self.record.len() != self.columns.len() {
             return Err(format!(

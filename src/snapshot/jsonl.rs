@@ -767,6 +767,9 @@ impl<'de> Visitor<'de> for ContactSeed<'_, '_> {
         let Some(id) = id else {
             return Err(self.reason.reject("missing \"id\"".to_owned()));
         };
+        if id.is_empty() {
+            return Err(self.reason.reject("\"id\" is empty".to_owned()));
+        }
         Ok(Contact {
             id,
             email: email.flatten(),

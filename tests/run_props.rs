@@ -1,0 +1,153 @@
+//! Property tests: no snapshot line makes `run` panic, and every accepted
+//! contact's outcome respects the plan's invariants (scores inside their
+//! ranges, one valid value per band, targets never on a suppressed channel).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use rubric::eval::evaluate;
+use rubric::plan::{Channel, Plan};
+use rubric::snapshot::decode_line;
+use serde_json::{json, Value};
+
+fn playbook() -> Plan {
+    let sources = rubric::source::Sources::load(Path::new("rules")).unwrap();
+    rubric::compile::compile(&sources).unwrap().plan
+}
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        "[a-zA-Z /@._-]{0,20}".prop_map(Value::from),
+        prop_oneof![
+            Just("2026-11-20T10:00:00Z"),
+            Just("2026-11-27"),
+            Just("2026-11-29T00:00:00+02:00"),
+            Just("VP Marketing"),
+            Just("customer"),
+            Just("/pricing/x"),
+            Just("demo_request"),
+            Just("x@gmail.com")
+        ]
+        .prop_map(Value::from),
+        Just(json!([1, 2])),
+        Just(json!({"a": 1})),
+    ]
+}
+
+const PROPS: [&str; 12] = [
+    "job_title",
+    "company_size",
+    "industry",
+    "country",
+    "lifecycle_stage",
+    "owner",
+    "open_deal",
+    "email_opt_out",
+    "last_sales_touch_at",
+    "is_competitor",
+    "source",
+    "unrelated",
+];
+const EVENTS: [&str; 7] = [
+    "page_view",
+    "form_submit",
+    "email_click",
+    "webinar_attended",
+    "email_unsubscribe",
+    "email_open",
+    "other",
+];
+
+fn event() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(EVENTS.to_vec()),
+        -200i64..20,
+        prop::collection::btree_map(
+            prop::sample::select(vec!["url", "form", "campaign", "x"]),
+            scalar(),
+            0..3,
+        ),
+    )
+        .prop_map(|(kind, days, props)| {
+            let at = chrono::DateTime::from_timestamp(1_764_288_000 + days * 86_400 + days * 3_607, 0)
+                .unwrap()
+                .to_rfc3339();
+            json!({"type": kind, "at": at, "props": props})
+        })
+}
+
+fn contact() -> impl Strategy<Value = Value> {
+    (
+        "[a-z0-9-]{1,8}",
+        prop::option::of(scalar()),
+        prop::collection::btree_map(prop::sample::select(PROPS.to_vec()), scalar(), 0..12),
+        prop::collection::vec(event(), 0..12),
+    )
+        .prop_map(|(id, email, props, events)| {
+            let mut c = json!({"id": id, "properties": props, "events": events});
+            if let Some(e) = email {
+                c["email"] = e;
+            }
+            c
+        })
+}
+
+fn check_invariants(plan: &Plan, line: &str) {
+    let as_of = rubric::snapshot::parse_timestamp("2026-11-28T00:00:00Z").unwrap();
+    let Ok(Some(contact)) = decode_line(&plan.decode, line) else {
+        return;
+    };
+    let outcome = evaluate(plan, &contact, as_of);
+    for (score, value) in plan.scores.iter().zip(&outcome.scores) {
+        assert!(
+            *value >= score.low && *value <= score.high,
+            "{} = {value} outside its range",
+            score.name
+        );
+    }
+    for (band, value) in plan.bands.iter().zip(&outcome.bands) {
+        assert!((*value as usize) < band.values.len());
+    }
+    let ads = outcome.suppressed_channels & Channel::Ads.bit() != 0;
+    let email = outcome.suppressed_channels & Channel::Email.bit() != 0;
+    let sales = outcome.suppressed_channels & Channel::Sales.bit() != 0;
+    assert!(!(ads && outcome.audiences.iter().any(|a| *a)));
+    assert!(!(email && outcome.workflows.iter().any(|w| *w)));
+    assert!(!(sales && outcome.routes.iter().any(Option::is_some)));
+    let mut out = Vec::new();
+    rubric::output::write_result(&mut out, plan, &contact.id, &outcome);
+    let parsed: Value = serde_json::from_slice(&out).expect("output is valid JSON");
+    assert_eq!(parsed["id"], contact.id.as_str());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn any_text_line_never_panics(line in "\\PC{0,200}") {
+        check_invariants(&playbook(), &line);
+    }
+
+    #[test]
+    fn generated_contacts_respect_the_invariants(c in contact()) {
+        check_invariants(&playbook(), &c.to_string());
+    }
+
+    #[test]
+    fn damaged_contacts_never_panic(c in contact(), cut in 0usize..400, junk in "[\\[\\]{}\",:0-9a-z]{0,3}") {
+        let text = c.to_string();
+        let cut = cut.min(text.len());
+        let cut = (0..=cut).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        let damaged = format!("{}{}{}", &text[..cut], junk, &text[cut..]);
+        check_invariants(&playbook(), &damaged);
+    }
+}
