@@ -22,3 +22,4 @@ pub mod plan;
 pub mod snapshot;
 pub mod source;
 pub mod syntax;
+pub mod trace;

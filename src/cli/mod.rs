@@ -2,6 +2,7 @@
 //! one file per command. The only place that prints or exits.
 
 mod check;
+mod explain;
 mod run;
 
 use std::io::IsTerminal as _;
@@ -53,6 +54,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Evaluate a rule set on a contact snapshot; one result per contact on stdout.
     Run(run::RunArgs),
+    /// Show every decision behind one or more contacts' results.
+    Explain(explain::ExplainArgs),
 }
 
 /// When to colour output meant for people.
@@ -94,6 +97,7 @@ pub fn main() -> std::process::ExitCode {
     let exit = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     exit.into()
 }
@@ -114,31 +118,32 @@ pub fn parse_as_of(text: Option<&str>) -> Result<i64, String> {
     }
 }
 
-/// Formats microseconds since the epoch as RFC 3339 (UTC).
-pub fn format_micros(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-        .unwrap_or_else(|| micros.to_string())
-}
-
 /// Loads and compiles a rule set, printing diagnostics; `Err` carries the exit code.
 pub fn load_plan(path: &std::path::Path, color: bool) -> Result<crate::compile::Compiled, Exit> {
     let sources = match crate::source::Sources::load(path) {
         Ok(s) => s,
         Err(e) => return Err(usage_error(e)),
     };
-    match crate::compile::compile(&sources) {
+    compile_sources(&sources, color)
+}
+
+/// Compiles loaded sources, printing diagnostics; `Err` carries the exit code.
+pub fn compile_sources(
+    sources: &crate::source::Sources,
+    color: bool,
+) -> Result<crate::compile::Compiled, Exit> {
+    match crate::compile::compile(sources) {
         Ok(compiled) => {
             if !compiled.warnings.is_empty() {
                 eprint!(
                     "{}",
-                    crate::diagnostics::render(&compiled.warnings, &sources, color)
+                    crate::diagnostics::render(&compiled.warnings, sources, color)
                 );
             }
             Ok(compiled)
         }
         Err(diagnostics) => {
-            eprint!("{}", crate::diagnostics::render(&diagnostics, &sources, color));
+            eprint!("{}", crate::diagnostics::render(&diagnostics, sources, color));
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             eprintln!(
                 "error: the rule set has {errors} error{}",

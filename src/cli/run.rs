@@ -166,7 +166,7 @@ pub fn run(args: &RunArgs) -> Exit {
         "rubric: {} contact{} evaluated as of {}",
         state.accepted,
         if state.accepted == 1 { "" } else { "s" },
-        super::format_micros(as_of)
+        crate::snapshot::format_timestamp(as_of)
     );
     if state.rejected > 0 {
         summary.push_str(&format!(

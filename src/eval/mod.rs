@@ -215,16 +215,16 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             if T::ENABLED {
                 self.tracer.enter_rule(index, r);
             }
-            let total = match &rule.kind {
+            let (matched, total) = match &rule.kind {
                 ScoreRuleKind::When { condition, points } => {
                     if self.cond(condition, None) {
-                        *points
+                        (true, *points)
                     } else {
-                        0.0
+                        (false, 0.0)
                     }
                 }
                 ScoreRuleKind::First { rows } => {
-                    let mut points = 0.0;
+                    let mut result = (false, 0.0);
                     for (k, row) in rows.iter().enumerate() {
                         if T::ENABLED {
                             self.tracer.enter_row(k);
@@ -233,16 +233,16 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                             if T::ENABLED {
                                 self.tracer.row_matched(k);
                             }
-                            points = row.points;
+                            result = (true, row.points);
                             break;
                         }
                     }
-                    points
+                    result
                 }
                 ScoreRuleKind::Each(each) => self.each(each),
             };
             if T::ENABLED {
-                self.tracer.rule_total(index, r, total);
+                self.tracer.rule_total(index, r, matched, total);
             }
             sum += total;
         }
@@ -253,12 +253,13 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         clamped
     }
 
-    fn each(&mut self, rule: &'c EachRule) -> f64 {
+    fn each(&mut self, rule: &'c EachRule) -> (bool, f64) {
         let contact = self.contact;
         let Some(events) = contact.events.get(rule.event) else {
-            return 0.0;
+            return (false, 0.0);
         };
         let mut sum = 0.0;
+        let mut counted = false;
         for (i, event) in events.iter().enumerate() {
             let age = self.as_of - event.at_micros;
             if age < 0 {
@@ -290,6 +291,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 self.tracer.event_counted(i, age, factor, contribution);
             }
             sum += contribution;
+            counted = true;
         }
         let mut total = sum;
         if let Some(max) = rule.max {
@@ -301,7 +303,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         if T::ENABLED && total != sum {
             self.tracer.capped(sum, total);
         }
-        total
+        (counted, total)
     }
 
     fn band(&mut self, index: usize) -> u16 {
@@ -322,6 +324,14 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             if chosen {
                 if T::ENABLED {
                     self.tracer.band(index, b, branch.value);
+                    // For explanations only: what the later branches would say.
+                    for (later, other) in band.branches.iter().enumerate().skip(b + 1) {
+                        if let Some(c) = &other.condition {
+                            self.tracer.enter_branch(index, later);
+                            let holds = self.cond(c, None);
+                            self.tracer.branch_not_reached(index, later, holds);
+                        }
+                    }
                 }
                 return branch.value;
             }
@@ -339,6 +349,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 AggregateKind::Last => Val::Absent,
             };
         };
+        if T::ENABLED {
+            self.tracer.enter_aggregate();
+        }
         let mut count = 0u32;
         let mut last: Option<i64> = None;
         for event in events {
@@ -363,7 +376,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             AggregateKind::Last => last.map_or(Val::Absent, Val::Time),
         };
         if T::ENABLED {
-            self.tracer.aggregate(agg.span, &result);
+            self.tracer.aggregate(agg, &result);
         }
         result
     }
@@ -386,7 +399,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 let r = self.operand(right, event);
                 let result = self.compare(*op, &l, &r, *ignore_case, *span);
                 if T::ENABLED {
-                    self.tracer.test(*span, result, &l, Some(&r));
+                    self.tracer.test(cond, result, &l, Some(&r));
                 }
                 result
             }
@@ -403,7 +416,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                     None => false,
                 };
                 if T::ENABLED {
-                    self.tracer.test(*span, result, &l, None);
+                    self.tracer.test(cond, result, &l, None);
                 }
                 result
             }
@@ -415,7 +428,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                     other => self.wrong_type(*span, other, "text"),
                 };
                 if T::ENABLED {
-                    self.tracer.test(*span, result, &l, None);
+                    self.tracer.test(cond, result, &l, None);
                 }
                 result
             }
@@ -434,19 +447,19 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                     (Val::Text(_), other) | (other, _) => self.wrong_type(*span, other, "text"),
                 };
                 if T::ENABLED {
-                    self.tracer.test(*span, result, &l, Some(&r));
+                    self.tracer.test(cond, result, &l, Some(&r));
                 }
                 result
             }
             Cond::IsNull {
                 operand,
                 negated,
-                span,
+                span: _,
             } => {
                 let v = self.operand(operand, event);
                 let result = v.is_absent() != *negated;
                 if T::ENABLED {
-                    self.tracer.test(*span, result, &v, None);
+                    self.tracer.test(cond, result, &v, None);
                 }
                 result
             }
@@ -464,7 +477,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                     None => false,
                 };
                 if T::ENABLED {
-                    self.tracer.test(*span, result, &v, None);
+                    self.tracer.test(cond, result, &v, None);
                 }
                 result
             }
@@ -476,7 +489,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                     other => self.wrong_type(*span, other, "a boolean"),
                 };
                 if T::ENABLED {
-                    self.tracer.test(*span, result, &v, None);
+                    self.tracer.test(cond, result, &v, None);
                 }
                 result
             }
@@ -484,13 +497,13 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 band,
                 mask,
                 negated,
-                span,
+                span: _,
             } => {
                 let value = self.outcome.bands.get(band.index()).copied().unwrap_or(0);
                 let result = (mask & (1u64 << value) != 0) != *negated;
                 if T::ENABLED {
                     self.tracer
-                        .test(*span, result, &Val::Band(band.index(), value), None);
+                        .test(cond, result, &Val::Band(band.index(), value), None);
                 }
                 result
             }

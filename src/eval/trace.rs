@@ -7,6 +7,7 @@
 //! following `test` calls belong to.
 
 use super::Val;
+use crate::plan::{Aggregate, Cond};
 use crate::source::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +40,14 @@ pub trait Tracer {
     fn event_skipped(&mut self, index: usize, age: i64, reason: SkipReason) {}
     /// An `each` rule's sum was bounded by `max`/`min`.
     fn capped(&mut self, sum: f64, total: f64) {}
-    fn rule_total(&mut self, score: usize, rule: usize, total: f64) {}
+    /// A rule's result: did it match (condition held, a row matched, an event counted) and its points.
+    fn rule_total(&mut self, score: usize, rule: usize, matched: bool, total: f64) {}
     /// The sum of the rules and the value after clamping to the range.
     fn score(&mut self, score: usize, sum: f64, clamped: f64) {}
     fn enter_branch(&mut self, band: usize, branch: usize) {}
     fn band(&mut self, band: usize, branch: usize, value: u16) {}
+    /// A branch after the chosen one, evaluated only for explanations.
+    fn branch_not_reached(&mut self, band: usize, branch: usize, holds: bool) {}
     fn enter_suppression(&mut self, suppression: usize) {}
     fn suppression(&mut self, suppression: usize, applies: bool) {}
     fn enter_target(&mut self, kind: TargetKind, index: usize) {}
@@ -52,8 +56,11 @@ pub trait Tracer {
     fn enter_queue(&mut self, route: usize, branch: usize) {}
     fn queue(&mut self, route: usize, branch: Option<u16>) {}
     /// One test with the values it saw (`right` for two-sided tests).
-    fn test(&mut self, span: Span, result: bool, left: &Val<'_>, right: Option<&Val<'_>>) {}
-    fn aggregate(&mut self, span: Span, result: &Val<'_>) {}
+    fn test(&mut self, cond: &Cond, result: bool, left: &Val<'_>, right: Option<&Val<'_>>) {}
+    /// An aggregate starts counting: the `where` tests that follow belong to it.
+    fn enter_aggregate(&mut self) {}
+    /// An aggregate's result (after its `where` tests).
+    fn aggregate(&mut self, aggregate: &Aggregate, result: &Val<'_>) {}
     /// A value of the wrong type: the test is false.
     fn warning(&mut self, span: Span, found: &Val<'_>, expected: &str) {}
 }

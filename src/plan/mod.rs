@@ -269,6 +269,23 @@ pub enum Cond {
     },
 }
 
+impl Cond {
+    /// The span of a single test (`None` for `and`, `or`, `not`, constants).
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Cond::Const(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) => None,
+            Cond::Compare { span, .. }
+            | Cond::In { span, .. }
+            | Cond::Matches { span, .. }
+            | Cond::Text { span, .. }
+            | Cond::IsNull { span, .. }
+            | Cond::Within { span, .. }
+            | Cond::Truthy { span, .. }
+            | Cond::BandIs { span, .. } => Some(*span),
+        }
+    }
+}
+
 /// A compiled operand: where a value comes from.
 #[derive(Debug)]
 pub enum Operand {

@@ -18,7 +18,7 @@ mod timestamp;
 pub use csv_input::CsvReader;
 pub use jsonl::decode_line;
 pub use source::{open_input, InputFormat, LineReader};
-pub use timestamp::parse_timestamp;
+pub use timestamp::{format_timestamp, parse_timestamp};
 
 /// A declared type the reader may use to convert untyped input (CSV cells).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

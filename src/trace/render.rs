@@ -1,0 +1,383 @@
+//! A trace as text for people: a tree of every decision, each line ending in
+//! the `file:line` of the rule that made it. Colour is optional (the caller
+//! decides: terminal only, never with `NO_COLOR`).
+
+use std::fmt::Write as _;
+
+use serde_json::Value as Json;
+
+use super::why_not::describe_test;
+use super::{BranchTrace, EventTrace, RuleTrace, TargetTrace, TestTrace, Trace, WhyNot};
+
+/// ANSI styling that is empty when colour is off.
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn good(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn bad(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+    fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    fn mark(&self, ok: bool) -> String {
+        if ok {
+            self.good("✓")
+        } else {
+            self.bad("✗")
+        }
+    }
+}
+
+/// A number for people: up to 2 decimals, no trailing zeros.
+pub fn number(x: f64) -> String {
+    let r = (x * 100.0).round() / 100.0;
+    if r == 0.0 {
+        return String::from("0");
+    }
+    let s = format!("{r:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn signed(x: f64) -> String {
+    if x > 0.0 {
+        format!("+{}", number(x))
+    } else {
+        number(x)
+    }
+}
+
+fn days(age_days: f64) -> String {
+    let d = (age_days * 100.0).round() / 100.0;
+    if d == 1.0 {
+        String::from("1 day")
+    } else {
+        format!("{} days", number(d))
+    }
+}
+
+fn json_short(v: &Json) -> String {
+    match v {
+        Json::Number(n) => number(n.as_f64().unwrap_or(0.0)),
+        other => other.to_string(),
+    }
+}
+
+/// Pads `left` and appends the location, dimmed.
+fn with_at(style: &Style, left: String, at: &str) -> String {
+    let width = console_width(&left);
+    let pad = if width < 64 { 64 - width } else { 2 };
+    format!("{left}{}{}", " ".repeat(pad), style.dim(at))
+}
+
+/// Display width ignoring ANSI escapes (one column per char).
+fn console_width(s: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        if in_escape {
+            if c == 'm' {
+                in_escape = false;
+            }
+        } else if c == '\x1b' {
+            in_escape = true;
+        } else {
+            width += 1;
+        }
+    }
+    width
+}
+
+fn tests_line(style: &Style, tests: &[TestTrace]) -> String {
+    if tests.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = tests
+        .iter()
+        .map(|t| {
+            let text = describe_test(t);
+            let (body, mark) = text.rsplit_once(' ').unwrap_or((&text, ""));
+            let mark = match mark {
+                "✓" => style.good("✓"),
+                "✗" => style.bad("✗"),
+                other => other.to_string(),
+            };
+            format!("{body} {mark}")
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Renders a whole trace.
+pub fn text(trace: &Trace, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    let _ = writeln!(out, "{} as of {}", style.bold(&trace.id), trace.as_of);
+    for score in &trace.scores {
+        let _ = writeln!(out);
+        let head = format!(
+            "{} = {}",
+            style.bold(&score.name),
+            style.bold(&number(score.value))
+        );
+        let _ = writeln!(out, "{}", with_at(&style, head, &score.at));
+        for rule in &score.rules {
+            render_rule(&mut out, &style, rule);
+        }
+        let clamp = if score.clamped {
+            format!(
+                "sum {} → clamped to {} (range {}..{})",
+                number(score.sum),
+                number(score.value),
+                number(score.low),
+                number(score.high)
+            )
+        } else {
+            format!(
+                "sum {} (range {}..{})",
+                number(score.sum),
+                number(score.low),
+                number(score.high)
+            )
+        };
+        let _ = writeln!(out, "  {}", style.dim(&clamp));
+    }
+    if !trace.segments.is_empty() {
+        let _ = writeln!(out);
+        for seg in &trace.segments {
+            let line = format!(
+                "segment {} {} {}",
+                seg.name,
+                style.mark(seg.value),
+                tests_line(&style, &seg.tests)
+            );
+            let _ = writeln!(out, "{}", with_at(&style, line, &seg.at));
+        }
+    }
+    for band in &trace.bands {
+        let _ = writeln!(out);
+        let head = format!("{} = {}", style.bold(&band.name), style.bold(&band.value));
+        let _ = writeln!(out, "{}", with_at(&style, head, &band.at));
+        for branch in &band.branches {
+            render_branch(&mut out, &style, branch, "");
+        }
+        for branch in &band.not_reached {
+            render_branch(&mut out, &style, branch, "not reached; ");
+        }
+    }
+    let _ = writeln!(out);
+    let applying: Vec<_> = trace.suppressions.iter().filter(|s| s.applies).collect();
+    if applying.is_empty() {
+        let _ = writeln!(out, "suppressions: none apply");
+    } else {
+        let _ = writeln!(out, "suppressions:");
+        for s in applying {
+            let line = format!(
+                "  {} {} on {}: {}",
+                style.bad("■"),
+                s.name,
+                s.channels.join(", "),
+                tests_line(&style, &s.tests)
+            );
+            let _ = writeln!(out, "{}", with_at(&style, line, &s.at));
+        }
+    }
+    for (title, list) in [
+        ("audiences", &trace.audiences),
+        ("workflows", &trace.workflows),
+        ("routes", &trace.routes),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{title}:");
+        for t in list {
+            render_target(&mut out, &style, t);
+        }
+    }
+    if trace.warnings.is_empty() {
+        let _ = writeln!(out, "warnings: none");
+    } else {
+        let _ = writeln!(out, "warnings:");
+        for w in &trace.warnings {
+            let line = format!("  {} {}", style.paint("33", "!"), w.message);
+            let _ = writeln!(out, "{}", with_at(&style, line, &w.at));
+        }
+    }
+    out
+}
+
+fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
+    let summary = match rule.kind {
+        "when" => format!(
+            "  {} {} {}: {}",
+            style.mark(rule.matched),
+            rule.label,
+            signed(rule.points),
+            tests_line(style, &rule.tests)
+        ),
+        _ => format!(
+            "  {} {} {}",
+            style.mark(rule.matched),
+            rule.label,
+            signed(rule.points)
+        ),
+    };
+    let _ = writeln!(out, "{}", with_at(style, summary, &rule.at));
+    for row in &rule.rows {
+        let label = row.label.clone().unwrap_or_else(|| String::from("row"));
+        let points = if row.matched {
+            format!(" → {}", signed(row.points))
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "      {} {label}: {}{points}",
+            style.mark(row.matched),
+            tests_line(style, &row.tests)
+        );
+        let _ = writeln!(out, "{}", with_at(style, line, &row.at));
+    }
+    for event in &rule.events {
+        let _ = writeln!(out, "      {}", event_line(style, event));
+    }
+    if let Some(cap) = &rule.cap {
+        let _ = writeln!(
+            out,
+            "      {}",
+            style.dim(&format!("{} → capped at {}", number(cap.sum), number(cap.total)))
+        );
+    }
+}
+
+fn event_line(style: &Style, e: &EventTrace) -> String {
+    let props: Vec<String> = e
+        .props
+        .iter()
+        .map(|(k, v)| format!("{k}={}", json_short(v)))
+        .collect();
+    let what = if props.is_empty() {
+        e.event_type.clone()
+    } else {
+        format!("{} {}", e.event_type, props.join(" "))
+    };
+    let when = if e.age_days < 0.0 {
+        format!("{} after as-of", days(-e.age_days))
+    } else {
+        format!("{} ago", days(e.age_days))
+    };
+    match (e.counted, e.factor, e.points) {
+        (true, Some(f), Some(p)) if f != 1.0 => {
+            format!("{} {what} {when} × {:.3} = {}", style.good("+"), f, number(p))
+        }
+        (true, _, Some(p)) => format!("{} {what} {when} = {}", style.good("+"), number(p)),
+        _ => {
+            let why = match e.skipped {
+                Some("after_as_of") => String::from("after as-of"),
+                Some("outside_window") => String::from("outside the window"),
+                Some("filter_failed") => format!("filter failed: {}", tests_line(style, &e.tests)),
+                _ => String::from("not counted"),
+            };
+            style.dim(&format!("- {what} {when}: skipped, {why}"))
+        }
+    }
+}
+
+fn render_branch(out: &mut String, style: &Style, branch: &BranchTrace, prefix: &str) {
+    let body = if branch.otherwise {
+        String::from("otherwise")
+    } else {
+        tests_line(style, &branch.tests)
+    };
+    let mark = if prefix.is_empty() {
+        style.mark(branch.matched)
+    } else {
+        style.dim("·")
+    };
+    let line = format!("  {mark} {}: {}{body}", branch.value, style.dim(prefix));
+    let _ = writeln!(out, "{}", with_at(style, line, &branch.at));
+}
+
+fn render_target(out: &mut String, style: &Style, t: &TargetTrace) {
+    let reason = if t.member {
+        match &t.queue {
+            Some(q) => format!("in, queue {q}: {}", tests_line(style, &t.tests)),
+            None => format!("in: {}", tests_line(style, &t.tests)),
+        }
+    } else if !t.condition {
+        format!("out: {}", tests_line(style, &t.tests))
+    } else {
+        format!(
+            "out: suppressed on {} by {}",
+            t.channel,
+            t.suppressed_by.join(", ")
+        )
+    };
+    let line = format!("  {} {} {reason}", style.mark(t.member), t.name);
+    let _ = writeln!(out, "{}", with_at(style, line, &t.at));
+    for branch in &t.queue_branches {
+        let body = if branch.otherwise {
+            String::from("otherwise")
+        } else {
+            tests_line(style, &branch.tests)
+        };
+        let line = format!(
+            "      {} queue {}: {body}",
+            style.mark(branch.matched),
+            branch.value
+        );
+        let _ = writeln!(out, "{}", with_at(style, line, &branch.at));
+    }
+}
+
+/// Renders a `--why-not` answer.
+pub fn why_not_text(trace: &Trace, answer: &WhyNot, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    if answer.satisfied {
+        let _ = writeln!(
+            out,
+            "{} {} is in {} `{}` as of {}",
+            style.good("✓"),
+            trace.id,
+            answer.kind,
+            answer.target,
+            trace.as_of
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} {} is not in {} `{}` as of {}",
+        style.bad("✗"),
+        style.bold(&trace.id),
+        answer.kind,
+        answer.target,
+        trace.as_of
+    );
+    let _ = writeln!(out, "because:");
+    for r in &answer.reasons {
+        let _ = writeln!(out, "  - {r}");
+    }
+    if !answer.changes.is_empty() {
+        let _ = writeln!(out, "it would take:");
+        for c in &answer.changes {
+            let _ = writeln!(out, "  - {c}");
+        }
+    }
+    out
+}

@@ -1,0 +1,274 @@
+//! `--why-not TARGET`: from a trace, what keeps a contact out of an audience,
+//! workflow or route, or away from a band value, and what would have to change.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::{BandTrace, TargetTrace, TestTrace, Trace};
+
+/// The answer to "why is this contact not in TARGET?".
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WhyNot {
+    /// As asked: `ads_conversion` or `readiness=hot`.
+    pub target: String,
+    /// `audience`, `workflow`, `route` or `band`.
+    pub kind: &'static str,
+    /// True when the contact is in the target (or has the band value) after all.
+    pub satisfied: bool,
+    /// What keeps the contact out, most direct first.
+    pub reasons: Vec<String>,
+    /// What would have to change for the contact to get in.
+    pub changes: Vec<String>,
+}
+
+/// Answers `--why-not` for one trace; `Err` names the valid targets when
+/// `target` is unknown.
+pub fn why_not(trace: &Trace, target: &str) -> Result<WhyNot, String> {
+    if let Some((band, value)) = target.split_once(['=', ':']) {
+        let Some(bt) = trace.bands.iter().find(|b| b.name == band.trim()) else {
+            return Err(unknown(trace, target));
+        };
+        return Ok(band_why_not(bt, value.trim(), target, 0));
+    }
+    for (kind, list) in [
+        ("audience", &trace.audiences),
+        ("workflow", &trace.workflows),
+        ("route", &trace.routes),
+    ] {
+        if let Some(t) = list.iter().find(|t| t.name == target) {
+            return Ok(target_why_not(trace, t, kind));
+        }
+    }
+    if let Some(bt) = trace.bands.iter().find(|b| b.name == target) {
+        return Err(format!(
+            "`{target}` is a band; ask about one of its values, e.g. `--why-not {target}={}`",
+            bt.branches.first().map_or("…", |b| b.value.as_str())
+        ));
+    }
+    Err(unknown(trace, target))
+}
+
+fn unknown(trace: &Trace, target: &str) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    names.extend(trace.audiences.iter().map(|t| t.name.as_str()));
+    names.extend(trace.workflows.iter().map(|t| t.name.as_str()));
+    names.extend(trace.routes.iter().map(|t| t.name.as_str()));
+    let suggestion = crate::diagnostics::did_you_mean(target, names.iter().copied())
+        .map(|n| format!("did you mean `{n}`? "))
+        .unwrap_or_default();
+    let bands: Vec<String> = trace.bands.iter().map(|b| format!("{}=VALUE", b.name)).collect();
+    format!(
+        "unknown --why-not target `{target}`: {suggestion}targets are {}, or a band value ({})",
+        names.join(", "),
+        bands.join(", ")
+    )
+}
+
+fn target_why_not(trace: &Trace, t: &TargetTrace, kind: &'static str) -> WhyNot {
+    let mut reasons = Vec::new();
+    let mut changes = Vec::new();
+    if !t.condition {
+        for test in failed_tests(&t.tests) {
+            reasons.push(format!("condition fails: {}", describe_test(test)));
+            changes.push(change_for(test));
+            // A band value that is not the wanted one: say why, one level deep.
+            if test.op == "is" {
+                if let (Some(bt), Some(want)) = (
+                    trace.bands.iter().find(|b| b.name == test.subject),
+                    wanted_band_value(test),
+                ) {
+                    let inner = band_why_not(bt, &want, &format!("{}={want}", bt.name), 1);
+                    reasons.extend(inner.reasons.into_iter().map(|r| format!("  {r}")));
+                    changes.extend(inner.changes.into_iter().map(|c| format!("  {c}")));
+                }
+            }
+        }
+    }
+    for name in &t.suppressed_by {
+        reasons.push(format!("suppressed on {} by `{name}`", t.channel));
+        if let Some(s) = trace.suppressions.iter().find(|s| &s.name == name) {
+            let held: Vec<String> = s.tests.iter().filter(|t| t.result).map(describe_test).collect();
+            changes.push(format!(
+                "`{name}` would have to stop applying (it holds because {})",
+                if held.is_empty() {
+                    String::from("its condition is true")
+                } else {
+                    held.join(" and ")
+                }
+            ));
+        }
+    }
+    WhyNot {
+        target: t.name.clone(),
+        kind,
+        satisfied: t.member,
+        reasons,
+        changes,
+    }
+}
+
+/// The value a band test wanted (`readiness is hot` → `hot`).
+fn wanted_band_value(test: &TestTrace) -> Option<String> {
+    let text = test.test.trim();
+    let rest = text.strip_prefix(test.subject.as_str())?.trim();
+    let rest = rest.strip_prefix("is not").unwrap_or(rest).trim();
+    let rest = rest.strip_prefix("is").unwrap_or(rest).trim();
+    let rest = rest.strip_prefix("!=").unwrap_or(rest).trim();
+    let rest = rest.strip_prefix("==").unwrap_or(rest).trim();
+    let value = rest.trim_matches('"');
+    (!value.is_empty() && !value.contains(' ')).then(|| value.to_string())
+}
+
+fn band_why_not(bt: &BandTrace, want: &str, target: &str, depth: usize) -> WhyNot {
+    let mut reasons = Vec::new();
+    let mut changes = Vec::new();
+    if bt.value != want {
+        let tried = bt.branches.iter().find(|b| b.value == want);
+        let later = bt.not_reached.iter().find(|b| b.value == want);
+        match (tried, later) {
+            (Some(branch), _) => {
+                for test in failed_tests(&branch.tests) {
+                    reasons.push(format!("{}: {}", branch.value, describe_test(test)));
+                    changes.push(change_for(test));
+                }
+            }
+            (None, Some(branch)) => {
+                if let Some(chosen) = bt.branches.last() {
+                    reasons.push(format!(
+                        "`{}` comes first and matched{}",
+                        chosen.value,
+                        if chosen.tests.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                ": {}",
+                                chosen
+                                    .tests
+                                    .iter()
+                                    .map(describe_test)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    ));
+                    changes.push(format!("`{}` would have to stop matching", chosen.value));
+                }
+                if branch.matched {
+                    reasons.push(format!("{}'s own condition holds", branch.value));
+                } else {
+                    for test in failed_tests(&branch.tests) {
+                        reasons.push(format!("{}: {}", branch.value, describe_test(test)));
+                        changes.push(change_for(test));
+                    }
+                }
+            }
+            (None, None) => {
+                if depth == 0 {
+                    reasons.push(format!("`{}` has no value `{want}`", bt.name));
+                }
+            }
+        }
+        if depth > 0 && reasons.is_empty() {
+            reasons.push(format!("{} is {}", bt.name, bt.value));
+        }
+    }
+    WhyNot {
+        target: target.to_string(),
+        kind: "band",
+        satisfied: bt.value == want,
+        reasons,
+        changes,
+    }
+}
+
+/// The tests that made a condition false: all the false ones recorded (an
+/// `and` stops at its first false test, so that is the one that failed).
+fn failed_tests(tests: &[TestTrace]) -> impl Iterator<Item = &TestTrace> {
+    tests.iter().filter(|t| !t.result)
+}
+
+fn json_text(v: &Json) -> String {
+    match v {
+        Json::Number(n) => super::render::number(n.as_f64().unwrap_or(0.0)),
+        other => other.to_string(),
+    }
+}
+
+fn symbol(op: &str) -> &str {
+    match op {
+        ">=" => "≥",
+        "<=" => "≤",
+        "!=" => "≠",
+        other => other,
+    }
+}
+
+/// One test in words with its values: `fit 55 ≥ 60 ✗`,
+/// `job_title "VP Marketing" matches /…/i ✓`, `readiness is warm, not hot ✗`.
+pub fn describe_test(t: &TestTrace) -> String {
+    let mark = if t.result { "✓" } else { "✗" };
+    let source = t.test.trim();
+    match (t.op.as_str(), &t.other) {
+        ("is null" | "is not null", _) => {
+            let state = if t.value.is_null() {
+                "is missing"
+            } else {
+                "has a value"
+            };
+            format!("{} {state} {mark}", t.subject)
+        }
+        (_, _) if t.value.is_null() => format!("{} is missing {mark}", t.subject),
+        ("is" | "is not", _) => {
+            let actual = json_text(&t.value).trim_matches('"').to_string();
+            let wanted = wanted_band_value(t).unwrap_or_default();
+            match (t.op.as_str(), t.result) {
+                ("is", true) | ("is not", false) => format!("{} is {actual} {mark}", t.subject),
+                ("is", false) => format!("{} is {actual}, not {wanted} {mark}", t.subject),
+                _ => format!("{} is {actual}, not other than {wanted} {mark}", t.subject),
+            }
+        }
+        (op @ ("==" | "!=" | "<" | "<=" | ">" | ">="), Some(other)) => format!(
+            "{} {} {} {} {mark}",
+            t.subject,
+            json_text(&t.value),
+            symbol(op),
+            json_text(other)
+        ),
+        ("is true", _) if source == t.subject || t.value.is_boolean() && !source.contains(' ') => {
+            format!("{} {mark}", t.subject)
+        }
+        ("is true", _) => format!("{source} {mark}"),
+        _ => match source.strip_prefix(t.subject.as_str()) {
+            Some(rest) => format!("{} {} {} {mark}", t.subject, json_text(&t.value), rest.trim()),
+            None => format!("`{source}` ({} = {}) {mark}", t.subject, json_text(&t.value)),
+        },
+    }
+}
+
+/// What would make a failed test pass.
+fn change_for(t: &TestTrace) -> String {
+    let value = json_text(&t.value);
+    if t.value.is_null() && !matches!(t.op.as_str(), "is null" | "is not null") {
+        return format!("{} would need a value (it is missing)", t.subject);
+    }
+    match (t.op.as_str(), &t.other) {
+        (op @ (">=" | ">" | "<=" | "<"), Some(Json::Number(threshold))) => {
+            let gap = match (t.value.as_f64(), threshold.as_f64()) {
+                (Some(v), Some(th)) => format!(", {} away", super::render::number((th - v).abs())),
+                _ => String::new(),
+            };
+            format!(
+                "{} would need to be {} {} (it is {value}{gap})",
+                t.subject,
+                symbol(op),
+                json_text(&Json::Number(threshold.clone()))
+            )
+        }
+        ("is" | "is not", _) => format!(
+            "`{}` would have to hold (it is {})",
+            t.test,
+            value.trim_matches('"')
+        ),
+        _ => format!("`{}` would have to hold ({} is {value})", t.test, t.subject),
+    }
+}
