@@ -8,97 +8,17 @@
     clippy::panic
 )]
 
-use std::path::Path;
-
 use proptest::prelude::*;
 use rubric::eval::evaluate;
 use rubric::plan::{Channel, Plan};
 use rubric::snapshot::decode_line;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+mod common;
+use common::contact;
 
 fn playbook() -> Plan {
-    let sources = rubric::source::Sources::load(Path::new("rules")).unwrap();
-    rubric::compile::compile(&sources).unwrap().plan
-}
-
-fn scalar() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        (-1e6f64..1e6).prop_map(Value::from),
-        "[a-zA-Z /@._-]{0,20}".prop_map(Value::from),
-        prop_oneof![
-            Just("2026-11-20T10:00:00Z"),
-            Just("2026-11-27"),
-            Just("2026-11-29T00:00:00+02:00"),
-            Just("VP Marketing"),
-            Just("customer"),
-            Just("/pricing/x"),
-            Just("demo_request"),
-            Just("x@gmail.com")
-        ]
-        .prop_map(Value::from),
-        Just(json!([1, 2])),
-        Just(json!({"a": 1})),
-    ]
-}
-
-const PROPS: [&str; 12] = [
-    "job_title",
-    "company_size",
-    "industry",
-    "country",
-    "lifecycle_stage",
-    "owner",
-    "open_deal",
-    "email_opt_out",
-    "last_sales_touch_at",
-    "is_competitor",
-    "source",
-    "unrelated",
-];
-const EVENTS: [&str; 7] = [
-    "page_view",
-    "form_submit",
-    "email_click",
-    "webinar_attended",
-    "email_unsubscribe",
-    "email_open",
-    "other",
-];
-
-fn event() -> impl Strategy<Value = Value> {
-    (
-        prop::sample::select(EVENTS.to_vec()),
-        -200i64..20,
-        prop::collection::btree_map(
-            prop::sample::select(vec!["url", "form", "campaign", "x"]),
-            scalar(),
-            0..3,
-        ),
-    )
-        .prop_map(|(kind, days, props)| {
-            let at = chrono::DateTime::from_timestamp(1_764_288_000 + days * 86_400 + days * 3_607, 0)
-                .unwrap()
-                .to_rfc3339();
-            json!({"type": kind, "at": at, "props": props})
-        })
-}
-
-fn contact() -> impl Strategy<Value = Value> {
-    (
-        "[a-z0-9-]{1,8}",
-        prop::option::of(scalar()),
-        prop::collection::btree_map(prop::sample::select(PROPS.to_vec()), scalar(), 0..12),
-        prop::collection::vec(event(), 0..12),
-    )
-        .prop_map(|(id, email, props, events)| {
-            let mut c = json!({"id": id, "properties": props, "events": events});
-            if let Some(e) = email {
-                c["email"] = e;
-            }
-            c
-        })
+    common::playbook().0
 }
 
 fn check_invariants(plan: &Plan, line: &str) {

@@ -1,0 +1,227 @@
+//! `explain`: snapshot tests of text and JSON traces for the example
+//! contacts, the "trace adds up to run" property, and the CLI.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use proptest::prelude::*;
+use rubric::eval::evaluate;
+use rubric::snapshot::decode_line;
+use rubric::trace::{explain, render, why_not, Trace};
+
+fn example_contacts() -> Vec<rubric::snapshot::Contact> {
+    let (plan, _) = common::playbook();
+    std::fs::read_to_string("examples/contacts.jsonl")
+        .unwrap()
+        .lines()
+        .map(|l| decode_line(&plan.decode, l).unwrap().unwrap())
+        .collect()
+}
+
+fn trace_of(id: &str) -> Trace {
+    let (plan, sources) = common::playbook();
+    let contact = example_contacts().into_iter().find(|c| c.id == id).unwrap();
+    explain(&plan, &sources, &contact, common::as_of()).1
+}
+
+#[test]
+fn text_traces_of_the_examples() {
+    for contact in example_contacts() {
+        let trace = trace_of(&contact.id);
+        insta::assert_snapshot!(format!("text_{}", contact.id), render::text(&trace, false));
+    }
+}
+
+#[test]
+fn json_traces_of_the_examples() {
+    // Decay, caps and a clamp (c-2007: competitor), first match (c-2004),
+    // suppression (c-2006, c-2009), routing (c-2001, c-2002, c-2011).
+    for id in ["c-2001", "c-2004", "c-2006", "c-2007", "c-2009", "c-2012"] {
+        let trace = trace_of(id);
+        insta::assert_json_snapshot!(format!("json_{id}"), trace);
+    }
+}
+
+#[test]
+fn trace_shows_decay_cap_and_clamp_values() {
+    // c-2007: four pricing views half a day old: 4 × 10 × 0.5^(0.5/7) = 38.07, under the cap;
+    // fit: 30 + 25 + 20 + 10 − 50 = 35.
+    let t = trace_of("c-2007");
+    let intent = &t.scores[1];
+    let views = &intent.rules[0];
+    assert_eq!(views.events.len(), 4);
+    let factor = 0.5f64.powf(0.5 / 7.0);
+    assert!((views.events[0].factor.unwrap() - factor).abs() < 1e-12);
+    assert!((views.points - 40.0 * factor).abs() < 1e-9);
+    assert_eq!(t.scores[0].value, 35.0);
+    // c-2012: fit −30 clamped to 0.
+    let t = trace_of("c-2012");
+    assert_eq!(
+        (t.scores[0].sum, t.scores[0].value, t.scores[0].clamped),
+        (-30.0, 0.0, true)
+    );
+}
+
+#[test]
+fn why_not_names_the_failing_test_and_the_gap() {
+    let t = trace_of("c-2004");
+    let answer = why_not(&t, "ads_conversion").unwrap();
+    assert!(!answer.satisfied);
+    assert_eq!(answer.reasons[0], "condition fails: readiness is warm, not hot ✗");
+    assert!(answer
+        .changes
+        .iter()
+        .any(|c| c.contains("intent would need to be ≥ 50 (it is 24.14, 25.86 away)")));
+    let t = trace_of("c-2006");
+    let answer = why_not(&t, "nurture_evaluate").unwrap();
+    assert_eq!(answer.reasons, ["suppressed on email by `opted_out`"]);
+    let answer = why_not(&t, "readiness=hot").unwrap();
+    assert_eq!(answer.reasons, ["hot: intent 35 ≥ 50 ✗"]);
+    assert!(why_not(&t, "readiness=warm").unwrap().satisfied);
+    assert!(why_not(&t, "ads_conversoin")
+        .unwrap_err()
+        .contains("did you mean `ads_conversion`?"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The trace is recorded by the run evaluator: same outcome, and its
+    /// parts add up to what `run` prints.
+    #[test]
+    fn trace_adds_up_to_run(c in common::contact()) {
+        let (plan, sources) = common::playbook();
+        let Ok(Some(contact)) = decode_line(&plan.decode, &c.to_string()) else { return Ok(()) };
+        let as_of = common::as_of();
+        let run = evaluate(&plan, &contact, as_of);
+        let (traced, trace) = explain(&plan, &sources, &contact, as_of);
+        prop_assert_eq!(&run, &traced);
+        for (score, value) in trace.scores.iter().zip(&run.scores) {
+            prop_assert_eq!(score.value, *value);
+            let sum: f64 = score.rules.iter().map(|r| r.points).sum();
+            prop_assert!((sum - score.sum).abs() < 1e-9);
+            prop_assert_eq!(score.value, score.sum.clamp(score.low, score.high));
+            for rule in &score.rules {
+                if rule.kind == "each" {
+                    let events: f64 = rule.events.iter().filter_map(|e| e.points).sum();
+                    let before_cap = rule.cap.as_ref().map_or(rule.points, |c| c.sum);
+                    prop_assert!((events - before_cap).abs() < 1e-9);
+                }
+                if rule.kind == "first" {
+                    let matched: Vec<_> = rule.rows.iter().filter(|r| r.matched).collect();
+                    prop_assert!(matched.len() <= 1);
+                    prop_assert_eq!(matched.first().map_or(0.0, |r| r.points), rule.points);
+                }
+            }
+        }
+        for (band, value) in trace.bands.iter().zip(&run.bands) {
+            let name = &plan.bands[plan.bands.iter().position(|b| b.name == band.name).unwrap()].values[*value as usize];
+            prop_assert_eq!(&band.value, name);
+            prop_assert_eq!(band.branches.iter().filter(|b| b.matched).count(), 1);
+        }
+        for (t, member) in trace.audiences.iter().zip(&run.audiences) {
+            prop_assert_eq!(t.member, *member);
+        }
+        for (t, member) in trace.workflows.iter().zip(&run.workflows) {
+            prop_assert_eq!(t.member, *member);
+        }
+        for (t, queue) in trace.routes.iter().zip(&run.routes) {
+            prop_assert_eq!(t.member, queue.is_some());
+        }
+        prop_assert_eq!(trace.warnings.is_empty(), run.warnings == 0);
+    }
+}
+
+fn rubric() -> Command {
+    let mut cmd = Command::cargo_bin("rubric").unwrap();
+    cmd.env_remove("NO_COLOR")
+        .args([
+            "explain",
+            "--rules",
+            "rules",
+            "--contacts",
+            "examples/contacts.jsonl",
+        ])
+        .args(["--as-of", common::AS_OF]);
+    cmd
+}
+
+#[test]
+fn cli_unknown_id_is_a_clear_error() {
+    rubric()
+        .args(["--id", "c-2001", "--id", "c-404"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("no contact with id `c-404`"));
+}
+
+#[test]
+fn cli_several_ids_in_the_order_asked() {
+    let out = rubric()
+        .args(["--id", "c-2006", "--id", "c-2001", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["c-2006", "c-2001"]);
+}
+
+#[test]
+fn cli_why_not_text_and_json() {
+    rubric()
+        .args(["--id", "c-2006", "--why-not", "nurture_evaluate"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("is not in workflow `nurture_evaluate`"))
+        .stdout(predicate::str::contains("suppressed on email by `opted_out`"));
+    let out = rubric()
+        .args([
+            "--id",
+            "c-2006",
+            "--why-not",
+            "ads_conversion",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["why_not"]["kind"], "audience");
+    assert_eq!(doc["why_not"]["satisfied"], false);
+    rubric()
+        .args(["--id", "c-2006", "--why-not", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown --why-not target `nope`"));
+}
+
+#[test]
+fn cli_piped_output_has_no_colour_unless_forced() {
+    rubric()
+        .args(["--id", "c-2001"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("c-2001 as of 2026-11-28T00:00:00Z"))
+        .stdout(predicate::str::contains("\u{1b}[").not());
+    rubric()
+        .args(["--id", "c-2001", "--color", "always"])
+        .assert()
+        .stdout(predicate::str::contains("\u{1b}[32m✓"));
+}
