@@ -129,18 +129,21 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// The band a name refers to, when it does (outside a `where`).
-    fn band_of(&self, expr: &ast::Expr, ctx: Ctx<'_>) -> Option<BandId> {
+    /// The band a name refers to, when it does (outside a `where`), recording
+    /// the dependency so bands are evaluated before what reads them.
+    fn band_of(&mut self, expr: &ast::Expr, ctx: Ctx<'_>) -> Option<BandId> {
         if ctx.event.is_some() {
             return None;
         }
-        match &expr.kind {
+        let id = match &expr.kind {
             ExprKind::Name(ident) => match self.symbols.names.get(&ident.name)?.symbol {
-                Symbol::Band(id) => Some(id),
-                _ => None,
+                Symbol::Band(id) => id,
+                _ => return None,
             },
-            _ => None,
-        }
+            _ => return None,
+        };
+        self.deps.push(Step::Band(id));
+        Some(id)
     }
 
     /// Compiles an expression used as a condition.
@@ -1107,6 +1110,30 @@ impl<'a> Compiler<'a> {
                 }
             };
         }
+        // An event type is not a value by itself.
+        let is_property = self
+            .symbols
+            .properties
+            .as_ref()
+            .is_some_and(|p| p.contains_key(&ident.name));
+        let is_event = !is_property
+            && (self
+                .symbols
+                .events
+                .as_ref()
+                .is_some_and(|e| e.contains_key(&ident.name))
+                || self.is_known_event(&ident.name));
+        if is_event {
+            let e = &ident.name;
+            self.errors.push(
+                Diagnostic::error("rubric::unknown_name", span, format!("`{e}` is an event type, not a property"))
+                    .with_label("event type")
+                    .with_help(format!(
+                        "test events with an aggregate: `any {e} within 7 days`, `count of {e} within 30 days >= 3` or `last {e} within 7 days`"
+                    )),
+            );
+            return None;
+        }
         // A contact property.
         match &self.symbols.properties {
             Some(props) => match props.get(&ident.name) {
@@ -1254,6 +1281,11 @@ fn describe(t: &Typed) -> String {
 }
 
 fn type_help(ty: Ty, what: &str) -> String {
+    if what == "within" {
+        return String::from(
+            "`within` needs a timestamp: a `timestamp` property, or the time of an event (`last page_view within 7 days`)",
+        );
+    }
     match ty {
         Ty::Number => String::from("compare a number with a number, e.g. `>= 200` (no quotes)"),
         Ty::Text => String::from("compare text with text in double quotes, e.g. `== \"lead\"`"),

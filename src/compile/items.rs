@@ -25,6 +25,8 @@ pub struct Compiler<'a> {
     event_names: Vec<String>,
     event_prop_slots: Vec<HashMap<String, usize>>,
     event_prop_names: Vec<Vec<String>>,
+    /// Every event type named by an `each` rule or aggregate anywhere.
+    used_events: Vec<String>,
 }
 
 impl<'a> Compiler<'a> {
@@ -44,6 +46,7 @@ impl<'a> Compiler<'a> {
             event_names: Vec::new(),
             event_prop_slots: Vec::new(),
             event_prop_names: Vec::new(),
+            used_events: used_events(items),
         }
     }
 
@@ -96,6 +99,11 @@ impl<'a> Compiler<'a> {
         self.event_prop_slots.push(HashMap::new());
         self.event_prop_names.push(Vec::new());
         Some(slot)
+    }
+
+    /// Whether `name` is an event type used anywhere in the rule set.
+    pub(super) fn is_known_event(&self, name: &str) -> bool {
+        self.event_slots.contains_key(name) || self.used_events.iter().any(|e| e == name)
     }
 
     pub(super) fn event_prop_slot(&mut self, event: usize, name: &str) -> usize {
@@ -475,10 +483,17 @@ impl<'a> Compiler<'a> {
         }
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
+                let span = e
+                    .modifiers
+                    .iter()
+                    .filter(|m| matches!(m.kind, ast::ModifierKind::Max(_) | ast::ModifierKind::Min(_)))
+                    .map(|m| m.span)
+                    .reduce(Span::to)
+                    .unwrap_or(e.span);
                 self.errors.push(
                     Diagnostic::error(
                         "rubric::inverted_range",
-                        e.span,
+                        span,
                         format!("`min {}` is above `max {}`", fmt_number(lo), fmt_number(hi)),
                     )
                     .with_label("no total satisfies both")
@@ -911,4 +926,53 @@ impl<'a> Compiler<'a> {
         }
         self.errors.push(d);
     }
+}
+
+/// Every event type named by an `each` rule or an aggregate, anywhere.
+fn used_events(items: &[&ast::Item]) -> Vec<String> {
+    fn walk(expr: &ast::Expr, out: &mut Vec<String>) {
+        match &expr.kind {
+            ast::ExprKind::Or(parts) | ast::ExprKind::And(parts) => parts.iter().for_each(|p| walk(p, out)),
+            ast::ExprKind::Not(inner) => walk(inner, out),
+            ast::ExprKind::Compare { left, right, .. } | ast::ExprKind::Text { left, right, .. } => {
+                walk(left, out);
+                walk(right, out);
+            }
+            ast::ExprKind::In { left, .. }
+            | ast::ExprKind::Matches { left, .. }
+            | ast::ExprKind::Is { left, .. }
+            | ast::ExprKind::Within { left, .. } => walk(left, out),
+            ast::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+            ast::ExprKind::Aggregate(agg) => out.push(agg.event.name.clone()),
+            ast::ExprKind::Name(_) | ast::ExprKind::Literal(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    for item in items {
+        let conditions: Vec<&ast::Expr> = match &item.kind {
+            ast::ItemKind::Segment(s) => vec![&s.condition],
+            ast::ItemKind::Suppress(s) => vec![&s.condition],
+            ast::ItemKind::Audience(t) | ast::ItemKind::Workflow(t) => vec![&t.condition],
+            ast::ItemKind::Route(r) => vec![&r.condition],
+            ast::ItemKind::Band(b) => b.branches.iter().filter_map(|br| br.condition.as_ref()).collect(),
+            ast::ItemKind::Score(s) => {
+                let mut conds = Vec::new();
+                for rule in &s.rules {
+                    match &rule.body {
+                        ast::RuleBody::When(w) => conds.push(&w.condition),
+                        ast::RuleBody::First(rows) => conds.extend(rows.iter().map(|r| &r.rule.condition)),
+                        ast::RuleBody::Each(e) => out.push(e.event.name.clone()),
+                    }
+                }
+                conds
+            }
+            _ => Vec::new(),
+        };
+        for c in conditions {
+            walk(c, &mut out);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }

@@ -198,7 +198,46 @@ impl Symbols {
                 }
             }
         }
+        symbols.check_property_clashes(items, errors);
         symbols
+    }
+
+    /// A declared property may not share its name with a score, band,
+    /// segment or constant: the name would silently mean the other one.
+    fn check_property_clashes(&self, items: &[&ast::Item], errors: &mut Vec<Diagnostic>) {
+        for item in items {
+            let ast::ItemKind::Properties(decls) = &item.kind else {
+                continue;
+            };
+            for decl in decls {
+                let Some(existing) = self.names.get(&decl.name.name) else {
+                    continue;
+                };
+                if !matches!(
+                    existing.symbol,
+                    Symbol::Score(_) | Symbol::Band(_) | Symbol::Segment(_) | Symbol::Const(_)
+                ) {
+                    continue;
+                }
+                errors.push(
+                    Diagnostic::error(
+                        "rubric::duplicate_name",
+                        existing.span,
+                        format!(
+                            "{} `{}` has the name of a declared property",
+                            existing.symbol.kind_name(),
+                            decl.name.name
+                        ),
+                    )
+                    .with_label(format!(
+                        "this {} would hide the property",
+                        existing.symbol.kind_name()
+                    ))
+                    .with_note(decl.name.span, "property declared here")
+                    .with_help("rename one of them; a condition could not tell which one it means"),
+                );
+            }
+        }
     }
 
     /// Declares a name; false (and an error) when it is taken.

@@ -1186,6 +1186,9 @@ mod tests {
         let json: Json = serde_json::from_str(line).ok()?;
         let obj = json.as_object()?;
         let id = obj.get("id")?.as_str()?.to_owned();
+        if id.is_empty() {
+            return None;
+        }
         let email = match obj.get("email") {
             None | Some(Json::Null) => None,
             Some(Json::String(s)) => Some(s.clone()),

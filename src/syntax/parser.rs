@@ -34,11 +34,16 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let mut pos = skip_trivia(text, 0);
     while pos < text.len() {
         let rest = text.get(pos..).unwrap_or("");
-        match RubricParser::parse(Rule::item, rest) {
-            Ok(mut pairs) => {
-                let Some(pair) = pairs.next() else { break };
+        let parsed = RubricParser::parse(Rule::item_then_next, rest)
+            .map(|mut pairs| pairs.next().and_then(|p| p.into_inner().next()));
+        match parsed {
+            Ok(Some(pair)) => {
                 let consumed = pair.as_span().end();
-                let builder = Builder { file, base: pos };
+                let builder = Builder {
+                    file,
+                    text,
+                    base: pos,
+                };
                 match builder.build_item(pair) {
                     Ok(item) => items.push(item),
                     Err(d) => diagnostics.push(d),
@@ -48,11 +53,12 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
                 }
                 pos = skip_trivia(text, pos + consumed);
             }
+            Ok(None) => break,
             Err(error) => {
                 let diagnostic = syntax_error(file, text, pos, &error);
                 let error_at = diagnostic.span.start as usize;
                 diagnostics.push(diagnostic);
-                match resume_point(text, error_at.max(pos + 1)) {
+                match resume_point(text, pos, error_at) {
                     Some(next) => pos = next,
                     None => break,
                 }
@@ -82,9 +88,16 @@ fn skip_trivia(text: &str, mut pos: usize) -> usize {
     pos
 }
 
-/// The start of the first line after `from` whose first word starts an item.
-fn resume_point(text: &str, from: usize) -> Option<usize> {
-    let mut line_start = text.get(from..)?.find('\n').map(|i| from + i + 1)?;
+/// Where to resume after a syntax error at `error_at` in the item that
+/// starts at `item_start`: the first line that starts an item, from the
+/// error's own line when the error is at that line's first word.
+fn resume_point(text: &str, item_start: usize, error_at: usize) -> Option<usize> {
+    let error_line = text.get(..error_at)?.rfind('\n').map_or(0, |i| i + 1);
+    let mut line_start = if error_line > item_start {
+        error_line
+    } else {
+        text.get(error_at..)?.find('\n').map(|i| error_at + i + 1)?
+    };
     loop {
         let line_end = text
             .get(line_start..)?
@@ -96,7 +109,13 @@ fn resume_point(text: &str, from: usize) -> Option<usize> {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        if ITEM_KEYWORDS.contains(&word.as_str()) {
+        let names_a_property = trimmed
+            .get(word.len()..)
+            .is_some_and(|r| r.trim_start().starts_with(':'));
+        if ITEM_KEYWORDS.contains(&word.as_str())
+            && !names_a_property
+            && line_start + (line.len() - trimmed.len()) > item_start
+        {
             return Some(line_start + (line.len() - trimmed.len()));
         }
         if line_end >= text.len() {
@@ -113,22 +132,39 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
         pest::error::InputLocation::Span((s, _)) => base + s,
     };
     let found = token_at(text, offset);
-    let span = Span::new(file, offset, offset + found.len());
-    let (expected, code_hint) = match &error.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut words: Vec<&'static str> = Vec::new();
-            for rule in positives {
-                let word = describe_rule(*rule);
-                if !words.contains(&word) {
-                    words.push(word);
-                }
-            }
-            (words, hint_for(text, offset, positives))
-        }
-        pest::error::ErrorVariant::CustomError { .. } => (Vec::new(), None),
+    let positives: Vec<Rule> = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    let mut expected: Vec<&'static str> = Vec::new();
+    // "The end of the file" and "the next item" are always possible after a
+    // complete item; name them only when nothing else is expected.
+    let specific = positives
+        .iter()
+        .any(|r| !matches!(r, Rule::EOI | Rule::item_start | Rule::item));
+    for rule in positives
+        .iter()
+        .filter(|r| !specific || !matches!(r, Rule::EOI | Rule::item_start))
+    {
+        let word = describe_rule(*rule);
+        if !expected.contains(&word) && word != "something else" {
+            expected.push(word);
+        }
+    }
     let expected_text = join_or(&expected);
-    let found_text = if found.is_empty() {
+    let at_end = found.is_empty();
+    // At the end of the file, point at the last character written.
+    let span = if at_end {
+        let last = text.trim_end().len();
+        let start = text
+            .get(..last)
+            .and_then(|t| t.char_indices().last())
+            .map_or(0, |(i, _)| i);
+        Span::new(file, start, last)
+    } else {
+        Span::new(file, offset, offset + found.len())
+    };
+    let found_text = if at_end {
         String::from("the end of the file")
     } else {
         format!("`{found}`")
@@ -138,28 +174,139 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     } else {
         format!("syntax error: expected {expected_text}, found {found_text}")
     };
-    let label = if expected_text.is_empty() {
+    let label = if at_end {
+        String::from("the file ends here")
+    } else if expected_text.is_empty() {
         String::from("not expected here")
     } else {
         format!("expected {expected_text}")
     };
-    Diagnostic::error("rubric::syntax", span, message)
+    let mut diagnostic = Diagnostic::error("rubric::syntax", span, message)
         .with_label(label)
-        .with_help_opt(code_hint)
+        .with_help_opt(hint_for(text, offset, &found, &positives));
+    let names_a_property = text
+        .get(offset + found.len()..)
+        .is_some_and(|t| t.trim_start().starts_with(':'));
+    if let Some(open) = unclosed_brace(text, offset) {
+        if at_end || (ITEM_KEYWORDS.contains(&found.as_str()) && !names_a_property) {
+            diagnostic = diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed");
+            if diagnostic.help.is_none() {
+                diagnostic.help = Some(String::from("add the missing `}`"));
+            }
+        }
+    }
+    diagnostic
+}
+
+/// The offset of a `{` still open at `offset` (outside strings and comments).
+fn unclosed_brace(text: &str, offset: usize) -> Option<usize> {
+    let mut stack = Vec::new();
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for (i, c) in text.get(..offset)?.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+        } else if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' || c == '\n' {
+                in_string = false;
+            }
+        } else {
+            match c {
+                '#' => in_comment = true,
+                '"' => in_string = true,
+                '{' => stack.push(i),
+                '}' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    stack.last().copied()
 }
 
 /// A targeted hint for common slips.
-fn hint_for(text: &str, offset: usize, positives: &[Rule]) -> Option<String> {
-    let found = token_at(text, offset);
+fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Option<String> {
     let before = text.get(..offset).unwrap_or("").trim_end();
+    let previous_word: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     if positives.contains(&Rule::duration_unit)
-        || (before.ends_with(char::is_numeric) && positives.contains(&Rule::duration))
+        || (before.ends_with(|c: char| c.is_ascii_digit()) && positives.contains(&Rule::duration))
+        || (found.starts_with(|c: char| c.is_ascii_digit()) && positives.contains(&Rule::duration))
+        || (before.ends_with(|c: char| c.is_ascii_digit()) && previous_is_within(before))
     {
         return Some(String::from(
-            "a duration needs a unit: `7 days`, `24 hours`, `2 weeks`",
+            "a duration needs a unit on the same line: `7 days`, `24 hours`, `2 weeks`",
         ));
     }
-    if positives.contains(&Rule::item) {
+    if positives.contains(&Rule::ident) && is_reserved(found) {
+        return Some(format!(
+            "`{found}` is a reserved word and cannot be used as a name; choose another name (reserved words are listed in docs/language.md)"
+        ));
+    }
+    match found {
+        "=" => return Some(String::from("compare with `==`")),
+        "&&" | "&" => return Some(String::from("write `and`")),
+        "||" | "|" => return Some(String::from("write `or`")),
+        "=>" if !positives.contains(&Rule::arrow) => return Some(String::from("did you mean `>=`?")),
+        "=<" => return Some(String::from("did you mean `<=`?")),
+        "starts_with" | "startswith" => return Some(String::from("write `starts with` (two words)")),
+        "ends_with" | "endswith" => return Some(String::from("write `ends with` (two words)")),
+        _ => {}
+    }
+    if found.starts_with('\'') {
+        return Some(String::from("text is written in double quotes: \"like this\""));
+    }
+    if found.starts_with('"') && (found.len() == 1 || !found.ends_with('"')) {
+        return Some(String::from("this text has no closing `\"` on its line"));
+    }
+    if found == "AND" || found == "OR" || found == "NOT" {
+        return Some(format!("write `{}` in lower case", found.to_lowercase()));
+    }
+    if found.starts_with('"') && previous_word == "is" {
+        return Some(String::from(
+            "`is` takes `null`, `true`, `false` or a band value; compare text with `==`",
+        ));
+    }
+    if found.starts_with('"') && positives.contains(&Rule::list_comma) {
+        return Some(String::from(
+            "separate list elements with commas: `[\"US\", \"CA\"]`",
+        ));
+    }
+    if previous_word == "where" && (found == "not" || found == "(") {
+        return Some(String::from(
+            "a `where` takes one test; write longer conditions in parentheses: `where (not …)`",
+        ));
+    }
+    let doubled = text
+        .get(..offset)
+        .is_some_and(|t| t.trim_end().ends_with("and") || t.trim_end().ends_with("or"));
+    if (found == "and" || found == "or") && doubled {
+        return Some(format!("`{found}` is written twice"));
+    }
+    if positives.contains(&Rule::arrow) && !positives.contains(&Rule::item_start) {
+        return Some(String::from("a rule gives points after `=>`: `when … => +10`"));
+    }
+    if positives.contains(&Rule::close_paren) {
+        return Some(String::from("a `(` is not closed: add `)`"));
+    }
+    if positives.contains(&Rule::score_range) {
+        return Some(String::from(
+            "a score declares its range: `score fit 0..100 { … }`",
+        ));
+    }
+    if positives.contains(&Rule::item) || positives.contains(&Rule::item_start) {
         let word: String = found
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
@@ -167,15 +314,15 @@ fn hint_for(text: &str, offset: usize, positives: &[Rule]) -> Option<String> {
         if let Some(k) = crate::diagnostics::did_you_mean(&word, ITEM_KEYWORDS.iter().copied()) {
             return Some(format!("did you mean `{k}`?"));
         }
-        return Some(String::from(
-            "a rule file is a list of items: properties, events, const, segment, score, band, suppress, audience, workflow, route",
-        ));
-    }
-    if found == "=" {
-        return Some(String::from("compare with `==`"));
-    }
-    if found.starts_with('\'') {
-        return Some(String::from("text is written in double quotes: \"like this\""));
+        if positives.len() == 1
+            || positives
+                .iter()
+                .all(|p| matches!(p, Rule::item | Rule::item_start | Rule::EOI))
+        {
+            return Some(String::from(
+                "a rule file is a list of items: properties, events, const, segment, score, band, suppress, audience, workflow, route",
+            ));
+        }
     }
     if positives.contains(&Rule::otherwise) || positives.contains(&Rule::kw_when) {
         return Some(String::from(
@@ -183,6 +330,20 @@ fn hint_for(text: &str, offset: usize, positives: &[Rule]) -> Option<String> {
         ));
     }
     None
+}
+
+fn previous_is_within(before: &str) -> bool {
+    let without_number = before
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+        .trim_end();
+    without_number.ends_with("within")
+        || without_number.ends_with("half-life")
+        || without_number.ends_with("sla")
+}
+
+/// Reserved words of the grammar (the `keyword` rule).
+fn is_reserved(word: &str) -> bool {
+    RubricParser::parse(Rule::keyword, word).is_ok_and(|mut p| p.next().is_some_and(|k| k.as_str() == word))
 }
 
 /// The token starting at `offset` (for "found `…`").
@@ -197,13 +358,15 @@ fn token_at(text: &str, offset: usize) -> String {
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect()
     } else if first == '"' {
-        let end = rest
-            .get(1..)
-            .and_then(|r| r.find(['"', '\n']))
-            .map_or(rest.len(), |i| i + 2);
-        rest.get(..end.min(rest.len())).unwrap_or("").to_string()
-    } else if "=!<>".contains(first) {
-        rest.chars().take_while(|c| "=!<>".contains(*c)).collect()
+        // Up to the closing quote, or to the end of the line when there is none.
+        let body = rest.get(1..).unwrap_or("");
+        match body.find(['"', '\n']) {
+            Some(i) if body.as_bytes().get(i) == Some(&b'"') => rest.get(..i + 2).unwrap_or("").to_string(),
+            Some(i) => rest.get(..i + 1).unwrap_or("").trim_end().to_string(),
+            None => rest.trim_end().to_string(),
+        }
+    } else if "=!<>&|".contains(first) {
+        rest.chars().take_while(|c| "=!<>&|".contains(*c)).collect()
     } else {
         first.to_string()
     }
@@ -243,6 +406,13 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         | "compare_tail" => "an operator",
         "compare_op" => "a comparison (`==`, `>=`, …)",
         "kw_and" => "`and`",
+        "kw_ignoring" => "`ignoring case`",
+        "arrow" => "`=>`",
+        "close_paren" => "`)`",
+        "close_brace" => "`}`",
+        "close_bracket" => "`]`",
+        "list_comma" => "`,`",
+        "item_start" => "the next item",
         "kw_or" => "`or`",
         "kw_when" => "`when`",
         "kw_with" => "`with`",
@@ -263,7 +433,7 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "property_decl" => "a property `name: type`",
         "event_decl" => "an event type",
         "route_field" => "`task`, `sla` or `queue`",
-        "modifier" | "modifiers" => "`decay half-life …`, `max …` or `min …`",
+        "modifier" | "modifiers" => "a modifier (`decay half-life`, `max`, `min`)",
         "half_life" => "`half-life`",
         "score_range" => "a range such as `0..100`",
         "channel_list" => "a channel (`ads`, `email`, `sales`)",
@@ -283,17 +453,23 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
 
 /// Builds AST nodes from pest pairs; spans are offset by `base` (the item's
 /// start in the file).
-struct Builder {
+struct Builder<'t> {
     file: FileId,
+    /// The whole file, to trim trailing whitespace and comments off spans.
+    text: &'t str,
     base: usize,
 }
 
 type Built<T> = Result<T, Diagnostic>;
 
-impl Builder {
+impl Builder<'_> {
+    /// The span of a pair without the whitespace and comments pest lets it
+    /// swallow at its end (before an optional part that was not there).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, self.base + s.start(), self.base + s.end())
+        let start = self.base + s.start();
+        let end = trim_trivia_end(self.text, start, self.base + s.end());
+        Span::new(self.file, start, end)
     }
 
     fn unexpected(&self, pair: &Pair<'_, Rule>, context: &str) -> Diagnostic {
@@ -1046,8 +1222,9 @@ impl Builder {
 
     fn build_list(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
         let span = self.span(&pair);
-        let items = pair
-            .into_inner()
+        let items = self
+            .children(pair)
+            .into_iter()
             .map(|p| self.build_literal(p))
             .collect::<Built<_>>()?;
         Ok(Expr {
@@ -1057,8 +1234,56 @@ impl Builder {
     }
 }
 
+/// Rules that carry no data: keywords and named punctuation.
 fn is_keyword(rule: Rule) -> bool {
-    format!("{rule:?}").starts_with("kw_")
+    matches!(
+        rule,
+        Rule::arrow | Rule::close_paren | Rule::close_brace | Rule::close_bracket | Rule::list_comma
+    ) || format!("{rule:?}").starts_with("kw_")
+}
+
+/// Moves `end` back over trailing whitespace and `#` comments, not before `start`.
+fn trim_trivia_end(text: &str, start: usize, end: usize) -> usize {
+    let mut end = end;
+    loop {
+        let Some(slice) = text.get(start..end) else {
+            return end;
+        };
+        let trimmed = slice.trim_end();
+        end = start + trimmed.len();
+        // A comment at the end of the last line: cut it when the `#` is
+        // outside text and regex literals.
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        let line = trimmed.get(line_start..).unwrap_or("");
+        match comment_start(line) {
+            Some(hash) if line_start + hash > 0 || start + line_start + hash > start => {
+                end = start + line_start + hash;
+            }
+            _ => return end,
+        }
+    }
+}
+
+/// The byte offset of a `#` comment in a line, ignoring `#` inside text.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c == '#' {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// Unescapes a string body; on failure returns the byte offset of the bad escape.

@@ -92,7 +92,7 @@ pub fn event() -> impl Strategy<Value = Value> {
         ),
     )
         .prop_map(|(kind, days, props)| {
-            let at = chrono::DateTime::from_timestamp(1_764_288_000 + days * 86_400 + days * 3_607, 0)
+            let at = chrono::DateTime::from_timestamp(1_795_824_000 + days * 86_400 + days * 3_607, 0)
                 .unwrap()
                 .to_rfc3339();
             json!({"type": kind, "at": at, "props": props})

@@ -1,0 +1,812 @@
+//! The parser and the compiler on valid input: every file of
+//! `tests/corpus/ok/` (and the reference playbook in `rules/`) compiles with
+//! no diagnostic, and targeted tests of `rubric::syntax::parse_file` pin the
+//! shape of the AST for precedence, keyword boundaries, escapes, regular
+//! expressions, numbers and durations.
+//!
+//! AST shapes are compared as S-expressions (see [`sexpr`]) so that spans do
+//! not get in the way and a failure reads like the rule that was written.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::Path;
+
+use rubric::compile::compile;
+use rubric::diagnostics::Diagnostic;
+use rubric::plan::{Channel, Plan};
+use rubric::source::{FileId, Sources};
+use rubric::syntax::ast::{
+    AggregateKind, Expr, ExprKind, File, IsTarget, ItemKind, Literal, ModifierKind, RouteFieldKind, RuleBody,
+    TextOp,
+};
+use rubric::syntax::parse_file;
+
+// ------------------------------------------------------------------ helpers
+
+/// Compiles a file or directory of rules; panics with the rendered
+/// diagnostics when it does not compile cleanly.
+fn compile_ok(path: &str) -> Plan {
+    let sources = Sources::load(Path::new(path)).unwrap();
+    match compile(&sources) {
+        Ok(compiled) => {
+            assert!(
+                compiled.warnings.is_empty(),
+                "{path}: unexpected warnings:\n{}",
+                rubric::diagnostics::render(&compiled.warnings, &sources, false)
+            );
+            compiled.plan
+        }
+        Err(diagnostics) => panic!(
+            "{path} does not compile:\n{}",
+            rubric::diagnostics::render(&diagnostics, &sources, false)
+        ),
+    }
+}
+
+/// Counts of a plan's items: scores, bands, segments, suppressions,
+/// audiences, workflows, routes.
+fn counts(plan: &Plan) -> [usize; 7] {
+    [
+        plan.scores.len(),
+        plan.bands.len(),
+        plan.segments.len(),
+        plan.suppressions.len(),
+        plan.audiences.len(),
+        plan.workflows.len(),
+        plan.routes.len(),
+    ]
+}
+
+/// Parses a text that must have no syntax error.
+fn parse(text: &str) -> File {
+    let (file, diagnostics) = parse_file(FileId(0), text);
+    assert!(
+        diagnostics.is_empty(),
+        "unexpected diagnostics for {text:?}: {diagnostics:#?}"
+    );
+    file
+}
+
+/// Parses `text` and returns its diagnostics (the text must have some).
+fn parse_errors(text: &str) -> Vec<Diagnostic> {
+    let (_, diagnostics) = parse_file(FileId(0), text);
+    assert!(!diagnostics.is_empty(), "expected a syntax error in {text:?}");
+    diagnostics
+}
+
+/// The condition of `segment s when <condition>`, as an S-expression.
+fn cond(condition: &str) -> String {
+    let file = parse(&format!("segment s when {condition}"));
+    match &file.items[..] {
+        [item] => match &item.kind {
+            ItemKind::Segment(s) => sexpr(&s.condition),
+            other => panic!("not a segment: {other:?}"),
+        },
+        items => panic!("expected one item, found {}", items.len()),
+    }
+}
+
+fn number(n: f64) -> String {
+    if n.fract() == 0.0 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A compact, span-free rendering of an expression:
+/// `(or a (and b c))`, `(>= fit 50)`, `(in country ["US", "CA"] :ci)`.
+fn sexpr(e: &Expr) -> String {
+    let ci = |ignore_case: bool| if ignore_case { " :ci" } else { "" };
+    match &e.kind {
+        ExprKind::Or(parts) => format!("(or {})", join(parts)),
+        ExprKind::And(parts) => format!("(and {})", join(parts)),
+        ExprKind::Not(inner) => format!("(not {})", sexpr(inner)),
+        ExprKind::Compare {
+            op,
+            left,
+            right,
+            ignore_case,
+        } => format!(
+            "({} {} {}{})",
+            op.symbol(),
+            sexpr(left),
+            sexpr(right),
+            ci(*ignore_case)
+        ),
+        ExprKind::In {
+            left,
+            list,
+            negated,
+            ignore_case,
+        } => format!(
+            "({} {} {}{})",
+            if *negated { "not-in" } else { "in" },
+            sexpr(left),
+            sexpr(list),
+            ci(*ignore_case)
+        ),
+        ExprKind::Matches {
+            left,
+            pattern,
+            ignore_case,
+        } => format!("(matches {} {}{})", sexpr(left), sexpr(pattern), ci(*ignore_case)),
+        ExprKind::Text {
+            op,
+            left,
+            right,
+            ignore_case,
+        } => {
+            let name = match op {
+                TextOp::StartsWith => "starts-with",
+                TextOp::EndsWith => "ends-with",
+                TextOp::Contains => "contains",
+            };
+            format!("({name} {} {}{})", sexpr(left), sexpr(right), ci(*ignore_case))
+        }
+        ExprKind::Is {
+            left,
+            negated,
+            target,
+        } => {
+            let target = match target {
+                IsTarget::Null => String::from("null"),
+                IsTarget::Bool(b) => b.to_string(),
+                IsTarget::Name(n) => n.name.clone(),
+            };
+            let op = if *negated { "is-not" } else { "is" };
+            format!("({op} {} {target})", sexpr(left))
+        }
+        ExprKind::Within { left, window } => format!(
+            "(within {} {} {})",
+            sexpr(left),
+            number(window.amount),
+            window.unit.name
+        ),
+        ExprKind::Name(ident) => ident.name.clone(),
+        ExprKind::Call { function, args } => {
+            if args.is_empty() {
+                format!("({})", function.name)
+            } else {
+                format!("({} {})", function.name, join(args))
+            }
+        }
+        ExprKind::Aggregate(agg) => {
+            let kind = match agg.kind {
+                AggregateKind::Count => "count",
+                AggregateKind::Any => "any",
+                AggregateKind::Last => "last",
+            };
+            let mut out = format!("({kind} {}", agg.event.name);
+            if let Some(filter) = &agg.filter {
+                out.push_str(&format!(" :where {}", sexpr(filter)));
+            }
+            if let Some(window) = &agg.window {
+                out.push_str(&format!(
+                    " :within {} {}",
+                    number(window.amount),
+                    window.unit.name
+                ));
+            }
+            out.push(')');
+            out
+        }
+        ExprKind::Literal(literal) => match literal {
+            Literal::Str(s) => format!("{s:?}"),
+            Literal::Number(n) => number(*n),
+            Literal::Bool(b) => b.to_string(),
+            Literal::Null => String::from("null"),
+            Literal::Regex { pattern, flags } => format!("/{pattern}/{flags}"),
+            Literal::List(items) => format!("[{}]", items.iter().map(sexpr).collect::<Vec<_>>().join(", ")),
+        },
+    }
+}
+
+fn join(parts: &[Expr]) -> String {
+    parts.iter().map(sexpr).collect::<Vec<_>>().join(" ")
+}
+
+// ------------------------------------------------------------ the ok corpus
+
+#[test]
+fn every_ok_file_is_covered_by_a_test() {
+    let mut files: Vec<String> = std::fs::read_dir("tests/corpus/ok")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".rubric"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "activation.rubric",
+            "comments.rubric",
+            "events.rubric",
+            "operators.rubric",
+            "schema.rubric",
+            "scores.rubric",
+        ],
+        "a file was added to tests/corpus/ok: give it a test below"
+    );
+}
+
+#[test]
+fn reference_playbook_compiles() {
+    let plan = compile_ok("rules");
+    assert_eq!(counts(&plan), [2, 2, 1, 6, 3, 3, 1]);
+    assert_eq!(plan.score_names().collect::<Vec<_>>(), ["fit", "intent"]);
+    assert_eq!(plan.bands[0].values, ["hot", "warm", "cold"]);
+    assert_eq!(plan.bands[1].values, ["A", "B", "C"]);
+    assert_eq!(plan.routes[0].sla_hours, 24.0);
+    assert_eq!(plan.routes[0].queue.len(), 3);
+}
+
+#[test]
+fn ok_schema() {
+    let plan = compile_ok("tests/corpus/ok/schema.rubric");
+    assert_eq!(counts(&plan), [2, 0, 6, 1, 0, 0, 0]);
+    assert_eq!(plan.scores[1].rules.len(), 5);
+}
+
+#[test]
+fn ok_operators() {
+    let plan = compile_ok("tests/corpus/ok/operators.rubric");
+    assert_eq!(counts(&plan), [0, 0, 59, 0, 0, 0, 0]);
+}
+
+#[test]
+fn ok_events() {
+    let plan = compile_ok("tests/corpus/ok/events.rubric");
+    assert_eq!(counts(&plan), [0, 0, 19, 0, 0, 0, 0]);
+    // One aggregate per segment, and a second one in `quiet`.
+    assert_eq!(plan.aggregates.len(), 20);
+    let kinds: Vec<AggregateKind> = plan.aggregates.iter().map(|a| a.kind).collect();
+    for kind in [AggregateKind::Any, AggregateKind::Count, AggregateKind::Last] {
+        assert!(kinds.contains(&kind), "no {kind:?} aggregate");
+    }
+    assert!(plan
+        .aggregates
+        .iter()
+        .any(|a| a.filter.is_some() && a.window.is_some()));
+    assert!(plan
+        .aggregates
+        .iter()
+        .any(|a| a.filter.is_none() && a.window.is_none()));
+}
+
+#[test]
+fn ok_scores() {
+    let plan = compile_ok("tests/corpus/ok/scores.rubric");
+    assert_eq!(counts(&plan), [3, 0, 0, 0, 0, 0, 0]);
+    let intent = &plan.scores[1];
+    assert_eq!((intent.low, intent.high), (-50.0, 100.0));
+    assert_eq!(intent.rules.len(), 8);
+    let each_rules: Vec<&rubric::plan::EachRule> = intent
+        .rules
+        .iter()
+        .filter_map(|r| match &r.kind {
+            rubric::plan::ScoreRuleKind::Each(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(each_rules.len(), 6);
+    // "pricing": decay half-life 7 days, max 40.
+    assert_eq!(each_rules[0].half_life_days, Some(7.0));
+    assert_eq!(each_rules[0].max, Some(40.0));
+    // "bounces": min only, negative points.
+    assert_eq!(
+        (each_rules[3].points, each_rules[3].min, each_rules[3].max),
+        (-5.0, Some(-15.0), None)
+    );
+    // "all three": a half-life in hours.
+    assert_eq!(each_rules[5].half_life_days, Some(1.5));
+    assert_eq!((each_rules[5].min, each_rules[5].max), (Some(0.0), Some(5.0)));
+    // First groups keep row labels when written.
+    let fit = &plan.scores[0];
+    let labels = |i: usize| match &fit.rules[i].kind {
+        rubric::plan::ScoreRuleKind::First { rows } => {
+            rows.iter().map(|r| r.label.clone()).collect::<Vec<_>>()
+        }
+        other => panic!("not a first group: {other:?}"),
+    };
+    assert_eq!(
+        labels(0),
+        [Some(String::from("senior")), Some(String::from("manager"))]
+    );
+    assert_eq!(labels(1), [None, None]);
+}
+
+#[test]
+fn ok_activation() {
+    let plan = compile_ok("tests/corpus/ok/activation.rubric");
+    assert_eq!(counts(&plan), [2, 2, 8, 4, 3, 2, 4]);
+    let channels: Vec<u8> = plan.suppressions.iter().map(|s| s.channels).collect();
+    let all = Channel::Ads.bit() | Channel::Email.bit() | Channel::Sales.bit();
+    assert_eq!(
+        channels,
+        [
+            all,
+            Channel::Email.bit() | Channel::Sales.bit(),
+            Channel::Email.bit(),
+            Channel::Ads.bit()
+        ]
+    );
+    assert!(plan.audiences.iter().all(|a| a.channel == Channel::Ads));
+    assert!(plan.workflows.iter().all(|w| w.channel == Channel::Email));
+    let routes: Vec<(&str, f64, usize)> = plan
+        .routes
+        .iter()
+        .map(|r| (r.name.as_str(), r.sla_hours, r.queue.len()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("route_hot_lead", 24.0, 3),
+            ("route_enterprise", 48.0, 1),
+            ("route_quick", 1.5, 1),
+            ("route_slow", 168.0, 1),
+        ]
+    );
+    assert_eq!(plan.routes[1].queue[0].queue, "enterprise_sales");
+    assert!(plan.routes[1].queue[0].condition.is_none());
+    assert_eq!(
+        plan.routes[1].task,
+        "Call the \"enterprise\" lead\tnow\\today\nplease"
+    );
+}
+
+#[test]
+fn ok_comments() {
+    let plan = compile_ok("tests/corpus/ok/comments.rubric");
+    assert_eq!(counts(&plan), [1, 1, 0, 0, 0, 0, 1]);
+    assert_eq!(plan.scores[0].rules.len(), 2);
+    assert_eq!(plan.routes[0].queue.len(), 2);
+}
+
+/// A rule set may span files; a comment-only or empty file is harmless.
+#[test]
+fn empty_and_comment_only_files_parse_to_nothing() {
+    assert!(parse("").items.is_empty());
+    assert!(parse("# only a comment").items.is_empty());
+    assert!(parse("\n\n   # a comment\n\t\n").items.is_empty());
+    assert!(parse("\r\n# windows line ends\r\n").items.is_empty());
+}
+
+// --------------------------------------------------------------- precedence
+
+#[test]
+fn and_binds_tighter_than_or() {
+    assert_eq!(cond("a or b and c"), "(or a (and b c))");
+    assert_eq!(cond("a and b or c"), "(or (and a b) c)");
+    assert_eq!(cond("a or b or c"), "(or a b c)");
+    assert_eq!(cond("a and b and c"), "(and a b c)");
+    assert_eq!(cond("a and b or c and d or e"), "(or (and a b) (and c d) e)");
+}
+
+#[test]
+fn not_binds_tighter_than_and() {
+    assert_eq!(cond("not a and b"), "(and (not a) b)");
+    assert_eq!(cond("a or not b"), "(or a (not b))");
+    assert_eq!(cond("not not a"), "(not (not a))");
+    assert_eq!(cond("not country == \"US\""), "(not (== country \"US\"))");
+}
+
+#[test]
+fn parentheses_group() {
+    assert_eq!(cond("(a or b) and c"), "(and (or a b) c)");
+    assert_eq!(cond("not (a and b)"), "(not (and a b))");
+    assert_eq!(cond("((a))"), "a");
+    assert_eq!(
+        cond("(fit >= 50 or intent >= 50) and not (owner is null)"),
+        "(and (or (>= fit 50) (>= intent 50)) (not (is owner null)))"
+    );
+}
+
+// ------------------------------------------------------- keyword boundaries
+
+#[test]
+fn names_that_start_with_a_keyword_are_names() {
+    assert_eq!(cond("industry in [\"x\"]"), "(in industry [\"x\"])");
+    assert_eq!(cond("order == 1"), "(== order 1)");
+    assert_eq!(cond("notes is null"), "(is notes null)");
+    assert_eq!(cond("island and android"), "(and island android)");
+    assert_eq!(cond("is_customer is true"), "(is is_customer true)");
+    assert_eq!(cond("country == \"US\""), "(== country \"US\")");
+    assert_eq!(cond("anyone or lastname or maxed"), "(or anyone lastname maxed)");
+    assert_eq!(cond("within_days > 3"), "(> within_days 3)");
+    assert_eq!(cond("scores >= 1"), "(>= scores 1)");
+    assert_eq!(cond("_private is null"), "(is _private null)");
+    assert_eq!(cond("true_north is false"), "(is true_north false)");
+}
+
+#[test]
+fn names_that_contain_a_keyword_are_names() {
+    assert_eq!(cond("domain_in == \"x\""), "(== domain_in \"x\")");
+    assert_eq!(cond("x_and_y or y_or_z"), "(or x_and_y y_or_z)");
+}
+
+#[test]
+fn keywords_cannot_be_names() {
+    for text in [
+        "segment in when a",
+        "segment s when in == 1",
+        "score first 0..100 { }",
+        "band when { a otherwise }",
+    ] {
+        let errors = parse_errors(text);
+        assert_eq!(errors[0].code, "rubric::syntax", "{text}");
+    }
+}
+
+#[test]
+fn keywords_need_no_space_before_punctuation() {
+    assert_eq!(cond("not(a)"), "(not a)");
+    assert_eq!(cond("a in[\"x\"]"), "(in a [\"x\"])");
+}
+
+// ----------------------------------------------------------------- literals
+
+#[test]
+fn string_escapes_are_unescaped() {
+    assert_eq!(
+        cond(r#"x == "a\"b\\c\nd\te""#),
+        format!("(== x {:?})", "a\"b\\c\nd\te")
+    );
+    assert_eq!(cond(r#"x == """#), "(== x \"\")");
+    assert_eq!(cond("x == \"café ✓\""), "(== x \"café ✓\")");
+    assert_eq!(cond("x == \"# not a comment\""), "(== x \"# not a comment\")");
+}
+
+#[test]
+fn unknown_escape_is_an_error_at_the_escape() {
+    let text = r#"segment s when x == "a\qb""#;
+    let errors = parse_errors(text);
+    assert_eq!(errors[0].code, "rubric::invalid_escape");
+    let start = errors[0].span.start as usize;
+    assert_eq!(&text[start..errors[0].span.end as usize], "\\q");
+}
+
+#[test]
+fn regex_literals() {
+    assert_eq!(cond("u matches /^\\/pricing/"), "(matches u /^/pricing/)");
+    assert_eq!(
+        cond("u matches /^https?:\\/\\/a\\.io\\//i"),
+        "(matches u /^https?://a\\.io//i)"
+    );
+    assert_eq!(cond("t matches /\\bvp\\b/i"), "(matches t /\\bvp\\b/i)");
+    assert_eq!(cond("t matches /a\\\\/"), "(matches t /a\\\\/)");
+    assert_eq!(cond("t matches /x/ ignoring case"), "(matches t /x/ :ci)");
+    assert_eq!(cond("t matches \"^vp\""), "(matches t /^vp/)");
+    assert_eq!(cond("t matches senior"), "(matches t senior)");
+    // Flags are letters after the closing slash; checked by the compiler.
+    assert_eq!(cond("t matches /x/gi"), "(matches t /x/gi)");
+}
+
+#[test]
+fn regex_cannot_span_lines() {
+    parse_errors("segment s when t matches /a\nb/");
+}
+
+#[test]
+fn numbers_with_signs_and_fractions() {
+    assert_eq!(cond("x >= -5"), "(>= x -5)");
+    assert_eq!(cond("x >= +5"), "(>= x 5)");
+    assert_eq!(cond("x < 2.5"), "(< x 2.5)");
+    assert_eq!(cond("x in [-1, +2, 3.25]"), "(in x [-1, 2, 3.25])");
+    assert_eq!(cond("-1 < x"), "(< -1 x)");
+
+    let file =
+        parse("score s -50..-10 {\n  \"a\" when x => -30\n  \"b\" when y => +10\n  \"c\" when z => 7\n}");
+    let ItemKind::Score(score) = &file.items[0].kind else {
+        panic!("not a score")
+    };
+    assert_eq!((score.low.value, score.high.value), (-50.0, -10.0));
+    let points: Vec<f64> = score
+        .rules
+        .iter()
+        .map(|r| match &r.body {
+            RuleBody::When(w) => w.points.value,
+            other => panic!("not a when rule: {other:?}"),
+        })
+        .collect();
+    assert_eq!(points, [-30.0, 10.0, 7.0]);
+}
+
+#[test]
+fn other_literals() {
+    assert_eq!(cond("x == true"), "(== x true)");
+    assert_eq!(cond("x != false"), "(!= x false)");
+    assert_eq!(cond("x == null"), "(== x null)");
+    assert_eq!(cond("x in []"), "(in x [])");
+    assert_eq!(cond("x in [\"a\",]"), "(in x [\"a\"])");
+    assert_eq!(cond("x in [a, true, null]"), "(in x [a, true, null])");
+    assert_eq!(cond("true"), "true");
+}
+
+// ---------------------------------------------------------------- operators
+
+#[test]
+fn every_test_operator() {
+    assert_eq!(cond("a == 1"), "(== a 1)");
+    assert_eq!(cond("a != 1"), "(!= a 1)");
+    assert_eq!(cond("a < 1"), "(< a 1)");
+    assert_eq!(cond("a <= 1"), "(<= a 1)");
+    assert_eq!(cond("a > 1"), "(> a 1)");
+    assert_eq!(cond("a >= 1"), "(>= a 1)");
+    assert_eq!(cond("a>=1"), "(>= a 1)");
+    assert_eq!(cond("a == \"x\" ignoring case"), "(== a \"x\" :ci)");
+    assert_eq!(cond("a in l"), "(in a l)");
+    assert_eq!(cond("a not in l ignoring case"), "(not-in a l :ci)");
+    assert_eq!(cond("a starts with \"x\""), "(starts-with a \"x\")");
+    assert_eq!(cond("a ends with b ignoring case"), "(ends-with a b :ci)");
+    assert_eq!(cond("a contains \"x\""), "(contains a \"x\")");
+    assert_eq!(cond("a is null"), "(is a null)");
+    assert_eq!(cond("a is not null"), "(is-not a null)");
+    assert_eq!(cond("a is true"), "(is a true)");
+    assert_eq!(cond("a is not false"), "(is-not a false)");
+    assert_eq!(cond("readiness is hot"), "(is readiness hot)");
+    assert_eq!(cond("readiness is not cold"), "(is-not readiness cold)");
+    assert_eq!(cond("a within 7 days"), "(within a 7 days)");
+}
+
+#[test]
+fn calls() {
+    assert_eq!(cond("lower(a) == \"x\""), "(== (lower a) \"x\")");
+    assert_eq!(cond("domain(email) in l"), "(in (domain email) l)");
+    assert_eq!(
+        cond("lower(trim(a)) contains \"x\""),
+        "(contains (lower (trim a)) \"x\")"
+    );
+    assert_eq!(cond("days_since(a) > 3"), "(> (days_since a) 3)");
+    // Arity is checked by the compiler, not the grammar.
+    assert_eq!(cond("f() > 1"), "(> (f) 1)");
+    assert_eq!(cond("f(a, \"b\") > 1"), "(> (f a \"b\") 1)");
+}
+
+// --------------------------------------------------------------- aggregates
+
+#[test]
+fn aggregates() {
+    assert_eq!(cond("any page_view"), "(any page_view)");
+    assert_eq!(
+        cond("any page_view within 7 days"),
+        "(any page_view :within 7 days)"
+    );
+    assert_eq!(
+        cond("any form_submit where form == \"demo\" within 14 days"),
+        "(any form_submit :where (== form \"demo\") :within 14 days)"
+    );
+    assert_eq!(
+        cond("any page_view where (url starts with \"/p\" or url contains \"plans\")"),
+        "(any page_view :where (or (starts-with url \"/p\") (contains url \"plans\")))"
+    );
+    assert_eq!(
+        cond("count of page_view where url starts with \"/p\" within 30 days >= 2"),
+        "(>= (count page_view :where (starts-with url \"/p\") :within 30 days) 2)"
+    );
+    assert_eq!(cond("count of email_click == 0"), "(== (count email_click) 0)");
+    // `last` has no window of its own: `within` tests the time it returns.
+    assert_eq!(
+        cond("last email_open within 14 days"),
+        "(within (last email_open) 14 days)"
+    );
+    assert_eq!(
+        cond("last page_view where url == \"/p\" within 3 days"),
+        "(within (last page_view :where (== url \"/p\")) 3 days)"
+    );
+    assert_eq!(
+        cond("days_since(last page_view) <= 7"),
+        "(<= (days_since (last page_view)) 7)"
+    );
+    assert_eq!(
+        cond("not any a and count of b > 1"),
+        "(and (not (any a)) (> (count b) 1))"
+    );
+}
+
+// ---------------------------------------------------------------- durations
+
+#[test]
+fn durations() {
+    assert_eq!(cond("a within 7 days"), "(within a 7 days)");
+    assert_eq!(cond("a within 1.5 hours"), "(within a 1.5 hours)");
+    assert_eq!(cond("a within 1 week"), "(within a 1 week)");
+    assert_eq!(cond("a within 90   minutes"), "(within a 90 minutes)");
+    // The unit is any word; the compiler checks it (`rubric::invalid_duration`).
+    assert_eq!(cond("a within 7 dayz"), "(within a 7 dayz)");
+    // A unit glued to the number is not a duration.
+    parse_errors("segment s when a within 7days");
+}
+
+#[test]
+fn modifiers_and_slas_carry_durations() {
+    let file = parse(
+        "score s 0..100 {\n  \"r\" each page_view within 30 days => +10 decay half-life 7 days, max 40, min -5\n}\n\
+         route r when a {\n  task \"t\"\n  sla 24 hours\n  queue q\n}",
+    );
+    let ItemKind::Score(score) = &file.items[0].kind else {
+        panic!("not a score")
+    };
+    let RuleBody::Each(each) = &score.rules[0].body else {
+        panic!("not an each rule")
+    };
+    assert_eq!(each.event.name, "page_view");
+    let window = each.window.as_ref().unwrap();
+    assert_eq!((window.amount, window.unit.name.as_str()), (30.0, "days"));
+    let modifiers: Vec<String> = each
+        .modifiers
+        .iter()
+        .map(|m| match &m.kind {
+            ModifierKind::Decay(d) => format!("decay {} {}", number(d.amount), d.unit.name),
+            ModifierKind::Max(n) => format!("max {}", number(n.value)),
+            ModifierKind::Min(n) => format!("min {}", number(n.value)),
+        })
+        .collect();
+    assert_eq!(modifiers, ["decay 7 days", "max 40", "min -5"]);
+
+    let ItemKind::Route(route) = &file.items[1].kind else {
+        panic!("not a route")
+    };
+    let fields: Vec<String> = route
+        .fields
+        .iter()
+        .map(|f| match &f.kind {
+            RouteFieldKind::Task(t) => format!("task {:?}", t.value),
+            RouteFieldKind::Sla(d) => format!("sla {} {}", number(d.amount), d.unit.name),
+            RouteFieldKind::Queue(q) => format!("queue {}", q.name),
+            RouteFieldKind::QueueFirst(b) => format!("queue first ({} branches)", b.len()),
+        })
+        .collect();
+    assert_eq!(fields, ["task \"t\"", "sla 24 hours", "queue q"]);
+}
+
+// -------------------------------------------------------------------- items
+
+#[test]
+fn schema_items() {
+    let file = parse(
+        "properties {\n  a: text\n  b: text one of [\"x\", \"y\"]\n}\n\
+         events {\n  page_view { url: text }\n  webinar_attended\n  empty {}\n}",
+    );
+    let ItemKind::Properties(props) = &file.items[0].kind else {
+        panic!("not properties")
+    };
+    assert_eq!(props.len(), 2);
+    assert!(props[0].allowed.is_none());
+    assert_eq!(props[1].allowed.as_ref().unwrap().len(), 2);
+    let ItemKind::Events(events) = &file.items[1].kind else {
+        panic!("not events")
+    };
+    let shapes: Vec<(String, Option<usize>)> = events
+        .iter()
+        .map(|e| (e.name.name.clone(), e.props.as_ref().map(Vec::len)))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            (String::from("page_view"), Some(1)),
+            (String::from("webinar_attended"), None),
+            (String::from("empty"), Some(0)),
+        ]
+    );
+}
+
+#[test]
+fn first_groups_with_and_without_row_labels() {
+    let file = parse("score s 0..100 {\n  \"g\" first {\n    \"a\" when x => +2\n    when y => +1\n  }\n}");
+    let ItemKind::Score(score) = &file.items[0].kind else {
+        panic!("not a score")
+    };
+    let RuleBody::First(rows) = &score.rules[0].body else {
+        panic!("not a first group")
+    };
+    let labels: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.label.as_ref().map(|l| l.value.as_str()))
+        .collect();
+    assert_eq!(labels, [Some("a"), None]);
+    assert_eq!(score.rules[0].label.value, "g");
+}
+
+#[test]
+fn bands_and_queues_are_branches() {
+    let file = parse(
+        "band b {\n  hot when x\n  cold otherwise\n}\n\
+         route r when a {\n  queue first {\n    q1 when y\n    q2 otherwise\n  }\n}",
+    );
+    let ItemKind::Band(band) = &file.items[0].kind else {
+        panic!("not a band")
+    };
+    let branches: Vec<(&str, bool)> = band
+        .branches
+        .iter()
+        .map(|b| (b.value.name.as_str(), b.condition.is_some()))
+        .collect();
+    assert_eq!(branches, [("hot", true), ("cold", false)]);
+    let ItemKind::Route(route) = &file.items[1].kind else {
+        panic!("not a route")
+    };
+    let RouteFieldKind::QueueFirst(queue) = &route.fields[0].kind else {
+        panic!("not a first queue")
+    };
+    assert_eq!(queue.len(), 2);
+}
+
+#[test]
+fn suppressions_list_channels_in_order() {
+    let file = parse("suppress s on sales, ads , email when x");
+    let ItemKind::Suppress(s) = &file.items[0].kind else {
+        panic!("not a suppression")
+    };
+    let channels: Vec<&str> = s.channels.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(channels, ["sales", "ads", "email"]);
+}
+
+#[test]
+fn constants_hold_any_literal() {
+    let file =
+        parse("const a = \"x\"\nconst b = [\"x\", \"y\"]\nconst c = /re/i\nconst d = -3\nconst e = true");
+    let values: Vec<String> = file
+        .items
+        .iter()
+        .map(|i| match &i.kind {
+            ItemKind::Const(c) => format!("{} = {}", c.name.name, sexpr(&c.value)),
+            other => panic!("not a const: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "a = \"x\"",
+            "b = [\"x\", \"y\"]",
+            "c = /re/i",
+            "d = -3",
+            "e = true"
+        ]
+    );
+}
+
+// ----------------------------------------------------------- error recovery
+
+#[test]
+fn recovery_reports_every_broken_item_and_keeps_the_good_ones() {
+    let text = "score a 0..100 { \"x\" when y => }\n\
+                segment b when y\n\
+                score s { }\n\
+                audience c when z";
+    let (file, errors) = parse_file(FileId(0), text);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors.iter().all(|e| e.code == "rubric::syntax"));
+    let names: Vec<String> = file
+        .items
+        .iter()
+        .map(|i| match &i.kind {
+            ItemKind::Segment(s) => s.name.name.clone(),
+            ItemKind::Audience(t) => t.name.name.clone(),
+            other => panic!("unexpected item {other:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["b", "c"]);
+}
+
+#[test]
+fn spans_point_into_the_file() {
+    let text = "# header\nsegment big when company_size >= 200\n";
+    let file = parse(text);
+    let ItemKind::Segment(s) = &file.items[0].kind else {
+        panic!("not a segment")
+    };
+    let at = |span: rubric::source::Span| &text[span.start as usize..span.end as usize];
+    assert_eq!(at(s.name.span), "big");
+    let ExprKind::Compare { left, right, .. } = &s.condition.kind else {
+        panic!("not a comparison")
+    };
+    assert_eq!(at(left.span), "company_size");
+    assert_eq!(at(right.span), "200");
+    assert_eq!(at(s.condition.span).trim_end(), "company_size >= 200");
+}
