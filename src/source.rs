@@ -12,8 +12,9 @@ pub struct FileId(pub u32);
 
 /// A byte range in one source file.
 ///
-/// Spans never take part in the equality of the nodes that carry them (see
-/// `syntax::ast`), so two rule sets that differ only in layout compare equal.
+/// Spans are plain data: AST nodes that carry them compare equal only when
+/// written at the same place. Whether two rule sets mean the same is judged
+/// on their compiled plans, not on their ASTs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
     pub file: FileId,

@@ -32,6 +32,10 @@ const SYNTAX: &str = "rubric::syntax";
 
 #[rustfmt::skip]
 const EXPECTED: &[Row] = &[
+    ("err/ambiguous_name_const_or_prop.rubric", &["rubric::ambiguous_name"], 3, 51),
+    ("err/duplicate_name_builtin_property.rubric", &["rubric::duplicate_name"], 3, 3),
+    ("err/null_comparison_in_list.rubric", &["rubric::null_comparison"], 1, 43),
+    ("err/type_mismatch_mixed_list.rubric", &["rubric::type_mismatch"], 1, 47),
     // Syntax errors: one per slip, reported where the slip is.
     ("err/syntax_and_and.rubric", &[SYNTAX], 2, 47),
     ("err/syntax_arrow_for_ge.rubric", &[SYNTAX], 2, 39),

@@ -484,3 +484,48 @@ fn evaluation_is_deterministic() {
         assert_eq!(give(VIEWS, &contact), first);
     }
 }
+
+#[test]
+fn declared_timestamps_compare_as_instants() {
+    let rules = r#"
+      properties { signed_up_at: timestamp  converted_at: timestamp }
+      score s 0..100 {
+        "later" when converted_at > signed_up_at => +1
+        "same"  when converted_at == "2026-11-25T02:00:00+02:00" => +2
+      }
+    "#;
+    let c = r#"{"id":"c","properties":{"signed_up_at":"2026-11-24","converted_at":"2026-11-25T00:00:00Z"}}"#;
+    assert_eq!(
+        score(rules, c, "s"),
+        3,
+        "same instant written with another offset is equal"
+    );
+    let (v, outcome) = give_full(
+        rules,
+        r#"{"id":"c","properties":{"signed_up_at":"soon","converted_at":"2026-11-25T00:00:00Z"}}"#,
+        AS_OF,
+    );
+    assert_eq!(v["scores"]["s"], 2);
+    assert_eq!(
+        outcome.warnings, 1,
+        "text that is not a timestamp is a wrong type"
+    );
+}
+
+#[test]
+fn rule_bounds_apply_only_to_counted_events() {
+    let rules = r#"score s 0..100 { "v" each page_view within 7 days => +2 min 5, max 9 }"#;
+    assert_eq!(
+        score(rules, r#"{"id":"c"}"#, "s"),
+        0,
+        "nothing counted gives 0, not the minimum"
+    );
+    assert_eq!(
+        score(
+            rules,
+            &with_event("page_view", "2026-11-27T00:00:00Z", json!({})),
+            "s"
+        ),
+        5
+    );
+}

@@ -13,7 +13,7 @@ use crate::source::Sources;
 pub struct CheckArgs {
     /// A `.rubric` file or a directory of them (one rule set).
     path: PathBuf,
-    /// `human` (miette reports on stderr) or `json` (an array on stdout).
+    /// `human` (miette reports on stderr) or `json` (one report object on stdout).
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
     /// Colour for people: auto (terminal and no NO_COLOR), always, never.
@@ -36,6 +36,14 @@ struct JsonReport<'a> {
     diagnostics: Vec<JsonDiagnostic>,
 }
 
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 pub fn run(args: &CheckArgs) -> Exit {
     let sources = match Sources::load(&args.path) {
         Ok(s) => s,
@@ -44,16 +52,19 @@ pub fn run(args: &CheckArgs) -> Exit {
     let (diagnostics, summary) = match crate::compile::compile(&sources) {
         Ok(compiled) => {
             let s = &compiled.plan;
-            let summary = format!(
-                "{} scores, {} bands, {} segments, {} suppressions, {} audiences, {} workflows, {} routes",
-                s.scores.len(),
-                s.bands.len(),
-                s.segments.len(),
-                s.suppressions.len(),
-                s.audiences.len(),
-                s.workflows.len(),
-                s.routes.len()
-            );
+            let summary = [
+                (s.scores.len(), "score"),
+                (s.bands.len(), "band"),
+                (s.segments.len(), "segment"),
+                (s.suppressions.len(), "suppression"),
+                (s.audiences.len(), "audience"),
+                (s.workflows.len(), "workflow"),
+                (s.routes.len(), "route"),
+            ]
+            .iter()
+            .map(|(n, word)| plural(*n, word))
+            .collect::<Vec<_>>()
+            .join(", ");
             (compiled.warnings, Some(summary))
         }
         Err(d) => (d, None),
@@ -81,19 +92,15 @@ pub fn run(args: &CheckArgs) -> Exit {
         CheckFormat::Human => {
             let color = args.color.for_stderr();
             eprint!("{}", render(&diagnostics, &sources, color));
-            let files = sources.files.len();
-            let files_text = format!("{files} file{}", if files == 1 { "" } else { "s" });
+            let files = plural(sources.files.len(), "file");
             match summary {
                 Some(summary) if errors == 0 => {
-                    eprintln!(
-                        "ok: {files_text}; {summary}; {warnings} warning{}",
-                        if warnings == 1 { "" } else { "s" }
-                    )
+                    eprintln!("ok: {files}; {summary}; {}", plural(warnings, "warning"))
                 }
                 _ => eprintln!(
-                    "error: {files_text} checked: {errors} error{}, {warnings} warning{}",
-                    if errors == 1 { "" } else { "s" },
-                    if warnings == 1 { "" } else { "s" }
+                    "error: {files} checked: {}, {}",
+                    plural(errors, "error"),
+                    plural(warnings, "warning")
                 ),
             }
         }

@@ -66,8 +66,9 @@ pub fn run(args: &ExplainArgs) -> Exit {
     };
     // The first valid line with each wanted id wins (SPEC §3).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();
+    let mut rejected: HashMap<String, (u64, String)> = HashMap::new();
     let found = match format {
-        InputFormat::JsonLines => find_jsonl(plan, reader, &mut wanted),
+        InputFormat::JsonLines => find_jsonl(plan, reader, &mut wanted, &mut rejected),
         InputFormat::Csv => find_csv(plan, reader, &mut wanted),
     };
     if let Err(e) = found {
@@ -79,6 +80,11 @@ pub fn run(args: &ExplainArgs) -> Exit {
         .map(String::as_str)
         .filter(|id| wanted.get(id).is_none_or(Option::is_none))
         .collect();
+    for id in &missing {
+        if let Some((line, reason)) = rejected.get(*id) {
+            eprintln!("note: line {line}, which mentions `{id}`, was rejected: {reason}");
+        }
+    }
     if !missing.is_empty() {
         let list = missing
             .iter()
@@ -153,22 +159,32 @@ fn find_jsonl(
     plan: &crate::plan::Plan,
     reader: Box<dyn std::io::BufRead + Send>,
     wanted: &mut HashMap<&str, Option<Contact>>,
+    rejected: &mut HashMap<String, (u64, String)>,
 ) -> std::io::Result<()> {
-    // Only lines that contain a wanted id (as JSON text) are decoded; an id
-    // that needs escaping in JSON disables the shortcut.
-    let needles: Vec<String> = wanted
-        .keys()
+    // Only lines that contain a wanted id as JSON text are decoded. (An id
+    // written with `\u` escapes in the snapshot is not found this way.)
+    let needle_ids: Vec<String> = wanted.keys().map(|id| id.to_string()).collect();
+    let needles: Vec<String> = needle_ids
+        .iter()
         .map(|id| serde_json::to_string(id).unwrap_or_default())
         .collect();
     let mut remaining = wanted.len();
     let mut lines = LineReader::new(reader);
-    while let Some((_, line)) = lines.next_line()? {
+    while let Some((number, line)) = lines.next_line()? {
         let Ok(text) = line else { continue };
-        if !needles.iter().any(|n| text.contains(n.as_str())) {
+        let Some(needle) = needles.iter().position(|n| text.contains(n.as_str())) else {
             continue;
-        }
-        let Ok(Some(contact)) = decode_line(&plan.decode, text) else {
-            continue;
+        };
+        let contact = match decode_line(&plan.decode, text) {
+            Ok(Some(contact)) => contact,
+            Ok(None) => continue,
+            Err(reason) => {
+                // Remember why a line that mentions a wanted id was rejected.
+                if let Some(id) = needle_ids.get(needle) {
+                    rejected.entry(id.clone()).or_insert((number, reason));
+                }
+                continue;
+            }
         };
         if let Some(slot @ None) = wanted.get_mut(contact.id.as_str()) {
             *slot = Some(contact);

@@ -3,7 +3,8 @@
 //!
 //! Lines are read in batches; each batch is decoded and evaluated in parallel
 //! (rayon), then written in input order after the sequential duplicate-id
-//! check. Memory holds one batch, whatever the size of the snapshot.
+//! check. Memory holds one batch, whatever the size of the snapshot (except
+//! `--format table`, which aligns columns over all rows and so keeps them).
 
 use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
@@ -145,6 +146,10 @@ pub fn run(args: &RunArgs) -> Exit {
         eprint!("\r\x1b[2K");
     }
     if let Err(e) = result {
+        // A closed pipe (`rubric run … | head`) is the reader's choice, not an error.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Exit::Success;
+        }
         let _ = out.flush();
         return super::usage_error(format!("reading `{}` failed: {e}", args.contacts));
     }

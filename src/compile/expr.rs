@@ -431,11 +431,13 @@ impl<'a> Compiler<'a> {
         self.check_threshold(&r, &l);
         self.check_allowed(&l, &r, ignore_case);
         self.check_allowed(&r, &l, ignore_case);
+        let time = l.ty == Ty::Time || r.ty == Ty::Time;
         Some(Cond::Compare {
             op,
             left: l.operand,
             right: r.operand,
             ignore_case,
+            time,
             span,
         })
     }
@@ -618,11 +620,43 @@ impl<'a> Compiler<'a> {
         let l = self.operand(left, ctx)?;
         let mut set = Vec::with_capacity(list.len());
         let mut ok = true;
+        let mut first_element: Option<(Ty, Span)> = None;
         for element in &list {
             let Some(mut e) = self.operand(element, ctx) else {
                 ok = false;
                 continue;
             };
+            if matches!(e.operand, Operand::Const(Const::Null)) {
+                self.errors.push(
+                    Diagnostic::error(
+                        "rubric::null_comparison",
+                        e.span,
+                        "`null` in a list never matches",
+                    )
+                    .with_label("null")
+                    .with_help("test presence separately: `x is null or x in [...]`"),
+                );
+                ok = false;
+                continue;
+            }
+            if let Some(first) = &first_element {
+                if first.0 != e.ty && e.ty != Ty::Any && first.0 != Ty::Any {
+                    self.errors.push(
+                        Diagnostic::error(
+                            "rubric::type_mismatch",
+                            e.span,
+                            format!("this list mixes {} and {}", first.0.name(), e.ty.name()),
+                        )
+                        .with_label(e.ty.name())
+                        .with_note(first.1, first.0.name())
+                        .with_help("a value has one type; write all elements as the same type"),
+                    );
+                    ok = false;
+                    continue;
+                }
+            } else {
+                first_element = Some((e.ty, e.span));
+            }
             if !matches!(e.operand, Operand::Const(_)) {
                 self.errors.push(
                     Diagnostic::error("rubric::type_mismatch", e.span, "list elements must be values")
@@ -840,6 +874,7 @@ impl<'a> Compiler<'a> {
                     left: l.operand,
                     right: Operand::Const(Const::Bool(*b)),
                     ignore_case: false,
+                    time: false,
                     span,
                 })
             }
@@ -1186,7 +1221,10 @@ impl<'a> Compiler<'a> {
                 Some(Typed {
                     operand: Operand::Property(slot),
                     ty: Ty::Any,
-                    info: Info::None,
+                    info: Info::Property {
+                        name: ident.name.clone(),
+                        allowed: None,
+                    },
                     span,
                 })
             }
@@ -1207,7 +1245,25 @@ impl<'a> Compiler<'a> {
                 return Some(property_typed(Operand::EventProp(slot), &ident.name, info, span));
             }
         }
-        // A constant, when not shadowed by a declared prop.
+        // A constant, when not shadowed by a declared prop. Without declared
+        // props the name could be either: refuse to guess.
+        if self.const_value(&ident.name).is_some() && declared.is_none() {
+            self.errors.push(
+                Diagnostic::error(
+                    "rubric::ambiguous_name",
+                    span,
+                    format!(
+                        "`{}` could be the constant or a prop of `{event_name}`",
+                        ident.name
+                    ),
+                )
+                .with_label("constant or event prop?")
+                .with_help(format!(
+                    "declare the props of `{event_name}` in an `events` block (then a name that is not a prop is the constant), or rename the constant"
+                )),
+            );
+            return None;
+        }
         if let Some(value) = self.const_value(&ident.name).cloned() {
             let mut t = self.operand(&value, Ctx::CONTACT)?;
             t.span = span;

@@ -312,6 +312,24 @@ fn add_property(
     decl: &ast::PropertyDecl,
     errors: &mut Vec<Diagnostic>,
 ) {
+    if BUILTINS.contains(&decl.name.name.as_str()) {
+        errors.push(
+            Diagnostic::error(
+                "rubric::duplicate_name",
+                decl.name.span,
+                format!(
+                    "`{}` is a built-in field of every contact, not a property",
+                    decl.name.name
+                ),
+            )
+            .with_label("built in")
+            .with_help(format!(
+                "remove this line: `{}` is read from the top level of each snapshot line",
+                decl.name.name
+            )),
+        );
+        return;
+    }
     if let Some(existing) = map.get(&decl.name.name) {
         errors.push(
             Diagnostic::error(

@@ -1,7 +1,9 @@
 //! Plan × contact × as-of → [`Outcome`], following SPEC §3 exactly.
 //!
-//! Architecture Invariant: evaluation does no I/O, never reads the clock and
-//! iterates in declaration order, so the same inputs give the same outcome.
+//! Architecture Invariant: evaluation does no I/O, never reads the clock, and
+//! visits items in a fixed order (scores, bands and segments in dependency
+//! order, everything else in declaration order), so the same inputs give the
+//! same outcome.
 //! The evaluator is generic over a [`Tracer`]; with [`NoTrace`] every trace
 //! call is behind `if T::ENABLED` and compiles away.
 
@@ -293,12 +295,15 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             sum += contribution;
             counted = true;
         }
+        // The bounds apply to what was counted: a rule that counted nothing gives 0.
         let mut total = sum;
-        if let Some(max) = rule.max {
-            total = total.min(max);
-        }
-        if let Some(min) = rule.min {
-            total = total.max(min);
+        if counted {
+            if let Some(max) = rule.max {
+                total = total.min(max);
+            }
+            if let Some(min) = rule.min {
+                total = total.max(min);
+            }
         }
         if T::ENABLED && total != sum {
             self.tracer.capped(sum, total);
@@ -393,11 +398,16 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 left,
                 right,
                 ignore_case,
+                time,
                 span,
             } => {
                 let l = self.operand(left, event);
                 let r = self.operand(right, event);
-                let result = self.compare(*op, &l, &r, *ignore_case, *span);
+                let result = if *time {
+                    self.compare_times(*op, &l, &r, *span)
+                } else {
+                    self.compare(*op, &l, &r, *ignore_case, *span)
+                };
                 if T::ENABLED {
                     self.tracer.test(cond, result, &l, Some(&r));
                 }
@@ -538,6 +548,18 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
     }
 
+    /// Compares two timestamps (text is parsed; a side that is not a
+    /// timestamp is a wrong type).
+    fn compare_times(&mut self, op: CompareOp, l: &Val<'_>, r: &Val<'_>, span: Span) -> bool {
+        if l.is_absent() || r.is_absent() {
+            return false;
+        }
+        let (Some(a), Some(b)) = (self.as_time(l, span), self.as_time(r, span)) else {
+            return false;
+        };
+        ordered(op, a.cmp(&b))
+    }
+
     fn compare(&mut self, op: CompareOp, l: &Val<'_>, r: &Val<'_>, ignore_case: bool, span: Span) -> bool {
         use std::cmp::Ordering;
         let ordering: Option<Ordering> = match (l, r) {
@@ -572,14 +594,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             }
         };
         let Some(ordering) = ordering else { return false };
-        match op {
-            CompareOp::Eq => ordering == Ordering::Equal,
-            CompareOp::Ne => ordering != Ordering::Equal,
-            CompareOp::Lt => ordering == Ordering::Less,
-            CompareOp::Le => ordering != Ordering::Greater,
-            CompareOp::Gt => ordering == Ordering::Greater,
-            CompareOp::Ge => ordering != Ordering::Less,
-        }
+        ordered(op, ordering)
     }
 
     /// `Some(found)`, or `None` when the value is absent or of a wrong type.
@@ -701,6 +716,18 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 Val::Absent
             }
         }
+    }
+}
+
+fn ordered(op: CompareOp, ordering: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering;
+    match op {
+        CompareOp::Eq => ordering == Ordering::Equal,
+        CompareOp::Ne => ordering != Ordering::Equal,
+        CompareOp::Lt => ordering == Ordering::Less,
+        CompareOp::Le => ordering != Ordering::Greater,
+        CompareOp::Gt => ordering == Ordering::Greater,
+        CompareOp::Ge => ordering != Ordering::Less,
     }
 }
 

@@ -222,6 +222,9 @@ pub enum Cond {
         left: Operand,
         right: Operand,
         ignore_case: bool,
+        /// Both sides are compared as timestamps (a side declared `timestamp`
+        /// arrives as text and is parsed).
+        time: bool,
         span: Span,
     },
     In {
