@@ -16,7 +16,11 @@ use rayon::prelude::*;
 use super::{ColorChoice, Exit};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
 use crate::plan::Plan;
-use crate::snapshot::{decode_line, open_input, BadLine, Contact, CsvReader, IdSet, InputFormat, LineReader};
+use crate::snapshot::{
+    decode_line, lines_of, open_input, BadLine, Block, BlockReader, Contact, CsvReader, IdSet, InputFormat,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -52,10 +56,10 @@ enum RunFormat {
     Table,
 }
 
-/// Lines per batch handed to the worker threads.
+/// Bytes of whole lines read at a time and shared out to the worker threads.
+const BLOCK_BYTES: usize = 4 << 20;
+/// Contacts per batch of CSV input.
 const BATCH_LINES: usize = 8192;
-/// Lines per parallel task within a batch.
-const CHUNK_LINES: usize = 256;
 /// Rejected lines printed to stderr before the rest are only counted.
 const SHOWN_REJECTS: u64 = 50;
 
@@ -108,8 +112,8 @@ pub fn run(args: &RunArgs) -> Exit {
         },
         None => None,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    // Buffered: results reach stdout in large writes, not line by line.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let mut state = RunState {
         ids: IdSet::default(),
         accepted: 0,
@@ -321,56 +325,119 @@ fn push_contact(
     });
 }
 
+/// The JSON Lines pipeline: a reader thread cuts the input into blocks of
+/// whole lines, this thread decodes and evaluates each block on the rayon
+/// pool, and a writer thread checks ids in input order and writes results.
+/// Reading, evaluating and writing overlap; memory holds a few blocks.
 fn run_jsonl(
     plan: &Plan,
     as_of: i64,
     reader: Box<dyn std::io::BufRead + Send>,
     strict: bool,
     state: &mut RunState,
-    out: &mut impl Write,
+    out: &mut (impl Write + Send),
     rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
 ) -> std::io::Result<()> {
-    let mut lines = LineReader::new(reader);
-    let mut batch: Vec<(u64, Result<String, String>)> = Vec::with_capacity(BATCH_LINES);
     let table = state.table;
-    loop {
-        batch.clear();
-        if lines.next_batch(BATCH_LINES, &mut batch)? == 0 {
-            return Ok(());
-        }
-        let chunks: Vec<Chunk> = batch
-            .par_chunks(CHUNK_LINES)
-            .map_init(
-                || Outcome::for_plan(plan),
-                |outcome, lines| {
-                    let mut chunk = Chunk {
-                        out: Vec::with_capacity(lines.len() * 256),
-                        entries: Vec::with_capacity(lines.len()),
-                        rows: Vec::new(),
-                    };
-                    for (line, text) in lines {
-                        let decoded = match text {
-                            Ok(text) => decode_line(&plan.decode, text),
-                            Err(reason) => Err(reason.clone()),
-                        };
-                        match decoded {
-                            Ok(None) => chunk.entries.push(Entry::Blank),
-                            Ok(Some(contact)) => {
-                                push_contact(plan, as_of, table, *line, contact, outcome, &mut chunk)
-                            }
-                            Err(reason) => chunk.entries.push(Entry::Bad(BadLine { line: *line, reason })),
-                        }
-                    }
-                    chunk
-                },
-            )
-            .collect();
-        for chunk in chunks {
-            if !state.emit(chunk, strict, out, rejects)? {
-                return Ok(());
+    if rayon::current_num_threads() == 1 {
+        // One thread: read, evaluate and write in turn, with no helper threads.
+        let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
+        while let Some(block) = blocks.next_block()? {
+            for chunk in process_block(plan, as_of, table, &block, 1) {
+                if !state.emit(chunk, strict, out, rejects)? {
+                    return Ok(());
+                }
             }
         }
+        return Ok(());
     }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (block_tx, block_rx) = mpsc::sync_channel::<std::io::Result<Block>>(2);
+        let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Vec<Chunk>>(2);
+        let stop = &stop;
+        scope.spawn(move || {
+            let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
+            while !stop.load(Ordering::Relaxed) {
+                let next = blocks.next_block();
+                let end = !matches!(next, Ok(Some(_)));
+                let item = match next {
+                    Ok(Some(block)) => Ok(block),
+                    Ok(None) => break,
+                    Err(e) => Err(e),
+                };
+                if block_tx.send(item).is_err() || end {
+                    break;
+                }
+            }
+        });
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            for chunks in chunk_rx {
+                for chunk in chunks {
+                    if !state.emit(chunk, strict, out, rejects)? {
+                        stop.store(true, Ordering::Relaxed);
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        });
+        let mut result = Ok(());
+        let pieces = rayon::current_num_threads() * 8;
+        for block in block_rx {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let block = match block {
+                Ok(b) => b,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            let chunks = process_block(plan, as_of, table, &block, pieces);
+            if chunk_tx.send(chunks).is_err() {
+                break;
+            }
+        }
+        drop(chunk_tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the writer thread failed")));
+        result.and(written)
+    })
+}
+
+/// Decodes and evaluates a block of lines in about `pieces` parallel chunks.
+fn process_block(plan: &Plan, as_of: i64, table: bool, block: &Block, pieces: usize) -> Vec<Chunk> {
+    block
+        .split(pieces)
+        .par_iter()
+        .map_init(
+            || Outcome::for_plan(plan),
+            |outcome, (first_line, data)| {
+                let mut chunk = Chunk {
+                    out: Vec::with_capacity(data.len() / 2),
+                    entries: Vec::new(),
+                    rows: Vec::new(),
+                };
+                for (line, text) in lines_of(*first_line, data) {
+                    let decoded = match text {
+                        Ok(text) => decode_line(&plan.decode, text),
+                        Err(reason) => Err(reason),
+                    };
+                    match decoded {
+                        Ok(None) => chunk.entries.push(Entry::Blank),
+                        Ok(Some(contact)) => {
+                            push_contact(plan, as_of, table, line, contact, outcome, &mut chunk)
+                        }
+                        Err(reason) => chunk.entries.push(Entry::Bad(BadLine { line, reason })),
+                    }
+                }
+                chunk
+            },
+        )
+        .collect()
 }
 
 fn run_csv(

@@ -223,11 +223,12 @@ impl<'a> Compiler<'a> {
             return None;
         }
         let order = order?;
+        let slot_map = |m: &HashMap<String, usize>| m.iter().map(|(k, v)| (k.clone(), *v)).collect();
         let decode = DecodeSpec {
-            properties: self.property_slots.clone(),
+            properties: slot_map(&self.property_slots),
             property_types: self.property_types.clone(),
-            event_types: self.event_slots.clone(),
-            event_props: self.event_prop_slots.clone(),
+            event_types: slot_map(&self.event_slots),
+            event_props: self.event_prop_slots.iter().map(slot_map).collect(),
         };
         Some(plan::Plan {
             decode,

@@ -217,7 +217,6 @@ fn invalid_data(message: String) -> io::Error {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     /// Properties a..e in slots 0..4; `size` is a number, `active` a boolean,
     /// `zip` text, `seen` a timestamp, `misc` undeclared.
@@ -236,8 +235,8 @@ mod tests {
                 Some(DeclaredType::Timestamp),
                 None,
             ],
-            event_types: HashMap::from([("page_view".to_owned(), 0)]),
-            event_props: vec![HashMap::new()],
+            event_types: crate::snapshot::SlotMap::from_iter([("page_view".to_owned(), 0)]),
+            event_props: vec![crate::snapshot::SlotMap::default()],
         }
     }
 

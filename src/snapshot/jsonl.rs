@@ -20,13 +20,12 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::timestamp::parse_timestamp;
-use super::{Contact, DecodeSpec, Event, Value};
+use super::{Contact, DecodeSpec, Event, SlotMap, Value};
 
 /// Decodes one line of a JSON Lines snapshot.
 ///
@@ -201,7 +200,7 @@ impl<'de, F: FnOnce(&str) -> K, K> Visitor<'de> for KeySeed<F> {
 }
 
 /// Looks a key up in a slot map.
-fn slot_of<'m>(names: &'m HashMap<String, usize>) -> impl FnOnce(&str) -> Option<usize> + 'm {
+fn slot_of<'m>(names: &'m SlotMap) -> impl FnOnce(&str) -> Option<usize> + 'm {
     move |key| names.get(key).copied()
 }
 
@@ -348,7 +347,7 @@ impl<'de> Visitor<'de> for ValueSeed {
 enum PropsTarget<'t, 'de> {
     /// Store the named keys into their slots (first occurrence wins).
     Slots {
-        names: &'t HashMap<String, usize>,
+        names: &'t SlotMap,
         slots: &'t mut [Value],
     },
     /// Keep every entry: an event's `props` seen before its `type`.
@@ -630,7 +629,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
             return Ok(None);
         };
         let names = spec.event_props.get(type_slot);
-        let slot_count = names.map_or(0, HashMap::len);
+        let slot_count = names.map_or(0, SlotMap::len);
         let props = match props {
             EventProps::Slots(slots) => slots,
             EventProps::Unseen | EventProps::Absent => vec![Value::Missing; slot_count],
@@ -792,7 +791,7 @@ mod tests {
     /// event types `page_view` (props `url`) and `form_submit` (props `form`,
     /// `page`). `email_click` and everything else is not read.
     fn spec() -> DecodeSpec {
-        let map = |names: &[&str]| -> HashMap<String, usize> {
+        let map = |names: &[&str]| -> SlotMap {
             names
                 .iter()
                 .enumerate()
@@ -1168,7 +1167,7 @@ mod tests {
                 Json::Array(_) | Json::Object(_) => Value::Composite,
             }
         }
-        fn slots(names: &HashMap<String, usize>, len: usize, obj: Option<&Json>) -> Option<Vec<Value>> {
+        fn slots(names: &SlotMap, len: usize, obj: Option<&Json>) -> Option<Vec<Value>> {
             let mut out = vec![Value::Missing; len];
             match obj {
                 None | Some(Json::Null) => {}
@@ -1207,7 +1206,7 @@ mod tests {
                     let event = event.as_object()?;
                     let kind = event.get("type")?.as_str()?;
                     let at_micros = parse_timestamp(event.get("at")?.as_str()?)?;
-                    let empty = HashMap::new();
+                    let empty = SlotMap::default();
                     let slot = spec.event_types.get(kind).copied();
                     let names = slot.map_or(&empty, |s| &spec.event_props[s]);
                     let props = slots(names, names.len(), event.get("props"))?;

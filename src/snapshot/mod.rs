@@ -8,8 +8,6 @@
 //! whose vectors are indexed by those slots. Everything else on the line is
 //! validated where SPEC §2 demands it and then skipped without being stored.
 
-use std::collections::HashMap;
-
 mod csv_input;
 mod jsonl;
 mod source;
@@ -17,8 +15,11 @@ mod timestamp;
 
 pub use csv_input::CsvReader;
 pub use jsonl::decode_line;
-pub use source::{open_input, InputFormat, LineReader};
+pub use source::{lines_of, open_input, Block, BlockReader, InputFormat, LineReader};
 pub use timestamp::{format_timestamp, parse_timestamp};
+
+/// Name → slot, with a fast hasher (names are looked up for every key of every line).
+pub type SlotMap = std::collections::HashMap<String, usize, rustc_hash::FxBuildHasher>;
 
 /// A declared type the reader may use to convert untyped input (CSV cells).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,14 +34,14 @@ pub enum DeclaredType {
 #[derive(Debug, Clone, Default)]
 pub struct DecodeSpec {
     /// Contact property name → slot in [`Contact::props`].
-    pub properties: HashMap<String, usize>,
+    pub properties: SlotMap,
     /// Declared type of each property slot, when the rule set has a schema.
     /// Same length as the number of property slots.
     pub property_types: Vec<Option<DeclaredType>>,
     /// Event type name → slot in [`Contact::events`].
-    pub event_types: HashMap<String, usize>,
+    pub event_types: SlotMap,
     /// For each event type slot: event prop name → slot in [`Event::props`].
-    pub event_props: Vec<HashMap<String, usize>>,
+    pub event_props: Vec<SlotMap>,
 }
 
 impl DecodeSpec {
@@ -112,7 +113,8 @@ impl std::fmt::Display for BadLine {
 /// at millions of contacts; a false "duplicate" needs a 128-bit collision.
 #[derive(Debug, Default)]
 pub struct IdSet {
-    seen: std::collections::HashSet<u128>,
+    // The keys are already hashes: Fx only mixes them into buckets.
+    seen: std::collections::HashSet<u128, rustc_hash::FxBuildHasher>,
 }
 
 impl IdSet {

@@ -2,7 +2,7 @@
 //! line with 1-based line numbers, without letting one bad line stop the read.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 
 /// Read buffer for files, decompressed data and standard input.
 const BUFFER_BYTES: usize = 256 * 1024;
@@ -133,6 +133,133 @@ impl<R: BufRead> LineReader<R> {
             appended += 1;
         }
         Ok(appended)
+    }
+}
+
+/// A run of complete lines read in one go, for handing to worker threads
+/// without one allocation per line.
+#[derive(Debug, Default)]
+pub struct Block {
+    /// Whole lines, each ending in `\n` (except perhaps the last line of the input).
+    pub data: Vec<u8>,
+    /// The 1-based number of the first line in `data`.
+    pub first_line: u64,
+}
+
+impl Block {
+    /// Splits the block into about `pieces` runs of whole lines, each with the
+    /// number of its first line.
+    pub fn split(&self, pieces: usize) -> Vec<(u64, &[u8])> {
+        let pieces = pieces.max(1);
+        let target = self.data.len().div_ceil(pieces).max(1);
+        let mut out = Vec::with_capacity(pieces);
+        let mut start = 0;
+        let mut line = self.first_line;
+        while start < self.data.len() {
+            let probe = (start + target).min(self.data.len());
+            let end = match self
+                .data
+                .get(probe..)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+            {
+                Some(i) => probe + i + 1,
+                None => self.data.len(),
+            };
+            let piece = self.data.get(start..end).unwrap_or(&[]);
+            out.push((line, piece));
+            line += memchr::memchr_iter(b'\n', piece).count() as u64;
+            start = end;
+        }
+        out
+    }
+}
+
+/// The lines of a run of whole lines, numbered from `first_line`, with the
+/// same rules as [`LineReader`] (line endings stripped, invalid UTF-8 as
+/// `Err`). The byte-order mark is handled by [`BlockReader`].
+pub fn lines_of(first_line: u64, data: &[u8]) -> impl Iterator<Item = Line<'_>> {
+    let mut rest = data;
+    let mut number = first_line;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (mut line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (rest.get(..i).unwrap_or(&[]), rest.get(i + 1..).unwrap_or(&[])),
+            None => (rest, &[][..]),
+        };
+        rest = next;
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+        let text = std::str::from_utf8(line).map_err(|error| {
+            format!(
+                "not valid UTF-8 (at byte {} of the line)",
+                error.valid_up_to() + 1
+            )
+        });
+        let item = (number, text);
+        number += 1;
+        Some(item)
+    })
+}
+
+/// Reads an input in blocks of whole lines.
+pub struct BlockReader<R> {
+    reader: R,
+    carry: Vec<u8>,
+    next_line: u64,
+    block_bytes: usize,
+    started: bool,
+    done: bool,
+}
+
+impl<R: io::Read> BlockReader<R> {
+    pub fn new(reader: R, block_bytes: usize) -> Self {
+        BlockReader {
+            reader,
+            carry: Vec::new(),
+            next_line: 1,
+            block_bytes: block_bytes.max(1),
+            started: false,
+            done: false,
+        }
+    }
+
+    /// The next block of whole lines, or `None` at the end of the input.
+    pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        if self.done && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut data = std::mem::take(&mut self.carry);
+        data.reserve(self.block_bytes + 4096);
+        // Read until the block is full and holds at least one whole line.
+        while !self.done && (data.len() < self.block_bytes || memchr::memchr(b'\n', &data).is_none()) {
+            // `read_to_end` through `take` fills the spare capacity without zeroing it first.
+            let want = self.block_bytes.saturating_sub(data.len()).max(64 * 1024) as u64;
+            let read = (&mut self.reader).take(want).read_to_end(&mut data)?;
+            if read == 0 {
+                self.done = true;
+            }
+        }
+        if !self.started {
+            self.started = true;
+            if data.starts_with(b"\xEF\xBB\xBF") {
+                data.drain(..3);
+            }
+        }
+        if !self.done {
+            if let Some(last) = memchr::memrchr(b'\n', &data) {
+                self.carry = data.split_off(last + 1);
+            }
+        }
+        if data.is_empty() {
+            return Ok(None);
+        }
+        let first_line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &data).count() as u64;
+        if !data.ends_with(b"\n") {
+            self.next_line += 1;
+        }
+        Ok(Some(Block { data, first_line }))
     }
 }
 
@@ -277,5 +404,44 @@ mod tests {
         let path = dir.path().join("nope.jsonl");
         let error = open_input(path.to_str().unwrap()).err().unwrap();
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn blocks_hold_whole_lines_and_number_them_like_line_reader() {
+        let input: Vec<u8> = (1..=500)
+            .map(|i| format!("{{\"id\":\"c-{i}\"}}\r\n"))
+            .collect::<String>()
+            .into_bytes();
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(&input);
+        with_bom.extend_from_slice(b"\n\xFF\nlast");
+        let expected = read_all(&with_bom[..]);
+        for block_bytes in [1, 7, 100, 4096, 1 << 20] {
+            let mut reader = BlockReader::new(&with_bom[..], block_bytes);
+            let mut got = Vec::new();
+            while let Some(block) = reader.next_block().unwrap() {
+                for pieces in [1, 3] {
+                    let lines: Vec<(u64, Result<String, String>)> = block
+                        .split(pieces)
+                        .into_iter()
+                        .flat_map(|(first, data)| lines_of(first, data))
+                        .map(|(n, t)| (n, t.map(str::to_owned)))
+                        .collect();
+                    if pieces == 1 {
+                        got.extend(lines);
+                    } else {
+                        assert_eq!(
+                            lines.len(),
+                            block
+                                .split(1)
+                                .into_iter()
+                                .flat_map(|(f, d)| lines_of(f, d))
+                                .count()
+                        );
+                    }
+                }
+            }
+            assert_eq!(got, expected, "block size {block_bytes}");
+        }
     }
 }
