@@ -2,12 +2,12 @@
 //! and the checks that need both sides of a test (score thresholds, band
 //! values, allowed values of a declared property).
 
-use regex::RegexBuilder;
-
 use super::items::Compiler;
 use super::symbols::{PropertyInfo, Symbol};
 use crate::diagnostics::{did_you_mean, Diagnostic};
-use crate::plan::{AggregateId, BandId, Cond, Const, Function, Operand, ScoreId, Step, MICROS_PER_DAY};
+use crate::plan::{
+    AggregateId, BandId, Cond, Const, Function, Operand, PlanRegex, ScoreId, Step, MICROS_PER_DAY,
+};
 use crate::snapshot::DeclaredType;
 use crate::source::Span;
 use crate::syntax::ast::{self, AggregateKind, CompareOp, ExprKind, IsTarget, Literal};
@@ -784,32 +784,19 @@ impl<'a> Compiler<'a> {
                 return None;
             }
         }
-        let regex = match RegexBuilder::new(&source)
-            .case_insensitive(case_insensitive)
-            .size_limit(1 << 20)
-            .build()
-        {
-            Ok(r) => r,
-            Err(e) => {
-                let detail = match &e {
-                    regex::Error::Syntax(s) => s.lines().rev().find(|l| l.starts_with("error:")).map_or_else(
-                        || s.clone(),
-                        |l| l.trim_start_matches("error:").trim().to_string(),
-                    ),
-                    other => other.to_string(),
-                };
-                self.errors.push(
-                    Diagnostic::error(
-                        "rubric::invalid_regex",
-                        pattern.span,
-                        format!("invalid regular expression: {detail}"),
-                    )
-                    .with_label("does not compile")
-                    .with_help("rubric uses Rust regex syntax (https://docs.rs/regex); escape special characters with `\\`"),
-                );
-                return None;
-            }
-        };
+        if let Err(detail) = check_regex(&source, case_insensitive) {
+            self.errors.push(
+                Diagnostic::error(
+                    "rubric::invalid_regex",
+                    pattern.span,
+                    format!("invalid regular expression: {detail}"),
+                )
+                .with_label("does not compile")
+                .with_help("rubric uses Rust regex syntax (https://docs.rs/regex); escape special characters with `\\`"),
+            );
+            return None;
+        }
+        let regex = PlanRegex::new(source, case_insensitive);
         let l = l?;
         if !self.expect_type(&l, &[Ty::Text], "matches") {
             return None;
@@ -1198,12 +1185,16 @@ impl<'a> Compiler<'a> {
             None => {
                 // Without a schema any other name is a property, unless it is
                 // so close to a declared name that it is surely a typo.
-                let declared: Vec<&str> = self
-                    .symbols
-                    .condition_names()
-                    .into_iter()
-                    .filter(|n| !crate::compile::symbols::BUILTINS.contains(n))
-                    .collect();
+                // (A name already taken as a property was checked the first time.)
+                let declared: Vec<&str> = if self.has_property_slot(&ident.name) {
+                    Vec::new()
+                } else {
+                    self.symbols
+                        .condition_names()
+                        .into_iter()
+                        .filter(|n| !crate::compile::symbols::BUILTINS.contains(n))
+                        .collect()
+                };
                 if let Some(c) = did_you_mean(&ident.name, declared) {
                     if strsim::damerau_levenshtein(&ident.name, c) <= 2 && ident.name.len() > 2 {
                         self.errors.push(
@@ -1359,6 +1350,23 @@ fn quote_all(values: &[String]) -> String {
         .map(|v| format!("\"{v}\""))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Checks a regular expression's syntax without building it (building is
+/// left to `Plan::prepare`, so `check` stays fast on large rule sets).
+pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(pattern)
+        .map(|_| ())
+        .map_err(|e| {
+            let text = e.to_string();
+            text.lines().rev().find(|l| l.starts_with("error:")).map_or_else(
+                || text.clone(),
+                |l| l.trim_start_matches("error:").trim().to_string(),
+            )
+        })
 }
 
 /// Formats a number the way it would be written in a rule file.

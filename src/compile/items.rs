@@ -54,6 +54,10 @@ impl<'a> Compiler<'a> {
         self.errors
     }
 
+    pub(super) fn has_property_slot(&self, name: &str) -> bool {
+        self.property_slots.contains_key(name)
+    }
+
     pub(super) fn property_slot(&mut self, name: &str, ty: Option<DeclaredType>) -> usize {
         if let Some(&slot) = self.property_slots.get(name) {
             return slot;
@@ -270,17 +274,8 @@ impl<'a> Compiler<'a> {
             }
         }
         if let ast::ExprKind::Literal(ast::Literal::Regex { pattern, flags }) = &c.value.kind {
-            // Compile once here so a bad pattern is reported even if unused.
-            let mut builder = regex::RegexBuilder::new(pattern);
-            builder.case_insensitive(flags.contains('i'));
-            if let Err(e) = builder.build() {
-                let detail = e.to_string();
-                let detail = detail
-                    .lines()
-                    .rev()
-                    .find(|l| l.starts_with("error:"))
-                    .map_or(detail.as_str(), |l| l.trim_start_matches("error:").trim())
-                    .to_string();
+            // Checked here so that a bad pattern is reported even if unused.
+            if let Err(detail) = super::expr::check_regex(pattern, flags.contains('i')) {
                 self.errors.push(
                     Diagnostic::error(
                         "rubric::invalid_regex",

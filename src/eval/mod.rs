@@ -433,7 +433,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             Cond::Matches { left, regex, span } => {
                 let l = self.operand(left, event);
                 let result = match &l {
-                    Val::Text(t) => regex.is_match(t),
+                    Val::Text(t) => regex.get().is_some_and(|r| r.is_match(t)),
                     Val::Absent => false,
                     other => self.wrong_type(*span, other, "text"),
                 };

@@ -4,6 +4,8 @@
 //! Architecture Invariant: evaluation never looks up a name or compiles a
 //! regex; names are kept only for output and traces.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use crate::snapshot::DecodeSpec;
@@ -236,7 +238,7 @@ pub enum Cond {
     },
     Matches {
         left: Operand,
-        regex: Regex,
+        regex: PlanRegex,
         span: Span,
     },
     Text {
@@ -286,6 +288,40 @@ impl Cond {
             | Cond::Truthy { span, .. }
             | Cond::BandIs { span, .. } => Some(*span),
         }
+    }
+}
+
+/// A regular expression: its syntax is checked by the compiler, and it is
+/// built once, by [`Plan::prepare`] before evaluation (or on first use).
+#[derive(Debug)]
+pub struct PlanRegex {
+    pub pattern: String,
+    pub case_insensitive: bool,
+    built: OnceLock<Option<Regex>>,
+}
+
+impl PlanRegex {
+    /// Compiled regexes larger than this are refused (see [`Plan::prepare`]).
+    pub const SIZE_LIMIT: usize = 1 << 20;
+
+    pub fn new(pattern: String, case_insensitive: bool) -> PlanRegex {
+        PlanRegex {
+            pattern,
+            case_insensitive,
+            built: OnceLock::new(),
+        }
+    }
+
+    fn build(&self) -> Result<Regex, regex::Error> {
+        regex::RegexBuilder::new(&self.pattern)
+            .case_insensitive(self.case_insensitive)
+            .size_limit(Self::SIZE_LIMIT)
+            .build()
+    }
+
+    /// The built regex; `None` when it cannot be built (reported by `prepare`).
+    pub fn get(&self) -> Option<&Regex> {
+        self.built.get_or_init(|| self.build().ok()).as_ref()
     }
 }
 
@@ -339,5 +375,76 @@ pub enum Const {
 impl Plan {
     pub fn score_names(&self) -> impl Iterator<Item = &str> {
         self.scores.iter().map(|s| s.name.as_str())
+    }
+
+    /// Calls `f` on every condition of the plan, nested ones included.
+    pub fn for_each_cond<'p>(&'p self, f: &mut dyn FnMut(&'p Cond)) {
+        fn walk<'p>(c: &'p Cond, f: &mut dyn FnMut(&'p Cond)) {
+            f(c);
+            match c {
+                Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| walk(p, f)),
+                Cond::Not(inner) => walk(inner, f),
+                _ => {}
+            }
+        }
+        for score in &self.scores {
+            for rule in &score.rules {
+                match &rule.kind {
+                    ScoreRuleKind::When { condition, .. } => walk(condition, f),
+                    ScoreRuleKind::First { rows } => rows.iter().for_each(|r| walk(&r.condition, f)),
+                    ScoreRuleKind::Each(each) => {
+                        if let Some(filter) = &each.filter {
+                            walk(filter, f);
+                        }
+                    }
+                }
+            }
+        }
+        for band in &self.bands {
+            band.branches
+                .iter()
+                .filter_map(|b| b.condition.as_ref())
+                .for_each(|c| walk(c, f));
+        }
+        self.segments.iter().for_each(|s| walk(&s.condition, f));
+        self.aggregates
+            .iter()
+            .filter_map(|a| a.filter.as_ref())
+            .for_each(|c| walk(c, f));
+        self.suppressions.iter().for_each(|s| walk(&s.condition, f));
+        self.audiences
+            .iter()
+            .chain(&self.workflows)
+            .for_each(|t| walk(&t.condition, f));
+        for route in &self.routes {
+            walk(&route.condition, f);
+            route
+                .queue
+                .iter()
+                .filter_map(|q| q.condition.as_ref())
+                .for_each(|c| walk(c, f));
+        }
+    }
+
+    /// Builds every regular expression (in parallel) before evaluation, so
+    /// that evaluation never compiles one. Returns the regexes that cannot be
+    /// built (too large), with their spans and the reason.
+    pub fn prepare(&self) -> Vec<(Span, String)> {
+        use rayon::prelude::*;
+        let mut regexes: Vec<(&PlanRegex, Span)> = Vec::new();
+        self.for_each_cond(&mut |c| {
+            if let Cond::Matches { regex, span, .. } = c {
+                regexes.push((regex, *span));
+            }
+        });
+        regexes
+            .par_iter()
+            .filter_map(|(regex, span)| {
+                regex.get().is_none().then(|| {
+                    let reason = regex.build().err().map_or_else(String::new, |e| e.to_string());
+                    (*span, reason)
+                })
+            })
+            .collect()
     }
 }

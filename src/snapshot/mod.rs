@@ -109,18 +109,21 @@ impl std::fmt::Display for BadLine {
 
 /// Set of ids already accepted, for SPEC §3's "first line with an id wins".
 ///
-/// Stores a 128-bit hash per id rather than the id itself so memory stays small
-/// at millions of contacts; a false "duplicate" needs a 128-bit collision.
+/// It is the only structure of a run that grows with the number of contacts,
+/// so it stores a 64-bit hash per id (about 10 bytes with the table's
+/// overhead) rather than the id. Two different ids collide with probability
+/// about n²/2⁶⁵: 3·10⁻⁸ for a million contacts, 3·10⁻⁶ for ten million; a
+/// collision would reject the later line as a repeat (see docs/decisions.md).
 #[derive(Debug, Default)]
 pub struct IdSet {
     // The keys are already hashes: Fx only mixes them into buckets.
-    seen: std::collections::HashSet<u128, rustc_hash::FxBuildHasher>,
+    seen: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
 }
 
 impl IdSet {
     /// Records `id`; returns false when it was already present.
     pub fn insert(&mut self, id: &str) -> bool {
-        self.seen.insert(xxhash_rust::xxh3::xxh3_128(id.as_bytes()))
+        self.seen.insert(xxhash_rust::xxh3::xxh3_64(id.as_bytes()))
     }
     pub fn len(&self) -> usize {
         self.seen.len()
