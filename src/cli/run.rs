@@ -244,13 +244,13 @@ impl RunState {
     /// Returns false when `--strict` stops the run.
     fn emit(
         &mut self,
-        chunk: Chunk,
+        chunk: &mut Chunk,
         strict: bool,
         out: &mut impl Write,
         rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
     ) -> std::io::Result<bool> {
-        let mut rows = chunk.rows.into_iter();
-        for entry in chunk.entries {
+        let mut rows = std::mem::take(&mut chunk.rows).into_iter();
+        for entry in std::mem::take(&mut chunk.entries) {
             match entry {
                 Entry::Blank => {}
                 Entry::Bad(bad) => {
@@ -343,8 +343,8 @@ fn run_jsonl(
         // One thread: read, evaluate and write in turn, with no helper threads.
         let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
         while let Some(block) = blocks.next_block()? {
-            for chunk in process_block(plan, as_of, table, &block, 1) {
-                if !state.emit(chunk, strict, out, rejects)? {
+            for mut chunk in process_block(plan, as_of, table, &block, 1, &BufferPool::default()) {
+                if !state.emit(&mut chunk, strict, out, rejects)? {
                     return Ok(());
                 }
             }
@@ -352,14 +352,17 @@ fn run_jsonl(
         return Ok(());
     }
     let stop = AtomicBool::new(false);
+    let block_pool = BufferPool::default();
+    let out_pool = BufferPool::default();
     std::thread::scope(|scope| {
+        let (block_pool, out_pool) = (&block_pool, &out_pool);
         let (block_tx, block_rx) = mpsc::sync_channel::<std::io::Result<Block>>(2);
         let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Vec<Chunk>>(2);
         let stop = &stop;
         scope.spawn(move || {
             let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
             while !stop.load(Ordering::Relaxed) {
-                let next = blocks.next_block();
+                let next = blocks.next_block_with(block_pool.take());
                 let end = !matches!(next, Ok(Some(_)));
                 let item = match next {
                     Ok(Some(block)) => Ok(block),
@@ -373,11 +376,12 @@ fn run_jsonl(
         });
         let writer = scope.spawn(move || -> std::io::Result<()> {
             for chunks in chunk_rx {
-                for chunk in chunks {
-                    if !state.emit(chunk, strict, out, rejects)? {
+                for mut chunk in chunks {
+                    if !state.emit(&mut chunk, strict, out, rejects)? {
                         stop.store(true, Ordering::Relaxed);
                         return Ok(());
                     }
+                    out_pool.give(chunk.out);
                 }
             }
             Ok(())
@@ -395,7 +399,8 @@ fn run_jsonl(
                     break;
                 }
             };
-            let chunks = process_block(plan, as_of, table, &block, pieces);
+            let chunks = process_block(plan, as_of, table, &block, pieces, out_pool);
+            block_pool.give(block.data);
             if chunk_tx.send(chunks).is_err() {
                 break;
             }
@@ -408,8 +413,42 @@ fn run_jsonl(
     })
 }
 
+/// Byte buffers handed back and forth between the reader, the workers and the
+/// writer, so that the large buffers of a run are allocated once, not per
+/// block (fresh large allocations make the system allocator's heap grow with
+/// the input; see docs/performance.md).
+/// One pool per kind of buffer (blocks of input, chunks of output), so that a
+/// small buffer never inherits a large one's capacity.
+#[derive(Default)]
+struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    /// Buffers kept for reuse (enough for the blocks in flight); more are dropped.
+    const KEEP: usize = 64;
+
+    fn take(&self) -> Vec<u8> {
+        self.0.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default()
+    }
+
+    fn give(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        if let Ok(mut pool) = self.0.lock() {
+            if pool.len() < Self::KEEP {
+                pool.push(buffer);
+            }
+        }
+    }
+}
+
 /// Decodes and evaluates a block of lines in about `pieces` parallel chunks.
-fn process_block(plan: &Plan, as_of: i64, table: bool, block: &Block, pieces: usize) -> Vec<Chunk> {
+fn process_block(
+    plan: &Plan,
+    as_of: i64,
+    table: bool,
+    block: &Block,
+    pieces: usize,
+    pool: &BufferPool,
+) -> Vec<Chunk> {
     block
         .split(pieces)
         .par_iter()
@@ -417,7 +456,7 @@ fn process_block(plan: &Plan, as_of: i64, table: bool, block: &Block, pieces: us
             || Outcome::for_plan(plan),
             |outcome, (first_line, data)| {
                 let mut chunk = Chunk {
-                    out: Vec::with_capacity(data.len() / 2),
+                    out: pool.take(),
                     entries: Vec::new(),
                     rows: Vec::new(),
                 };
@@ -472,7 +511,7 @@ fn run_csv(
                 Some(Err(bad)) => chunk.entries.push(Entry::Bad(bad)),
             }
         }
-        if !state.emit(chunk, strict, out, rejects)? || done {
+        if !state.emit(&mut chunk, strict, out, rejects)? || done {
             return Ok(());
         }
     }

@@ -226,10 +226,18 @@ impl<R: io::Read> BlockReader<R> {
 
     /// The next block of whole lines, or `None` at the end of the input.
     pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        self.next_block_with(Vec::new())
+    }
+
+    /// Like [`BlockReader::next_block`], filling `buffer` (cleared first), so
+    /// that callers can recycle the buffers of blocks they are done with.
+    pub fn next_block_with(&mut self, mut buffer: Vec<u8>) -> io::Result<Option<Block>> {
         if self.done && self.carry.is_empty() {
             return Ok(None);
         }
-        let mut data = std::mem::take(&mut self.carry);
+        buffer.clear();
+        buffer.append(&mut self.carry);
+        let mut data = buffer;
         data.reserve(self.block_bytes + 4096);
         // Read until the block is full and holds at least one whole line.
         while !self.done && (data.len() < self.block_bytes || memchr::memchr(b'\n', &data).is_none()) {
