@@ -225,3 +225,85 @@ fn cli_piped_output_has_no_colour_unless_forced() {
         .assert()
         .stdout(predicate::str::contains("\u{1b}[32m✓"));
 }
+
+fn trace_with(rules: &str, contact: &str) -> Trace {
+    let mut sources = rubric::source::Sources::default();
+    sources.add(rubric::source::SourceFile::new("t.rubric", rules));
+    let plan = rubric::compile::compile(&sources).unwrap().plan;
+    let contact = decode_line(&plan.decode, contact).unwrap().unwrap();
+    explain(&plan, &sources, &contact, common::as_of()).1
+}
+
+#[test]
+fn why_not_reaches_an_otherwise_value_and_rejects_unknown_values() {
+    let t = trace_of("c-2001");
+    let answer = why_not(&t, "readiness=cold").unwrap();
+    assert!(!answer.satisfied);
+    assert_eq!(
+        answer.reasons[0],
+        "`hot` comes first and matched: fit 85 ≥ 50 ✓, intent 57.26 ≥ 50 ✓"
+    );
+    let err = why_not(&t, "readiness=lukewarm").unwrap_err();
+    assert_eq!(
+        err,
+        "band `readiness` has no value `lukewarm`; its values are hot, warm, cold"
+    );
+}
+
+#[test]
+fn why_not_explains_a_test_under_not() {
+    let t = trace_with(
+        "audience a when not open_deal\n",
+        r#"{"id":"c","properties":{"open_deal":true}}"#,
+    );
+    let answer = why_not(&t, "a").unwrap();
+    assert_eq!(answer.reasons, ["condition fails: open_deal ✓"]);
+    assert_eq!(
+        answer.changes,
+        ["`open_deal` would have to stop holding (now: open_deal ✓)"]
+    );
+}
+
+#[test]
+fn a_constant_written_first_reads_subject_first() {
+    let t = trace_with(
+        "score s 0..100 { \"big\" when 200 <= company_size => +1 }\n",
+        r#"{"id":"c","properties":{"company_size":100}}"#,
+    );
+    let test = &t.scores[0].rules[0].tests[0];
+    assert_eq!((test.subject.as_str(), test.op.as_str()), ("company_size", ">="));
+    assert!(rubric::trace::render::text(&t, false).contains("✗ big 0: company_size 100 ≥ 200 ✗"));
+}
+
+#[test]
+fn speculative_branches_add_no_warnings() {
+    // `warm`'s test meets a wrong type, but `hot` is chosen first: run sees no warning.
+    let rules = "band b {\n  hot when x == 1\n  warm when y >= 2\n  cold otherwise\n}\n";
+    let t = trace_with(rules, r#"{"id":"c","properties":{"x":1,"y":"two"}}"#);
+    assert!(t.warnings.is_empty());
+    assert_eq!(t.bands[0].not_reached.len(), 2);
+}
+
+#[test]
+fn cli_write_failures_are_reported() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("rubric"))
+        .args([
+            "explain",
+            "--rules",
+            "rules",
+            "--contacts",
+            "examples/contacts.jsonl",
+            "--as-of",
+            common::AS_OF,
+        ])
+        .args(["--id", "c-2001"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the output"));
+}

@@ -119,14 +119,11 @@ pub fn run(args: &ExplainArgs) -> Exit {
         }
     }
     let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
-        return Exit::Success;
+    let written = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+    match super::finish_output(written) {
+        Ok(()) => Exit::Success,
+        Err(exit) => exit,
     }
-    Exit::Success
 }
 
 fn render_one(trace: &Trace, args: &ExplainArgs, color: bool, out: &mut String) -> Result<(), String> {

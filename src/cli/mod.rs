@@ -108,6 +108,17 @@ fn usage_error(message: impl std::fmt::Display) -> Exit {
     Exit::Usage
 }
 
+/// Turns the result of writing a command's output into its exit: a closed
+/// pipe (`rubric run … | head`) is the reader's choice and ends quietly with
+/// success; any other write failure is reported (exit 2).
+pub fn finish_output(written: std::io::Result<()>) -> Result<(), Exit> {
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Exit::Success),
+        Err(e) => Err(usage_error(format!("cannot write the output: {e}"))),
+    }
+}
+
 /// Parses `--as-of`: RFC 3339 with an offset, or a bare date (midnight UTC).
 pub fn parse_as_of(text: Option<&str>) -> Result<i64, String> {
     match text {

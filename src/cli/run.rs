@@ -116,6 +116,7 @@ pub fn run(args: &RunArgs) -> Exit {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let mut state = RunState {
         ids: IdSet::default(),
+        write_error: None,
         accepted: 0,
         rejected: 0,
         warnings: 0,
@@ -150,23 +151,20 @@ pub fn run(args: &RunArgs) -> Exit {
         eprint!("\r\x1b[2K");
     }
     if let Err(e) = result {
-        // A closed pipe (`rubric run … | head`) is the reader's choice, not an error.
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Exit::Success;
-        }
         let _ = out.flush();
         return super::usage_error(format!("reading `{}` failed: {e}", args.contacts));
     }
-    if state.table {
+    let mut written = match state.write_error.take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    };
+    if written.is_ok() && state.table {
         let header = crate::output::table_header(plan);
         let text = crate::output::render_table(&header, &state.rows);
-        if out.write_all(text.as_bytes()).is_err() {
-            return Exit::Usage;
-        }
+        written = out.write_all(text.as_bytes());
     }
-    if out.flush().is_err() {
-        // A closed pipe (e.g. `| head`) is not an error worth a message.
-        return Exit::Success;
+    if let Err(exit) = super::finish_output(written.and_then(|()| out.flush())) {
+        return exit;
     }
     if let Some(f) = rejects_file.as_mut() {
         let _ = f.flush();
@@ -204,6 +202,8 @@ pub fn run(args: &RunArgs) -> Exit {
 
 struct RunState {
     ids: IdSet,
+    /// Writing the results failed: the run stops and reports it.
+    write_error: Option<std::io::Error>,
     accepted: u64,
     rejected: u64,
     warnings: u64,
@@ -287,7 +287,11 @@ impl RunState {
                     if let Some(row) = row {
                         self.rows.push(row);
                     } else if let Some(bytes) = chunk.out.get(start..end) {
-                        out.write_all(bytes)?;
+                        if let Err(e) = out.write_all(bytes) {
+                            // Stop the run; `run` reports it (or not, for a closed pipe).
+                            self.write_error = Some(e);
+                            return Ok(false);
+                        }
                     }
                 }
             }

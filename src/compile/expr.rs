@@ -1250,7 +1250,7 @@ impl<'a> Compiler<'a> {
                 )
                 .with_label("constant or event prop?")
                 .with_help(format!(
-                    "declare the props of `{event_name}` in an `events` block (then a name that is not a prop is the constant), or rename the constant"
+                    "declare the props of `{event_name}` in an `events` block: then a name that is not one of its props is the constant"
                 )),
             );
             return None;
@@ -1355,16 +1355,29 @@ fn quote_all(values: &[String]) -> String {
 /// Checks a regular expression's syntax without building it (building is
 /// left to `Plan::prepare`, so `check` stays fast on large rule sets).
 pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
-    regex_syntax::ParserBuilder::new()
+    let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(case_insensitive)
         .build()
         .parse(pattern)
-        .map(|_| ())
         .map_err(|e| {
             let text = e.to_string();
             text.lines().rev().find(|l| l.starts_with("error:")).map_or_else(
                 || text.clone(),
                 |l| l.trim_start_matches("error:").trim().to_string(),
+            )
+        })?;
+    // The size limit applies to the Thompson NFA, which is cheap to build
+    // (the costly parts of a regex are its prefilters and caches).
+    regex_automata::nfa::thompson::Compiler::new()
+        .configure(
+            regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(PlanRegex::SIZE_LIMIT)),
+        )
+        .build_from_hir(&hir)
+        .map(|_| ())
+        .map_err(|_| {
+            format!(
+                "it is too large once compiled (over {} KiB); large counted repetitions such as `\\w{{100,}}` grow it",
+                PlanRegex::SIZE_LIMIT / 1024
             )
         })
 }

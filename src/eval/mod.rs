@@ -329,14 +329,18 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             if chosen {
                 if T::ENABLED {
                     self.tracer.band(index, b, branch.value);
-                    // For explanations only: what the later branches would say.
+                    // For explanations only: what the later branches would
+                    // say. Wrong types met there do not count (run never sees them).
+                    let warnings = self.outcome.warnings;
                     for (later, other) in band.branches.iter().enumerate().skip(b + 1) {
-                        if let Some(c) = &other.condition {
-                            self.tracer.enter_branch(index, later);
-                            let holds = self.cond(c, None);
-                            self.tracer.branch_not_reached(index, later, holds);
-                        }
+                        self.tracer.enter_not_reached(index, later);
+                        let holds = match &other.condition {
+                            Some(c) => self.cond(c, None),
+                            None => true,
+                        };
+                        self.tracer.branch_not_reached(index, later, holds);
                     }
+                    self.outcome.warnings = warnings;
                 }
                 return branch.value;
             }
@@ -392,7 +396,16 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             Cond::Const(b) => *b,
             Cond::And(parts) => parts.iter().all(|p| self.cond(p, event)),
             Cond::Or(parts) => parts.iter().any(|p| self.cond(p, event)),
-            Cond::Not(inner) => !self.cond(inner, event),
+            Cond::Not(inner) => {
+                if T::ENABLED {
+                    self.tracer.enter_not();
+                }
+                let result = !self.cond(inner, event);
+                if T::ENABLED {
+                    self.tracer.exit_not();
+                }
+                result
+            }
             Cond::Compare {
                 op,
                 left,

@@ -46,8 +46,14 @@ pub trait Tracer {
     fn score(&mut self, score: usize, sum: f64, clamped: f64) {}
     fn enter_branch(&mut self, band: usize, branch: usize) {}
     fn band(&mut self, band: usize, branch: usize, value: u16) {}
+    /// A branch after the chosen one is about to be evaluated, only for
+    /// explanations (its tests and warnings are not part of the result).
+    fn enter_not_reached(&mut self, band: usize, branch: usize) {}
     /// A branch after the chosen one, evaluated only for explanations.
     fn branch_not_reached(&mut self, band: usize, branch: usize, holds: bool) {}
+    /// The tests until `exit_not` are under a `not`.
+    fn enter_not(&mut self) {}
+    fn exit_not(&mut self) {}
     fn enter_suppression(&mut self, suppression: usize) {}
     fn suppression(&mut self, suppression: usize, applies: bool) {}
     fn enter_target(&mut self, kind: TargetKind, index: usize) {}

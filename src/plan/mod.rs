@@ -441,7 +441,15 @@ impl Plan {
             .par_iter()
             .filter_map(|(regex, span)| {
                 regex.get().is_none().then(|| {
-                    let reason = regex.build().err().map_or_else(String::new, |e| e.to_string());
+                    let reason = regex.build().err().map_or_else(String::new, |e| {
+                        // regex's message is a sentence; diagnostics are lower case without a period.
+                        let text = e.to_string();
+                        let text = text.trim_end_matches('.');
+                        let mut chars = text.chars();
+                        chars
+                            .next()
+                            .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+                    });
                     (*span, reason)
                 })
             })

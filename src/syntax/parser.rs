@@ -190,9 +190,7 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     if let Some(open) = unclosed_brace(text, offset) {
         if at_end || (ITEM_KEYWORDS.contains(&found.as_str()) && !names_a_property) {
             diagnostic = diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed");
-            if diagnostic.help.is_none() {
-                diagnostic.help = Some(String::from("add the missing `}`"));
-            }
+            diagnostic.help = Some(String::from("add the missing `}` before this line"));
         }
     }
     diagnostic

@@ -132,6 +132,10 @@ pub struct TestTrace {
     pub other: Option<Json>,
     /// `==`, `>=`, `in`, `matches`, `starts with`, `is null`, `within`, `is`, `is true` …
     pub op: String,
+    /// The test is under a `not` (an odd number of them): the condition
+    /// fails when the test holds.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub negated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -218,6 +222,10 @@ pub struct Recorder<'a> {
     /// Warnings without a location of their own wait for the next test.
     unplaced_warnings: Vec<String>,
     aggregate_depth: u32,
+    /// How many `not`s enclose the current test.
+    not_depth: u32,
+    /// Evaluating a band branch after the chosen one: warnings are not recorded.
+    speculative: bool,
     /// (score, rule) of the open rule; scores are stored by declaration index.
     rule: Option<(usize, usize)>,
     row: Option<usize>,
@@ -249,6 +257,8 @@ impl<'a> Recorder<'a> {
             pending: Vec::new(),
             unplaced_warnings: Vec::new(),
             aggregate_depth: 0,
+            not_depth: 0,
+            speculative: false,
             rule: None,
             row: None,
             branch: None,
@@ -613,7 +623,23 @@ impl Tracer for Recorder<'_> {
         }
     }
 
+    fn enter_not_reached(&mut self, band: usize, _branch: usize) {
+        self.ensure_band(band);
+        self.close_branch(false);
+        self.pending.clear();
+        self.speculative = true;
+    }
+
+    fn enter_not(&mut self) {
+        self.not_depth += 1;
+    }
+
+    fn exit_not(&mut self) {
+        self.not_depth = self.not_depth.saturating_sub(1);
+    }
+
     fn branch_not_reached(&mut self, band: usize, branch: usize, holds: bool) {
+        self.speculative = false;
         self.branch = None;
         let trace = self.branch_trace(band, branch, holds);
         if let Some(Some(bt)) = self.bands.get_mut(band) {
@@ -735,15 +761,18 @@ impl Tracer for Recorder<'_> {
                 right: r,
                 ..
             } => {
-                // Name the non-constant side.
-                let subject = if matches!(l, Operand::Const(_)) { r } else { l };
-                let op = match op {
-                    CompareOp::Eq => "==",
-                    CompareOp::Ne => "!=",
-                    CompareOp::Lt => "<",
-                    CompareOp::Le => "<=",
-                    CompareOp::Gt => ">",
-                    CompareOp::Ge => ">=",
+                // Name the non-constant side; with the constant written first
+                // (`200 <= company_size`) the operator is mirrored so that the
+                // trace reads subject, operator, value.
+                let flipped = matches!(l, Operand::Const(_));
+                let subject = if flipped { r } else { l };
+                let op = match (op, flipped) {
+                    (CompareOp::Eq, _) => "==",
+                    (CompareOp::Ne, _) => "!=",
+                    (CompareOp::Lt, false) | (CompareOp::Gt, true) => "<",
+                    (CompareOp::Le, false) | (CompareOp::Ge, true) => "<=",
+                    (CompareOp::Gt, false) | (CompareOp::Lt, true) => ">",
+                    (CompareOp::Ge, false) | (CompareOp::Le, true) => ">=",
                 };
                 (self.describe(subject), op.to_string())
             }
@@ -786,6 +815,7 @@ impl Tracer for Recorder<'_> {
             value,
             other,
             op,
+            negated: self.not_depth % 2 == 1,
         };
         self.pending.push(test);
     }
@@ -799,6 +829,9 @@ impl Tracer for Recorder<'_> {
     }
 
     fn warning(&mut self, span: Span, found: &Val<'_>, expected: &str) {
+        if self.speculative {
+            return;
+        }
         let found_text = match found {
             Val::Absent => String::from("nothing"),
             other => format!("{} {}", other.type_name(), self.val_json(other)),

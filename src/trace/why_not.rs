@@ -28,7 +28,21 @@ pub fn why_not(trace: &Trace, target: &str) -> Result<WhyNot, String> {
         let Some(bt) = trace.bands.iter().find(|b| b.name == band.trim()) else {
             return Err(unknown(trace, target));
         };
-        return Ok(band_why_not(bt, value.trim(), target, 0));
+        let value = value.trim();
+        let values: Vec<&str> = bt
+            .branches
+            .iter()
+            .chain(&bt.not_reached)
+            .map(|b| b.value.as_str())
+            .collect();
+        if !values.contains(&value) {
+            return Err(format!(
+                "band `{}` has no value `{value}`; its values are {}",
+                bt.name,
+                values.join(", ")
+            ));
+        }
+        return Ok(band_why_not(bt, value, target, 0));
     }
     for (kind, list) in [
         ("audience", &trace.audiences),
@@ -163,9 +177,8 @@ fn band_why_not(bt: &BandTrace, want: &str, target: &str, depth: usize) -> WhyNo
                 }
             }
             (None, None) => {
-                if depth == 0 {
-                    reasons.push(format!("`{}` has no value `{want}`", bt.name));
-                }
+                // Every branch, taken or not, is recorded: the band has no such value.
+                reasons.push(format!("`{}` has no value `{want}`", bt.name));
             }
         }
         if depth > 0 && reasons.is_empty() {
@@ -184,7 +197,8 @@ fn band_why_not(bt: &BandTrace, want: &str, target: &str, depth: usize) -> WhyNo
 /// The tests that made a condition false: all the false ones recorded (an
 /// `and` stops at its first false test, so that is the one that failed).
 fn failed_tests(tests: &[TestTrace]) -> impl Iterator<Item = &TestTrace> {
-    tests.iter().filter(|t| !t.result)
+    // False, or true under a `not`.
+    tests.iter().filter(|t| t.result == t.negated)
 }
 
 fn json_text(v: &Json) -> String {
@@ -247,6 +261,13 @@ pub fn describe_test(t: &TestTrace) -> String {
 
 /// What would make a failed test pass.
 fn change_for(t: &TestTrace) -> String {
+    if t.negated {
+        return format!(
+            "`{}` would have to stop holding (now: {})",
+            t.test,
+            describe_test(t)
+        );
+    }
     let value = json_text(&t.value);
     if t.value.is_null() && !matches!(t.op.as_str(), "is null" | "is not null") {
         return format!("{} would need a value (it is missing)", t.subject);
