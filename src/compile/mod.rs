@@ -6,6 +6,7 @@
 
 mod expr;
 mod items;
+pub mod lints;
 mod symbols;
 
 use crate::diagnostics::Diagnostic;
@@ -61,4 +62,22 @@ pub fn compile_files(files: &[ast::File]) -> Result<Compiled, Vec<Diagnostic>> {
         }),
         None => Err(diagnostics),
     }
+}
+
+/// Compiles a rule set and, when it compiles, runs the lints
+/// ([`lints::lint`]) too: their warnings join [`Compiled::warnings`].
+/// `rubric check` uses this; `run` and `explain` use [`compile`].
+pub fn compile_and_lint(sources: &Sources) -> Result<Compiled, Vec<Diagnostic>> {
+    let (files, syntax_errors) = parse(sources);
+    if !syntax_errors.is_empty() {
+        return Err(syntax_errors);
+    }
+    let mut compiled = compile_files(&files)?;
+    compiled
+        .warnings
+        .extend(lints::lint(sources, &files, &compiled.plan));
+    compiled
+        .warnings
+        .sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
+    Ok(compiled)
 }

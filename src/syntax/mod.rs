@@ -6,6 +6,7 @@
 //! starts a top-level item so that one pass reports every broken item.
 
 pub mod ast;
+pub mod comments;
 mod parser;
 
 pub use parser::{describe_rule_name, parse_file};

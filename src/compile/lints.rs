@@ -1,0 +1,961 @@
+//! Lints: warnings about rules that compile but are probably not what was
+//! meant (`rubric check` reports them; `--deny-warnings` makes them fail).
+//!
+//! Each lint has a name (`unused_constant`), a code (`rubric::lint::unused_constant`)
+//! and a section in `docs/errors.md`. A `# rubric: allow(name, …)` comment on
+//! the line before an item, a score rule or a band branch (or at the end of
+//! its first line) silences the named lints inside it.
+//!
+//! The analyses are conservative: a lint fires only when the conditions prove
+//! the problem (a branch every contact of which an earlier branch takes, a
+//! threshold the score's rules cannot add up to, …), never on a guess.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostics::Diagnostic;
+use crate::plan::{BandId, Channel, Cond, Const, Operand, Plan, ScoreId, ScoreRuleKind};
+use crate::source::{Sources, Span};
+use crate::syntax::ast::{self, CompareOp, ExprKind, ItemKind, Literal, RouteFieldKind, RuleBody};
+use crate::syntax::comments;
+
+/// Every lint: its name and what it reports (for `docs/errors.md` and help).
+pub const LINTS: [(&str, &str); 8] = [
+    (
+        "shadowed_branch",
+        "a band branch that earlier branches always take first",
+    ),
+    (
+        "threshold_never_met",
+        "a score comparison that no value in the score's range satisfies",
+    ),
+    (
+        "score_cannot_reach",
+        "a threshold the score's rules can never add up to",
+    ),
+    (
+        "overlapping_workflows",
+        "two workflows a contact can be enrolled in at the same time",
+    ),
+    (
+        "no_customer_suppression",
+        "an audience or workflow whose channel has no customer suppression",
+    ),
+    ("unused_constant", "a constant nothing refers to"),
+    ("unused_segment", "a segment nothing refers to"),
+    (
+        "unused_suppression",
+        "a suppression on channels that have no audience, workflow or route",
+    ),
+];
+
+/// The code of a lint: `rubric::lint::<name>`.
+fn code(name: &str) -> &'static str {
+    match name {
+        "shadowed_branch" => "rubric::lint::shadowed_branch",
+        "threshold_never_met" => "rubric::lint::threshold_never_met",
+        "score_cannot_reach" => "rubric::lint::score_cannot_reach",
+        "overlapping_workflows" => "rubric::lint::overlapping_workflows",
+        "no_customer_suppression" => "rubric::lint::no_customer_suppression",
+        "unused_constant" => "rubric::lint::unused_constant",
+        "unused_segment" => "rubric::lint::unused_segment",
+        _ => "rubric::lint::unused_suppression",
+    }
+}
+
+/// The lint name of a code (`rubric::lint::x` → `x`).
+pub fn name_of(code: &str) -> Option<&str> {
+    code.strip_prefix("rubric::lint::")
+}
+
+/// Runs every lint on a rule set that compiled; returns warnings, minus those
+/// allowed by annotations.
+pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let ranges = Ranges::new(plan);
+    shadowed_branches(plan, &mut out);
+    thresholds(plan, &ranges, &mut out);
+    overlapping_workflows(plan, &mut out);
+    customer_suppression(plan, &mut out);
+    unused(files, plan, &mut out);
+    let allowed = allowances(sources, files);
+    out.retain(|d| {
+        let name = name_of(d.code).unwrap_or("");
+        !allowed
+            .iter()
+            .any(|(span, names)| contains(*span, d.span) && names.iter().any(|n| n == name))
+    });
+    out.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
+    out
+}
+
+fn contains(outer: Span, inner: Span) -> bool {
+    outer.file == inner.file && outer.start <= inner.start && inner.end <= outer.end
+}
+
+// ------------------------------------------------------------- allowances
+
+/// Spans silenced by `# rubric: allow(…)` comments, with the names they allow.
+fn allowances(sources: &Sources, files: &[ast::File]) -> Vec<(Span, Vec<String>)> {
+    let mut out = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let Some(source) = sources.files.get(index) else {
+            continue;
+        };
+        let text: &str = &source.text;
+        let annotations: Vec<(usize, Vec<String>)> = comments::scan(text)
+            .iter()
+            .filter_map(|c| {
+                let names = c.allowed_lints(text);
+                (!names.is_empty()).then(|| (c.line, names.into_iter().map(String::from).collect()))
+            })
+            .collect();
+        if annotations.is_empty() {
+            continue;
+        }
+        let line_of = |offset: u32| text.get(..offset as usize).map_or(0, |t| t.matches('\n').count());
+        let mut targets: Vec<Span> = Vec::new();
+        for item in &file.items {
+            targets.push(item.span);
+            match &item.kind {
+                ItemKind::Score(s) => {
+                    for rule in &s.rules {
+                        targets.push(rule.span);
+                        if let RuleBody::First(rows) = &rule.body {
+                            targets.extend(rows.iter().map(|r| r.span));
+                        }
+                    }
+                }
+                ItemKind::Band(b) => targets.extend(b.branches.iter().map(|b| b.span)),
+                _ => {}
+            }
+        }
+        // Lines that hold nothing but a comment or spaces.
+        let lines: Vec<&str> = text.lines().collect();
+        let is_blank_or_comment = |l: usize| {
+            lines
+                .get(l)
+                .is_some_and(|t| t.trim().is_empty() || t.trim_start().starts_with('#'))
+        };
+        for (line, names) in annotations {
+            // The first line after the annotation that holds code, or the
+            // annotation's own line when code comes before it.
+            let mut target_line = line;
+            if lines.get(line).is_some_and(|t| t.trim_start().starts_with('#')) {
+                target_line = line + 1;
+                while target_line < lines.len() && is_blank_or_comment(target_line) {
+                    target_line += 1;
+                }
+            }
+            for span in targets.iter().filter(|s| line_of(s.start) == target_line) {
+                out.push((*span, names.clone()));
+            }
+        }
+    }
+    out
+}
+
+// ----------------------------------------------------- conditions as sets
+
+/// A closed-or-open interval of numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Interval {
+    lo: f64,
+    lo_open: bool,
+    hi: f64,
+    hi_open: bool,
+}
+
+impl Interval {
+    fn closed(lo: f64, hi: f64) -> Interval {
+        Interval {
+            lo,
+            lo_open: false,
+            hi,
+            hi_open: false,
+        }
+    }
+
+    fn empty(&self) -> bool {
+        self.lo > self.hi || (self.lo == self.hi && (self.lo_open || self.hi_open))
+    }
+
+    fn intersect(&self, other: &Interval) -> Interval {
+        let (lo, lo_open) = if self.lo > other.lo {
+            (self.lo, self.lo_open)
+        } else if other.lo > self.lo {
+            (other.lo, other.lo_open)
+        } else {
+            (self.lo, self.lo_open || other.lo_open)
+        };
+        let (hi, hi_open) = if self.hi < other.hi {
+            (self.hi, self.hi_open)
+        } else if other.hi < self.hi {
+            (other.hi, other.hi_open)
+        } else {
+            (self.hi, self.hi_open || other.hi_open)
+        };
+        Interval {
+            lo,
+            lo_open,
+            hi,
+            hi_open,
+        }
+    }
+
+    /// Whether every number of `self` is in `other`.
+    fn within(&self, other: &Interval) -> bool {
+        if self.empty() {
+            return true;
+        }
+        let lo_ok = self.lo > other.lo || (self.lo == other.lo && (self.lo_open || !other.lo_open));
+        let hi_ok = self.hi < other.hi || (self.hi == other.hi && (self.hi_open || !other.hi_open));
+        lo_ok && hi_ok
+    }
+
+    /// The numbers `x` with `x op n`.
+    fn of_test(op: CompareOp, n: f64) -> Option<Interval> {
+        let inf = f64::INFINITY;
+        let open = |lo: f64, lo_open: bool, hi: f64, hi_open: bool| Interval {
+            lo,
+            lo_open,
+            hi,
+            hi_open,
+        };
+        Some(match op {
+            CompareOp::Eq => Interval::closed(n, n),
+            CompareOp::Ge => open(n, false, inf, false),
+            CompareOp::Gt => open(n, true, inf, false),
+            CompareOp::Le => open(-inf, false, n, false),
+            CompareOp::Lt => open(-inf, false, n, true),
+            CompareOp::Ne => return None,
+        })
+    }
+
+    fn complement_of_test(op: CompareOp, n: f64) -> Option<Interval> {
+        let flipped = match op {
+            CompareOp::Ge => CompareOp::Lt,
+            CompareOp::Gt => CompareOp::Le,
+            CompareOp::Le => CompareOp::Gt,
+            CompareOp::Lt => CompareOp::Ge,
+            CompareOp::Ne => CompareOp::Eq,
+            CompareOp::Eq => return None,
+        };
+        Interval::of_test(flipped, n)
+    }
+}
+
+/// One conjunction of facts about a contact.
+#[derive(Debug, Clone, Default)]
+struct Conj {
+    scores: BTreeMap<ScoreId, Interval>,
+    bands: BTreeMap<BandId, u64>,
+    /// Property-like operand → the values it must equal (one of).
+    values: BTreeMap<String, BTreeSet<String>>,
+    /// Other tests, by a span-free key; `!key` for a negated one.
+    other: BTreeSet<String>,
+}
+
+impl Conj {
+    fn and(&self, other: &Conj, plan: &Plan) -> Option<Conj> {
+        let mut out = self.clone();
+        for (id, iv) in &other.scores {
+            let merged = out.scores.get(id).map_or(*iv, |mine| mine.intersect(iv));
+            out.scores.insert(*id, merged);
+        }
+        for (id, mask) in &other.bands {
+            let merged = out.bands.get(id).map_or(*mask, |mine| mine & mask);
+            out.bands.insert(*id, merged);
+        }
+        for (key, set) in &other.values {
+            let merged: BTreeSet<String> = match out.values.get(key) {
+                Some(mine) => mine.intersection(set).cloned().collect(),
+                None => set.clone(),
+            };
+            out.values.insert(key.clone(), merged);
+        }
+        out.other.extend(other.other.iter().cloned());
+        out.satisfiable(plan).then_some(out)
+    }
+
+    fn satisfiable(&self, plan: &Plan) -> bool {
+        let scores_ok = self.scores.iter().all(|(id, iv)| {
+            let range = score_range(plan, *id);
+            !iv.intersect(&range).empty()
+        });
+        let bands_ok = self.bands.values().all(|mask| *mask != 0);
+        let values_ok = self.values.values().all(|set| !set.is_empty());
+        let other_ok = !self
+            .other
+            .iter()
+            .any(|k| !k.starts_with('!') && self.other.contains(&format!("!{k}")));
+        scores_ok && bands_ok && values_ok && other_ok
+    }
+
+    /// Whether every contact satisfying `self` satisfies `other`.
+    fn implies(&self, other: &Conj, plan: &Plan) -> bool {
+        let scores = other.scores.iter().all(|(id, theirs)| {
+            let range = score_range(plan, *id);
+            let mine = self.scores.get(id).map_or(range, |m| m.intersect(&range));
+            mine.within(theirs)
+        });
+        let bands = other.bands.iter().all(|(id, theirs)| {
+            let all = band_mask(plan, *id);
+            let mine = self.bands.get(id).copied().unwrap_or(all);
+            mine & !theirs == 0
+        });
+        let values = other
+            .values
+            .iter()
+            .all(|(k, theirs)| self.values.get(k).is_some_and(|mine| mine.is_subset(theirs)));
+        let others = other.other.is_subset(&self.other);
+        scores && bands && values && others
+    }
+}
+
+fn score_range(plan: &Plan, id: ScoreId) -> Interval {
+    plan.scores
+        .get(id.index())
+        .map_or(Interval::closed(f64::NEG_INFINITY, f64::INFINITY), |s| {
+            Interval::closed(s.low, s.high)
+        })
+}
+
+fn band_mask(plan: &Plan, id: BandId) -> u64 {
+    let n = plan.bands.get(id.index()).map_or(64, |b| b.values.len());
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// At most this many conjunctions; beyond it a condition is not analysed.
+const MAX_CONJS: usize = 64;
+
+/// A condition as a disjunction of conjunctions (`None` when too large).
+/// Segments are expanded (to a small depth).
+fn dnf(cond: &Cond, negated: bool, plan: &Plan, depth: u8) -> Option<Vec<Conj>> {
+    let single = |c: Conj| Some(vec![c]);
+    match cond {
+        Cond::Const(b) => {
+            if *b != negated {
+                single(Conj::default())
+            } else {
+                Some(Vec::new())
+            }
+        }
+        Cond::Not(inner) => dnf(inner, !negated, plan, depth),
+        Cond::And(parts) | Cond::Or(parts) => {
+            let conjunctive = matches!(cond, Cond::And(_)) != negated;
+            let mut acc: Vec<Conj> = if conjunctive {
+                vec![Conj::default()]
+            } else {
+                Vec::new()
+            };
+            for part in parts {
+                let d = dnf(part, negated, plan, depth)?;
+                if conjunctive {
+                    let mut next = Vec::new();
+                    for a in &acc {
+                        for b in &d {
+                            if let Some(c) = a.and(b, plan) {
+                                next.push(c);
+                            }
+                        }
+                    }
+                    acc = next;
+                } else {
+                    acc.extend(d);
+                }
+                if acc.len() > MAX_CONJS {
+                    return None;
+                }
+            }
+            Some(acc)
+        }
+        Cond::Truthy {
+            operand: Operand::Segment(id),
+            ..
+        } if depth < 8 => {
+            let segment = plan.segments.get(id.index())?;
+            dnf(&segment.condition, negated, plan, depth + 1)
+        }
+        Cond::BandIs {
+            band,
+            mask,
+            negated: n,
+            ..
+        } => {
+            let mut c = Conj::default();
+            let m = if *n != negated { !mask } else { *mask };
+            c.bands.insert(*band, m & band_mask(plan, *band));
+            Some(if c.satisfiable(plan) { vec![c] } else { Vec::new() })
+        }
+        Cond::Compare { op, left, right, .. } => {
+            if let Some((id, op, n)) = score_test(*op, left, right) {
+                let iv = if negated {
+                    Interval::complement_of_test(op, n)
+                } else {
+                    Interval::of_test(op, n)
+                };
+                if let Some(iv) = iv {
+                    let mut c = Conj::default();
+                    c.scores.insert(id, iv);
+                    return Some(if c.satisfiable(plan) { vec![c] } else { Vec::new() });
+                }
+            }
+            single(atom(cond, negated))
+        }
+        _ => single(atom(cond, negated)),
+    }
+}
+
+/// A test that is not analysed further: a value constraint when it is a
+/// plain `==`/`in` on a property, else an opaque fact.
+fn atom(cond: &Cond, negated: bool) -> Conj {
+    let mut c = Conj::default();
+    if !negated {
+        match cond {
+            Cond::Compare {
+                op: CompareOp::Eq,
+                left,
+                right: Operand::Const(value),
+                ignore_case,
+                ..
+            } => {
+                let mut set = BTreeSet::new();
+                set.insert(const_key(value, *ignore_case));
+                c.values.insert(operand_key(left, *ignore_case), set);
+                return c;
+            }
+            Cond::In {
+                left,
+                set,
+                negated: false,
+                ignore_case,
+                ..
+            } => {
+                let values = set.iter().map(|v| const_key(v, *ignore_case)).collect();
+                c.values.insert(operand_key(left, *ignore_case), values);
+                return c;
+            }
+            _ => {}
+        }
+    }
+    let key = cond_key(cond);
+    c.other.insert(if negated { format!("!{key}") } else { key });
+    c
+}
+
+fn operand_key(operand: &Operand, ignore_case: bool) -> String {
+    format!("{operand:?}/{ignore_case}")
+}
+
+fn const_key(value: &Const, ignore_case: bool) -> String {
+    match value {
+        Const::Text(t) if ignore_case => format!("t:{}", t.to_lowercase()),
+        Const::Text(t) => format!("t:{t}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A span-free description of a test, equal for equal tests.
+fn cond_key(cond: &Cond) -> String {
+    match cond {
+        Cond::Compare {
+            op,
+            left,
+            right,
+            ignore_case,
+            time,
+            ..
+        } => format!("cmp {op:?} {left:?} {right:?} {ignore_case} {time}"),
+        Cond::In {
+            left,
+            set,
+            negated,
+            ignore_case,
+            ..
+        } => format!("in {left:?} {set:?} {negated} {ignore_case}"),
+        Cond::Matches { left, regex, .. } => {
+            format!("matches {left:?} {} {}", regex.pattern, regex.case_insensitive)
+        }
+        Cond::Text {
+            op,
+            left,
+            right,
+            ignore_case,
+            ..
+        } => format!("text {op:?} {left:?} {right:?} {ignore_case}"),
+        Cond::IsNull { operand, negated, .. } => format!("null {operand:?} {negated}"),
+        Cond::Within { operand, window, .. } => format!("within {operand:?} {window}"),
+        Cond::Truthy { operand, .. } => format!("truthy {operand:?}"),
+        Cond::BandIs {
+            band, mask, negated, ..
+        } => format!("band {band:?} {mask} {negated}"),
+        Cond::Const(b) => format!("{b}"),
+        Cond::And(_) | Cond::Or(_) | Cond::Not(_) => String::from("compound"),
+    }
+}
+
+/// `score op n`, whichever side the score is written on.
+fn score_test(op: CompareOp, left: &Operand, right: &Operand) -> Option<(ScoreId, CompareOp, f64)> {
+    match (left, right) {
+        (Operand::Score(id), Operand::Const(Const::Number(n))) => Some((*id, op, *n)),
+        (Operand::Const(Const::Number(n)), Operand::Score(id)) => {
+            let flipped = match op {
+                CompareOp::Lt => CompareOp::Gt,
+                CompareOp::Le => CompareOp::Ge,
+                CompareOp::Gt => CompareOp::Lt,
+                CompareOp::Ge => CompareOp::Le,
+                other => other,
+            };
+            Some((*id, flipped, *n))
+        }
+        _ => None,
+    }
+}
+
+// ------------------------------------------------------------------ lints
+
+fn shadowed_branches(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for band in &plan.bands {
+        let mut earlier: Vec<Conj> = Vec::new();
+        let mut earlier_unknown = false;
+        let mut previous: Vec<(String, Span)> = Vec::new();
+        for branch in &band.branches {
+            let value = band
+                .values
+                .get(usize::from(branch.value))
+                .cloned()
+                .unwrap_or_default();
+            let Some(condition) = &branch.condition else {
+                continue;
+            };
+            match dnf(condition, false, plan, 0) {
+                Some(mine) if !earlier_unknown || mine.is_empty() => {
+                    let never = mine.is_empty();
+                    let covered =
+                        !mine.is_empty() && mine.iter().all(|c| earlier.iter().any(|e| c.implies(e, plan)));
+                    if never || covered {
+                        let message = if never {
+                            format!("branch `{value}` of `{}` can never hold", band.name)
+                        } else {
+                            format!(
+                                "branch `{value}` of `{}` is never chosen: the branches above take every contact it would",
+                                band.name
+                            )
+                        };
+                        let mut d = Diagnostic::warning(code("shadowed_branch"), branch.span, message)
+                            .with_label("never chosen")
+                            .with_help(if never {
+                                "its tests contradict each other; fix the condition or remove the branch"
+                            } else {
+                                "the first matching branch wins: move this branch above the one that covers it, or remove it"
+                            });
+                        if !never {
+                            for (name, span) in &previous {
+                                d = d.with_note(*span, format!("`{name}` is tried first"));
+                            }
+                        }
+                        out.push(d);
+                    }
+                    earlier.extend(mine);
+                }
+                Some(mine) => earlier.extend(mine),
+                None => earlier_unknown = true,
+            }
+            previous.push((value, branch.span));
+        }
+    }
+}
+
+/// The interval each score's rules can add up to (clamped to its range).
+struct Ranges {
+    reachable: Vec<Interval>,
+}
+
+impl Ranges {
+    fn new(plan: &Plan) -> Ranges {
+        let reachable = plan
+            .scores
+            .iter()
+            .map(|score| {
+                let (mut lo, mut hi) = (0.0f64, 0.0f64);
+                for rule in &score.rules {
+                    let (rlo, rhi) = match &rule.kind {
+                        ScoreRuleKind::When { points, .. } => (points.min(0.0), points.max(0.0)),
+                        ScoreRuleKind::First { rows } => rows
+                            .iter()
+                            .fold((0.0f64, 0.0f64), |(l, h), r| (l.min(r.points), h.max(r.points))),
+                        ScoreRuleKind::Each(each) => {
+                            // With at least one event the raw total is on
+                            // the side of the points' sign, then bounded.
+                            let (raw_lo, raw_hi) = if each.points >= 0.0 {
+                                (0.0, if each.points == 0.0 { 0.0 } else { f64::INFINITY })
+                            } else {
+                                (f64::NEG_INFINITY, 0.0)
+                            };
+                            let mut l = raw_lo;
+                            let mut h = raw_hi;
+                            if let Some(max) = each.max {
+                                l = l.min(max);
+                                h = h.min(max);
+                            }
+                            if let Some(min) = each.min {
+                                l = l.max(min);
+                                h = h.max(min);
+                            }
+                            (l.min(0.0), h.max(0.0))
+                        }
+                    };
+                    lo += rlo;
+                    hi += rhi;
+                }
+                Interval::closed(lo.clamp(score.low, score.high), hi.clamp(score.low, score.high))
+            })
+            .collect();
+        Ranges { reachable }
+    }
+}
+
+fn possible(iv: &Interval, op: CompareOp, n: f64) -> bool {
+    match op {
+        CompareOp::Ne => !(iv.lo == n && iv.hi == n),
+        _ => Interval::of_test(op, n).is_some_and(|t| !t.intersect(iv).empty()),
+    }
+}
+
+fn thresholds(plan: &Plan, ranges: &Ranges, out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeSet<(u32, u32, u32)> = BTreeSet::new();
+    plan.for_each_cond(&mut |cond| {
+        let Cond::Compare {
+            op,
+            left,
+            right,
+            span,
+            ..
+        } = cond
+        else {
+            return;
+        };
+        let Some((id, op, n)) = score_test(*op, left, right) else {
+            return;
+        };
+        if !seen.insert((span.file.0, span.start, span.end)) {
+            return;
+        }
+        let Some(score) = plan.scores.get(id.index()) else {
+            return;
+        };
+        let n_text = super::expr::fmt_number(n);
+        let range = Interval::closed(score.low, score.high);
+        if !possible(&range, op, n) {
+            out.push(
+                Diagnostic::warning(
+                    code("threshold_never_met"),
+                    *span,
+                    format!(
+                        "`{} {} {n_text}` is never true: `{}` is clamped to {}..{}",
+                        score.name,
+                        op.symbol(),
+                        score.name,
+                        super::expr::fmt_number(score.low),
+                        super::expr::fmt_number(score.high)
+                    ),
+                )
+                .with_label("never true")
+                .with_help("change the threshold so that some value in the score's range meets it"),
+            );
+            return;
+        }
+        let Some(reach) = ranges.reachable.get(id.index()) else {
+            return;
+        };
+        if !possible(reach, op, n) {
+            out.push(
+                Diagnostic::warning(
+                    code("score_cannot_reach"),
+                    *span,
+                    format!(
+                        "`{} {} {n_text}` is never true: the rules of `{}` add up to {}..{} at most",
+                        score.name,
+                        op.symbol(),
+                        score.name,
+                        super::expr::fmt_number(reach.lo),
+                        super::expr::fmt_number(reach.hi)
+                    ),
+                )
+                .with_label("unreachable threshold")
+                .with_note(score.span, "its rules are here")
+                .with_help("lower the threshold, or give the score rules that can reach it"),
+            );
+        }
+    });
+}
+
+fn overlapping_workflows(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let forms: Vec<Option<Vec<Conj>>> = plan
+        .workflows
+        .iter()
+        .map(|w| dnf(&w.condition, false, plan, 0))
+        .collect();
+    for (i, a) in plan.workflows.iter().enumerate() {
+        for (j, b) in plan.workflows.iter().enumerate().skip(i + 1) {
+            let (Some(Some(fa)), Some(Some(fb))) = (forms.get(i), forms.get(j)) else {
+                continue;
+            };
+            // Decidable only when both are built from scores, bands and
+            // property values.
+            let plain = |f: &Vec<Conj>| f.iter().all(|c| c.other.is_empty());
+            if !plain(fa) || !plain(fb) {
+                continue;
+            }
+            let overlap = fa.iter().any(|x| fb.iter().any(|y| x.and(y, plan).is_some()));
+            if overlap {
+                out.push(
+                    Diagnostic::warning(
+                        code("overlapping_workflows"),
+                        b.span,
+                        format!(
+                            "a contact can be enrolled in both `{}` and `{}`",
+                            a.name, b.name
+                        ),
+                    )
+                    .with_label("overlaps")
+                    .with_note(a.span, format!("`{}` is declared here", a.name))
+                    .with_help(
+                        "nurture tracks usually exclude each other: make the conditions disjoint (for example different band values)",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Whether a suppression keeps customers out: its name says `customer`, or
+/// its condition tests a value against the text `customer`.
+fn is_customer_suppression(s: &crate::plan::Suppression) -> bool {
+    if s.name.to_lowercase().contains("customer") {
+        return true;
+    }
+    let mut found = false;
+    fn walk(c: &Cond, found: &mut bool) {
+        match c {
+            Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| walk(p, found)),
+            Cond::Not(inner) => walk(inner, found),
+            Cond::Compare {
+                right: Operand::Const(Const::Text(t)),
+                ..
+            } if t.eq_ignore_ascii_case("customer") => *found = true,
+            Cond::In {
+                set, negated: false, ..
+            } if set
+                .iter()
+                .any(|v| matches!(v, Const::Text(t) if t.eq_ignore_ascii_case("customer"))) =>
+            {
+                *found = true
+            }
+            _ => {}
+        }
+    }
+    walk(&s.condition, &mut found);
+    found
+}
+
+fn customer_suppression(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for channel in [Channel::Ads, Channel::Email] {
+        let covered = plan
+            .suppressions
+            .iter()
+            .any(|s| s.channels & channel.bit() != 0 && is_customer_suppression(s));
+        if covered {
+            continue;
+        }
+        let (targets, kind) = match channel {
+            Channel::Ads => (&plan.audiences, "audience"),
+            _ => (&plan.workflows, "workflow"),
+        };
+        for t in targets {
+            out.push(
+                Diagnostic::warning(
+                    code("no_customer_suppression"),
+                    t.span,
+                    format!(
+                        "{kind} `{}` can include customers: no suppression on `{}` keeps them out",
+                        t.name,
+                        channel.name()
+                    ),
+                )
+                .with_label("customers not suppressed")
+                .with_help(format!(
+                    "add `suppress customer on {} when lifecycle_stage == \"customer\"`",
+                    channel.name()
+                )),
+            );
+        }
+    }
+}
+
+fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
+    // Constants: every name written anywhere in a condition or a list.
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    fn walk<'a>(e: &'a ast::Expr, names: &mut BTreeSet<&'a str>) {
+        match &e.kind {
+            ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().for_each(|p| walk(p, names)),
+            ExprKind::Not(inner) => walk(inner, names),
+            ExprKind::Compare { left, right, .. } | ExprKind::Text { left, right, .. } => {
+                walk(left, names);
+                walk(right, names);
+            }
+            ExprKind::In { left, list, .. } => {
+                walk(left, names);
+                walk(list, names);
+            }
+            ExprKind::Matches { left, pattern, .. } => {
+                walk(left, names);
+                walk(pattern, names);
+            }
+            ExprKind::Is { left, .. } | ExprKind::Within { left, .. } => walk(left, names),
+            ExprKind::Name(id) => {
+                names.insert(&id.name);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, names)),
+            ExprKind::Aggregate(a) => {
+                if let Some(f) = &a.filter {
+                    walk(f, names);
+                }
+            }
+            ExprKind::Literal(Literal::List(items)) => items.iter().for_each(|i| walk(i, names)),
+            ExprKind::Literal(_) => {}
+        }
+    }
+    let mut consts: Vec<&ast::Ident> = Vec::new();
+    for item in files.iter().flat_map(|f| f.items.iter()) {
+        match &item.kind {
+            ItemKind::Const(c) => {
+                consts.push(&c.name);
+                walk(&c.value, &mut names);
+            }
+            ItemKind::Segment(s) => walk(&s.condition, &mut names),
+            ItemKind::Score(s) => {
+                for rule in &s.rules {
+                    match &rule.body {
+                        RuleBody::When(w) => walk(&w.condition, &mut names),
+                        RuleBody::First(rows) => {
+                            rows.iter().for_each(|r| walk(&r.rule.condition, &mut names))
+                        }
+                        RuleBody::Each(e) => {
+                            if let Some(f) = &e.filter {
+                                walk(f, &mut names);
+                            }
+                        }
+                    }
+                }
+            }
+            ItemKind::Band(b) => b
+                .branches
+                .iter()
+                .filter_map(|b| b.condition.as_ref())
+                .for_each(|c| walk(c, &mut names)),
+            ItemKind::Suppress(s) => walk(&s.condition, &mut names),
+            ItemKind::Audience(t) | ItemKind::Workflow(t) => walk(&t.condition, &mut names),
+            ItemKind::Route(r) => {
+                walk(&r.condition, &mut names);
+                for field in &r.fields {
+                    if let RouteFieldKind::QueueFirst(branches) = &field.kind {
+                        branches
+                            .iter()
+                            .filter_map(|b| b.condition.as_ref())
+                            .for_each(|c| walk(c, &mut names));
+                    }
+                }
+            }
+            ItemKind::Properties(_) | ItemKind::Events(_) => {}
+        }
+    }
+    for name in consts {
+        if !names.contains(name.name.as_str()) {
+            out.push(
+                Diagnostic::warning(
+                    code("unused_constant"),
+                    name.span,
+                    format!("constant `{}` is never used", name.name),
+                )
+                .with_label("unused")
+                .with_help("use it in a condition, or remove it"),
+            );
+        }
+    }
+    // Segments: read by some compiled condition.
+    let mut used_segments: BTreeSet<usize> = BTreeSet::new();
+    plan.for_each_cond(&mut |c| {
+        fn operand(o: &Operand, used: &mut BTreeSet<usize>) {
+            match o {
+                Operand::Segment(id) => {
+                    used.insert(id.index());
+                }
+                Operand::Call(_, inner) => operand(inner, used),
+                _ => {}
+            }
+        }
+        match c {
+            Cond::Truthy { operand: o, .. } => operand(o, &mut used_segments),
+            Cond::Compare { left, right, .. } | Cond::Text { left, right, .. } => {
+                operand(left, &mut used_segments);
+                operand(right, &mut used_segments);
+            }
+            _ => {}
+        }
+    });
+    for (index, segment) in plan.segments.iter().enumerate() {
+        if !used_segments.contains(&index) {
+            out.push(
+                Diagnostic::warning(
+                    code("unused_segment"),
+                    segment.span,
+                    format!("segment `{}` is never used", segment.name),
+                )
+                .with_label("unused")
+                .with_help("segments do not appear in results: use it in a condition, or remove it"),
+            );
+        }
+    }
+    // Suppressions: on at least one channel that has a target.
+    let mut live = 0u8;
+    if !plan.audiences.is_empty() {
+        live |= Channel::Ads.bit();
+    }
+    if !plan.workflows.is_empty() {
+        live |= Channel::Email.bit();
+    }
+    if !plan.routes.is_empty() {
+        live |= Channel::Sales.bit();
+    }
+    for s in &plan.suppressions {
+        if s.channels & live == 0 {
+            let channels: Vec<&str> = Channel::ALL
+                .iter()
+                .filter(|c| s.channels & c.bit() != 0)
+                .map(|c| c.name())
+                .collect();
+            out.push(
+                Diagnostic::warning(
+                    code("unused_suppression"),
+                    s.span,
+                    format!(
+                        "suppression `{}` keeps contacts out of nothing: no audience, workflow or route is on {}",
+                        s.name,
+                        channels
+                            .iter()
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_label("suppresses nothing")
+                .with_help("it is still listed in `suppressed`; remove it, or add it to a channel that has targets"),
+            );
+        }
+    }
+}
