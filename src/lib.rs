@@ -21,5 +21,6 @@ pub mod output;
 pub mod plan;
 pub mod snapshot;
 pub mod source;
+pub mod sync;
 pub mod syntax;
 pub mod trace;

@@ -1,8 +1,11 @@
 //! The command line: argument parsing, the exit-code contract (SPEC §7), and
 //! one file per command. The only place that prints or exits.
 
+mod actions;
+mod apply;
 mod check;
 mod explain;
+mod plan;
 mod run;
 
 use std::io::IsTerminal as _;
@@ -56,6 +59,12 @@ enum Command {
     Run(run::RunArgs),
     /// Show every decision behind one or more contacts' results.
     Explain(explain::ExplainArgs),
+    /// Show the actions an apply would emit now (audience, workflow, task, band changes); changes nothing.
+    Plan(plan::PlanArgs),
+    /// Emit the actions against the last applied state and commit the new state.
+    Apply(apply::ApplyArgs),
+    /// List applied runs, or export one run's actions again.
+    Actions(actions::ActionsArgs),
 }
 
 /// When to colour output meant for people.
@@ -98,6 +107,9 @@ pub fn main() -> std::process::ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Actions(args) => actions::run(&args),
     };
     exit.into()
 }

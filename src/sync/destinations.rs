@@ -1,0 +1,290 @@
+//! Destinations: normalised, hashed emails as ad platforms' customer lists
+//! want them, and the per-target files of `apply --out-dir`.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::actions::{hex, ActionKind};
+
+/// The minimum matched members of an ad audience on each platform, for
+/// `plan`'s warnings.
+pub const AUDIENCE_MINIMUMS: [(&str, u64); 2] = [("Google", 100), ("LinkedIn", 300)];
+
+/// Normalises an email the way ad platforms' customer-list uploads (Google
+/// Customer Match, LinkedIn, Meta) ask: surrounding whitespace removed, lower
+/// case, and for `gmail.com` / `googlemail.com` the dots and any `+suffix`
+/// removed from the local part. `None` when there is no usable address (no
+/// `@`, an empty local part or domain, or whitespace inside).
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.rsplit_once('@')?;
+    if local.is_empty()
+        || domain.is_empty()
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || email.chars().any(char::is_whitespace)
+        || domain.contains('@')
+    {
+        return None;
+    }
+    if domain == "gmail.com" || domain == "googlemail.com" {
+        let local = local.split('+').next().unwrap_or("");
+        let local: String = local.chars().filter(|c| *c != '.').collect();
+        if local.is_empty() {
+            return None;
+        }
+        return Some(format!("{local}@{domain}"));
+    }
+    Some(email)
+}
+
+/// SHA-256 (lower-case hex) of the normalised email, or `None` when the
+/// email is not usable.
+pub fn email_sha256(email: &str) -> Option<String> {
+    normalize_email(email).map(|e| hex(&Sha256::digest(e.as_bytes())))
+}
+
+/// One row of a destination file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub kind: ActionKind,
+    pub target: String,
+    pub contact: String,
+    pub email_sha256: Option<String>,
+    /// `task_create` only: task, SLA hours and queue.
+    pub task: Option<(String, f64, String)>,
+}
+
+/// What writing the destination files found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Files written, in name order.
+    pub files: Vec<PathBuf>,
+    /// Per audience: rows without a usable email (kept, with an empty hash).
+    pub without_email: BTreeMap<String, u64>,
+}
+
+/// Writes one file per target into `dir` (created when missing), each
+/// atomically (a temporary file renamed into place):
+///
+/// - `audience-NAME.csv`: `op,contact_id,email_sha256` (`op` is `add` or `remove`);
+/// - `workflow-NAME.csv`: `op,contact_id` (`enroll` or `exit`);
+/// - `route-NAME.csv`: `contact_id,task,sla_hours,queue`.
+///
+/// `targets` lists the files to write even without rows (every declared
+/// audience, workflow and route), so an upload step always finds its file.
+/// Band changes have no destination file. A row without a usable email is
+/// kept with an empty hash and counted in the report; it never fails the file.
+pub fn write_dir(dir: &Path, targets: &[(ActionKind, String)], rows: &[Row]) -> std::io::Result<Report> {
+    std::fs::create_dir_all(dir)?;
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let file_name = |kind: ActionKind, target: &str| -> Option<String> {
+        let prefix = match kind {
+            ActionKind::AudienceAdd | ActionKind::AudienceRemove => "audience",
+            ActionKind::WorkflowEnroll | ActionKind::WorkflowExit => "workflow",
+            ActionKind::TaskCreate => "route",
+            ActionKind::BandChange => return None,
+        };
+        Some(format!("{prefix}-{}.csv", file_safe(target)))
+    };
+    let header = |kind: ActionKind| -> &'static [u8] {
+        match kind {
+            ActionKind::AudienceAdd | ActionKind::AudienceRemove => b"op,contact_id,email_sha256\n",
+            ActionKind::WorkflowEnroll | ActionKind::WorkflowExit => b"op,contact_id\n",
+            _ => b"contact_id,task,sla_hours,queue\n",
+        }
+    };
+    for (kind, target) in targets {
+        if let Some(name) = file_name(*kind, target) {
+            files.entry(name).or_insert_with(|| header(*kind).to_vec());
+        }
+    }
+    let mut report = Report::default();
+    for row in rows {
+        let Some(name) = file_name(row.kind, &row.target) else {
+            continue;
+        };
+        let buf = files.entry(name).or_insert_with(|| header(row.kind).to_vec());
+        match row.kind {
+            ActionKind::AudienceAdd | ActionKind::AudienceRemove => {
+                let op = if row.kind == ActionKind::AudienceAdd {
+                    "add"
+                } else {
+                    "remove"
+                };
+                if row.email_sha256.is_none() {
+                    *report.without_email.entry(row.target.clone()).or_default() += 1;
+                }
+                let _ = writeln!(
+                    buf,
+                    "{op},{},{}",
+                    csv_field(&row.contact),
+                    row.email_sha256.as_deref().unwrap_or("")
+                );
+            }
+            ActionKind::WorkflowEnroll | ActionKind::WorkflowExit => {
+                let op = if row.kind == ActionKind::WorkflowEnroll {
+                    "enroll"
+                } else {
+                    "exit"
+                };
+                let _ = writeln!(buf, "{op},{}", csv_field(&row.contact));
+            }
+            ActionKind::TaskCreate => {
+                if let Some((task, sla, queue)) = &row.task {
+                    let mut sla_text = Vec::new();
+                    crate::output::push_number(&mut sla_text, *sla);
+                    let _ = writeln!(
+                        buf,
+                        "{},{},{},{}",
+                        csv_field(&row.contact),
+                        csv_field(task),
+                        String::from_utf8_lossy(&sla_text),
+                        csv_field(queue)
+                    );
+                }
+            }
+            ActionKind::BandChange => {}
+        }
+    }
+    for (name, bytes) in files {
+        let path = dir.join(&name);
+        write_atomically(&path, &bytes)?;
+        report.files.push(path);
+    }
+    Ok(report)
+}
+
+/// Writes `bytes` to `path` atomically (see [`AtomicFile`]).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)?;
+    file.commit()
+}
+
+/// A file written through a temporary file in the same directory, synced and
+/// renamed into place by [`AtomicFile::commit`], so that readers see the old
+/// file or the whole new one, never a part. Dropped without a commit, it
+/// leaves the old file alone (and a `.NAME.rubric-tmp` that the next write
+/// replaces).
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    dir: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> std::io::Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.rubric-tmp"));
+        let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            tmp,
+            dir,
+            file,
+        })
+    }
+
+    pub fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(bytes)
+    }
+
+    /// Syncs the data and renames the file into place.
+    pub fn commit(self) -> std::io::Result<()> {
+        let file = self.file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path)?;
+        // Make the rename itself durable (best effort: not every platform allows it).
+        if let Ok(d) = std::fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// A target name as a file name: letters, digits, `_`, `-` and `.` kept,
+/// anything else replaced by `_`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A CSV field, quoted when it needs to be.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_lowercases() {
+        assert_eq!(normalize_email("  Ana.Lee@Acme.IO ").unwrap(), "ana.lee@acme.io");
+    }
+
+    #[test]
+    fn gmail_drops_dots_and_plus_suffix() {
+        assert_eq!(
+            normalize_email("Ana.Lee+ads@GMail.com").unwrap(),
+            "analee@gmail.com"
+        );
+        assert_eq!(
+            normalize_email("a.b.c+x+y@googlemail.com").unwrap(),
+            "abc@googlemail.com"
+        );
+        // Other domains keep dots and plus signs.
+        assert_eq!(normalize_email("a.b+x@acme.io").unwrap(), "a.b+x@acme.io");
+    }
+
+    #[test]
+    fn unusable_emails() {
+        for e in [
+            "",
+            "   ",
+            "no-at-sign",
+            "@acme.io",
+            "ana@",
+            "ana@localhost",
+            "a b@acme.io",
+            "+x@gmail.com",
+        ] {
+            assert_eq!(normalize_email(e), None, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn known_hash() {
+        // echo -n "test@example.com" | sha256sum
+        assert_eq!(
+            email_sha256(" Test@Example.com").unwrap(),
+            "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
+        );
+    }
+}

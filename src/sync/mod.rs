@@ -1,0 +1,368 @@
+//! Sync (SPEC §6): compare each contact's outcome with the state of the last
+//! applied run and derive the edge-triggered actions, plus the state store,
+//! the action lines and the destination files.
+//!
+//! Architecture Invariant: the functions here are pure (no I/O, no clock):
+//! given a plan, an outcome and the previous state of a contact they return
+//! its actions, in SPEC §6 order, and its next state. The CLI (`plan`,
+//! `apply`) streams the snapshot, reads and writes the [`store::Store`].
+
+pub mod actions;
+pub mod destinations;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::eval::Outcome;
+use crate::plan::Plan;
+use crate::source::Sources;
+use actions::{Action, ActionKind, Task};
+
+/// What the state remembers about one contact: the last applied bands,
+/// memberships and routes, by name (so a rule change that renames or
+/// removes a target is seen), and the hash of its email (for removing a
+/// deleted contact from ad audiences).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactState {
+    /// Band name → value.
+    pub bands: Vec<(String, String)>,
+    pub audiences: Vec<String>,
+    pub workflows: Vec<String>,
+    /// Route name → queue, for routes currently satisfied.
+    pub routes: Vec<(String, String)>,
+    pub email_sha256: Option<String>,
+}
+
+impl ContactState {
+    /// The four JSON texts stored in the `contacts` table: bands (object),
+    /// audiences and workflows (arrays), routes (object route → queue).
+    pub fn encode(&self) -> (String, String, String, String) {
+        fn object(pairs: &[(String, String)]) -> String {
+            let mut out = Vec::new();
+            out.push(b'{');
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                crate::output::push_str(&mut out, k);
+                out.push(b':');
+                crate::output::push_str(&mut out, v);
+            }
+            out.push(b'}');
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        fn array(names: &[String]) -> String {
+            serde_json::to_string(names).unwrap_or_else(|_| String::from("[]"))
+        }
+        (
+            object(&self.bands),
+            array(&self.audiences),
+            array(&self.workflows),
+            object(&self.routes),
+        )
+    }
+
+    /// Reads the texts written by [`ContactState::encode`].
+    pub fn decode(
+        bands: &str,
+        audiences: &str,
+        workflows: &str,
+        routes: &str,
+        email_sha256: Option<String>,
+    ) -> Result<ContactState, String> {
+        fn object(text: &str) -> Result<Vec<(String, String)>, String> {
+            let map: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(text).map_err(|e| e.to_string())?;
+            map.into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Ok((k, s)),
+                    other => Err(format!("`{k}` is {other}, not text")),
+                })
+                .collect()
+        }
+        fn array(text: &str) -> Result<Vec<String>, String> {
+            serde_json::from_str(text).map_err(|e| e.to_string())
+        }
+        Ok(ContactState {
+            bands: object(bands)?,
+            audiences: array(audiences)?,
+            workflows: array(workflows)?,
+            routes: object(routes)?,
+            email_sha256,
+        })
+    }
+
+    fn band(&self, name: &str) -> Option<&str> {
+        self.bands
+            .iter()
+            .find(|(b, _)| b == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The digest of a rule set (the "model version" every action carries): the
+/// first 64 bits, in hex, of a SHA-256 over the files' texts in load order.
+pub fn rules_digest(sources: &Sources) -> String {
+    let mut hasher = Sha256::new();
+    for file in &sources.files {
+        hasher.update((file.text.len() as u64).to_le_bytes());
+        hasher.update(file.text.as_bytes());
+    }
+    actions::hex(hasher.finalize().get(..8).unwrap_or(&[]))
+}
+
+/// Compares a contact present in the snapshot with its previous state
+/// (`None` when it is new to the state), appends its actions to `out` in
+/// SPEC §6 order (band changes, then audiences, workflows and tasks, each in
+/// declaration order; removals from targets the rule set no longer has come
+/// after the declared ones of their kind) and returns its next state.
+pub fn diff_present(
+    plan: &Plan,
+    id: &str,
+    outcome: &Outcome,
+    email_sha256: Option<String>,
+    prev: Option<&ContactState>,
+    out: &mut Vec<Action>,
+) -> ContactState {
+    let mut next = ContactState {
+        email_sha256,
+        ..ContactState::default()
+    };
+    let email = next.email_sha256.clone();
+    let make = |kind: ActionKind, target: &str| Action {
+        contact: id.to_string(),
+        kind,
+        target: target.to_string(),
+        from: None,
+        to: None,
+        task: None,
+        email_sha256: email.clone(),
+    };
+
+    // Bands.
+    for (band, value) in plan.bands.iter().zip(&outcome.bands) {
+        let value = band.values.get(usize::from(*value)).cloned().unwrap_or_default();
+        let before = prev.and_then(|p| p.band(&band.name));
+        if prev.is_none() || before != Some(value.as_str()) {
+            out.push(Action {
+                from: before.map(str::to_string),
+                to: Some(value.clone()),
+                ..make(ActionKind::BandChange, &band.name)
+            });
+        }
+        next.bands.push((band.name.clone(), value));
+    }
+    if let Some(p) = prev {
+        for (name, value) in &p.bands {
+            if !plan.bands.iter().any(|b| &b.name == name) {
+                out.push(Action {
+                    from: Some(value.clone()),
+                    to: None,
+                    ..make(ActionKind::BandChange, name)
+                });
+            }
+        }
+    }
+
+    // Audiences and workflows.
+    let empty = Vec::new();
+    for (targets, flags, before, kinds, after) in [
+        (
+            &plan.audiences,
+            &outcome.audiences,
+            prev.map_or(&empty, |p| &p.audiences),
+            (ActionKind::AudienceAdd, ActionKind::AudienceRemove),
+            &mut next.audiences,
+        ),
+        (
+            &plan.workflows,
+            &outcome.workflows,
+            prev.map_or(&empty, |p| &p.workflows),
+            (ActionKind::WorkflowEnroll, ActionKind::WorkflowExit),
+            &mut next.workflows,
+        ),
+    ] {
+        for (target, now) in targets.iter().zip(flags) {
+            let was = before.contains(&target.name);
+            if *now && !was {
+                out.push(make(kinds.0, &target.name));
+            } else if !*now && was {
+                out.push(make(kinds.1, &target.name));
+            }
+            if *now {
+                after.push(target.name.clone());
+            }
+        }
+        for name in before {
+            if !targets.iter().any(|t| &t.name == name) {
+                out.push(make(kinds.1, name));
+            }
+        }
+    }
+
+    // Routes: a task when a route newly holds; a change of queue alone is no new task.
+    for (route, queue) in plan.routes.iter().zip(&outcome.routes) {
+        let Some(q) = queue else { continue };
+        let queue = route
+            .queue
+            .get(usize::from(*q))
+            .map(|b| b.queue.clone())
+            .unwrap_or_default();
+        let was = prev.is_some_and(|p| p.routes.iter().any(|(r, _)| r == &route.name));
+        if !was {
+            out.push(Action {
+                task: Some(Task {
+                    task: route.task.clone(),
+                    sla_hours: route.sla_hours,
+                    queue: queue.clone(),
+                }),
+                ..make(ActionKind::TaskCreate, &route.name)
+            });
+        }
+        next.routes.push((route.name.clone(), queue));
+    }
+    next
+}
+
+/// A contact in the state but not in the snapshot (and whose line was not
+/// rejected). With `leave_all` (a full snapshot) it leaves every audience and
+/// workflow, in declaration order, and is dropped from the state (`None`).
+/// Otherwise (a partial snapshot) it only leaves targets the rule set no
+/// longer has, and keeps the rest of its state.
+pub fn diff_absent(
+    plan: &Plan,
+    id: &str,
+    prev: &ContactState,
+    leave_all: bool,
+    out: &mut Vec<Action>,
+) -> Option<ContactState> {
+    let make = |kind: ActionKind, target: &str| Action {
+        contact: id.to_string(),
+        kind,
+        target: target.to_string(),
+        from: None,
+        to: None,
+        task: None,
+        email_sha256: prev.email_sha256.clone(),
+    };
+    let mut next = prev.clone();
+    let audience_names: Vec<&str> = plan.audiences.iter().map(|t| t.name.as_str()).collect();
+    let workflow_names: Vec<&str> = plan.workflows.iter().map(|t| t.name.as_str()).collect();
+    for (before, declared, kind, after) in [
+        (
+            &prev.audiences,
+            &audience_names,
+            ActionKind::AudienceRemove,
+            &mut next.audiences,
+        ),
+        (
+            &prev.workflows,
+            &workflow_names,
+            ActionKind::WorkflowExit,
+            &mut next.workflows,
+        ),
+    ] {
+        if leave_all {
+            for name in in_declaration_order(before, declared) {
+                out.push(make(kind, name));
+            }
+        } else {
+            for name in before.iter().filter(|n| !declared.contains(&n.as_str())) {
+                out.push(make(kind, name));
+            }
+            after.retain(|n| declared.contains(&n.as_str()));
+        }
+    }
+    if leave_all {
+        None
+    } else {
+        Some(next)
+    }
+}
+
+/// Whether a stored contact has memberships in targets the plan no longer has.
+pub fn has_orphans(plan: &Plan, state: &ContactState) -> bool {
+    state
+        .audiences
+        .iter()
+        .any(|n| !plan.audiences.iter().any(|t| &t.name == n))
+        || state
+            .workflows
+            .iter()
+            .any(|n| !plan.workflows.iter().any(|t| &t.name == n))
+}
+
+/// `names` with the declared ones first, in declaration order, then the others
+/// in their stored order.
+fn in_declaration_order<'a>(names: &'a [String], declared: &[&str]) -> Vec<&'a str> {
+    let mut sorted: Vec<(usize, usize, &str)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let rank = declared.iter().position(|d| d == n).unwrap_or(usize::MAX);
+            (rank, i, n.as_str())
+        })
+        .collect();
+    sorted.sort_unstable();
+    sorted.into_iter().map(|(_, _, n)| n).collect()
+}
+
+/// Counts per target for `plan`'s and `apply`'s summaries.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Summary {
+    /// (kind of target, target) → counts, where the kind is `band`,
+    /// `audience`, `workflow` or `route`.
+    pub targets: BTreeMap<(u8, String), TargetCounts>,
+    /// Audience → (members after the run, members with a usable email).
+    pub audience_sizes: BTreeMap<String, (u64, u64)>,
+}
+
+/// What happens to one target in a run.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TargetCounts {
+    /// Adds or enrolments.
+    pub entered: u64,
+    /// Removes or exits.
+    pub left: u64,
+    /// `task_create`s.
+    pub tasks: u64,
+    /// Band transitions (`from` → `to`, `None` for a new contact or a removed band).
+    pub transitions: BTreeMap<(Option<String>, Option<String>), u64>,
+}
+
+impl Summary {
+    /// Counts one action.
+    pub fn count(&mut self, action: &Action) {
+        let kind = match action.kind {
+            ActionKind::BandChange => 0,
+            ActionKind::AudienceAdd | ActionKind::AudienceRemove => 1,
+            ActionKind::WorkflowEnroll | ActionKind::WorkflowExit => 2,
+            ActionKind::TaskCreate => 3,
+        };
+        let counts = self.targets.entry((kind, action.target.clone())).or_default();
+        match action.kind {
+            ActionKind::BandChange => {
+                *counts
+                    .transitions
+                    .entry((action.from.clone(), action.to.clone()))
+                    .or_default() += 1;
+            }
+            ActionKind::AudienceAdd | ActionKind::WorkflowEnroll => counts.entered += 1,
+            ActionKind::AudienceRemove | ActionKind::WorkflowExit => counts.left += 1,
+            ActionKind::TaskCreate => counts.tasks += 1,
+        }
+    }
+
+    /// Counts the audiences a contact is in after the run.
+    pub fn count_members(&mut self, state: &ContactState) {
+        for name in &state.audiences {
+            let size = self.audience_sizes.entry(name.clone()).or_default();
+            size.0 += 1;
+            if state.email_sha256.is_some() {
+                size.1 += 1;
+            }
+        }
+    }
+}

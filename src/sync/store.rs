@@ -1,0 +1,534 @@
+//! The state store: one SQLite file holding, per contact, the last applied
+//! bands, memberships and routes; the log of applied runs; and the outbox of
+//! every action emitted. Schema versioned with migrations (`PRAGMA user_version`).
+//!
+//! Architecture Invariant: `apply` changes the file only inside one
+//! transaction (`BEGIN IMMEDIATE` … `COMMIT`), so the file is always entirely
+//! before or entirely after a run, and two applies never both compute against
+//! the same state.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
+
+use super::ContactState;
+
+/// The schema version this rubric reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Migrations: entry `i` upgrades a file from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 0 → 1: the first schema.
+    "CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id           INTEGER PRIMARY KEY,
+        applied_at   TEXT NOT NULL,
+        as_of        TEXT NOT NULL,
+        as_of_micros INTEGER NOT NULL,
+        rules        TEXT NOT NULL,
+        snapshot     TEXT NOT NULL,
+        mode         TEXT NOT NULL,
+        contacts     INTEGER NOT NULL,
+        rejected     INTEGER NOT NULL,
+        actions      INTEGER NOT NULL,
+        dropped      INTEGER NOT NULL
+    );
+    CREATE TABLE contacts (
+        id           TEXT PRIMARY KEY,
+        bands        TEXT NOT NULL,
+        audiences    TEXT NOT NULL,
+        workflows    TEXT NOT NULL,
+        routes       TEXT NOT NULL,
+        email_sha256 TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE actions (
+        run          INTEGER NOT NULL,
+        seq          INTEGER NOT NULL,
+        id           TEXT NOT NULL UNIQUE,
+        contact      TEXT NOT NULL,
+        action       TEXT NOT NULL,
+        target       TEXT NOT NULL,
+        email_sha256 TEXT,
+        line         TEXT NOT NULL,
+        PRIMARY KEY (run, seq)
+    );",
+];
+
+/// The default `--state` path, relative to the working directory.
+pub const DEFAULT_STATE: &str = ".rubric/state.db";
+
+/// One applied run, as logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub id: i64,
+    pub applied_at: String,
+    pub as_of: String,
+    pub as_of_micros: i64,
+    pub rules: String,
+    pub snapshot: String,
+    pub mode: String,
+    pub contacts: i64,
+    pub rejected: i64,
+    pub actions: i64,
+    pub dropped: i64,
+}
+
+/// One stored action, as re-read from the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAction {
+    pub contact: String,
+    pub action: String,
+    pub target: String,
+    pub email_sha256: Option<String>,
+    /// The JSON line exactly as emitted, without its newline.
+    pub line: String,
+}
+
+/// An open state file.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    instance: String,
+}
+
+/// A state-store error, as a message for the user (exit status 2).
+pub type StoreResult<T> = Result<T, String>;
+
+impl Store {
+    /// Opens (creating it and its directory when missing) a state file for
+    /// `apply`, upgrading an older schema. Waits up to `wait` for another
+    /// process holding the file.
+    pub fn open(path: &Path, wait: Duration) -> StoreResult<Store> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    format!(
+                        "cannot create the directory of the state file `{}`: {e}",
+                        path.display()
+                    )
+                })?;
+            }
+        }
+        let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+        let mut store = Store::configure(conn, path, wait)?;
+        store.migrate(wait)?;
+        Ok(store)
+    }
+
+    /// Opens an existing state file for reading (`plan`, `actions`); `None`
+    /// when the file does not exist (an empty state).
+    pub fn open_existing(path: &Path, wait: Duration) -> StoreResult<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .or_else(|_| {
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        })
+        .map_err(|e| open_error(path, &e))?;
+        let mut store = Store::configure(conn, path, wait)?;
+        let version = store.version()?;
+        if version == 0 {
+            // A file created but never migrated (an apply killed at its very
+            // start) holds no state yet.
+            return Ok(None);
+        }
+        check_version(path, version)?;
+        if version < SCHEMA_VERSION {
+            return Err(format!(
+                "the state file `{}` has schema version {version}; run `rubric apply` once to upgrade it to version {SCHEMA_VERSION}",
+                path.display()
+            ));
+        }
+        store.instance = store.read_instance()?;
+        Ok(Some(store))
+    }
+
+    fn configure(conn: Connection, path: &Path, wait: Duration) -> StoreResult<Store> {
+        conn.busy_timeout(wait).map_err(|e| open_error(path, &e))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+            instance: String::new(),
+        };
+        // Reading the version first turns "not a database" into a clear message.
+        store.version()?;
+        // WAL lets `plan` read while an `apply` writes; FULL makes a commit durable.
+        // A read-only file keeps its journal mode.
+        let _ = store.conn.pragma_update(None, "journal_mode", "WAL");
+        let _ = store.conn.pragma_update(None, "synchronous", "FULL");
+        Ok(store)
+    }
+
+    fn version(&self) -> StoreResult<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.error("read", &e))
+    }
+
+    fn migrate(&mut self, wait: Duration) -> StoreResult<()> {
+        self.begin(wait)?;
+        let result = (|| {
+            let version = self.version()?;
+            check_version(&self.path, version)?;
+            if version == 0 {
+                let foreign: i64 = self
+                    .conn
+                    .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                    .map_err(|e| self.error("read", &e))?;
+                if foreign > 0 {
+                    return Err(format!(
+                        "`{}` is an SQLite database but not a rubric state file; pass another `--state` path",
+                        self.path.display()
+                    ));
+                }
+            }
+            let start = usize::try_from(version).unwrap_or(0);
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+                self.conn
+                    .execute_batch(sql)
+                    .map_err(|e| self.error("upgrade", &e))?;
+                self.conn
+                    .pragma_update(None, "user_version", (i + 1) as i64)
+                    .map_err(|e| self.error("upgrade", &e))?;
+            }
+            if version == 0 {
+                let instance = new_instance_id(&self.path);
+                self.conn
+                    .execute(
+                        "INSERT INTO meta (key, value) VALUES ('instance', ?1), ('created_at', ?2)",
+                        params![instance, chrono::Utc::now().to_rfc3339()],
+                    )
+                    .map_err(|e| self.error("write", &e))?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => self.commit()?,
+            Err(e) => {
+                self.rollback();
+                return Err(e);
+            }
+        }
+        self.instance = self.read_instance()?;
+        Ok(())
+    }
+
+    fn read_instance(&self) -> StoreResult<String> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| r.get(0))
+            .map_err(|e| self.error("read", &e))
+    }
+
+    /// The state file's instance id (part of every action id).
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts the write transaction of an apply, waiting up to `wait` for
+    /// another apply to finish.
+    pub fn begin(&mut self, wait: Duration) -> StoreResult<()> {
+        match self.conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => Ok(()),
+            Err(e) if is_busy(&e) => Err(format!(
+                "another `rubric apply` is using the state file `{}` (waited {} s); run again when it has finished, or wait longer with `--wait SECONDS`",
+                self.path.display(),
+                wait.as_secs()
+            )),
+            Err(e) => Err(self.error("lock", &e)),
+        }
+    }
+
+    /// Starts a read transaction (`plan`): a consistent view of the state.
+    pub fn begin_read(&mut self) -> StoreResult<()> {
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(|e| self.error("read", &e))
+    }
+
+    pub fn commit(&mut self) -> StoreResult<()> {
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| self.error("commit", &e))
+    }
+
+    /// Abandons the current transaction (nothing it wrote remains).
+    pub fn rollback(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    /// The last applied run, if any.
+    pub fn last_run(&self) -> StoreResult<Option<RunRecord>> {
+        self.conn
+            .query_row(
+                &format!("{RUN_COLUMNS} ORDER BY id DESC LIMIT 1"),
+                [],
+                run_from_row,
+            )
+            .optional()
+            .map_err(|e| self.error("read", &e))
+    }
+
+    /// Every applied run, oldest first.
+    pub fn runs(&self) -> StoreResult<Vec<RunRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{RUN_COLUMNS} ORDER BY id"))
+            .map_err(|e| self.error("read", &e))?;
+        let rows = stmt
+            .query_map([], run_from_row)
+            .map_err(|e| self.error("read", &e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error("read", &e))
+    }
+
+    /// One run, if it exists.
+    pub fn run(&self, id: i64) -> StoreResult<Option<RunRecord>> {
+        self.conn
+            .query_row(&format!("{RUN_COLUMNS} WHERE id = ?1"), [id], run_from_row)
+            .optional()
+            .map_err(|e| self.error("read", &e))
+    }
+
+    /// The stored state of one contact.
+    pub fn get(&self, id: &str) -> StoreResult<Option<ContactState>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT bands, audiences, workflows, routes, email_sha256 FROM contacts WHERE id = ?1",
+            )
+            .map_err(|e| self.error("read", &e))?;
+        let row = stmt
+            .query_row([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .optional()
+            .map_err(|e| self.error("read", &e))?;
+        match row {
+            None => Ok(None),
+            Some((b, a, w, r, e)) => ContactState::decode(&b, &a, &w, &r, e)
+                .map(Some)
+                .map_err(|why| self.corrupt(id, &why)),
+        }
+    }
+
+    /// Visits every stored contact in id order; `f` returns whether it
+    /// wants the contact's state decoded (`Some`) or not.
+    pub fn scan(
+        &self,
+        mut wants: impl FnMut(&str) -> bool,
+        mut f: impl FnMut(String, ContactState) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, bands, audiences, workflows, routes, email_sha256 FROM contacts ORDER BY id")
+            .map_err(|e| self.error("read", &e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.error("read", &e))?;
+        while let Some(row) = rows.next().map_err(|e| self.error("read", &e))? {
+            let id: String = row.get(0).map_err(|e| self.error("read", &e))?;
+            if !wants(&id) {
+                continue;
+            }
+            let get = |i: usize| row.get::<_, String>(i).map_err(|e| self.error("read", &e));
+            let email: Option<String> = row.get(5).map_err(|e| self.error("read", &e))?;
+            let state = ContactState::decode(&get(1)?, &get(2)?, &get(3)?, &get(4)?, email)
+                .map_err(|why| self.corrupt(&id, &why))?;
+            f(id, state)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a contact's new state (inside the apply transaction).
+    pub fn put(&self, id: &str, state: &ContactState) -> StoreResult<()> {
+        let (b, a, w, r) = state.encode();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO contacts (id, bands, audiences, workflows, routes, email_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET bands = ?2, audiences = ?3, workflows = ?4,
+                   routes = ?5, email_sha256 = ?6",
+            )
+            .and_then(|mut s| s.execute(params![id, b, a, w, r, state.email_sha256]))
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
+    /// Drops a contact from the state.
+    pub fn delete(&self, id: &str) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("DELETE FROM contacts WHERE id = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
+    /// Adds one action to the outbox.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_action(
+        &self,
+        run: i64,
+        seq: i64,
+        id: &str,
+        contact: &str,
+        action: &str,
+        target: &str,
+        email_sha256: Option<&str>,
+        line: &str,
+    ) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO actions (run, seq, id, contact, action, target, email_sha256, line)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut s| s.execute(params![run, seq, id, contact, action, target, email_sha256, line]))
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
+    /// Logs a run.
+    pub fn add_run(&self, run: &RunRecord) -> StoreResult<()> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (id, applied_at, as_of, as_of_micros, rules, snapshot, mode,
+                   contacts, rejected, actions, dropped)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    run.id,
+                    run.applied_at,
+                    run.as_of,
+                    run.as_of_micros,
+                    run.rules,
+                    run.snapshot,
+                    run.mode,
+                    run.contacts,
+                    run.rejected,
+                    run.actions,
+                    run.dropped
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
+    /// Visits the actions of one run in emission order.
+    pub fn actions_of(
+        &self,
+        run: i64,
+        mut f: impl FnMut(StoredAction) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT contact, action, target, email_sha256, line FROM actions WHERE run = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.error("read", &e))?;
+        let mut rows = stmt.query([run]).map_err(|e| self.error("read", &e))?;
+        while let Some(row) = rows.next().map_err(|e| self.error("read", &e))? {
+            let action = (|| {
+                Ok::<_, rusqlite::Error>(StoredAction {
+                    contact: row.get(0)?,
+                    action: row.get(1)?,
+                    target: row.get(2)?,
+                    email_sha256: row.get(3)?,
+                    line: row.get(4)?,
+                })
+            })()
+            .map_err(|e| self.error("read", &e))?;
+            f(action)?;
+        }
+        Ok(())
+    }
+
+    fn error(&self, what: &str, e: &rusqlite::Error) -> String {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+            return format!(
+                "`{}` is not a rubric state file (not an SQLite database); pass another `--state` path",
+                self.path.display()
+            );
+        }
+        format!("cannot {what} the state file `{}`: {e}", self.path.display())
+    }
+
+    fn corrupt(&self, id: &str, why: &str) -> String {
+        format!(
+            "the state file `{}` holds an unreadable entry for contact `{id}` ({why}); restore it from a backup",
+            self.path.display()
+        )
+    }
+}
+
+const RUN_COLUMNS: &str = "SELECT id, applied_at, as_of, as_of_micros, rules, snapshot, mode, contacts, rejected, actions, dropped FROM runs";
+
+fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        id: r.get(0)?,
+        applied_at: r.get(1)?,
+        as_of: r.get(2)?,
+        as_of_micros: r.get(3)?,
+        rules: r.get(4)?,
+        snapshot: r.get(5)?,
+        mode: r.get(6)?,
+        contacts: r.get(7)?,
+        rejected: r.get(8)?,
+        actions: r.get(9)?,
+        dropped: r.get(10)?,
+    })
+}
+
+fn check_version(path: &Path, version: i64) -> StoreResult<()> {
+    if version > SCHEMA_VERSION {
+        return Err(format!(
+            "the state file `{}` has schema version {version}, newer than this rubric supports ({SCHEMA_VERSION}); use a newer rubric (the one that last applied to it)",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+fn open_error(path: &Path, e: &rusqlite::Error) -> String {
+    format!("cannot open the state file `{}`: {e}", path.display())
+}
+
+/// A random-enough instance id: a hash of the time, the process and the path.
+fn new_instance_id(path: &Path) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    h.update(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+            .to_le_bytes(),
+    );
+    h.update(std::process::id().to_le_bytes());
+    h.update(path.to_string_lossy().as_bytes());
+    let digest = h.finalize();
+    super::actions::hex(digest.get(..8).unwrap_or(&[]))
+}
