@@ -50,7 +50,7 @@ for n in $SIZES; do
   if [ ! -s "$file" ]; then
     target/release/examples/gen_snapshot --contacts "$n" --seed 7 > "$file"
   fi
-  mb=$(du -m "$file" | cut -f1)
+  mb=$(du -mL "$file" | cut -f1)
   read -r io_wall io_rss < <(measure cat "$file")
   read -r json_wall json_rss < <(measure target/release/examples/json_floor "$file")
   read -r one_wall one_rss < <(measure "$BIN" run --rules rules --contacts "$file" --as-of "$AS_OF" --threads 1)
