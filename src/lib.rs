@@ -17,6 +17,7 @@ pub mod cli;
 pub mod compile;
 pub mod diagnostics;
 pub mod eval;
+pub mod fmt;
 pub mod output;
 pub mod plan;
 pub mod snapshot;

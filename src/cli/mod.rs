@@ -5,6 +5,7 @@ mod actions;
 mod apply;
 mod check;
 mod explain;
+mod fmt;
 mod plan;
 mod run;
 
@@ -59,6 +60,8 @@ enum Command {
     Run(run::RunArgs),
     /// Show every decision behind one or more contacts' results.
     Explain(explain::ExplainArgs),
+    /// Rewrite rule files in the canonical layout (`--check`: only report, exit 1 on changes).
+    Fmt(fmt::FmtArgs),
     /// Show the actions an apply would emit now (audience, workflow, task, band changes); changes nothing.
     Plan(plan::PlanArgs),
     /// Emit the actions against the last applied state and commit the new state.
@@ -107,6 +110,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Actions(args) => actions::run(&args),

@@ -1,0 +1,907 @@
+//! `rubric fmt`: one canonical layout for rule files, comments kept.
+//!
+//! The AST is printed canonically (one item, rule, row, branch or
+//! declaration per line, two-space indentation, single spaces, runs of
+//! similar lines aligned, at most one blank line), then the comments, which
+//! the AST does not hold, are put back: a comment on its own line goes before
+//! the line printed for what followed it in the source, a comment at the end
+//! of a line goes at the end of the line printed for what preceded it.
+//!
+//! Line breaks are canonical except at three places where the writer's
+//! choice is kept (as gofmt does): before `when` in an item, before `=>` in a
+//! score rule, and before a top-level `and`/`or` of a condition. A line longer
+//! than [`WIDTH`] is broken before `when` or `=>`.
+//!
+//! Architecture Invariant: formatting never changes meaning (the formatted
+//! text compiles to the same plan) and is idempotent (formatting formatted
+//! text changes nothing). `tests/fmt.rs` checks both on generated rule sets.
+
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{
+    self, AggregateKind, Expr, ExprKind, IsTarget, ItemKind, Literal, ModifierKind, RouteFieldKind, RuleBody,
+};
+use crate::syntax::comments;
+
+/// Lines longer than this are broken before `when` (items) or `=>` (score rules).
+pub const WIDTH: usize = 100;
+
+/// Formats one rule file. Syntax errors are returned instead (nothing is
+/// formatted then).
+pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
+    let (file, errors) = crate::syntax::parse_file(FileId(0), text);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut printer = Printer {
+        src: text,
+        lines: Vec::new(),
+    };
+    printer.file(&file);
+    Ok(merge(text, &printer.lines))
+}
+
+/// One printed line before comments are merged in.
+#[derive(Debug, Clone)]
+struct Line {
+    indent: usize,
+    text: String,
+    /// Source offsets of what the line prints (first piece start, last piece end).
+    start: u32,
+    end: u32,
+    /// A blank line may come before it (it starts an item, rule, branch…).
+    blank_ok: bool,
+    /// It ends with `{`.
+    opener: bool,
+    /// It is a closing `}`.
+    closer: bool,
+}
+
+/// A piece of a logical line: where it may break, and where it goes then.
+struct Piece {
+    text: String,
+    start: u32,
+    end: u32,
+    /// `Some(indent)` when the piece starts a new line.
+    brk: Option<usize>,
+}
+
+struct Printer<'s> {
+    src: &'s str,
+    lines: Vec<Line>,
+}
+
+/// Where a condition's top-level `and`/`or` continuation lines go.
+struct Layout {
+    /// The indent of a line starting with `and`/`or`.
+    op_indent: usize,
+}
+
+impl<'s> Printer<'s> {
+    fn text_between(&self, a: u32, b: u32) -> &'s str {
+        self.src.get(a as usize..b as usize).unwrap_or("")
+    }
+
+    fn newline_between(&self, a: u32, b: u32) -> bool {
+        a < b && self.text_between(a, b).contains('\n')
+    }
+
+    /// Whether a blank line separates offsets `a` and `b` in the source.
+    fn blank_between(&self, a: u32, b: u32) -> bool {
+        if a >= b {
+            return false;
+        }
+        let text = self.text_between(a, b);
+        let pieces: Vec<&str> = text.split('\n').collect();
+        let inner = pieces.len().saturating_sub(1);
+        pieces.iter().take(inner).skip(1).any(|l| l.trim().is_empty())
+    }
+
+    fn push(&mut self, indent: usize, text: String, start: u32, end: u32, blank_ok: bool) {
+        let opener = text.ends_with('{');
+        self.lines.push(Line {
+            indent,
+            text,
+            start,
+            end,
+            blank_ok,
+            opener,
+            closer: false,
+        });
+    }
+
+    fn close(&mut self, indent: usize, block_end: u32) {
+        let at = block_end.saturating_sub(1);
+        self.lines.push(Line {
+            indent,
+            text: String::from("}"),
+            start: at,
+            end: block_end,
+            blank_ok: false,
+            opener: false,
+            closer: true,
+        });
+    }
+
+    /// Emits pieces as lines; `width_break` is the index of the piece to
+    /// break before when the joined line would be longer than [`WIDTH`].
+    fn emit(&mut self, indent: usize, mut pieces: Vec<Piece>, width_break: Option<(usize, usize)>) {
+        let one_line: usize = indent
+            + pieces.iter().map(|p| p.text.chars().count()).sum::<usize>()
+            + pieces.len().saturating_sub(1);
+        let first_line_len = {
+            let mut len = indent;
+            for (i, p) in pieces.iter().enumerate() {
+                if i > 0 && p.brk.is_some() {
+                    break;
+                }
+                len += p.text.chars().count() + usize::from(i > 0);
+            }
+            len
+        };
+        if let Some((index, brk_indent)) = width_break {
+            if one_line > WIDTH && first_line_len > WIDTH {
+                if let Some(p) = pieces.get_mut(index) {
+                    if p.brk.is_none() {
+                        p.brk = Some(brk_indent);
+                    }
+                }
+            }
+        }
+        let mut current: Option<Line> = None;
+        for (i, piece) in pieces.into_iter().enumerate() {
+            match (&mut current, piece.brk) {
+                (Some(line), None) => {
+                    line.text.push(' ');
+                    line.text.push_str(&piece.text);
+                    line.end = piece.end;
+                }
+                _ => {
+                    if let Some(line) = current.take() {
+                        self.lines.push(line);
+                    }
+                    let ind = if i == 0 {
+                        indent
+                    } else {
+                        piece.brk.unwrap_or(indent)
+                    };
+                    current = Some(Line {
+                        indent: ind,
+                        text: piece.text,
+                        start: piece.start,
+                        end: piece.end,
+                        blank_ok: i == 0,
+                        opener: false,
+                        closer: false,
+                    });
+                }
+            }
+        }
+        if let Some(mut line) = current {
+            line.opener = line.text.ends_with('{');
+            self.lines.push(line);
+        }
+    }
+
+    /// The pieces of a condition: one per top-level `and`/`or` operand, each
+    /// breaking where the source broke. `lead` is prepended to the first.
+    fn cond_pieces(&self, lead: &str, cond: &Expr, layout: &Layout, first_brk: Option<usize>) -> Vec<Piece> {
+        let (parts, op) = match &cond.kind {
+            ExprKind::Or(parts) => (parts.as_slice(), "or"),
+            ExprKind::And(parts) => (parts.as_slice(), "and"),
+            _ => (std::slice::from_ref(cond), ""),
+        };
+        let mut out = Vec::new();
+        let mut prev_end = 0u32;
+        for (i, part) in parts.iter().enumerate() {
+            let text = if op.is_empty() {
+                expr(cond, 0)
+            } else {
+                expr(part, if op == "or" { 1 } else { 2 })
+            };
+            if i == 0 {
+                out.push(Piece {
+                    text: format!("{lead}{text}"),
+                    start: part.span.start,
+                    end: part.span.end,
+                    brk: first_brk,
+                });
+            } else {
+                let brk = self
+                    .newline_between(prev_end, part.span.start)
+                    .then_some(layout.op_indent);
+                out.push(Piece {
+                    text: format!("{op} {text}"),
+                    start: part.span.start,
+                    end: part.span.end,
+                    brk,
+                });
+            }
+            prev_end = part.span.end;
+        }
+        out
+    }
+
+    fn file(&mut self, file: &ast::File) {
+        let items = &file.items;
+        let heads: Vec<Option<(u8, String)>> = items.iter().map(item_head).collect();
+        let pads = self.pads(items.iter().map(|i| i.span), &heads);
+        for (item, pad) in items.iter().zip(pads) {
+            self.item(item, pad);
+        }
+    }
+
+    /// Padding of each sibling's head: the widest head of its run of
+    /// consecutive siblings of the same kind with no blank line between.
+    fn pads<I>(&self, spans: I, heads: &[Option<(u8, String)>]) -> Vec<usize>
+    where
+        I: Iterator<Item = Span>,
+    {
+        let spans: Vec<Span> = spans.collect();
+        let mut pads = vec![0; heads.len()];
+        let mut i = 0;
+        while i < heads.len() {
+            let Some(Some((kind, _))) = heads.get(i) else {
+                i += 1;
+                continue;
+            };
+            let mut j = i + 1;
+            while let (Some(Some((k, _))), Some(a), Some(b)) = (heads.get(j), spans.get(j - 1), spans.get(j))
+            {
+                if k != kind || self.blank_between(a.end, b.start) {
+                    break;
+                }
+                j += 1;
+            }
+            let width = heads
+                .get(i..j)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|h| h.as_ref().map(|(_, t)| t.chars().count()))
+                .max()
+                .unwrap_or(0);
+            for p in pads.get_mut(i..j).unwrap_or(&mut []) {
+                *p = width;
+            }
+            i = j;
+        }
+        pads
+    }
+
+    fn item(&mut self, item: &ast::Item, pad: usize) {
+        let start = item.span.start;
+        match &item.kind {
+            ItemKind::Properties(decls) => {
+                self.push(0, String::from("properties {"), start, start + 1, true);
+                let heads: Vec<Option<(u8, String)>> = decls
+                    .iter()
+                    .map(|d| Some((0, format!("{}:", d.name.name))))
+                    .collect();
+                let pads = self.pads(decls.iter().map(|d| d.span), &heads);
+                for (d, pad) in decls.iter().zip(pads) {
+                    let text = format!(
+                        "{} {}",
+                        padded(&format!("{}:", d.name.name), pad),
+                        property_type(d)
+                    );
+                    self.push(2, text, d.span.start, d.span.end, true);
+                }
+                self.close(0, item.span.end);
+            }
+            ItemKind::Events(decls) => {
+                self.push(0, String::from("events {"), start, start + 1, true);
+                let heads: Vec<Option<(u8, String)>> =
+                    decls.iter().map(|d| Some((0, d.name.name.clone()))).collect();
+                let pads = self.pads(decls.iter().map(|d| d.span), &heads);
+                for (d, pad) in decls.iter().zip(pads) {
+                    let text = match &d.props {
+                        None => d.name.name.clone(),
+                        Some(props) if props.is_empty() => format!("{} {{}}", padded(&d.name.name, pad)),
+                        Some(props) => {
+                            let inner: Vec<String> = props
+                                .iter()
+                                .map(|p| format!("{}: {}", p.name.name, property_type(p)))
+                                .collect();
+                            format!("{} {{ {} }}", padded(&d.name.name, pad), inner.join("  "))
+                        }
+                    };
+                    self.push(2, text, d.span.start, d.span.end, true);
+                }
+                self.close(0, item.span.end);
+            }
+            ItemKind::Const(c) => {
+                let text = format!(
+                    "{} = {}",
+                    padded(&format!("const {}", c.name.name), pad),
+                    expr(&c.value, 0)
+                );
+                self.push(0, text, start, item.span.end, true);
+            }
+            ItemKind::Segment(s) => self.when_item(
+                &format!("segment {}", s.name.name),
+                pad,
+                s.name.span.end,
+                &s.condition,
+                start,
+                "",
+            ),
+            ItemKind::Audience(t) => self.when_item(
+                &format!("audience {}", t.name.name),
+                pad,
+                t.name.span.end,
+                &t.condition,
+                start,
+                "",
+            ),
+            ItemKind::Workflow(t) => self.when_item(
+                &format!("workflow {}", t.name.name),
+                pad,
+                t.name.span.end,
+                &t.condition,
+                start,
+                "",
+            ),
+            ItemKind::Suppress(s) => {
+                let channels: Vec<&str> = s.channels.iter().map(|c| c.name.as_str()).collect();
+                let head_end = s.channels.last().map_or(s.name.span.end, |c| c.span.end);
+                self.when_item(
+                    &format!("suppress {} on {}", s.name.name, channels.join(", ")),
+                    0,
+                    head_end,
+                    &s.condition,
+                    start,
+                    "",
+                );
+            }
+            ItemKind::Score(s) => {
+                let text = format!(
+                    "score {} {}..{} {{",
+                    s.name.name,
+                    number(s.low.value),
+                    number(s.high.value)
+                );
+                self.push(0, text, start, s.range_span.end, true);
+                let heads: Vec<Option<(u8, String)>> = s
+                    .rules
+                    .iter()
+                    .map(|r| match r.body {
+                        RuleBody::First(_) => None,
+                        _ => Some((0, string(&r.label.value))),
+                    })
+                    .collect();
+                let pads = self.pads(s.rules.iter().map(|r| r.span), &heads);
+                for (rule, pad) in s.rules.iter().zip(pads) {
+                    self.score_rule(rule, pad);
+                }
+                self.close(0, item.span.end);
+            }
+            ItemKind::Band(b) => {
+                self.push(
+                    0,
+                    format!("band {} {{", b.name.name),
+                    start,
+                    b.name.span.end,
+                    true,
+                );
+                self.branches(&b.branches, 2);
+                self.close(0, item.span.end);
+            }
+            ItemKind::Route(r) => {
+                self.when_item(
+                    &format!("route {}", r.name.name),
+                    0,
+                    r.name.span.end,
+                    &r.condition,
+                    start,
+                    " {",
+                );
+                for field in &r.fields {
+                    let fs = field.span;
+                    match &field.kind {
+                        RouteFieldKind::Task(t) => {
+                            self.push(2, format!("task {}", string(&t.value)), fs.start, fs.end, true)
+                        }
+                        RouteFieldKind::Sla(d) => {
+                            self.push(2, format!("sla {}", duration(d)), fs.start, fs.end, true)
+                        }
+                        RouteFieldKind::Queue(q) => {
+                            self.push(2, format!("queue {}", q.name), fs.start, fs.end, true)
+                        }
+                        RouteFieldKind::QueueFirst(branches) => {
+                            self.push(2, String::from("queue first {"), fs.start, fs.start + 1, true);
+                            self.branches(branches, 4);
+                            self.close(2, fs.end);
+                        }
+                    }
+                }
+                self.close(0, item.span.end);
+            }
+        }
+    }
+
+    /// `HEAD when CONDITION[SUFFIX]`, broken before `when` when the source
+    /// did or the line is too long.
+    fn when_item(&mut self, head: &str, pad: usize, head_end: u32, cond: &Expr, start: u32, suffix: &str) {
+        let broken = self.newline_between(head_end, cond.span.start);
+        let layout = Layout { op_indent: 4 };
+        let head_text = if broken {
+            head.to_string()
+        } else {
+            padded(head, pad)
+        };
+        let mut pieces = vec![Piece {
+            text: head_text,
+            start,
+            end: head_end,
+            brk: None,
+        }];
+        let mut cond_pieces = self.cond_pieces("when ", cond, &layout, broken.then_some(2));
+        if let Some(last) = cond_pieces.last_mut() {
+            last.text.push_str(suffix);
+        }
+        pieces.extend(cond_pieces);
+        self.emit(0, pieces, Some((1, 2)));
+    }
+
+    fn score_rule(&mut self, rule: &ast::ScoreRule, pad: usize) {
+        let label = string(&rule.label.value);
+        match &rule.body {
+            RuleBody::First(rows) => {
+                self.push(
+                    2,
+                    format!("{label} first {{"),
+                    rule.span.start,
+                    rule.label.span.end,
+                    true,
+                );
+                let heads: Vec<Option<(u8, String)>> = rows
+                    .iter()
+                    .map(|r| Some((0, r.label.as_ref().map(|l| string(&l.value)).unwrap_or_default())))
+                    .collect();
+                let pads = self.pads(rows.iter().map(|r| r.span), &heads);
+                for (row, pad) in rows.iter().zip(pads) {
+                    let label = row.label.as_ref().map(|l| string(&l.value)).unwrap_or_default();
+                    let head = if pad == 0 {
+                        String::new()
+                    } else {
+                        format!("{} ", padded(&label, pad))
+                    };
+                    self.when_rule(&head, 4, &row.rule, row.span.start);
+                }
+                self.close(2, rule.span.end);
+            }
+            RuleBody::When(w) => {
+                let head = format!("{} ", padded(&label, pad));
+                self.when_rule(&head, 2, w, rule.span.start);
+            }
+            RuleBody::Each(e) => {
+                let head = format!("{} ", padded(&label, pad));
+                let body_col = 2 + head.chars().count();
+                let mut text = format!("{head}each {}", e.event.name);
+                let mut end = e.event.span.end;
+                if let Some(f) = &e.filter {
+                    text.push(' ');
+                    text.push_str(&filter(f));
+                    end = f.span.end;
+                }
+                if let Some(w) = &e.window {
+                    text.push_str(&format!(" within {}", duration(w)));
+                    end = w.span.end;
+                }
+                let arrow_broken = self.newline_between(end, e.points.span.start);
+                let pieces = vec![
+                    Piece {
+                        text,
+                        start: rule.span.start,
+                        end,
+                        brk: None,
+                    },
+                    Piece {
+                        text: arrow(e.points.value, &e.modifiers),
+                        start: e.points.span.start,
+                        end: rule.span.end,
+                        brk: arrow_broken.then_some(body_col),
+                    },
+                ];
+                self.emit(2, pieces, Some((1, body_col)));
+            }
+        }
+    }
+
+    /// `[head]when CONDITION => POINTS modifiers` at `indent`.
+    fn when_rule(&mut self, head: &str, indent: usize, w: &ast::WhenRule, start: u32) {
+        let body_col = indent + head.chars().count();
+        let layout = Layout {
+            op_indent: body_col + 2,
+        };
+        let mut pieces = self.cond_pieces(&format!("{head}when "), &w.condition, &layout, None);
+        if let Some(first) = pieces.first_mut() {
+            first.start = start;
+        }
+        let arrow_broken = self.newline_between(w.condition.span.end, w.points.span.start);
+        let index = pieces.len();
+        pieces.push(Piece {
+            text: arrow(w.points.value, &w.modifiers),
+            start: w.points.span.start,
+            end: w.span.end,
+            brk: arrow_broken.then_some(body_col),
+        });
+        self.emit(indent, pieces, Some((index, body_col)));
+    }
+
+    fn branches(&mut self, branches: &[ast::Branch], indent: usize) {
+        let heads: Vec<Option<(u8, String)>> =
+            branches.iter().map(|b| Some((0, b.value.name.clone()))).collect();
+        let pads = self.pads(branches.iter().map(|b| b.span), &heads);
+        for (b, pad) in branches.iter().zip(pads) {
+            let head = padded(&b.value.name, pad);
+            match &b.condition {
+                None => self.push(
+                    indent,
+                    format!("{head} otherwise"),
+                    b.span.start,
+                    b.span.end,
+                    true,
+                ),
+                Some(c) => {
+                    let body_col = indent + head.chars().count() + 1;
+                    let layout = Layout {
+                        op_indent: body_col + 2,
+                    };
+                    let mut pieces = self.cond_pieces(&format!("{head} when "), c, &layout, None);
+                    if let Some(first) = pieces.first_mut() {
+                        first.start = b.span.start;
+                    }
+                    self.emit(indent, pieces, None);
+                }
+            }
+        }
+    }
+}
+
+/// The alignable head of an item: its kind and the text before `when`/`=`.
+fn item_head(item: &ast::Item) -> Option<(u8, String)> {
+    match &item.kind {
+        ItemKind::Const(c) => Some((1, format!("const {}", c.name.name))),
+        ItemKind::Segment(s) => Some((2, format!("segment {}", s.name.name))),
+        ItemKind::Audience(t) => Some((3, format!("audience {}", t.name.name))),
+        ItemKind::Workflow(t) => Some((4, format!("workflow {}", t.name.name))),
+        _ => None,
+    }
+}
+
+fn padded(text: &str, width: usize) -> String {
+    let len = text.chars().count();
+    if len >= width {
+        text.to_string()
+    } else {
+        format!("{text}{}", " ".repeat(width - len))
+    }
+}
+
+fn property_type(d: &ast::PropertyDecl) -> String {
+    match &d.allowed {
+        None => d.type_name.name.clone(),
+        Some(values) => {
+            let list: Vec<String> = values.iter().map(|v| expr(v, 0)).collect();
+            format!("{} one of [{}]", d.type_name.name, list.join(", "))
+        }
+    }
+}
+
+/// `=> +10 decay half-life 7 days, max 40`
+fn arrow(points: f64, modifiers: &[ast::Modifier]) -> String {
+    let sign = if points >= 0.0 && !(points == 0.0 && points.is_sign_negative()) {
+        "+"
+    } else {
+        ""
+    };
+    let mut text = format!("=> {sign}{}", number(points));
+    let mods: Vec<String> = modifiers
+        .iter()
+        .map(|m| match &m.kind {
+            ModifierKind::Decay(d) => format!("decay half-life {}", duration(d)),
+            ModifierKind::Max(n) => format!("max {}", number(n.value)),
+            ModifierKind::Min(n) => format!("min {}", number(n.value)),
+        })
+        .collect();
+    if !mods.is_empty() {
+        text.push(' ');
+        text.push_str(&mods.join(", "));
+    }
+    text
+}
+
+/// A number as written in a rule file (no exponent, shortest round trip).
+pub fn number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 && !(n == 0.0 && n.is_sign_negative()) {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn duration(d: &ast::Duration) -> String {
+    format!("{} {}", number(d.amount), d.unit.name)
+}
+
+/// A string literal with the four escapes of the language.
+fn string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `where TEST`, or `where (CONDITION)` unless it is one test with an operator.
+fn filter(f: &Expr) -> String {
+    let plain_test = matches!(
+        f.kind,
+        ExprKind::Compare { .. }
+            | ExprKind::In { .. }
+            | ExprKind::Matches { .. }
+            | ExprKind::Text { .. }
+            | ExprKind::Is { .. }
+            | ExprKind::Within { .. }
+    );
+    if plain_test {
+        format!("where {}", expr(f, 0))
+    } else {
+        format!("where ({})", expr(f, 0))
+    }
+}
+
+fn ignoring(ic: bool) -> &'static str {
+    if ic {
+        " ignoring case"
+    } else {
+        ""
+    }
+}
+
+/// A condition or operand on one line. `ctx` is the precedence of the
+/// surrounding operator: 1 inside `or`, 2 inside `and`, 3 after `not`.
+/// Nested `or` in `or` (and `and` in `and`) keep their parentheses, so the
+/// printed text parses back to the same tree.
+fn expr(e: &Expr, ctx: u8) -> String {
+    match &e.kind {
+        ExprKind::Or(parts) => {
+            let text = parts.iter().map(|p| expr(p, 1)).collect::<Vec<_>>().join(" or ");
+            if ctx >= 1 {
+                format!("({text})")
+            } else {
+                text
+            }
+        }
+        ExprKind::And(parts) => {
+            let text = parts.iter().map(|p| expr(p, 2)).collect::<Vec<_>>().join(" and ");
+            if ctx >= 2 {
+                format!("({text})")
+            } else {
+                text
+            }
+        }
+        ExprKind::Not(inner) => format!("not {}", expr(inner, 3)),
+        ExprKind::Compare {
+            op,
+            left,
+            right,
+            ignore_case,
+        } => format!(
+            "{} {} {}{}",
+            expr(left, 4),
+            op.symbol(),
+            expr(right, 4),
+            ignoring(*ignore_case)
+        ),
+        ExprKind::In {
+            left,
+            list,
+            negated,
+            ignore_case,
+        } => format!(
+            "{} {}in {}{}",
+            expr(left, 4),
+            if *negated { "not " } else { "" },
+            expr(list, 4),
+            ignoring(*ignore_case)
+        ),
+        ExprKind::Matches {
+            left,
+            pattern,
+            ignore_case,
+        } => format!(
+            "{} matches {}{}",
+            expr(left, 4),
+            expr(pattern, 4),
+            ignoring(*ignore_case)
+        ),
+        ExprKind::Text {
+            op,
+            left,
+            right,
+            ignore_case,
+        } => format!(
+            "{} {} {}{}",
+            expr(left, 4),
+            op.words(),
+            expr(right, 4),
+            ignoring(*ignore_case)
+        ),
+        ExprKind::Is {
+            left,
+            negated,
+            target,
+        } => {
+            let target = match target {
+                IsTarget::Null => String::from("null"),
+                IsTarget::Bool(b) => b.to_string(),
+                IsTarget::Name(n) => n.name.clone(),
+            };
+            format!(
+                "{} is {}{}",
+                expr(left, 4),
+                if *negated { "not " } else { "" },
+                target
+            )
+        }
+        ExprKind::Within { left, window } => format!("{} within {}", expr(left, 4), duration(window)),
+        ExprKind::Name(id) => id.name.clone(),
+        ExprKind::Call { function, args } => {
+            let args: Vec<String> = args.iter().map(|a| expr(a, 4)).collect();
+            format!("{}({})", function.name, args.join(", "))
+        }
+        ExprKind::Aggregate(a) => {
+            let mut text = match a.kind {
+                AggregateKind::Count => format!("count of {}", a.event.name),
+                AggregateKind::Any => format!("any {}", a.event.name),
+                AggregateKind::Last => format!("last {}", a.event.name),
+            };
+            if let Some(f) = &a.filter {
+                text.push(' ');
+                text.push_str(&filter(f));
+            }
+            if let Some(w) = &a.window {
+                text.push_str(&format!(" within {}", duration(w)));
+            }
+            text
+        }
+        ExprKind::Literal(lit) => match lit {
+            Literal::Str(s) => string(s),
+            Literal::Number(n) => number(*n),
+            Literal::Bool(b) => b.to_string(),
+            Literal::Null => String::from("null"),
+            Literal::Regex { pattern, flags } => format!("/{}/{flags}", pattern.replace('/', "\\/")),
+            Literal::List(items) => {
+                let items: Vec<String> = items.iter().map(|i| expr(i, 4)).collect();
+                format!("[{}]", items.join(", "))
+            }
+        },
+    }
+}
+
+/// One output element: a printed line or a comment on its own line.
+struct Out {
+    indent: usize,
+    text: String,
+    start: u32,
+    end: u32,
+    blank_ok: bool,
+    opener: bool,
+    closer: bool,
+    comment: bool,
+}
+
+/// Puts the comments back and renders the final text.
+fn merge(src: &str, lines: &[Line]) -> String {
+    let all = comments::scan(src);
+    let mut trailing: Vec<Vec<String>> = vec![Vec::new(); lines.len()];
+    // Own-line comments grouped by the index of the line they go before
+    // (`lines.len()` for the end of the file).
+    let mut before: Vec<Vec<&comments::Comment>> = vec![Vec::new(); lines.len() + 1];
+    for c in &all {
+        let offset = u32::try_from(c.start).unwrap_or(u32::MAX);
+        if c.own_line {
+            let index = lines.iter().position(|l| l.start > offset).unwrap_or(lines.len());
+            if let Some(slot) = before.get_mut(index) {
+                slot.push(c);
+            }
+        } else {
+            let index = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.start <= offset)
+                .max_by_key(|(_, l)| l.start)
+                .map(|(i, _)| i);
+            match index.and_then(|i| trailing.get_mut(i)) {
+                Some(slot) => slot.push(c.text(src).to_string()),
+                None => {
+                    if let Some(slot) = before.get_mut(0) {
+                        slot.push(c);
+                    }
+                }
+            }
+        }
+    }
+    let mut outs: Vec<Out> = Vec::new();
+    for (i, group) in before.iter().enumerate() {
+        let next = lines.get(i);
+        let indent = match next {
+            Some(l) if l.closer => l.indent + 2,
+            Some(l) => l.indent,
+            None => 0,
+        };
+        // A comment before a continuation line stays glued to it.
+        let blank_ok = next.is_none_or(|l| l.closer || l.blank_ok);
+        for c in group {
+            outs.push(Out {
+                indent,
+                text: c.text(src).to_string(),
+                start: u32::try_from(c.start).unwrap_or(u32::MAX),
+                end: u32::try_from(c.end).unwrap_or(u32::MAX),
+                blank_ok,
+                opener: false,
+                closer: false,
+                comment: true,
+            });
+        }
+        if let Some(line) = next {
+            let mut text = line.text.clone();
+            if let Some(comments) = trailing.get(i) {
+                for c in comments {
+                    text.push_str("  ");
+                    text.push_str(c);
+                }
+            }
+            outs.push(Out {
+                indent: line.indent,
+                text,
+                start: line.start,
+                end: line.end,
+                blank_ok: line.blank_ok,
+                opener: line.opener,
+                closer: line.closer,
+                comment: false,
+            });
+        }
+    }
+    let blank_between = |a: u32, b: u32| {
+        if a >= b {
+            return false;
+        }
+        let text = src.get(a as usize..b as usize).unwrap_or("");
+        let pieces: Vec<&str> = text.split('\n').collect();
+        let inner = pieces.len().saturating_sub(1);
+        pieces.iter().take(inner).skip(1).any(|l| l.trim().is_empty())
+    };
+    let mut text = String::new();
+    let mut prev: Option<&Out> = None;
+    // Only blank lines after the last printed code count: a comment moved
+    // out of a line must not bring the blank lines of that line with it.
+    let mut code_end = 0u32;
+    for out in &outs {
+        if let Some(p) = prev {
+            let from = p.end.max(code_end);
+            if out.blank_ok && !p.opener && !out.closer && blank_between(from, out.start) {
+                text.push('\n');
+            }
+        }
+        if !out.comment {
+            code_end = code_end.max(out.end);
+        }
+        let line = format!("{}{}", " ".repeat(out.indent), out.text);
+        text.push_str(line.trim_end());
+        text.push('\n');
+        prev = Some(out);
+    }
+    text
+}
