@@ -36,7 +36,7 @@ fn snapshot(n: usize, week: usize) -> String {
         };
         let clicks = (i + week * 3) % 5;
         let mut events: Vec<&str> = vec![r#"{"type":"email_click","at":"2026-11-19T12:00:00Z"}"#; clicks];
-        if (i + week) % 3 == 0 {
+        if (i + week).is_multiple_of(3) {
             events.push(
                 r#"{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}}"#,
             );
@@ -50,7 +50,7 @@ fn snapshot(n: usize, week: usize) -> String {
             if i % 2 == 0 { "VP Marketing" } else { "Marketing Manager" },
             (i * 37) % 400,
             ["US", "DE", "FR"][i % 3],
-            if i % 13 == 0 { r#""rep""# } else { "null" },
+            if i.is_multiple_of(13) { r#""rep""# } else { "null" },
         ));
         text.push('\n');
     }
