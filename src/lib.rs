@@ -24,4 +24,5 @@ pub mod snapshot;
 pub mod source;
 pub mod sync;
 pub mod syntax;
+pub mod testing;
 pub mod trace;

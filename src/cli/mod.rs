@@ -8,6 +8,7 @@ mod explain;
 mod fmt;
 mod plan;
 mod run;
+mod test;
 
 use std::io::IsTerminal as _;
 
@@ -62,6 +63,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Rewrite rule files in the canonical layout (`--check`: only report, exit 1 on changes).
     Fmt(fmt::FmtArgs),
+    /// Run the rule set's YAML test files (`*.test.yaml`, `tests/*.yaml`).
+    Test(test::TestArgs),
     /// Show the actions an apply would emit now (audience, workflow, task, band changes); changes nothing.
     Plan(plan::PlanArgs),
     /// Emit the actions against the last applied state and commit the new state.
@@ -111,6 +114,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Test(args) => test::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Actions(args) => actions::run(&args),

@@ -1,0 +1,273 @@
+//! `rubric test PATH`: run the rule set's YAML test files and report like
+//! `cargo test` (or JUnit XML with `--format junit`).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use super::{ColorChoice, Exit};
+use crate::testing::{self, CaseResult};
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The rules directory (its `*.test.yaml` files and `tests/*.yaml` are run), or one test file.
+    path: PathBuf,
+    /// The rule set, when it is not the directory of the test files.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// `human` (like cargo test) or `junit` (JUnit XML on stdout).
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    format: TestFormat,
+    /// Colour of rule diagnostics: auto, always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Human,
+    Junit,
+}
+
+/// The test files of a rules directory, sorted.
+fn test_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut scan = |d: &Path, all_yaml: bool| {
+        if let Ok(entries) = std::fs::read_dir(d) {
+            for entry in entries.flatten() {
+                let p = entry.path();
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+                if p.is_file() && yaml && (all_yaml || name.contains(".test.")) {
+                    files.push(p);
+                }
+            }
+        }
+    };
+    scan(dir, false);
+    scan(&dir.join("tests"), true);
+    files.sort();
+    files
+}
+
+struct FileReport {
+    name: String,
+    results: Vec<CaseResult>,
+    error: Option<String>,
+}
+
+pub fn run(args: &TestArgs) -> Exit {
+    let (rules, files) = if args.path.is_dir() {
+        (
+            args.rules.clone().unwrap_or_else(|| args.path.clone()),
+            test_files(&args.path),
+        )
+    } else {
+        let dir = args.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let rules = args.rules.clone().unwrap_or_else(|| {
+            if dir.file_name().is_some_and(|n| n == "tests") {
+                dir.parent().map(Path::to_path_buf).unwrap_or(dir.clone())
+            } else {
+                dir.clone()
+            }
+        });
+        (rules, vec![args.path.clone()])
+    };
+    if files.is_empty() {
+        return super::usage_error(format!(
+            "no test files in `{}` (looked for `*.test.yaml` and `tests/*.yaml`)",
+            args.path.display()
+        ));
+    }
+    let sources = match crate::source::Sources::load(&rules) {
+        Ok(s) => s,
+        Err(e) => return super::usage_error(e),
+    };
+    let color = args.color.for_stderr();
+    let compiled = match super::compile_sources(&sources, color) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let plan = &compiled.plan;
+    let mut reports = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => return super::usage_error(format!("cannot read `{name}`: {e}")),
+        };
+        match testing::parse(&text) {
+            Err(e) => reports.push(FileReport {
+                error: Some(match e.line {
+                    Some(line) => format!("{name}:{line}: {}", e.message),
+                    None => format!("{name}: {}", e.message),
+                }),
+                name,
+                results: Vec::new(),
+            }),
+            Ok(tf) => {
+                let lines = testing::case_lines(&text);
+                let results = tf
+                    .cases
+                    .iter()
+                    .enumerate()
+                    .map(|(i, case)| {
+                        testing::run_case(plan, case, tf.as_of.as_deref(), lines.get(i).copied())
+                    })
+                    .collect();
+                reports.push(FileReport {
+                    name,
+                    results,
+                    error: None,
+                });
+            }
+        }
+    }
+    let passed: usize = reports
+        .iter()
+        .map(|r| r.results.iter().filter(|c| c.passed()).count())
+        .sum();
+    let failed: usize = reports
+        .iter()
+        .map(|r| r.results.iter().filter(|c| !c.passed()).count())
+        .sum();
+    let broken = reports.iter().filter(|r| r.error.is_some()).count();
+    let text = match args.format {
+        TestFormat::Human => human(&reports, plan, &sources, passed, failed, broken),
+        TestFormat::Junit => junit(&reports),
+    };
+    let mut out = std::io::stdout().lock();
+    if out.write_all(text.as_bytes()).is_err() {
+        return Exit::Usage;
+    }
+    if failed > 0 || broken > 0 {
+        Exit::RuleErrors
+    } else {
+        Exit::Success
+    }
+}
+
+fn human(
+    reports: &[FileReport],
+    plan: &crate::plan::Plan,
+    sources: &crate::source::Sources,
+    passed: usize,
+    failed: usize,
+    broken: usize,
+) -> String {
+    let mut out = String::new();
+    for r in reports {
+        if let Some(e) = &r.error {
+            out.push_str(&format!("\nerror: malformed test file {e}\n"));
+            continue;
+        }
+        out.push_str(&format!("\nrunning {} tests from {}\n", r.results.len(), r.name));
+        for c in &r.results {
+            out.push_str(&format!(
+                "test {} ... {}\n",
+                c.name,
+                if c.passed() { "ok" } else { "FAILED" }
+            ));
+        }
+    }
+    let failures: Vec<(&FileReport, &CaseResult)> = reports
+        .iter()
+        .flat_map(|r| r.results.iter().filter(|c| !c.passed()).map(move |c| (r, c)))
+        .collect();
+    if !failures.is_empty() {
+        out.push_str("\nfailures:\n");
+        for (r, c) in &failures {
+            let at = c
+                .line
+                .map_or_else(|| r.name.clone(), |l| format!("{}:{l}", r.name));
+            out.push_str(&format!("\n---- {} ({at}) ----\n", c.name));
+            for f in &c.failures {
+                out.push_str(&format!("  {f}\n"));
+            }
+            if let Some(actual) = &c.actual {
+                out.push_str(&format!("  actual: {actual}\n"));
+            }
+            if let Some((contact, as_of)) = &c.contact {
+                let (_, trace) = crate::trace::explain(plan, sources, contact, *as_of);
+                out.push_str("\n  trace:\n");
+                for line in crate::trace::render::text(&trace, false).lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+    }
+    let status = if failed == 0 && broken == 0 {
+        "ok"
+    } else {
+        "FAILED"
+    };
+    let broken_text = if broken > 0 {
+        format!(
+            ", {broken} malformed test file{}",
+            if broken == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    out.push_str(&format!(
+        "\ntest result: {status}. {passed} passed, {failed} failed{broken_text}\n"
+    ));
+    out
+}
+
+fn junit(reports: &[FileReport]) -> String {
+    use testing::xml_escape as x;
+    let total: usize = reports
+        .iter()
+        .map(|r| r.results.len().max(usize::from(r.error.is_some())))
+        .sum();
+    let failures: usize = reports
+        .iter()
+        .map(|r| r.results.iter().filter(|c| !c.passed()).count())
+        .sum();
+    let errors = reports.iter().filter(|r| r.error.is_some()).count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rubric\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\">\n"
+    );
+    for r in reports {
+        let f = r.results.iter().filter(|c| !c.passed()).count();
+        let n = r.results.len().max(usize::from(r.error.is_some()));
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{f}\" errors=\"{}\">\n",
+            x(&r.name),
+            usize::from(r.error.is_some())
+        ));
+        if let Some(e) = &r.error {
+            out.push_str(&format!(
+                "    <testcase name=\"(test file)\" classname=\"{}\">\n      <error message=\"malformed test file\">{}</error>\n    </testcase>\n",
+                x(&r.name),
+                x(e)
+            ));
+        }
+        for c in &r.results {
+            out.push_str(&format!(
+                "    <testcase name=\"{}\" classname=\"{}\"",
+                x(&c.name),
+                x(&r.name)
+            ));
+            if c.passed() {
+                out.push_str("/>\n");
+            } else {
+                out.push_str(&format!(
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    x(c.failures.first().map_or("", String::as_str)),
+                    x(&c.failures.join("\n"))
+                ));
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
