@@ -13,14 +13,11 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
+use super::stream::{self, BufferPool, Line, Rejects};
 use super::{ColorChoice, Exit};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
 use crate::plan::Plan;
-use crate::snapshot::{
-    decode_line, lines_of, open_input, BadLine, Block, BlockReader, Contact, CsvReader, IdSet, InputFormat,
-};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use crate::snapshot::{open_input, BadLine, Block, Contact, IdSet, InputFormat};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -56,13 +53,6 @@ enum RunFormat {
     Table,
 }
 
-/// Bytes of whole lines read at a time and shared out to the worker threads.
-const BLOCK_BYTES: usize = 4 << 20;
-/// Contacts per batch of CSV input.
-const BATCH_LINES: usize = 8192;
-/// Rejected lines printed to stderr before the rest are only counted.
-const SHOWN_REJECTS: u64 = 50;
-
 /// What happened to one input line.
 enum Entry {
     Blank,
@@ -85,6 +75,20 @@ struct Chunk {
 
 pub fn run(args: &RunArgs) -> Exit {
     let color = args.color.for_stderr();
+    // Before anything uses rayon (building the plan's regexes does), or the
+    // global pool would already exist with one thread per core.
+    if let Some(n) = args.threads {
+        if n == 0 {
+            return super::usage_error("`--threads` must be at least 1");
+        }
+        if rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .is_err()
+        {
+            return super::usage_error("`--threads` could not be applied: the thread pool already exists");
+        }
+    }
     let compiled = match super::load_plan(&args.rules, color) {
         Ok(c) => c,
         Err(exit) => return exit,
@@ -94,18 +98,11 @@ pub fn run(args: &RunArgs) -> Exit {
         Ok(t) => t,
         Err(e) => return super::usage_error(e),
     };
-    if let Some(n) = args.threads {
-        if n == 0 {
-            return super::usage_error("`--threads` must be at least 1");
-        }
-        // Fails only when a pool already exists (tests calling twice): harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
-    }
     let (reader, format) = match open_input(&args.contacts) {
         Ok(r) => r,
         Err(e) => return super::usage_error(format!("cannot read `{}`: {e}", args.contacts)),
     };
-    let mut rejects_file = match &args.rejects {
+    let rejects_file = match &args.rejects {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Some(std::io::BufWriter::new(f)),
             Err(e) => return super::usage_error(format!("cannot write `{}`: {e}", path.display())),
@@ -118,7 +115,7 @@ pub fn run(args: &RunArgs) -> Exit {
         ids: IdSet::default(),
         write_error: None,
         accepted: 0,
-        rejected: 0,
+        rejects: Rejects::new(rejects_file),
         warnings: 0,
         strict_stop: false,
         table: args.format == RunFormat::Table,
@@ -128,24 +125,8 @@ pub fn run(args: &RunArgs) -> Exit {
         last_progress: Instant::now(),
     };
     let result = match format {
-        InputFormat::JsonLines => run_jsonl(
-            plan,
-            as_of,
-            reader,
-            args.strict,
-            &mut state,
-            &mut out,
-            &mut rejects_file,
-        ),
-        InputFormat::Csv => run_csv(
-            plan,
-            as_of,
-            reader,
-            args.strict,
-            &mut state,
-            &mut out,
-            &mut rejects_file,
-        ),
+        InputFormat::JsonLines => run_jsonl(plan, as_of, reader, args.strict, &mut state, &mut out),
+        InputFormat::Csv => run_csv(plan, as_of, reader, args.strict, &mut state, &mut out),
     };
     if state.progress {
         eprint!("\r\x1b[2K");
@@ -166,20 +147,19 @@ pub fn run(args: &RunArgs) -> Exit {
     if let Err(exit) = super::finish_output(written.and_then(|()| out.flush())) {
         return exit;
     }
-    if let Some(f) = rejects_file.as_mut() {
-        let _ = f.flush();
-    }
+    state.rejects.flush();
     let mut summary = format!(
         "rubric: {} contact{} evaluated as of {}",
         state.accepted,
         if state.accepted == 1 { "" } else { "s" },
         crate::snapshot::format_timestamp(as_of)
     );
-    if state.rejected > 0 {
+    let rejected = state.rejects.count;
+    if rejected > 0 {
         summary.push_str(&format!(
             "; {} line{} rejected",
-            state.rejected,
-            if state.rejected == 1 { "" } else { "s" }
+            rejected,
+            if rejected == 1 { "" } else { "s" }
         ));
     }
     if state.warnings > 0 {
@@ -193,7 +173,7 @@ pub fn run(args: &RunArgs) -> Exit {
         summary.push_str("; stopped at the first rejected line (--strict)");
     }
     eprintln!("{summary}");
-    if state.rejected > 0 {
+    if rejected > 0 {
         Exit::Rejected
     } else {
         Exit::Success
@@ -205,7 +185,7 @@ struct RunState {
     /// Writing the results failed: the run stops and reports it.
     write_error: Option<std::io::Error>,
     accepted: u64,
-    rejected: u64,
+    rejects: Rejects,
     warnings: u64,
     strict_stop: bool,
     table: bool,
@@ -216,19 +196,6 @@ struct RunState {
 }
 
 impl RunState {
-    fn reject(&mut self, bad: &BadLine, rejects: &mut Option<std::io::BufWriter<std::fs::File>>) {
-        self.rejected += 1;
-        if self.rejected <= SHOWN_REJECTS {
-            eprintln!("rejected line {}: {}", bad.line, bad.reason);
-        } else if self.rejected == SHOWN_REJECTS + 1 {
-            eprintln!("(more rejected lines are counted but not shown; use --rejects FILE to keep them all)");
-        }
-        if let Some(f) = rejects.as_mut() {
-            let record = serde_json::json!({"line": bad.line, "reason": bad.reason});
-            let _ = writeln!(f, "{record}");
-        }
-    }
-
     fn tick(&mut self) {
         if self.progress
             && self.last_progress.elapsed().as_millis() >= 250
@@ -242,19 +209,13 @@ impl RunState {
 
     /// Writes a chunk's accepted contacts in order, rejecting repeated ids.
     /// Returns false when `--strict` stops the run.
-    fn emit(
-        &mut self,
-        chunk: &mut Chunk,
-        strict: bool,
-        out: &mut impl Write,
-        rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
-    ) -> std::io::Result<bool> {
+    fn emit(&mut self, chunk: &mut Chunk, strict: bool, out: &mut impl Write) -> std::io::Result<bool> {
         let mut rows = std::mem::take(&mut chunk.rows).into_iter();
         for entry in std::mem::take(&mut chunk.entries) {
             match entry {
                 Entry::Blank => {}
                 Entry::Bad(bad) => {
-                    self.reject(&bad, rejects);
+                    self.rejects.reject(&bad);
                     if strict {
                         self.strict_stop = true;
                         return Ok(false);
@@ -269,13 +230,7 @@ impl RunState {
                 } => {
                     let row = if self.table { rows.next() } else { None };
                     if !self.ids.insert(&id) {
-                        let bad = BadLine {
-                            line,
-                            reason: format!(
-                                "id `{id}` repeats an earlier line (the first line with an id wins)"
-                            ),
-                        };
-                        self.reject(&bad, rejects);
+                        self.rejects.reject(&stream::repeated_id(line, &id));
                         if strict {
                             self.strict_stop = true;
                             return Ok(false);
@@ -329,10 +284,9 @@ fn push_contact(
     });
 }
 
-/// The JSON Lines pipeline: a reader thread cuts the input into blocks of
-/// whole lines, this thread decodes and evaluates each block on the rayon
-/// pool, and a writer thread checks ids in input order and writes results.
-/// Reading, evaluating and writing overlap; memory holds a few blocks.
+/// The JSON Lines pipeline ([`stream::pipeline`]): blocks are decoded and
+/// evaluated on the rayon pool, and the consumer thread checks ids in input
+/// order and writes results (output buffers are recycled through a pool).
 fn run_jsonl(
     plan: &Plan,
     as_of: i64,
@@ -340,108 +294,19 @@ fn run_jsonl(
     strict: bool,
     state: &mut RunState,
     out: &mut (impl Write + Send),
-    rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
 ) -> std::io::Result<()> {
     let table = state.table;
-    if rayon::current_num_threads() == 1 {
-        // One thread: read, evaluate and write in turn, with no helper threads.
-        let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
-        while let Some(block) = blocks.next_block()? {
-            for mut chunk in process_block(plan, as_of, table, &block, 1, &BufferPool::default()) {
-                if !state.emit(&mut chunk, strict, out, rejects)? {
-                    return Ok(());
-                }
-            }
-        }
-        return Ok(());
-    }
-    let stop = AtomicBool::new(false);
-    let block_pool = BufferPool::default();
     let out_pool = BufferPool::default();
-    std::thread::scope(|scope| {
-        let (block_pool, out_pool) = (&block_pool, &out_pool);
-        let (block_tx, block_rx) = mpsc::sync_channel::<std::io::Result<Block>>(2);
-        let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Vec<Chunk>>(2);
-        let stop = &stop;
-        scope.spawn(move || {
-            let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
-            while !stop.load(Ordering::Relaxed) {
-                let next = blocks.next_block_with(block_pool.take());
-                let end = !matches!(next, Ok(Some(_)));
-                let item = match next {
-                    Ok(Some(block)) => Ok(block),
-                    Ok(None) => break,
-                    Err(e) => Err(e),
-                };
-                if block_tx.send(item).is_err() || end {
-                    break;
-                }
-            }
-        });
-        let writer = scope.spawn(move || -> std::io::Result<()> {
-            for chunks in chunk_rx {
-                for mut chunk in chunks {
-                    if !state.emit(&mut chunk, strict, out, rejects)? {
-                        stop.store(true, Ordering::Relaxed);
-                        return Ok(());
-                    }
-                    out_pool.give(chunk.out);
-                }
-            }
-            Ok(())
-        });
-        let mut result = Ok(());
-        let pieces = rayon::current_num_threads() * 8;
-        for block in block_rx {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let block = match block {
-                Ok(b) => b,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            };
-            let chunks = process_block(plan, as_of, table, &block, pieces, out_pool);
-            block_pool.give(block.data);
-            if chunk_tx.send(chunks).is_err() {
-                break;
-            }
-        }
-        drop(chunk_tx);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the writer thread failed")));
-        result.and(written)
-    })
-}
-
-/// Byte buffers handed back and forth between the reader, the workers and the
-/// writer, so that the large buffers of a run are allocated once, not per
-/// block (fresh large allocations make the system allocator's heap grow with
-/// the input; see docs/performance.md).
-/// One pool per kind of buffer (blocks of input, chunks of output), so that a
-/// small buffer never inherits a large one's capacity.
-#[derive(Default)]
-struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
-
-impl BufferPool {
-    /// Buffers kept for reuse (enough for the blocks in flight); more are dropped.
-    const KEEP: usize = 64;
-
-    fn take(&self) -> Vec<u8> {
-        self.0.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default()
-    }
-
-    fn give(&self, mut buffer: Vec<u8>) {
-        buffer.clear();
-        if let Ok(mut pool) = self.0.lock() {
-            if pool.len() < Self::KEEP {
-                pool.push(buffer);
-            }
-        }
-    }
+    let out_pool = &out_pool;
+    stream::pipeline(
+        reader,
+        |block, pieces| process_block(plan, as_of, table, block, pieces, out_pool),
+        |mut chunk: Chunk| {
+            let go = state.emit(&mut chunk, strict, out)?;
+            out_pool.give(chunk.out);
+            Ok(go)
+        },
+    )
 }
 
 /// Decodes and evaluates a block of lines in about `pieces` parallel chunks.
@@ -464,23 +329,22 @@ fn process_block(
                     entries: Vec::new(),
                     rows: Vec::new(),
                 };
-                for (line, text) in lines_of(*first_line, data) {
-                    let decoded = match text {
-                        Ok(text) => decode_line(&plan.decode, text),
-                        Err(reason) => Err(reason),
-                    };
-                    match decoded {
-                        Ok(None) => chunk.entries.push(Entry::Blank),
-                        Ok(Some(contact)) => {
-                            push_contact(plan, as_of, table, line, contact, outcome, &mut chunk)
-                        }
-                        Err(reason) => chunk.entries.push(Entry::Bad(BadLine { line, reason })),
-                    }
+                for line in stream::decode_lines(&plan.decode, *first_line, data) {
+                    push_line(plan, as_of, table, line, outcome, &mut chunk);
                 }
                 chunk
             },
         )
         .collect()
+}
+
+/// Adds one decoded line to a chunk (evaluating a contact).
+fn push_line(plan: &Plan, as_of: i64, table: bool, line: Line, outcome: &mut Outcome, chunk: &mut Chunk) {
+    match line {
+        Line::Blank => chunk.entries.push(Entry::Blank),
+        Line::Bad(bad) => chunk.entries.push(Entry::Bad(bad)),
+        Line::Contact(line, contact) => push_contact(plan, as_of, table, line, contact, outcome, chunk),
+    }
 }
 
 fn run_csv(
@@ -490,33 +354,18 @@ fn run_csv(
     strict: bool,
     state: &mut RunState,
     out: &mut impl Write,
-    rejects: &mut Option<std::io::BufWriter<std::fs::File>>,
 ) -> std::io::Result<()> {
-    let mut records = CsvReader::new(reader, &plan.decode)?;
     let table = state.table;
     let mut outcome = Outcome::for_plan(plan);
-    loop {
-        let mut chunk = Chunk {
+    stream::csv_batches(
+        reader,
+        &plan.decode,
+        || Chunk {
             out: Vec::new(),
             entries: Vec::new(),
             rows: Vec::new(),
-        };
-        let mut done = false;
-        for _ in 0..BATCH_LINES {
-            match records.next_record()? {
-                None => {
-                    done = true;
-                    break;
-                }
-                Some(Ok(contact)) => {
-                    let line = records.record_line();
-                    push_contact(plan, as_of, table, line, contact, &mut outcome, &mut chunk);
-                }
-                Some(Err(bad)) => chunk.entries.push(Entry::Bad(bad)),
-            }
-        }
-        if !state.emit(&mut chunk, strict, out, rejects)? || done {
-            return Ok(());
-        }
-    }
+        },
+        |chunk, line| push_line(plan, as_of, table, line, &mut outcome, chunk),
+        |mut chunk| state.emit(&mut chunk, strict, out),
+    )
 }
