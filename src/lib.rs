@@ -10,12 +10,14 @@
 //! | read | [`snapshot`] | JSONL/CSV line → [`snapshot::Contact`] or a bad line |
 //! | evaluate | [`eval`] | plan × contact × as-of → [`eval::Outcome`] (+ trace) |
 //! | output | [`output`] | outcome → JSON line / table row |
+//! | diff | [`diff`] | two plans' outcomes per contact → impact report |
 //!
 //! The command line (`src/cli/`) is the only place that prints or exits.
 
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod output;

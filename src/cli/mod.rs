@@ -4,10 +4,12 @@
 mod actions;
 mod apply;
 mod check;
+mod diff;
 mod explain;
 mod fmt;
 mod plan;
 mod run;
+mod stream;
 mod test;
 
 use std::io::IsTerminal as _;
@@ -65,6 +67,8 @@ enum Command {
     Fmt(fmt::FmtArgs),
     /// Run the rule set's YAML test files (`*.test.yaml`, `tests/*.yaml`).
     Test(test::TestArgs),
+    /// The impact of a rule change on a snapshot: band transitions, target and score changes.
+    Diff(diff::DiffArgs),
     /// Show the actions an apply would emit now (audience, workflow, task, band changes); changes nothing.
     Plan(plan::PlanArgs),
     /// Emit the actions against the last applied state and commit the new state.
@@ -115,6 +119,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Actions(args) => actions::run(&args),
@@ -163,7 +168,21 @@ pub fn compile_sources(
     sources: &crate::source::Sources,
     color: bool,
 ) -> Result<crate::compile::Compiled, Exit> {
-    match crate::compile::compile(sources) {
+    compile_sources_seeded(sources, color, None)
+}
+
+/// [`compile_sources`], with the slots of another plan as a seed
+/// ([`crate::compile::compile_with_seed`]; `diff`).
+pub fn compile_sources_seeded(
+    sources: &crate::source::Sources,
+    color: bool,
+    seed: Option<&crate::snapshot::DecodeSpec>,
+) -> Result<crate::compile::Compiled, Exit> {
+    let compiled = match seed {
+        Some(seed) => crate::compile::compile_with_seed(sources, seed),
+        None => crate::compile::compile(sources),
+    };
+    match compiled {
         Ok(compiled) => {
             if !compiled.warnings.is_empty() {
                 eprint!(

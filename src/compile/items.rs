@@ -27,6 +27,10 @@ pub struct Compiler<'a> {
     event_prop_names: Vec<Vec<String>>,
     /// Every event type named by an `each` rule or aggregate anywhere.
     used_events: Vec<String>,
+    /// Property slots this rule set itself reads (the others come from a seed).
+    own_properties: std::collections::HashSet<String>,
+    /// Event slots below this number come from a seed ([`Compiler::seed`]).
+    seeded_events: usize,
 }
 
 impl<'a> Compiler<'a> {
@@ -47,7 +51,54 @@ impl<'a> Compiler<'a> {
             event_prop_slots: Vec::new(),
             event_prop_names: Vec::new(),
             used_events: used_events(items),
+            own_properties: std::collections::HashSet::new(),
+            seeded_events: 0,
         }
+    }
+
+    /// Pre-fills the property, event and event-prop slots from another plan's
+    /// [`DecodeSpec`] (`rubric diff`), so that this plan's spec is a superset
+    /// with the same slot numbers for shared names. Seeded names change no
+    /// diagnostic: they count as this rule set's own only once it reads them.
+    pub fn seed(&mut self, seed: &DecodeSpec) {
+        let mut properties: Vec<(&String, usize)> = seed.properties.iter().map(|(k, v)| (k, *v)).collect();
+        properties.sort_by_key(|(_, slot)| *slot);
+        for (name, slot) in properties {
+            // Slots are dense; anything else is left out rather than misnumbered.
+            if slot != self.property_names.len() {
+                continue;
+            }
+            self.property_slots.insert(name.clone(), slot);
+            self.property_names.push(name.clone());
+            self.property_types
+                .push(seed.property_types.get(slot).copied().flatten());
+        }
+        let mut events: Vec<(&String, usize)> = seed.event_types.iter().map(|(k, v)| (k, *v)).collect();
+        events.sort_by_key(|(_, slot)| *slot);
+        for (name, slot) in events {
+            if slot != self.event_names.len() {
+                continue;
+            }
+            let mut props: Vec<(&String, usize)> = seed
+                .event_props
+                .get(slot)
+                .map(|m| m.iter().map(|(k, v)| (k, *v)).collect())
+                .unwrap_or_default();
+            props.sort_by_key(|(_, s)| *s);
+            let mut prop_slots = HashMap::new();
+            let mut prop_names = Vec::new();
+            for (prop, s) in props {
+                if s == prop_names.len() {
+                    prop_slots.insert(prop.clone(), s);
+                    prop_names.push(prop.clone());
+                }
+            }
+            self.event_slots.insert(name.clone(), slot);
+            self.event_names.push(name.clone());
+            self.event_prop_slots.push(prop_slots);
+            self.event_prop_names.push(prop_names);
+        }
+        self.seeded_events = self.event_names.len();
     }
 
     pub fn into_diagnostics(self) -> Vec<Diagnostic> {
@@ -55,11 +106,18 @@ impl<'a> Compiler<'a> {
     }
 
     pub(super) fn has_property_slot(&self, name: &str) -> bool {
-        self.property_slots.contains_key(name)
+        self.own_properties.contains(name)
     }
 
     pub(super) fn property_slot(&mut self, name: &str, ty: Option<DeclaredType>) -> usize {
+        if !self.own_properties.contains(name) {
+            self.own_properties.insert(name.to_string());
+        }
         if let Some(&slot) = self.property_slots.get(name) {
+            // A seeded slot keeps the seed's declared type unless this rule set declares one.
+            if let (Some(ty), Some(slot_ty)) = (ty, self.property_types.get_mut(slot)) {
+                *slot_ty = Some(ty);
+            }
             return slot;
         }
         let slot = self.property_names.len();
@@ -107,7 +165,10 @@ impl<'a> Compiler<'a> {
 
     /// Whether `name` is an event type used anywhere in the rule set.
     pub(super) fn is_known_event(&self, name: &str) -> bool {
-        self.event_slots.contains_key(name) || self.used_events.iter().any(|e| e == name)
+        self.event_slots
+            .get(name)
+            .is_some_and(|&slot| slot >= self.seeded_events)
+            || self.used_events.iter().any(|e| e == name)
     }
 
     pub(super) fn event_prop_slot(&mut self, event: usize, name: &str) -> usize {

@@ -45,10 +45,37 @@ pub fn compile(sources: &Sources) -> Result<Compiled, Vec<Diagnostic>> {
     compile_files(&files)
 }
 
+/// Compiles a rule set whose property, event and event-prop slots start out
+/// as those of `seed` (another plan's [`crate::snapshot::DecodeSpec`]): the
+/// plan's `decode` is then a superset of `seed` with the same slot numbers for
+/// shared names, so one decoded contact serves both plans (`rubric diff`).
+/// Diagnostics are the same as [`compile`]'s. A shared property keeps the
+/// seed's declared type unless this rule set declares one.
+pub fn compile_with_seed(
+    sources: &Sources,
+    seed: &crate::snapshot::DecodeSpec,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let (files, syntax_errors) = parse(sources);
+    if !syntax_errors.is_empty() {
+        return Err(syntax_errors);
+    }
+    compile_files_seeded(&files, Some(seed))
+}
+
 /// Compiles parsed files (one rule set, one namespace).
 pub fn compile_files(files: &[ast::File]) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_files_seeded(files, None)
+}
+
+fn compile_files_seeded(
+    files: &[ast::File],
+    seed: Option<&crate::snapshot::DecodeSpec>,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| f.items.iter()).collect();
     let mut compiler = items::Compiler::new(&items);
+    if let Some(seed) = seed {
+        compiler.seed(seed);
+    }
     let plan = compiler.run(&items);
     let mut diagnostics = compiler.into_diagnostics();
     diagnostics.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
