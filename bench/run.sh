@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Whole-CLI benchmark: times `rubric run` on generated snapshots beside two
+# Whole-CLI benchmark: times `rubric run` (and `rubric diff` of a small rule
+# change, which should cost at most ~1.3× a run) on generated snapshots beside two
 # floors measured on the same file in the same run:
 #   io    reading the lines (cat > /dev/null)
 #   json  parsing every line into serde_json::Value and dropping it
@@ -17,6 +18,13 @@ REPEAT=${REPEAT:-1}
 DATA=${DATA:-/tmp/rubric-bench}
 AS_OF=2026-11-28T00:00:00Z
 mkdir -p "$DATA"
+
+# The rule change `rubric diff` is timed on: the hot threshold on intent
+# raised from 50 to 55 and one audience added (as in tests/diff.rs).
+DIFF_RULES="$DATA/rules-diff"
+rm -rf "$DIFF_RULES" && mkdir -p "$DIFF_RULES" && cp rules/*.rubric "$DIFF_RULES/"
+sed -i 's/hot  when fit >= 50 and intent >= 50/hot  when fit >= 50 and intent >= 55/' "$DIFF_RULES/20-bands.rubric"
+printf '\naudience ads_high_fit when fit >= 80\n' >> "$DIFF_RULES/40-activation.rubric"
 
 cargo build --release --quiet --bin rubric --example gen_snapshot --example json_floor
 BIN=target/release/rubric
@@ -55,8 +63,10 @@ for n in $SIZES; do
   read -r json_wall json_rss < <(measure target/release/examples/json_floor "$file")
   read -r one_wall one_rss < <(measure "$BIN" run --rules rules --contacts "$file" --as-of "$AS_OF" --threads 1)
   read -r two_wall two_rss < <(measure "$BIN" run --rules rules --contacts "$file" --as-of "$AS_OF" --threads 2)
+  read -r diff_wall diff_rss < <(measure "$BIN" diff --base rules --rules "$DIFF_RULES" --contacts "$file" --as-of "$AS_OF" --threads 2)
   for row in "io floor (cat)|$io_wall|$io_rss" "json floor (serde_json::Value)|$json_wall|$json_rss" \
-             "rubric run, 1 thread|$one_wall|$one_rss" "rubric run, 2 threads|$two_wall|$two_rss"; do
+             "rubric run, 1 thread|$one_wall|$one_rss" "rubric run, 2 threads|$two_wall|$two_rss" \
+             "rubric diff, 2 threads|$diff_wall|$diff_rss"; do
     IFS='|' read -r what wall rss <<< "$row"
     rate=$(awk "BEGIN {printf \"%.0f\", $n / ($wall > 0 ? $wall : 0.001)}")
     ratio=$(awk "BEGIN {printf \"%.2f\", $wall / ($json_wall > 0 ? $json_wall : 0.001)}")
@@ -64,4 +74,6 @@ for n in $SIZES; do
   done
   speedup=$(awk "BEGIN {printf \"%.2f\", $one_wall / ($two_wall > 0 ? $two_wall : 0.001)}")
   echo "| $n | | 2 threads vs 1 | | | | speed-up ${speedup}× |"
+  diff_ratio=$(awk "BEGIN {printf \"%.2f\", $diff_wall / ($two_wall > 0 ? $two_wall : 0.001)}")
+  echo "| $n | | diff vs run, 2 threads | | | | ${diff_ratio}× |"
 done
