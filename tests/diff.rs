@@ -597,3 +597,59 @@ fn the_seeded_plan_reads_a_superset_with_the_same_slots_and_means_the_same() {
     assert!(rubric::compile::compile_with_seed(&typo, &base.decode).is_ok());
     assert!(rubric::compile::compile(&typo).is_ok());
 }
+
+#[test]
+fn route_queue_changes_are_reported() {
+    let dir = workspace();
+    let new = copy_rules(dir.path(), "rules-queues");
+    // c-2001 (US) leaves na_sales for global_sales; c-2002 (emea) stays.
+    edit(
+        &new.join("40-activation.rubric"),
+        r#"na_sales     when country in ["US", "CA"] ignoring case"#,
+        r#"na_sales     when country in ["CA"] ignoring case"#,
+    );
+    let report = json_report(&diff_in(dir.path(), "rules", "rules-queues", "json"));
+    let route = find(&report["routes"], "route_hot_lead");
+    assert_eq!(
+        (route["added"].as_u64(), route["removed"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        route["queue_changes"],
+        serde_json::json!([{"from": "na_sales", "to": "global_sales", "contacts": 1, "examples": ["c-2001"]}])
+    );
+    assert_eq!(report["changed"], 1);
+    let text = String::from_utf8(diff_in(dir.path(), "rules", "rules-queues", "text").stdout).unwrap();
+    assert!(
+        text.contains("route route_hot_lead queue na_sales → global_sales: 1  e.g. c-2001"),
+        "{text}"
+    );
+}
+
+#[test]
+fn csv_snapshots_are_compared_too() {
+    let dir = workspace();
+    let csv = "id,email,job_title,company_size,industry,country\n\
+               a-1,ana@acme.io,VP Marketing,250,software,US\n\
+               a-2,bo@gmail.com,Intern,5,retail,FR\n";
+    std::fs::write(dir.path().join("contacts.csv"), csv).unwrap();
+    let output = rubric()
+        .current_dir(dir.path())
+        .args([
+            "diff",
+            "--base",
+            "rules",
+            "--rules",
+            "rules-new",
+            "--contacts",
+            "contacts.csv",
+        ])
+        .args(["--as-of", AS_OF, "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json_report(&output);
+    assert_eq!(report["contacts"], 2);
+    // a-1: fit 30 + 25 + 20 + 10 = 85 ≥ 80, so it joins the new audience.
+    let high_fit = find(&report["audiences"], "ads_high_fit");
+    assert_eq!(high_fit["examples"]["added"], serde_json::json!(["a-1"]));
+}

@@ -453,17 +453,6 @@ impl Aggregate {
             .zip(self.added_removed)
         {
             let width = t.to.len().max(1);
-            let transitions: Vec<Transition> = counts
-                .iter()
-                .enumerate()
-                .filter(|(cell, &n)| n > 0 && t.changed.get(*cell).copied().unwrap_or(false))
-                .map(|(cell, &n)| Transition {
-                    from: t.from.get(cell / width).cloned().flatten(),
-                    to: t.to.get(cell % width).cloned().flatten(),
-                    contacts: n,
-                    examples: examples.get_mut(cell).map(std::mem::take).unwrap_or_default(),
-                })
-                .collect();
             let unchanged = counts
                 .iter()
                 .zip(&t.changed)
@@ -473,6 +462,17 @@ impl Aggregate {
             let side = t.side();
             match t.kind {
                 Kind::Band => {
+                    let transitions: Vec<Transition> = counts
+                        .iter()
+                        .enumerate()
+                        .filter(|(cell, &n)| n > 0 && t.changed.get(*cell).copied().unwrap_or(false))
+                        .map(|(cell, &n)| Transition {
+                            from: t.from.get(cell / width).cloned().flatten(),
+                            to: t.to.get(cell % width).cloned().flatten(),
+                            contacts: n,
+                            examples: examples.get_mut(cell).map(std::mem::take).unwrap_or_default(),
+                        })
+                        .collect();
                     let labels = |l: &[Option<String>]| l.iter().flatten().cloned().collect::<Vec<_>>();
                     let matrix: Vec<Vec<u64>> = counts.chunks(width).map(<[u64]>::to_vec).collect();
                     let totals = |values: &[String], by_row: bool| -> Vec<ValueCount> {
