@@ -612,66 +612,23 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
 
     /// `Some(found)`, or `None` when the value is absent or of a wrong type.
     fn in_set(&mut self, v: &Val<'_>, set: &'c [Const], ignore_case: bool, span: Span) -> Option<bool> {
-        match v {
-            Val::Absent => None,
-            Val::Text(t) => {
-                let mut typed = false;
-                for c in set {
-                    if let Const::Text(s) = c {
-                        typed = true;
-                        // INVARIANT: with `ignoring case` the compiler lower-cased the set.
-                        let hit = if ignore_case { eq_lowered(t, s) } else { **t == **s };
-                        if hit {
-                            return Some(true);
-                        }
-                    }
-                }
-                if typed || set.is_empty() {
-                    Some(false)
-                } else {
-                    self.wrong_type(span, v, "a value of the list's type");
-                    None
-                }
+        if v.is_absent() {
+            return None;
+        }
+        // An empty list holds nothing of any type.
+        let mut typed = set.is_empty();
+        for c in set {
+            match member_matches(v, c, ignore_case) {
+                Some(true) => return Some(true),
+                Some(false) => typed = true,
+                None => {}
             }
-            Val::Num(n) => {
-                let mut typed = false;
-                for c in set {
-                    if let Const::Number(m) = c {
-                        typed = true;
-                        if n == m {
-                            return Some(true);
-                        }
-                    }
-                }
-                if typed || set.is_empty() {
-                    Some(false)
-                } else {
-                    self.wrong_type(span, v, "a value of the list's type");
-                    None
-                }
-            }
-            Val::Bool(b) => {
-                let mut typed = false;
-                for c in set {
-                    if let Const::Bool(m) = c {
-                        typed = true;
-                        if b == m {
-                            return Some(true);
-                        }
-                    }
-                }
-                if typed || set.is_empty() {
-                    Some(false)
-                } else {
-                    self.wrong_type(span, v, "a value of the list's type");
-                    None
-                }
-            }
-            Val::Time(t) => Some(set.iter().any(|c| matches!(c, Const::Time(m) if m == t))),
-            other => {
-                self.wrong_type(span, other, "a value of the list's type");
-                None
-            }
+        }
+        if typed {
+            Some(false)
+        } else {
+            self.wrong_type(span, v, "a value of the list's type");
+            None
         }
     }
 
@@ -729,6 +686,18 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 Val::Absent
             }
         }
+    }
+}
+
+/// Whether a list element equals the value: `None` when they differ in type.
+fn member_matches(v: &Val<'_>, c: &Const, ignore_case: bool) -> Option<bool> {
+    match (v, c) {
+        // INVARIANT: with `ignoring case` the compiler lower-cased the set.
+        (Val::Text(t), Const::Text(s)) => Some(if ignore_case { eq_lowered(t, s) } else { **t == **s }),
+        (Val::Num(n), Const::Number(m)) => Some(n == m),
+        (Val::Bool(b), Const::Bool(m)) => Some(b == m),
+        (Val::Time(t), Const::Time(m)) => Some(t == m),
+        _ => None,
     }
 }
 
