@@ -48,7 +48,7 @@ impl From<Exit> for std::process::ExitCode {
     long_about = "rubric compiles rule files (`*.rubric`) that score contacts on fit and intent, \
 turn scores into bands, and decide audiences, workflows, routes and suppressions; then it \
 evaluates them on contact snapshots (JSON Lines or CSV).\n\n\
-Exit status: 0 success; 1 the rule set has errors; 2 usage error; 3 completed but some input lines were rejected."
+Exit status: 0 success; 1 the rule set has errors (or rule tests fail, or `fmt --check` finds changes); 2 usage error; 3 completed but some input lines were rejected."
 )]
 pub struct Cli {
     #[command(subcommand)]
