@@ -394,7 +394,28 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     fn cond(&mut self, cond: &'c Cond, event: Option<&'c Event>) -> bool {
         match cond {
             Cond::Const(b) => *b,
-            Cond::And(parts) => parts.iter().all(|p| self.cond(p, event)),
+            Cond::And(parts) => {
+                if !T::ENABLED {
+                    return parts.iter().all(|p| self.cond(p, event));
+                }
+                // Tracing: after the first failing part, evaluate the rest too,
+                // for explanations only, so that `--why-not` can name every
+                // failing test. They change nothing: not the result, not the
+                // warnings count.
+                let mut all = true;
+                for p in parts {
+                    if all {
+                        all = self.cond(p, event);
+                    } else {
+                        let warnings = self.outcome.warnings;
+                        self.tracer.enter_unneeded();
+                        self.cond(p, event);
+                        self.tracer.exit_unneeded();
+                        self.outcome.warnings = warnings;
+                    }
+                }
+                all
+            }
             Cond::Or(parts) => parts.iter().any(|p| self.cond(p, event)),
             Cond::Not(inner) => {
                 if T::ENABLED {

@@ -51,6 +51,10 @@ pub trait Tracer {
     fn enter_not_reached(&mut self, band: usize, branch: usize) {}
     /// A branch after the chosen one, evaluated only for explanations.
     fn branch_not_reached(&mut self, band: usize, branch: usize, holds: bool) {}
+    /// The tests until `exit_unneeded` come after an `and` already failed:
+    /// evaluated only for explanations (they change no result).
+    fn enter_unneeded(&mut self) {}
+    fn exit_unneeded(&mut self) {}
     /// The tests until `exit_not` are under a `not`.
     fn enter_not(&mut self) {}
     fn exit_not(&mut self) {}

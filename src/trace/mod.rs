@@ -136,6 +136,10 @@ pub struct TestTrace {
     /// fails when the test holds.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub negated: bool,
+    /// An earlier part of the same `and` already failed: this test did not
+    /// decide anything and is shown only to say what else would have to change.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub after_failure: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -224,6 +228,8 @@ pub struct Recorder<'a> {
     aggregate_depth: u32,
     /// How many `not`s enclose the current test.
     not_depth: u32,
+    /// How many failed `and`s enclose the current test.
+    unneeded_depth: u32,
     /// Evaluating a band branch after the chosen one: warnings are not recorded.
     speculative: bool,
     /// (score, rule) of the open rule; scores are stored by declaration index.
@@ -258,6 +264,7 @@ impl<'a> Recorder<'a> {
             unplaced_warnings: Vec::new(),
             aggregate_depth: 0,
             not_depth: 0,
+            unneeded_depth: 0,
             speculative: false,
             rule: None,
             row: None,
@@ -630,6 +637,14 @@ impl Tracer for Recorder<'_> {
         self.speculative = true;
     }
 
+    fn enter_unneeded(&mut self) {
+        self.unneeded_depth += 1;
+    }
+
+    fn exit_unneeded(&mut self) {
+        self.unneeded_depth = self.unneeded_depth.saturating_sub(1);
+    }
+
     fn enter_not(&mut self) {
         self.not_depth += 1;
     }
@@ -816,6 +831,7 @@ impl Tracer for Recorder<'_> {
             other,
             op,
             negated: self.not_depth % 2 == 1,
+            after_failure: self.unneeded_depth > 0,
         };
         self.pending.push(test);
     }
@@ -829,7 +845,7 @@ impl Tracer for Recorder<'_> {
     }
 
     fn warning(&mut self, span: Span, found: &Val<'_>, expected: &str) {
-        if self.speculative {
+        if self.speculative || self.unneeded_depth > 0 {
             return;
         }
         let found_text = match found {

@@ -116,7 +116,11 @@ fn tests_line(style: &Style, tests: &[TestTrace]) -> String {
                 "✗" => style.bad("✗"),
                 other => other.to_string(),
             };
-            format!("{body} {mark}")
+            if t.after_failure {
+                format!("{} {body} {mark}", style.dim("also"))
+            } else {
+                format!("{body} {mark}")
+            }
         })
         .collect();
     parts.join(", ")
