@@ -83,7 +83,11 @@ fn target_why_not(trace: &Trace, t: &TargetTrace, kind: &'static str) -> WhyNot 
     let mut changes = Vec::new();
     if !t.condition {
         for test in failed_tests(&t.tests) {
-            let lead = if test.after_failure { "and also" } else { "condition fails" };
+            let lead = if test.after_failure {
+                "and also"
+            } else {
+                "condition fails"
+            };
             reasons.push(format!("{lead}: {}", describe_test(test)));
             changes.push(change_for(test));
             // A band value that is not the wanted one: say why, one level deep.
