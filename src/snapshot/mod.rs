@@ -9,11 +9,13 @@
 //! validated where SPEC §2 demands it and then skipped without being stored.
 
 mod csv_input;
+mod id_set;
 mod jsonl;
 mod source;
 mod timestamp;
 
 pub use csv_input::CsvReader;
+pub use id_set::IdSet;
 pub use jsonl::decode_line;
 pub use source::{lines_of, open_input, Block, BlockReader, InputFormat, LineReader};
 pub use timestamp::{format_timestamp, parse_timestamp};
@@ -104,31 +106,5 @@ pub struct BadLine {
 impl std::fmt::Display for BadLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "line {}: {}", self.line, self.reason)
-    }
-}
-
-/// Set of ids already accepted, for SPEC §3's "first line with an id wins".
-///
-/// It is the only structure of a run that grows with the number of contacts,
-/// so it stores a 64-bit hash per id (about 10 bytes with the table's
-/// overhead) rather than the id. Two different ids collide with probability
-/// about n²/2⁶⁵: 3·10⁻⁸ for a million contacts, 3·10⁻⁶ for ten million; a
-/// collision would reject the later line as a repeat (see docs/decisions.md).
-#[derive(Debug, Default)]
-pub struct IdSet {
-    // The keys are already hashes: Fx only mixes them into buckets.
-    seen: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
-}
-
-impl IdSet {
-    /// Records `id`; returns false when it was already present.
-    pub fn insert(&mut self, id: &str) -> bool {
-        self.seen.insert(xxhash_rust::xxh3::xxh3_64(id.as_bytes()))
-    }
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
     }
 }
