@@ -43,15 +43,8 @@ pub struct DiffArgs {
     /// Example contact ids shown per change (the first ones in input order).
     #[arg(long, value_name = "N", default_value_t = 5)]
     examples: usize,
-    /// Stop at the first rejected line instead of skipping it.
-    #[arg(long)]
-    strict: bool,
-    /// Also write every rejected line as JSON Lines `{"line":N,"reason":"…"}` to this file.
-    #[arg(long, value_name = "FILE")]
-    rejects: Option<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    stream: super::stream::StreamOptions,
     /// Colour of diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -183,17 +176,8 @@ pub fn run(args: &DiffArgs) -> Exit {
     let color = args.color.for_stderr();
     // Before anything uses rayon (building the plans' regexes does), or the
     // global pool would already exist with one thread per core.
-    if let Some(n) = args.threads {
-        if n == 0 {
-            return super::usage_error("`--threads` must be at least 1");
-        }
-        if rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .is_err()
-        {
-            return super::usage_error("`--threads` could not be applied: the thread pool already exists");
-        }
+    if let Err(exit) = args.stream.apply_threads() {
+        return exit;
     }
     let base_sources = if Path::new(&args.base).exists() {
         Sources::load(Path::new(&args.base)).map_err(|e| e.to_string())
@@ -226,12 +210,9 @@ pub fn run(args: &DiffArgs) -> Exit {
         Ok(r) => r,
         Err(e) => return super::usage_error(format!("cannot read `{}`: {e}", args.contacts)),
     };
-    let rejects_file = match &args.rejects {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Some(std::io::BufWriter::new(f)),
-            Err(e) => return super::usage_error(format!("cannot write `{}`: {e}", path.display())),
-        },
-        None => None,
+    let rejects_file = match args.stream.open_rejects() {
+        Ok(f) => f,
+        Err(exit) => return exit,
     };
     let plans = Plans {
         base: &base.plan,
@@ -245,7 +226,7 @@ pub fn run(args: &DiffArgs) -> Exit {
         aggregate: Aggregate::new(&plans.alignment, args.examples),
         strict_stop: false,
     };
-    let strict = args.strict;
+    let strict = args.stream.strict;
     let result = match format {
         InputFormat::JsonLines => stream::pipeline(
             reader,

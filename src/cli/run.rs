@@ -33,15 +33,8 @@ pub struct RunArgs {
     /// `jsonl` (SPEC §5, one line per contact) or `table` (aligned, for people).
     #[arg(long, value_enum, default_value_t = RunFormat::Jsonl)]
     format: RunFormat,
-    /// Stop at the first rejected line instead of skipping it.
-    #[arg(long)]
-    strict: bool,
-    /// Also write every rejected line as JSON Lines `{"line":N,"reason":"…"}` to this file.
-    #[arg(long, value_name = "FILE")]
-    rejects: Option<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    stream: super::stream::StreamOptions,
     /// Colour of diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -77,17 +70,8 @@ pub fn run(args: &RunArgs) -> Exit {
     let color = args.color.for_stderr();
     // Before anything uses rayon (building the plan's regexes does), or the
     // global pool would already exist with one thread per core.
-    if let Some(n) = args.threads {
-        if n == 0 {
-            return super::usage_error("`--threads` must be at least 1");
-        }
-        if rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .is_err()
-        {
-            return super::usage_error("`--threads` could not be applied: the thread pool already exists");
-        }
+    if let Err(exit) = args.stream.apply_threads() {
+        return exit;
     }
     let compiled = match super::load_plan(&args.rules, color) {
         Ok(c) => c,
@@ -102,12 +86,9 @@ pub fn run(args: &RunArgs) -> Exit {
         Ok(r) => r,
         Err(e) => return super::usage_error(format!("cannot read `{}`: {e}", args.contacts)),
     };
-    let rejects_file = match &args.rejects {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Some(std::io::BufWriter::new(f)),
-            Err(e) => return super::usage_error(format!("cannot write `{}`: {e}", path.display())),
-        },
-        None => None,
+    let rejects_file = match args.stream.open_rejects() {
+        Ok(f) => f,
+        Err(exit) => return exit,
     };
     // Buffered: results reach stdout in large writes, not line by line.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
@@ -125,8 +106,8 @@ pub fn run(args: &RunArgs) -> Exit {
         last_progress: Instant::now(),
     };
     let result = match format {
-        InputFormat::JsonLines => run_jsonl(plan, as_of, reader, args.strict, &mut state, &mut out),
-        InputFormat::Csv => run_csv(plan, as_of, reader, args.strict, &mut state, &mut out),
+        InputFormat::JsonLines => run_jsonl(plan, as_of, reader, args.stream.strict, &mut state, &mut out),
+        InputFormat::Csv => run_csv(plan, as_of, reader, args.stream.strict, &mut state, &mut out),
     };
     if state.progress {
         eprint!("\r\x1b[2K");

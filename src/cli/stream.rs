@@ -9,6 +9,7 @@
 //! aggregation). CSV goes through [`csv_batches`] on one thread.
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
@@ -228,6 +229,47 @@ pub(super) fn csv_batches<C>(
         }
         if !consume(chunk)? || done {
             return Ok(());
+        }
+    }
+}
+
+/// Flags shared by the commands that stream a snapshot (`run`, `diff`).
+#[derive(Debug, clap::Args)]
+pub struct StreamOptions {
+    /// Stop at the first rejected line instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// Also write every rejected line as JSON Lines `{"line":N,"reason":"…"}` to this file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl StreamOptions {
+    /// Applies `--threads`. Call it before anything uses rayon (building a
+    /// plan's regexes does), or the global pool already has one thread per core.
+    pub fn apply_threads(&self) -> Result<(), super::Exit> {
+        let Some(n) = self.threads else { return Ok(()) };
+        if n == 0 {
+            return Err(super::usage_error("`--threads` must be at least 1"));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|_| {
+                super::usage_error("`--threads` could not be applied: the thread pool already exists")
+            })
+    }
+
+    /// Creates the `--rejects` file, when asked for.
+    pub fn open_rejects(&self) -> Result<Option<std::io::BufWriter<std::fs::File>>, super::Exit> {
+        match &self.rejects {
+            Some(path) => std::fs::File::create(path)
+                .map(|f| Some(std::io::BufWriter::new(f)))
+                .map_err(|e| super::usage_error(format!("cannot write `{}`: {e}", path.display()))),
+            None => Ok(None),
         }
     }
 }
