@@ -459,6 +459,39 @@ fn renaming_or_removing_a_target_removes_its_members() {
 }
 
 #[test]
+fn max_removals_refuses_a_snapshot_that_would_drop_too_many() {
+    let env = Env::new();
+    let s1 = env.write("s1.jsonl", SNAPSHOT_1);
+    let (code, first, _) = env.apply(&s1, T1, &[]);
+    assert_eq!(code, 0);
+    let known = first
+        .iter()
+        .filter(|a| a["action"] == "band_change" && a["target"] == "readiness")
+        .count();
+    assert!(known > 1);
+    // An export cut down to its first line would drop every other contact.
+    let truncated = env.write("s2.jsonl", SNAPSHOT_1.lines().next().unwrap());
+    let (code, actions, stderr) = env.apply(&truncated, T2, &["--max-removals", "0"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(actions.is_empty());
+    assert!(
+        stderr.contains(&format!(
+            "the snapshot would drop {} contacts that are absent from it, more than `--max-removals 0`; nothing was applied",
+            known - 1
+        )),
+        "{stderr}"
+    );
+    // Nothing was applied: the same snapshot with room for the removals goes through as run 2.
+    let limit = (known - 1).to_string();
+    let (code, actions, _) = env.apply(&truncated, T2, &["--max-removals", &limit]);
+    assert_eq!(code, 0);
+    assert!(actions.iter().all(|a| a["run"] == 2));
+    assert!(actions
+        .iter()
+        .any(|a| a["action"] == "audience_remove" || a["action"] == "workflow_exit"));
+}
+
+#[test]
 fn an_earlier_as_of_is_refused_unless_forced() {
     let env = Env::new();
     let s1 = env.write("s1.jsonl", SNAPSHOT_1);

@@ -43,6 +43,10 @@ pub struct SyncArgs {
     /// Accept an `--as-of` earlier than the last applied run's.
     #[arg(long)]
     pub force: bool,
+    /// Refuse a full snapshot that would drop more than N contacts from the
+    /// state (a guard against a truncated or empty export).
+    #[arg(long, value_name = "N")]
+    pub max_removals: Option<u64>,
     /// Seconds to wait for another `apply` holding the state file.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub wait: u64,
@@ -327,7 +331,7 @@ fn sync_in(
         }
         Err(ReadError::Exit(exit)) => return Err(exit),
     }
-    run.absent(args.snapshot)?;
+    run.absent(args.snapshot, args.max_removals)?;
     let done = Done {
         ctx: ctx.clone(),
         as_of,
@@ -484,7 +488,7 @@ impl Sync<'_> {
     }
 
     /// Contacts in the state that the snapshot did not mention.
-    fn absent(&mut self, snapshot: SnapshotKind) -> Result<(), Exit> {
+    fn absent(&mut self, snapshot: SnapshotKind, max_removals: Option<u64>) -> Result<(), Exit> {
         let Some(store) = self.store else {
             return Ok(());
         };
@@ -510,6 +514,15 @@ impl Sync<'_> {
                 },
             )
             .map_err(super::usage_error)?;
+        if let Some(max) = max_removals {
+            let drops = if leave_all { todo.len() as u64 } else { 0 };
+            if drops > max {
+                return Err(super::usage_error(format!(
+                    "the snapshot would drop {drops} contacts that are absent from it, more than `--max-removals {max}`; nothing was {}. If the export is complete, raise `--max-removals`; to keep absent contacts, pass `--snapshot partial`",
+                    if self.applying { "applied" } else { "planned" }
+                )));
+            }
+        }
         let mut actions = Vec::new();
         for (id, state) in todo {
             actions.clear();
