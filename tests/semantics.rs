@@ -529,3 +529,26 @@ fn rule_bounds_apply_only_to_counted_events() {
         5
     );
 }
+
+#[test]
+fn quoted_names_reach_properties_named_like_keywords_or_with_spaces() {
+    let rules = r#"
+      score s 0..100 {
+        "crm"  when `score` >= 50 => +1
+        "open" when `Lead Status` == "Open" => +2
+      }
+    "#;
+    let c = r#"{"id":"c","properties":{"score":60,"Lead Status":"Open"}}"#;
+    assert_eq!(score(rules, c, "s"), 3);
+}
+
+#[test]
+fn the_formatter_keeps_quoted_names_quoted_and_plain_ones_plain() {
+    let text =
+        "score s 0..100 {\n  \"a\" when `score` >= 1 and `fit_x` >= 2 and `Lead Status` == \"x\" => +1\n}\n";
+    let formatted = rubric::fmt::format_source(text).unwrap();
+    assert!(formatted.contains("`score` >= 1"), "{formatted}");
+    assert!(formatted.contains(" fit_x >= 2"), "{formatted}");
+    assert!(formatted.contains("`Lead Status` == \"x\""), "{formatted}");
+    assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);
+}

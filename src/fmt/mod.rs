@@ -22,6 +22,7 @@ use crate::syntax::ast::{
     self, AggregateKind, Expr, ExprKind, IsTarget, ItemKind, Literal, ModifierKind, RouteFieldKind, RuleBody,
 };
 use crate::syntax::comments;
+use crate::syntax::written_name;
 
 /// Lines longer than this are broken before `when` (items) or `=>` (score rules).
 pub const WIDTH: usize = 100;
@@ -275,13 +276,13 @@ impl<'s> Printer<'s> {
                 self.push(0, String::from("properties {"), start, start + 1, true);
                 let heads: Vec<Option<(u8, String)>> = decls
                     .iter()
-                    .map(|d| Some((0, format!("{}:", d.name.name))))
+                    .map(|d| Some((0, format!("{}:", written_name(&d.name.name)))))
                     .collect();
                 let pads = self.pads(decls.iter().map(|d| d.span), &heads);
                 for (d, pad) in decls.iter().zip(pads) {
                     let text = format!(
                         "{} {}",
-                        padded(&format!("{}:", d.name.name), pad),
+                        padded(&format!("{}:", written_name(&d.name.name)), pad),
                         property_type(d)
                     );
                     self.push(2, text, d.span.start, d.span.end, true);
@@ -290,19 +291,27 @@ impl<'s> Printer<'s> {
             }
             ItemKind::Events(decls) => {
                 self.push(0, String::from("events {"), start, start + 1, true);
-                let heads: Vec<Option<(u8, String)>> =
-                    decls.iter().map(|d| Some((0, d.name.name.clone()))).collect();
+                let heads: Vec<Option<(u8, String)>> = decls
+                    .iter()
+                    .map(|d| Some((0, written_name(&d.name.name).into_owned())))
+                    .collect();
                 let pads = self.pads(decls.iter().map(|d| d.span), &heads);
                 for (d, pad) in decls.iter().zip(pads) {
                     let text = match &d.props {
-                        None => d.name.name.clone(),
-                        Some(props) if props.is_empty() => format!("{} {{}}", padded(&d.name.name, pad)),
+                        None => written_name(&d.name.name).into_owned(),
+                        Some(props) if props.is_empty() => {
+                            format!("{} {{}}", padded(&written_name(&d.name.name), pad))
+                        }
                         Some(props) => {
                             let inner: Vec<String> = props
                                 .iter()
-                                .map(|p| format!("{}: {}", p.name.name, property_type(p)))
+                                .map(|p| format!("{}: {}", written_name(&p.name.name), property_type(p)))
                                 .collect();
-                            format!("{} {{ {} }}", padded(&d.name.name, pad), inner.join("  "))
+                            format!(
+                                "{} {{ {} }}",
+                                padded(&written_name(&d.name.name), pad),
+                                inner.join("  ")
+                            )
                         }
                     };
                     self.push(2, text, d.span.start, d.span.end, true);
@@ -312,13 +321,13 @@ impl<'s> Printer<'s> {
             ItemKind::Const(c) => {
                 let text = format!(
                     "{} = {}",
-                    padded(&format!("const {}", c.name.name), pad),
+                    padded(&format!("const {}", written_name(&c.name.name)), pad),
                     expr(&c.value, 0)
                 );
                 self.push(0, text, start, item.span.end, true);
             }
             ItemKind::Segment(s) => self.when_item(
-                &format!("segment {}", s.name.name),
+                &format!("segment {}", written_name(&s.name.name)),
                 pad,
                 s.name.span.end,
                 &s.condition,
@@ -326,7 +335,7 @@ impl<'s> Printer<'s> {
                 "",
             ),
             ItemKind::Audience(t) => self.when_item(
-                &format!("audience {}", t.name.name),
+                &format!("audience {}", written_name(&t.name.name)),
                 pad,
                 t.name.span.end,
                 &t.condition,
@@ -334,7 +343,7 @@ impl<'s> Printer<'s> {
                 "",
             ),
             ItemKind::Workflow(t) => self.when_item(
-                &format!("workflow {}", t.name.name),
+                &format!("workflow {}", written_name(&t.name.name)),
                 pad,
                 t.name.span.end,
                 &t.condition,
@@ -345,7 +354,11 @@ impl<'s> Printer<'s> {
                 let channels: Vec<&str> = s.channels.iter().map(|c| c.name.as_str()).collect();
                 let head_end = s.channels.last().map_or(s.name.span.end, |c| c.span.end);
                 self.when_item(
-                    &format!("suppress {} on {}", s.name.name, channels.join(", ")),
+                    &format!(
+                        "suppress {} on {}",
+                        written_name(&s.name.name),
+                        channels.join(", ")
+                    ),
                     0,
                     head_end,
                     &s.condition,
@@ -356,7 +369,7 @@ impl<'s> Printer<'s> {
             ItemKind::Score(s) => {
                 let text = format!(
                     "score {} {}..{} {{",
-                    s.name.name,
+                    written_name(&s.name.name),
                     number(s.low.value),
                     number(s.high.value)
                 );
@@ -378,7 +391,7 @@ impl<'s> Printer<'s> {
             ItemKind::Band(b) => {
                 self.push(
                     0,
-                    format!("band {} {{", b.name.name),
+                    format!("band {} {{", written_name(&b.name.name)),
                     start,
                     b.name.span.end,
                     true,
@@ -388,7 +401,7 @@ impl<'s> Printer<'s> {
             }
             ItemKind::Route(r) => {
                 self.when_item(
-                    &format!("route {}", r.name.name),
+                    &format!("route {}", written_name(&r.name.name)),
                     0,
                     r.name.span.end,
                     &r.condition,
@@ -404,9 +417,13 @@ impl<'s> Printer<'s> {
                         RouteFieldKind::Sla(d) => {
                             self.push(2, format!("sla {}", duration(d)), fs.start, fs.end, true)
                         }
-                        RouteFieldKind::Queue(q) => {
-                            self.push(2, format!("queue {}", q.name), fs.start, fs.end, true)
-                        }
+                        RouteFieldKind::Queue(q) => self.push(
+                            2,
+                            format!("queue {}", written_name(&q.name)),
+                            fs.start,
+                            fs.end,
+                            true,
+                        ),
                         RouteFieldKind::QueueFirst(branches) => {
                             self.push(2, String::from("queue first {"), fs.start, fs.start + 1, true);
                             self.branches(branches, 4);
@@ -477,7 +494,7 @@ impl<'s> Printer<'s> {
             RuleBody::Each(e) => {
                 let head = format!("{} ", padded(&label, pad));
                 let body_col = 2 + head.chars().count();
-                let mut text = format!("{head}each {}", e.event.name);
+                let mut text = format!("{head}each {}", written_name(&e.event.name));
                 let mut end = e.event.span.end;
                 if let Some(f) = &e.filter {
                     text.push(' ');
@@ -530,11 +547,13 @@ impl<'s> Printer<'s> {
     }
 
     fn branches(&mut self, branches: &[ast::Branch], indent: usize) {
-        let heads: Vec<Option<(u8, String)>> =
-            branches.iter().map(|b| Some((0, b.value.name.clone()))).collect();
+        let heads: Vec<Option<(u8, String)>> = branches
+            .iter()
+            .map(|b| Some((0, written_name(&b.value.name).into_owned())))
+            .collect();
         let pads = self.pads(branches.iter().map(|b| b.span), &heads);
         for (b, pad) in branches.iter().zip(pads) {
-            let head = padded(&b.value.name, pad);
+            let head = padded(&written_name(&b.value.name), pad);
             match &b.condition {
                 None => self.push(
                     indent,
@@ -562,10 +581,10 @@ impl<'s> Printer<'s> {
 /// The alignable head of an item: its kind and the text before `when`/`=`.
 fn item_head(item: &ast::Item) -> Option<(u8, String)> {
     match &item.kind {
-        ItemKind::Const(c) => Some((1, format!("const {}", c.name.name))),
-        ItemKind::Segment(s) => Some((2, format!("segment {}", s.name.name))),
-        ItemKind::Audience(t) => Some((3, format!("audience {}", t.name.name))),
-        ItemKind::Workflow(t) => Some((4, format!("workflow {}", t.name.name))),
+        ItemKind::Const(c) => Some((1, format!("const {}", written_name(&c.name.name)))),
+        ItemKind::Segment(s) => Some((2, format!("segment {}", written_name(&s.name.name)))),
+        ItemKind::Audience(t) => Some((3, format!("audience {}", written_name(&t.name.name)))),
+        ItemKind::Workflow(t) => Some((4, format!("workflow {}", written_name(&t.name.name)))),
         _ => None,
     }
 }
@@ -745,7 +764,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
             let target = match target {
                 IsTarget::Null => String::from("null"),
                 IsTarget::Bool(b) => b.to_string(),
-                IsTarget::Name(n) => n.name.clone(),
+                IsTarget::Name(n) => written_name(&n.name).into_owned(),
             };
             format!(
                 "{} is {}{}",
@@ -755,16 +774,16 @@ fn expr(e: &Expr, ctx: u8) -> String {
             )
         }
         ExprKind::Within { left, window } => format!("{} within {}", expr(left, 4), duration(window)),
-        ExprKind::Name(id) => id.name.clone(),
+        ExprKind::Name(id) => written_name(&id.name).into_owned(),
         ExprKind::Call { function, args } => {
             let args: Vec<String> = args.iter().map(|a| expr(a, 4)).collect();
             format!("{}({})", function.name, args.join(", "))
         }
         ExprKind::Aggregate(a) => {
             let mut text = match a.kind {
-                AggregateKind::Count => format!("count of {}", a.event.name),
-                AggregateKind::Any => format!("any {}", a.event.name),
-                AggregateKind::Last => format!("last {}", a.event.name),
+                AggregateKind::Count => format!("count of {}", written_name(&a.event.name)),
+                AggregateKind::Any => format!("any {}", written_name(&a.event.name)),
+                AggregateKind::Last => format!("last {}", written_name(&a.event.name)),
             };
             if let Some(f) = &a.filter {
                 text.push(' ');

@@ -9,4 +9,4 @@ pub mod ast;
 pub mod comments;
 mod parser;
 
-pub use parser::{describe_rule_name, parse_file};
+pub use parser::{describe_rule_name, parse_file, written_name};

@@ -250,7 +250,7 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
     }
     if positives.contains(&Rule::ident) && is_reserved(found) {
         return Some(format!(
-            "`{found}` is a reserved word and cannot be used as a name; choose another name (reserved words are listed in docs/language.md)"
+            "`{found}` is a reserved word; write it between backticks to use it as a name: `` `{found}` ``"
         ));
     }
     match found {
@@ -337,6 +337,21 @@ fn previous_is_within(before: &str) -> bool {
     without_number.ends_with("within")
         || without_number.ends_with("half-life")
         || without_number.ends_with("sla")
+}
+
+/// How a name is written in a rule file: as is, or between backticks when it
+/// is a keyword or not made of letters, digits and `_` (the formatter's form).
+pub fn written_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain && !is_reserved(name) {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(format!("`{name}`"))
+    }
 }
 
 /// Reserved words of the grammar (the `keyword` rule).
@@ -587,8 +602,13 @@ impl Builder<'_> {
         match pair.as_rule() {
             Rule::ident | Rule::type_name | Rule::duration_unit => {
                 let span = self.span(&pair);
-                // `type_name` wraps an ident.
-                let text = pair.as_str().trim().to_string();
+                // `type_name` wraps an ident; a quoted name loses its backticks.
+                let text = pair.as_str().trim();
+                let text = text
+                    .strip_prefix('`')
+                    .and_then(|t| t.strip_suffix('`'))
+                    .unwrap_or(text)
+                    .to_string();
                 Ok(Ident { name: text, span })
             }
             _ => Err(self.unexpected(&pair, "a name")),
