@@ -307,3 +307,25 @@ fn cli_write_failures_are_reported() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the output"));
 }
+
+#[test]
+fn why_not_a_later_band_value_names_every_branch_in_the_way() {
+    // c-2006: fit 70, so A (>= 60) is chosen and B (>= 30) would be next.
+    let t = trace_of("c-2006");
+    let answer = why_not(&t, "fit_tier=C").unwrap();
+    assert_eq!(
+        answer.reasons,
+        [
+            "`A` comes first and matched: fit 70 ≥ 60 ✓",
+            "`B` comes next and matches too: fit 70 ≥ 30 ✓",
+            "`C` is the `otherwise` value: it is given when no branch above matches",
+        ]
+    );
+    assert_eq!(
+        answer.changes,
+        [
+            "`A` would have to stop matching",
+            "`B` would have to stop matching"
+        ]
+    );
+}

@@ -172,7 +172,25 @@ fn band_why_not(bt: &BandTrace, want: &str, target: &str, depth: usize) -> WhyNo
                     ));
                     changes.push(format!("`{}` would have to stop matching", chosen.value));
                 }
-                if branch.matched {
+                // Branches between the chosen one and the wanted one that hold
+                // would be chosen next: they would have to stop matching too.
+                for between in bt.not_reached.iter().take_while(|b| b.value != want) {
+                    if between.matched && !between.otherwise {
+                        let tests: Vec<String> = between.tests.iter().map(describe_test).collect();
+                        reasons.push(format!(
+                            "`{}` comes next and matches too: {}",
+                            between.value,
+                            tests.join(", ")
+                        ));
+                        changes.push(format!("`{}` would have to stop matching", between.value));
+                    }
+                }
+                if branch.otherwise {
+                    reasons.push(format!(
+                        "`{}` is the `otherwise` value: it is given when no branch above matches",
+                        branch.value
+                    ));
+                } else if branch.matched {
                     reasons.push(format!("{}'s own condition holds", branch.value));
                 } else {
                     for test in failed_tests(&branch.tests) {
