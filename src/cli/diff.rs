@@ -19,7 +19,7 @@ use super::{ColorChoice, Exit};
 use crate::diff::{Aggregate, Alignment, Meta};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
 use crate::plan::Plan;
-use crate::snapshot::{open_input, BadLine, Block, IdSet, InputFormat};
+use crate::snapshot::{BadLine, Block, IdSet, InputFormat};
 use crate::source::{SourceFile, Sources};
 
 #[derive(Debug, Args)]
@@ -206,9 +206,9 @@ pub fn run(args: &DiffArgs) -> Exit {
         Ok(t) => t,
         Err(e) => return super::usage_error(e),
     };
-    let (reader, format) = match open_input(&args.contacts) {
+    let (reader, format) = match super::open_snapshot(&args.contacts) {
         Ok(r) => r,
-        Err(e) => return super::usage_error(format!("cannot read `{}`: {e}", args.contacts)),
+        Err(exit) => return exit,
     };
     let rejects_file = match args.stream.open_rejects() {
         Ok(f) => f,

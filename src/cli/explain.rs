@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{ColorChoice, Exit};
-use crate::snapshot::{decode_line, open_input, Contact, CsvReader, InputFormat, LineReader};
+use crate::snapshot::{decode_line, Contact, CsvReader, InputFormat, LineReader};
 use crate::source::Sources;
 use crate::trace::{explain, render, why_not, Trace};
 
@@ -60,9 +60,9 @@ pub fn run(args: &ExplainArgs) -> Exit {
         Ok(t) => t,
         Err(e) => return super::usage_error(e),
     };
-    let (reader, format) = match open_input(&args.contacts) {
+    let (reader, format) = match super::open_snapshot(&args.contacts) {
         Ok(r) => r,
-        Err(e) => return super::usage_error(format!("cannot read `{}`: {e}", args.contacts)),
+        Err(exit) => return exit,
     };
     // The first valid line with each wanted id wins (SPEC §3).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();

@@ -144,6 +144,13 @@ pub fn finish_output(written: std::io::Result<()>) -> Result<(), Exit> {
     }
 }
 
+/// Opens `--contacts` (a file, gzip, or `-` for stdin); an unreadable path is a usage error.
+pub fn open_snapshot(
+    path: &str,
+) -> Result<(Box<dyn std::io::BufRead + Send>, crate::snapshot::InputFormat), Exit> {
+    crate::snapshot::open_input(path).map_err(|e| usage_error(format!("cannot read `{path}`: {e}")))
+}
+
 /// Parses `--as-of`: RFC 3339 with an offset, or a bare date (midnight UTC).
 pub fn parse_as_of(text: Option<&str>) -> Result<i64, String> {
     match text {

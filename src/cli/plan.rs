@@ -13,7 +13,7 @@ use super::{ColorChoice, Exit};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
 use crate::plan::Plan;
 use crate::snapshot::{
-    decode_line, format_timestamp, open_input, BadLine, Contact, CsvReader, IdSet, InputFormat, LineReader,
+    decode_line, format_timestamp, BadLine, Contact, CsvReader, IdSet, InputFormat, LineReader,
 };
 use crate::sync::actions::{Action, RunContext};
 use crate::sync::destinations::{email_sha256, AUDIENCE_MINIMUMS};
@@ -315,8 +315,7 @@ fn sync_in(
     for audience in &plan.audiences {
         run.summary.audience_sizes.insert(audience.name.clone(), (0, 0));
     }
-    let (reader, format) = open_input(&args.contacts)
-        .map_err(|e| super::usage_error(format!("cannot read `{}`: {e}", args.contacts)))?;
+    let (reader, format) = super::open_snapshot(&args.contacts)?;
     let read = match format {
         InputFormat::JsonLines => run.read_jsonl(reader),
         InputFormat::Csv => run.read_csv(reader),

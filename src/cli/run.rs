@@ -17,7 +17,7 @@ use super::stream::{self, BufferPool, Line, Rejects};
 use super::{ColorChoice, Exit};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
 use crate::plan::Plan;
-use crate::snapshot::{open_input, BadLine, Block, Contact, IdSet, InputFormat};
+use crate::snapshot::{BadLine, Block, Contact, IdSet, InputFormat};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -82,9 +82,9 @@ pub fn run(args: &RunArgs) -> Exit {
         Ok(t) => t,
         Err(e) => return super::usage_error(e),
     };
-    let (reader, format) = match open_input(&args.contacts) {
+    let (reader, format) = match super::open_snapshot(&args.contacts) {
         Ok(r) => r,
-        Err(e) => return super::usage_error(format!("cannot read `{}`: {e}", args.contacts)),
+        Err(exit) => return exit,
     };
     let rejects_file = match args.stream.open_rejects() {
         Ok(f) => f,
