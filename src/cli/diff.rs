@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 
 use super::stream::{self, Line, Rejects};
 use super::{ColorChoice, Exit};
@@ -111,21 +110,12 @@ impl Plans<'_> {
         (Outcome::for_plan(self.base), Outcome::for_plan(self.new))
     }
 
-    fn process_block(&self, block: &Block, pieces: usize) -> Vec<Chunk> {
-        block
-            .split(pieces)
-            .par_iter()
-            .map_init(
-                || self.outcomes(),
-                |outcomes, (first_line, data)| {
-                    let mut chunk = Chunk::default();
-                    for line in stream::decode_lines(&self.new.decode, *first_line, data) {
-                        self.push(line, outcomes, &mut chunk);
-                    }
-                    chunk
-                },
-            )
-            .collect()
+    fn process_block(&self, outcomes: &mut (Outcome, Outcome), block: &Block) -> Chunk {
+        let mut chunk = Chunk::default();
+        for line in stream::decode_lines(&self.new.decode, block.first_line, &block.data) {
+            self.push(line, outcomes, &mut chunk);
+        }
+        chunk
     }
 }
 
@@ -230,7 +220,8 @@ pub fn run(args: &DiffArgs) -> Exit {
     let result = match format {
         InputFormat::JsonLines => stream::pipeline(
             reader,
-            |block, pieces| plans.process_block(block, pieces),
+            || plans.outcomes(),
+            |outcomes, block| plans.process_block(outcomes, block),
             |chunk| Ok(state.consume(&plans.alignment, chunk, strict)),
         ),
         InputFormat::Csv => {

@@ -1,17 +1,17 @@
 //! `rubric run`: evaluate a rule set on a snapshot, one SPEC §5 result per
 //! accepted contact on stdout, in input order.
 //!
-//! Lines are read in batches; each batch is decoded and evaluated in parallel
-//! (rayon), then written in input order after the sequential duplicate-id
-//! check. Memory holds one batch, whatever the size of the snapshot (except
-//! `--format table`, which aligns columns over all rows and so keeps them).
+//! Lines are read in blocks; worker threads decode and evaluate whole blocks
+//! ([`stream::pipeline`]), and results are written in input order after the
+//! duplicate-id check. Memory holds a few blocks, whatever the size of the
+//! snapshot (except `--format table`, which aligns columns over all rows and
+//! so keeps them).
 
 use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 
 use super::stream::{self, BufferPool, Line, Rejects};
 use super::{ColorChoice, Exit};
@@ -265,9 +265,9 @@ fn push_contact(
     });
 }
 
-/// The JSON Lines pipeline ([`stream::pipeline`]): blocks are decoded and
-/// evaluated on the rayon pool, and the consumer thread checks ids in input
-/// order and writes results (output buffers are recycled through a pool).
+/// The JSON Lines pipeline ([`stream::pipeline`]): each worker decodes and
+/// evaluates whole blocks, and results are written in input order after the
+/// duplicate-id check (output buffers are recycled through a pool).
 fn run_jsonl(
     plan: &Plan,
     as_of: i64,
@@ -281,7 +281,8 @@ fn run_jsonl(
     let out_pool = &out_pool;
     stream::pipeline(
         reader,
-        |block, pieces| process_block(plan, as_of, table, block, pieces, out_pool),
+        || Outcome::for_plan(plan),
+        |outcome, block| process_block(plan, as_of, table, block, outcome, out_pool),
         |mut chunk: Chunk| {
             let go = state.emit(&mut chunk, strict, out)?;
             out_pool.give(chunk.out);
@@ -290,33 +291,24 @@ fn run_jsonl(
     )
 }
 
-/// Decodes and evaluates a block of lines in about `pieces` parallel chunks.
+/// Decodes and evaluates a block of lines.
 fn process_block(
     plan: &Plan,
     as_of: i64,
     table: bool,
     block: &Block,
-    pieces: usize,
+    outcome: &mut Outcome,
     pool: &BufferPool,
-) -> Vec<Chunk> {
-    block
-        .split(pieces)
-        .par_iter()
-        .map_init(
-            || Outcome::for_plan(plan),
-            |outcome, (first_line, data)| {
-                let mut chunk = Chunk {
-                    out: pool.take(),
-                    entries: Vec::new(),
-                    rows: Vec::new(),
-                };
-                for line in stream::decode_lines(&plan.decode, *first_line, data) {
-                    push_line(plan, as_of, table, line, outcome, &mut chunk);
-                }
-                chunk
-            },
-        )
-        .collect()
+) -> Chunk {
+    let mut chunk = Chunk {
+        out: pool.take(),
+        entries: Vec::new(),
+        rows: Vec::new(),
+    };
+    for line in stream::decode_lines(&plan.decode, block.first_line, &block.data) {
+        push_line(plan, as_of, table, line, outcome, &mut chunk);
+    }
+    chunk
 }
 
 /// Adds one decoded line to a chunk (evaluating a contact).

@@ -1,22 +1,23 @@
 //! Streaming a snapshot: the pieces `run` and `diff` share, so that both read,
 //! decode, reject bad lines and repeated ids in exactly the same way.
 //!
-//! JSON Lines go through [`pipeline`]: a reader thread cuts the input into
-//! blocks of whole lines, the calling thread processes each block on the
-//! rayon pool (the command's `process`, usually [`decode_lines`] per piece),
-//! and a consumer thread takes the processed chunks in input order (the
-//! command's `consume`: the duplicate-id check, [`Rejects`], output or
-//! aggregation). CSV goes through [`csv_batches`] on one thread.
+//! JSON Lines go through [`pipeline`]: worker threads each take the next
+//! block of whole lines from the shared reader and process it (the command's
+//! `process`, usually [`decode_lines`] and evaluation), and the results are
+//! consumed in input order (the command's `consume`: the duplicate-id check,
+//! [`Rejects`], output or aggregation). CSV goes through [`csv_batches`] on
+//! one thread.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::snapshot::{decode_line, lines_of, BadLine, Block, BlockReader, Contact, CsvReader, DecodeSpec};
 
 /// Bytes of whole lines read at a time and shared out to the worker threads.
-pub(super) const BLOCK_BYTES: usize = 4 << 20;
+pub(super) const BLOCK_BYTES: usize = 1 << 20;
 /// Contacts per batch of CSV input.
 pub(super) const BATCH_LINES: usize = 8192;
 /// Rejected lines printed to stderr before the rest are only counted.
@@ -118,86 +119,217 @@ impl BufferPool {
     }
 }
 
-/// The JSON Lines pipeline. `process(block, pieces)` runs on the calling
-/// thread (and the rayon pool) and cuts a block into about `pieces` chunks;
-/// `consume(chunk)` gets every chunk in input order on a consumer thread and
-/// returns false to stop the run. Reading, processing and consuming overlap;
-/// bounded channels keep a few blocks in memory. With one rayon thread the
-/// steps run in turn on the calling thread, with no helper threads.
-pub(super) fn pipeline<C: Send>(
+/// The JSON Lines pipeline.
+///
+/// With one thread (`--threads 1`) the steps run in turn on the calling
+/// thread: read a block, `process` it, `consume` the result.
+///
+/// With `n` threads, `n` workers each repeat: take the next block from the
+/// shared reader (a short critical section: one read and a newline count),
+/// `process` it with their own state (made by `worker_state`), and hand the
+/// result over in input order. Whoever hands over the result the output is
+/// waiting for becomes the *emitter*: it `consume`s that result and every
+/// later one already waiting, then goes back to work. So there is no
+/// dispatcher or writer thread, no barrier between blocks, and no thread
+/// spinning while it waits. At most [`AHEAD_PER_THREAD`]·`n` blocks are read
+/// ahead of the output, which bounds memory whatever the size of the input.
+///
+/// `consume` returns false to stop the run (a closed output, `--strict`).
+/// The first read or consume error stops the workers and is returned.
+pub(super) fn pipeline<W, C: Send>(
     reader: Box<dyn std::io::BufRead + Send>,
-    process: impl Fn(&Block, usize) -> Vec<C> + Sync,
+    worker_state: impl Fn() -> W + Sync,
+    process: impl Fn(&mut W, &Block) -> C + Sync,
+    consume: impl FnMut(C) -> std::io::Result<bool> + Send,
+) -> std::io::Result<()> {
+    let threads = rayon::current_num_threads();
+    pipeline_in(reader, BLOCK_BYTES, threads, worker_state, process, consume)
+}
+
+/// [`pipeline`] with a given block size and number of threads.
+fn pipeline_in<W, C: Send>(
+    reader: impl std::io::Read + Send,
+    block_bytes: usize,
+    threads: usize,
+    worker_state: impl Fn() -> W + Sync,
+    process: impl Fn(&mut W, &Block) -> C + Sync,
     mut consume: impl FnMut(C) -> std::io::Result<bool> + Send,
 ) -> std::io::Result<()> {
-    if rayon::current_num_threads() == 1 {
-        let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
+    let mut blocks = BlockReader::new(reader, block_bytes);
+    if threads <= 1 {
+        let mut state = worker_state();
         while let Some(block) = blocks.next_block()? {
-            for chunk in process(&block, 1) {
-                if !consume(chunk)? {
-                    return Ok(());
-                }
+            if !consume(process(&mut state, &block))? {
+                break;
             }
         }
         return Ok(());
     }
-    let stop = AtomicBool::new(false);
-    let block_pool = BufferPool::default();
+    let shared = Shared {
+        input: Mutex::new(Input { blocks, next_seq: 0 }),
+        order: Mutex::new(Order {
+            next: 0,
+            waiting: BTreeMap::new(),
+            emitting: false,
+            error: None,
+        }),
+        room: Condvar::new(),
+        consume: Mutex::new(consume),
+        stop: AtomicBool::new(false),
+        pool: BufferPool::default(),
+        ahead: (AHEAD_PER_THREAD * threads) as u64,
+    };
     std::thread::scope(|scope| {
-        let block_pool = &block_pool;
-        let (block_tx, block_rx) = mpsc::sync_channel::<std::io::Result<Block>>(2);
-        let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Vec<C>>(2);
-        let stop = &stop;
-        scope.spawn(move || {
-            let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
-            while !stop.load(Ordering::Relaxed) {
-                let next = blocks.next_block_with(block_pool.take());
-                let end = !matches!(next, Ok(Some(_)));
-                let item = match next {
-                    Ok(Some(block)) => Ok(block),
-                    Ok(None) => break,
-                    Err(e) => Err(e),
-                };
-                if block_tx.send(item).is_err() || end {
-                    break;
-                }
+        for _ in 0..threads {
+            scope.spawn(|| shared.work(worker_state(), &process));
+        }
+    });
+    match into_inner(shared.order).error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Blocks read ahead of the output, per worker thread.
+const AHEAD_PER_THREAD: usize = 3;
+
+struct Input<R> {
+    blocks: BlockReader<R>,
+    /// The sequence number of the next block read.
+    next_seq: u64,
+}
+
+struct Order<C> {
+    /// The sequence number of the next result to consume.
+    next: u64,
+    /// Results that came back before their turn.
+    waiting: BTreeMap<u64, C>,
+    /// A worker is consuming results (only one at a time, in order).
+    emitting: bool,
+    /// The first error of the run (reading or consuming).
+    error: Option<std::io::Error>,
+}
+
+struct Shared<R, C, F> {
+    input: Mutex<Input<R>>,
+    order: Mutex<Order<C>>,
+    /// Signalled when `order.next` moves on, or when the run stops.
+    room: Condvar,
+    consume: Mutex<F>,
+    stop: AtomicBool,
+    pool: BufferPool,
+    ahead: u64,
+}
+
+/// A mutex's value even if another thread panicked while holding it (our
+/// critical sections leave the data consistent at every step).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn into_inner<T>(mutex: Mutex<T>) -> T {
+    mutex.into_inner().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<R, C, F> Shared<R, C, F>
+where
+    R: std::io::Read,
+    F: FnMut(C) -> std::io::Result<bool>,
+{
+    fn work<W>(&self, mut state: W, process: &impl Fn(&mut W, &Block) -> C) {
+        while let Some((seq, block)) = self.next_block() {
+            let result = process(&mut state, &block);
+            self.pool.give(block.data);
+            self.hand_over(seq, result);
+        }
+    }
+
+    /// The next block and its sequence number, once there is room for it;
+    /// `None` at the end of the input, on an error, or when the run stops.
+    fn next_block(&self) -> Option<(u64, Block)> {
+        let mut input = lock(&self.input);
+        let mut order = lock(&self.order);
+        while !self.stopped() && input.next_seq >= order.next + self.ahead {
+            order = self.room.wait(order).unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(order);
+        if self.stopped() {
+            return None;
+        }
+        match input.blocks.next_block_with(self.pool.take()) {
+            Ok(Some(block)) => {
+                let seq = input.next_seq;
+                input.next_seq += 1;
+                Some((seq, block))
             }
-        });
-        let consumer = scope.spawn(move || -> std::io::Result<()> {
-            for chunks in chunk_rx {
-                for chunk in chunks {
-                    if !consume(chunk)? {
-                        stop.store(true, Ordering::Relaxed);
-                        return Ok(());
-                    }
-                }
-            }
-            Ok(())
-        });
-        let mut result = Ok(());
-        let pieces = rayon::current_num_threads() * 8;
-        for block in block_rx {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let block = match block {
-                Ok(b) => b,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            };
-            let chunks = process(&block, pieces);
-            block_pool.give(block.data);
-            if chunk_tx.send(chunks).is_err() {
-                break;
+            Ok(None) => None,
+            Err(e) => {
+                drop(input);
+                self.fail(e);
+                None
             }
         }
-        drop(chunk_tx);
-        let consumed = consumer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the consumer thread failed")));
-        result.and(consumed)
-    })
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn halt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Take the lock so that no waiter misses the wake-up between its
+        // check and its wait.
+        drop(lock(&self.order));
+        self.room.notify_all();
+    }
+
+    fn fail(&self, error: std::io::Error) {
+        let mut order = lock(&self.order);
+        order.error.get_or_insert(error);
+        drop(order);
+        self.halt();
+    }
+
+    /// Queues a block's result; when it is the one the output waits for,
+    /// consumes it and every later result already waiting.
+    fn hand_over(&self, seq: u64, result: C) {
+        let mut order = lock(&self.order);
+        order.waiting.insert(seq, result);
+        if order.emitting {
+            return;
+        }
+        order.emitting = true;
+        loop {
+            let next = order.next;
+            let Some(result) = order.waiting.remove(&next) else {
+                break;
+            };
+            drop(order);
+            let outcome = if self.stopped() {
+                Ok(false)
+            } else {
+                (lock(&self.consume))(result)
+            };
+            order = lock(&self.order);
+            order.next += 1;
+            self.room.notify_all();
+            match outcome {
+                Ok(true) => {}
+                Ok(false) => {
+                    drop(order);
+                    self.halt();
+                    order = lock(&self.order);
+                }
+                Err(e) => {
+                    order.error.get_or_insert(e);
+                    drop(order);
+                    self.halt();
+                    order = lock(&self.order);
+                }
+            }
+        }
+        order.emitting = false;
+    }
 }
 
 /// CSV input on one thread: batches of [`BATCH_LINES`] records, each pushed
@@ -270,6 +402,159 @@ impl StreamOptions {
                 .map(|f| Some(std::io::BufWriter::new(f)))
                 .map_err(|e| super::usage_error(format!("cannot write `{}`: {e}", path.display()))),
             None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// `lines` numbered lines `n\n`.
+    fn numbered(lines: u64) -> Vec<u8> {
+        (1..=lines)
+            .map(|n| format!("{n}\n"))
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    /// Each block becomes the list of (line number, text) of its lines, after
+    /// a delay that differs between blocks so that results come back out of
+    /// order.
+    fn lines_of_block(_: &mut (), block: &Block) -> Vec<(u64, String)> {
+        let delay = (block.first_line * 7919) % 5;
+        std::thread::sleep(std::time::Duration::from_micros(delay * 200));
+        lines_of(block.first_line, &block.data)
+            .map(|(n, t)| (n, t.unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn results_are_consumed_in_input_order_with_any_number_of_threads() {
+        let input = numbered(2000);
+        for threads in [1, 2, 3, 8] {
+            for block_bytes in [1, 10, 333, 1 << 20] {
+                let mut seen = Vec::new();
+                pipeline_in(
+                    &input[..],
+                    block_bytes,
+                    threads,
+                    || (),
+                    lines_of_block,
+                    |lines| {
+                        seen.extend(lines);
+                        Ok(true)
+                    },
+                )
+                .unwrap();
+                assert_eq!(seen.len(), 2000, "{threads} threads, blocks of {block_bytes}");
+                for (i, (n, text)) in seen.iter().enumerate() {
+                    assert_eq!(*n, i as u64 + 1);
+                    assert_eq!(text, &n.to_string());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn consume_returning_false_stops_after_that_result() {
+        let input = numbered(5000);
+        for threads in [1, 2, 4] {
+            let mut calls = 0;
+            let mut last = 0;
+            pipeline_in(
+                &input[..],
+                20,
+                threads,
+                || (),
+                lines_of_block,
+                |lines| {
+                    calls += 1;
+                    last = lines.last().map_or(0, |l| l.0);
+                    Ok(calls < 10)
+                },
+            )
+            .unwrap();
+            assert_eq!(calls, 10, "{threads} threads");
+            // The last line consumed is the last line of the tenth block.
+            let mut blocks = BlockReader::new(&input[..], 20);
+            let tenth = (0..10)
+                .filter_map(|_| blocks.next_block().unwrap())
+                .last()
+                .unwrap();
+            let lines = lines_of(tenth.first_line, &tenth.data).count() as u64;
+            assert_eq!(last, tenth.first_line + lines - 1, "{threads} threads");
+            assert!(last > 10, "blocks of several lines");
+        }
+    }
+
+    #[test]
+    fn a_consume_error_is_returned_and_stops_the_run() {
+        let input = numbered(5000);
+        for threads in [1, 2] {
+            let mut calls = 0;
+            let result = pipeline_in(
+                &input[..],
+                20,
+                threads,
+                || (),
+                lines_of_block,
+                |_| {
+                    calls += 1;
+                    if calls == 3 {
+                        Err(std::io::Error::other("disk full"))
+                    } else {
+                        Ok(true)
+                    }
+                },
+            );
+            assert_eq!(result.unwrap_err().to_string(), "disk full");
+            assert_eq!(calls, 3, "{threads} threads");
+        }
+    }
+
+    /// Yields `good` bytes, then fails.
+    struct FailingReader {
+        data: Vec<u8>,
+        at: usize,
+    }
+
+    impl Read for FailingReader {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.at >= self.data.len() {
+                return Err(std::io::Error::other("connection reset"));
+            }
+            let n = buf.len().min(self.data.len() - self.at).min(7);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_is_returned_after_the_lines_before_it() {
+        for threads in [1, 2] {
+            let reader = FailingReader {
+                data: numbered(300),
+                at: 0,
+            };
+            let mut seen = Vec::new();
+            let result = pipeline_in(
+                reader,
+                16,
+                threads,
+                || (),
+                lines_of_block,
+                |lines| {
+                    seen.extend(lines);
+                    Ok(true)
+                },
+            );
+            assert_eq!(result.unwrap_err().to_string(), "connection reset");
+            // Whatever was consumed is a prefix of the input, in order.
+            assert!(seen.iter().enumerate().all(|(i, (n, _))| *n == i as u64 + 1));
         }
     }
 }
