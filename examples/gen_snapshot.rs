@@ -7,6 +7,14 @@
 //! Contacts have a realistic mix of titles, company sizes, industries,
 //! countries and lifecycle stages, and 0–30 events (about 8 on average) over
 //! the 120 days before 2026-11-28. The same seed always gives the same file.
+//!
+//! Ids are `g-0`, `g-1`, … by default (`--ids sequential`). With `--ids opaque` they
+//! are Salesforce-like 18-character ids instead (`003`, 12 characters of
+//! `[0-9A-Za-z]` that look random, and the 3-character case checksum), a
+//! different one for each contact, from the seed and the contact's number;
+//! the rest of the file is the same. The duplicate-id check stores the two
+//! shapes differently (see `src/snapshot/id_set.rs`), so benchmarks can
+//! measure both.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::Write;
@@ -110,16 +118,62 @@ fn timestamp(secs: i64) -> String {
         .to_string()
 }
 
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// The splitmix64 finalizer: a bijection of `u64`.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A Salesforce-like contact id for contact `n`: `003`, a pod character from
+/// the seed, 11 base-62 digits of a bijection of `n` (so ids never repeat),
+/// and the checksum suffix that Salesforce derives from the case of the first
+/// 15 characters.
+fn opaque_id(seed: u64, n: u64, id: &mut String) {
+    id.clear();
+    id.push_str("003");
+    id.push(BASE62[(mix(seed) % 62) as usize] as char);
+    let mut x = mix(n.wrapping_add(mix(seed ^ 0x5851_f42d_4c95_7f2d)));
+    for _ in 0..11 {
+        id.push(BASE62[(x % 62) as usize] as char);
+        x /= 62;
+    }
+    let bytes = id.as_bytes().to_vec();
+    for chunk in bytes.chunks(5) {
+        let bits = chunk
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_ascii_uppercase())
+            .fold(0usize, |acc, (i, _)| acc | 1 << i);
+        id.push(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[bits] as char);
+    }
+}
+
 fn main() {
     let mut contacts: u64 = 100_000;
     let mut seed: u64 = 7;
+    let mut opaque = false;
+    let usage = "usage: gen_snapshot [--contacts N] [--seed N] [--ids sequential|opaque]";
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--contacts" => contacts = args.next().and_then(|v| v.parse().ok()).expect("--contacts N"),
             "--seed" => seed = args.next().and_then(|v| v.parse().ok()).expect("--seed N"),
+            "--ids" => match args.next().as_deref() {
+                Some("sequential" | "seq") => opaque = false,
+                Some("opaque") => opaque = true,
+                other => {
+                    eprintln!(
+                        "--ids takes `sequential` or `opaque`, not `{}`; {usage}",
+                        other.unwrap_or("")
+                    );
+                    std::process::exit(2);
+                }
+            },
             other => {
-                eprintln!("unknown argument `{other}`; usage: gen_snapshot [--contacts N] [--seed N]");
+                eprintln!("unknown argument `{other}`; {usage}");
                 std::process::exit(2);
             }
         }
@@ -128,12 +182,19 @@ fn main() {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let mut line = String::with_capacity(4096);
+    let mut id = String::with_capacity(18);
     for n in 0..contacts {
         line.clear();
         use std::fmt::Write as _;
+        id.clear();
+        if opaque {
+            opaque_id(seed, n, &mut id);
+        } else {
+            let _ = write!(id, "g-{n}");
+        }
         let _ = write!(
             line,
-            "{{\"id\":\"g-{n}\",\"email\":\"user{n}@{}\",\"properties\":{{",
+            "{{\"id\":\"{id}\",\"email\":\"user{n}@{}\",\"properties\":{{",
             pick(&mut rng, DOMAINS)
         );
         let _ = write!(line, "\"job_title\":\"{}\"", pick(&mut rng, TITLES));
