@@ -25,7 +25,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::timestamp::parse_timestamp;
-use super::{Contact, DecodeSpec, Event, SlotMap, Value};
+use super::{Contact, DecodeSpec, Event, EventSlots, SlotMap, Value};
 
 /// Decodes one line of a JSON Lines snapshot.
 ///
@@ -537,7 +537,7 @@ enum EventProps<'de> {
     /// `props` was null, or the event's type is not read.
     Absent,
     /// Decoded into the slots of the (already known) type.
-    Slots(Vec<Value>),
+    Slots(EventSlots),
     /// Came before `type`: every entry kept until the type is known.
     Buffered(Vec<(Cow<'de, str>, Value)>),
 }
@@ -591,7 +591,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
                         (EventProps::Unseen, Some(Some(slot))) => match spec.event_props.get(slot) {
                             Some(names) => PropsTarget::Slots {
                                 names,
-                                slots: decoded.insert(vec![Value::Missing; names.len()]),
+                                slots: decoded.insert(smallvec::smallvec![Value::Missing; names.len()]),
                             },
                             None => PropsTarget::Validate,
                         },
@@ -632,9 +632,9 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
         let slot_count = names.map_or(0, SlotMap::len);
         let props = match props {
             EventProps::Slots(slots) => slots,
-            EventProps::Unseen | EventProps::Absent => vec![Value::Missing; slot_count],
+            EventProps::Unseen | EventProps::Absent => smallvec::smallvec![Value::Missing; slot_count],
             EventProps::Buffered(entries) => {
-                let mut slots = vec![Value::Missing; slot_count];
+                let mut slots: EventSlots = smallvec::smallvec![Value::Missing; slot_count];
                 if let Some(names) = names {
                     for (key, value) in entries {
                         if let Some(slot @ Value::Missing) =
@@ -847,11 +847,11 @@ mod tests {
             vec![
                 vec![Event {
                     at_micros: T1_MICROS,
-                    props: vec![text("/pricing/enterprise")],
+                    props: smallvec::smallvec![text("/pricing/enterprise")],
                 }],
                 vec![Event {
                     at_micros: parse_timestamp("2026-11-26T15:30:00Z").unwrap(),
-                    props: vec![text("demo_request"), Value::Missing],
+                    props: smallvec::smallvec![text("demo_request"), Value::Missing],
                 }],
             ]
         );
@@ -897,7 +897,7 @@ mod tests {
             contact.events[0],
             vec![Event {
                 at_micros: T1_MICROS,
-                props: vec![Value::Missing]
+                props: smallvec::smallvec![Value::Missing]
             }]
         );
         let contact = decode(r#"{"id":"a","events":null}"#);
@@ -939,7 +939,7 @@ mod tests {
             r#"{"extra":{"deep":[1,2,{"id":5}]},"id":"a","events":[{"type":"page_view","at":"2026-11-25","note":[1],"props":{"url":"/","other":{}}}]}"#,
         );
         assert_eq!(contact.id, "a");
-        assert_eq!(contact.events[0][0].props, vec![text("/")]);
+        assert_eq!(contact.events[0][0].props[..], [text("/")]);
         assert_eq!(
             contact.events[0][0].at_micros,
             parse_timestamp("2026-11-25").unwrap()
@@ -957,7 +957,7 @@ mod tests {
         let urls: Vec<&Value> = contact.events[0].iter().map(|e| &e.props[0]).collect();
         assert_eq!(urls, vec![&text("/1"), &text("/2")]);
         assert_eq!(contact.events[0][1].at_micros, T1_MICROS);
-        assert_eq!(contact.events[1][0].props, vec![Value::Missing, Value::Missing]);
+        assert_eq!(contact.events[1][0].props[..], [Value::Missing, Value::Missing]);
     }
 
     #[test]
@@ -969,7 +969,7 @@ mod tests {
             contact.events[1],
             vec![Event {
                 at_micros: T1_MICROS,
-                props: vec![text("demo_request"), text("/x")],
+                props: smallvec::smallvec![text("demo_request"), text("/x")],
             }]
         );
     }
@@ -1014,7 +1014,7 @@ mod tests {
             vec![
                 vec![Event {
                     at_micros: T1_MICROS,
-                    props: vec![text("/1")]
+                    props: smallvec::smallvec![text("/1")]
                 }],
                 vec![]
             ]
@@ -1211,7 +1211,10 @@ mod tests {
                     let names = slot.map_or(&empty, |s| &spec.event_props[s]);
                     let props = slots(names, names.len(), event.get("props"))?;
                     if let Some(slot) = slot {
-                        events[slot].push(Event { at_micros, props });
+                        events[slot].push(Event {
+                            at_micros,
+                            props: props.into(),
+                        });
                     }
                 }
             }

@@ -63,7 +63,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(f64),
-    Text(Box<str>),
+    Text(compact_str::CompactString),
     /// A JSON array or object where a scalar was expected; compares as a wrong type.
     Composite,
 }
@@ -74,13 +74,18 @@ impl Value {
     }
 }
 
+/// The prop slots of one event.
+pub type EventSlots = smallvec::SmallVec<[Value; 2]>;
+
 /// One event of a type the plan reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Microseconds since the Unix epoch (UTC).
     pub at_micros: i64,
     /// Indexed by the event type's prop slots; `Value::Missing` when absent.
-    pub props: Vec<Value>,
+    /// Inline for up to two props (rules read few props of an event), so that
+    /// an event costs no allocation of its own.
+    pub props: EventSlots,
 }
 
 /// One accepted contact, decoded into the plan's slots.
