@@ -43,15 +43,35 @@ fn playbook_on_examples_equals_expected_through_the_binary() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    // Enough contacts to span several parallel chunks.
+    // Enough contacts to span several 1 MiB blocks (about 5 MB), with bad
+    // lines and repeated ids in different blocks.
     let base = std::fs::read_to_string("examples/contacts.jsonl").unwrap();
     let mut big = String::new();
-    for copy in 0..300 {
+    let (mut contacts, mut bad, mut repeats) = (0, 0, 0);
+    for copy in 0..1000 {
         for line in base.lines() {
             big.push_str(&line.replacen("\"id\":\"c-", &format!("\"id\":\"k{copy}-c-"), 1));
             big.push('\n');
+            contacts += 1;
+        }
+        if copy % 97 == 5 {
+            big.push_str("{\"id\": \"broken\n");
+            bad += 1;
+        }
+        if copy % 89 == 7 {
+            // The first line of copy 3 again: a repeated id, far from the first.
+            big.push_str(
+                &base
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .replacen("\"id\":\"c-", "\"id\":\"k3-c-", 1),
+            );
+            big.push('\n');
+            repeats += 1;
         }
     }
+    assert!(big.len() > 4 << 20, "several blocks: {} bytes", big.len());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.jsonl");
     std::fs::write(&path, &big).unwrap();
@@ -71,14 +91,38 @@ fn results_do_not_depend_on_thread_count() {
             .arg(&path)
             .output()
             .unwrap()
-            .stdout
     };
     let one = run("1");
-    let two = run("2");
-    assert_eq!(one.iter().filter(|b| **b == b'\n').count(), 3600);
-    assert_eq!(one, two);
+    assert_eq!(one.status.code(), Some(3), "rejected lines exit with 3");
+    let stderr = String::from_utf8(one.stderr.clone()).unwrap();
+    let rejected: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("rejected line"))
+        .collect();
+    assert_eq!(rejected.len(), bad + repeats);
+    assert_eq!(
+        rejected
+            .iter()
+            .filter(|l| l.contains("repeats an earlier line"))
+            .count(),
+        repeats
+    );
+    assert_eq!(one.stdout.iter().filter(|b| **b == b'\n').count(), contacts);
+    for threads in ["2", "3"] {
+        let other = run(threads);
+        assert_eq!(other.status.code(), Some(3), "{threads} threads");
+        assert!(
+            other.stdout == one.stdout,
+            "stdout with {threads} threads differs from 1 thread"
+        );
+        assert_eq!(
+            String::from_utf8(other.stderr).unwrap(),
+            stderr,
+            "{threads} threads"
+        );
+    }
     // Input order is kept.
-    let first_ids: Vec<String> = String::from_utf8(one)
+    let first_ids: Vec<String> = String::from_utf8(one.stdout)
         .unwrap()
         .lines()
         .take(13)
