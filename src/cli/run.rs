@@ -50,20 +50,37 @@ enum RunFormat {
 enum Entry {
     Blank,
     Bad(BadLine),
-    /// An accepted contact: its id and where its output sits in the chunk buffer.
+    /// An accepted contact: where its id sits in [`Chunk::ids`] and its
+    /// result in [`Chunk::out`].
     Contact {
         line: u64,
-        id: String,
-        start: usize,
-        end: usize,
+        id: std::ops::Range<usize>,
+        out: std::ops::Range<usize>,
         warnings: u32,
     },
 }
 
+/// The results of one block. Ids and results are appended to two buffers
+/// (not one allocation per contact), so that nothing allocated by the worker
+/// that made the chunk is freed one piece at a time by the thread that
+/// writes it.
 struct Chunk {
     out: Vec<u8>,
+    ids: String,
     entries: Vec<Entry>,
     rows: Vec<Vec<String>>,
+}
+
+impl Chunk {
+    fn new(out: Vec<u8>) -> Chunk {
+        Chunk {
+            out,
+            // Ids of a 1 MiB block: about a thousand short strings.
+            ids: String::with_capacity(32 << 10),
+            entries: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
 }
 
 pub fn run(args: &RunArgs) -> Exit {
@@ -189,9 +206,12 @@ impl RunState {
     }
 
     /// Writes a chunk's accepted contacts in order, rejecting repeated ids.
-    /// Returns false when `--strict` stops the run.
+    /// Returns false when `--strict` or a write error stops the run.
     fn emit(&mut self, chunk: &mut Chunk, strict: bool, out: &mut impl Write) -> std::io::Result<bool> {
         let mut rows = std::mem::take(&mut chunk.rows).into_iter();
+        // Results of consecutive accepted contacts are written in one piece.
+        let mut pending = 0..0;
+        let mut go = true;
         for entry in std::mem::take(&mut chunk.entries) {
             match entry {
                 Entry::Blank => {}
@@ -199,22 +219,24 @@ impl RunState {
                     self.rejects.reject(&bad);
                     if strict {
                         self.strict_stop = true;
-                        return Ok(false);
+                        go = false;
+                        break;
                     }
                 }
                 Entry::Contact {
                     line,
                     id,
-                    start,
-                    end,
+                    out: range,
                     warnings,
                 } => {
                     let row = if self.table { rows.next() } else { None };
-                    if !self.ids.insert(&id) {
-                        self.rejects.reject(&stream::repeated_id(line, &id));
+                    let id = chunk.ids.get(id).unwrap_or_default();
+                    if !self.ids.insert(id) {
+                        self.rejects.reject(&stream::repeated_id(line, id));
                         if strict {
                             self.strict_stop = true;
-                            return Ok(false);
+                            go = false;
+                            break;
                         }
                         continue;
                     }
@@ -222,18 +244,38 @@ impl RunState {
                     self.warnings += u64::from(warnings);
                     if let Some(row) = row {
                         self.rows.push(row);
-                    } else if let Some(bytes) = chunk.out.get(start..end) {
-                        if let Err(e) = out.write_all(bytes) {
-                            // Stop the run; `run` reports it (or not, for a closed pipe).
-                            self.write_error = Some(e);
-                            return Ok(false);
+                    } else if pending.end == range.start {
+                        pending.end = range.end;
+                    } else {
+                        go = self.write(chunk.out.get(pending).unwrap_or_default(), out);
+                        pending = range;
+                        if !go {
+                            break;
                         }
                     }
                 }
             }
         }
+        if go || self.write_error.is_none() {
+            go &= self.write(chunk.out.get(pending).unwrap_or_default(), out);
+        }
         self.tick();
-        Ok(true)
+        Ok(go)
+    }
+
+    /// Writes results; on an error, records it (`run` reports it, or not, for
+    /// a closed pipe) and returns false to stop the run.
+    fn write(&mut self, bytes: &[u8], out: &mut impl Write) -> bool {
+        if bytes.is_empty() {
+            return true;
+        }
+        match out.write_all(bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                self.write_error = Some(e);
+                false
+            }
+        }
     }
 }
 
@@ -256,11 +298,12 @@ fn push_contact(
     } else {
         crate::output::write_result(&mut chunk.out, plan, &contact.id, outcome);
     }
+    let id_start = chunk.ids.len();
+    chunk.ids.push_str(&contact.id);
     chunk.entries.push(Entry::Contact {
         line,
-        id: contact.id,
-        start,
-        end: chunk.out.len(),
+        id: id_start..chunk.ids.len(),
+        out: start..chunk.out.len(),
         warnings: outcome.warnings,
     });
 }
@@ -300,11 +343,7 @@ fn process_block(
     outcome: &mut Outcome,
     pool: &BufferPool,
 ) -> Chunk {
-    let mut chunk = Chunk {
-        out: pool.take(),
-        entries: Vec::new(),
-        rows: Vec::new(),
-    };
+    let mut chunk = Chunk::new(pool.take());
     for line in stream::decode_lines(&plan.decode, block.first_line, &block.data) {
         push_line(plan, as_of, table, line, outcome, &mut chunk);
     }
@@ -333,11 +372,7 @@ fn run_csv(
     stream::csv_batches(
         reader,
         &plan.decode,
-        || Chunk {
-            out: Vec::new(),
-            entries: Vec::new(),
-            rows: Vec::new(),
-        },
+        || Chunk::new(Vec::new()),
         |chunk, line| push_line(plan, as_of, table, line, &mut outcome, chunk),
         |mut chunk| state.emit(&mut chunk, strict, out),
     )

@@ -796,7 +796,8 @@ impl<'a> Compiler<'a> {
             );
             return None;
         }
-        let regex = PlanRegex::new(source, case_insensitive);
+        let regex = PlanRegex::new(source, case_insensitive, self.regex_count);
+        self.regex_count += 1;
         let l = l?;
         if !self.expect_type(&l, &[Ty::Text], "matches") {
             return None;

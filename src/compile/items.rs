@@ -31,6 +31,8 @@ pub struct Compiler<'a> {
     own_properties: std::collections::HashSet<String>,
     /// Event slots below this number come from a seed ([`Compiler::seed`]).
     seeded_events: usize,
+    /// Regular expressions compiled so far (the next [`plan::PlanRegex::index`]).
+    pub(super) regex_count: usize,
 }
 
 impl<'a> Compiler<'a> {
@@ -53,6 +55,7 @@ impl<'a> Compiler<'a> {
             used_events: used_events(items),
             own_properties: std::collections::HashSet::new(),
             seeded_events: 0,
+            regex_count: 0,
         }
     }
 
@@ -309,6 +312,7 @@ impl<'a> Compiler<'a> {
             workflows,
             routes,
             order,
+            regex_count: self.regex_count,
         })
     }
 

@@ -86,6 +86,8 @@ pub struct Plan {
     /// Scores, bands and segments in an order where each comes after
     /// everything it reads. INVARIANT: a topological order (no cycles).
     pub order: Vec<Step>,
+    /// Number of regular expressions; each [`PlanRegex::index`] is below it.
+    pub regex_count: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -293,21 +295,42 @@ impl Cond {
 
 /// A regular expression: its syntax is checked by the compiler, and it is
 /// built once, by [`Plan::prepare`] before evaluation (or on first use).
-#[derive(Debug)]
 pub struct PlanRegex {
     pub pattern: String,
     pub case_insensitive: bool,
+    /// Dense within a plan (`0..Plan::regex_count`): where an evaluation's
+    /// per-thread copy of this regex lives (`eval::RegexScratch`).
+    pub index: usize,
+    /// Unique in the process, so that a copy made for one plan is never used
+    /// for another plan's regex at the same index.
+    pub uid: u64,
     built: OnceLock<Option<Regex>>,
+}
+
+/// The regex as written (two compilations of the same text print the same).
+impl std::fmt::Debug for PlanRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanRegex")
+            .field("pattern", &self.pattern)
+            .field("case_insensitive", &self.case_insensitive)
+            .field("index", &self.index)
+            .finish()
+    }
 }
 
 impl PlanRegex {
     /// Compiled regexes larger than this are refused (see [`Plan::prepare`]).
     pub const SIZE_LIMIT: usize = 1 << 20;
 
-    pub fn new(pattern: String, case_insensitive: bool) -> PlanRegex {
+    pub fn new(pattern: String, case_insensitive: bool, index: usize) -> PlanRegex {
         PlanRegex {
             pattern,
             case_insensitive,
+            index,
+            uid: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
             built: OnceLock::new(),
         }
     }
