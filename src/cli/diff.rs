@@ -61,17 +61,20 @@ enum Entry {
     Blank,
     Bad(BadLine),
     /// An accepted contact; its cells and score values sit in the chunk's
-    /// arrays at its rank among the chunk's contacts.
+    /// arrays at its rank among the chunk's contacts, its id in `ids`.
     Contact {
         line: u64,
-        id: String,
+        id: std::ops::Range<usize>,
         warnings: [u32; 2],
     },
 }
 
+/// The results of one block (ids in one buffer, not a `String` each: see
+/// `run`'s `Chunk`).
 #[derive(Default)]
 struct Chunk {
     entries: Vec<Entry>,
+    ids: String,
     cells: Vec<u32>,
     values: Vec<f64>,
 }
@@ -97,9 +100,11 @@ impl Plans<'_> {
                 evaluate_into(self.new, &contact, self.as_of, new, &mut NoTrace);
                 self.alignment
                     .record(base, new, &mut chunk.cells, &mut chunk.values);
+                let start = chunk.ids.len();
+                chunk.ids.push_str(&contact.id);
                 chunk.entries.push(Entry::Contact {
                     line,
-                    id: contact.id,
+                    id: start..chunk.ids.len(),
                     warnings: [base.warnings, new.warnings],
                 });
             }
@@ -143,18 +148,19 @@ impl DiffState {
                     }
                 }
                 Entry::Contact { line, id, warnings } => {
+                    let id = chunk.ids.get(id).unwrap_or_default();
                     let cells = chunk.cells.get(rank * k..(rank + 1) * k).unwrap_or(&[]);
                     let values = chunk.values.get(rank * v..(rank + 1) * v).unwrap_or(&[]);
                     rank += 1;
-                    if !self.ids.insert(&id) {
-                        self.rejects.reject(&stream::repeated_id(line, &id));
+                    if !self.ids.insert(id) {
+                        self.rejects.reject(&stream::repeated_id(line, id));
                         if strict {
                             self.strict_stop = true;
                             return false;
                         }
                         continue;
                     }
-                    self.aggregate.add(alignment, &id, cells, values, warnings);
+                    self.aggregate.add(alignment, id, cells, values, warnings);
                 }
             }
         }
