@@ -641,3 +641,69 @@ fn out_dir_writes_one_file_per_target_with_hashed_emails() {
     assert!(removed.contains("remove,c-3,"), "{removed}");
     assert!(!removed.contains("remove,c-3,\n"), "c-3 had an email: {removed}");
 }
+
+/// Copies of a snapshot's lines with distinct ids (`k{copy}-…`), plus every
+/// 50th copy a line that is not JSON and a repeat of an earlier id: several
+/// 1 MiB blocks for the worker threads.
+fn big_snapshot(base: &str, copies: usize) -> String {
+    let mut text = String::new();
+    for copy in 0..copies {
+        for line in base.lines() {
+            text.push_str(&line.replacen("{\"id\":\"", &format!("{{\"id\":\"k{copy}-"), 1));
+            text.push('\n');
+        }
+        if copy % 50 == 7 {
+            text.push_str("{\"id\": \"k0-a-1\n");
+            text.push_str(
+                &base
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .replacen("{\"id\":\"", "{\"id\":\"k3-", 1),
+            );
+            text.push('\n');
+        }
+    }
+    text
+}
+
+#[test]
+fn apply_gives_the_same_actions_and_state_with_one_or_two_threads() {
+    let big_1 = big_snapshot(SNAPSHOT_1, 2500);
+    let big_2 = big_snapshot(SNAPSHOT_2, 2500);
+    assert!(big_1.len() > 3 << 20, "several blocks: {} bytes", big_1.len());
+    let mut results = Vec::new();
+    for threads in ["1", "2"] {
+        let env = Env::new();
+        let s1 = env.write("s1.jsonl", &big_1);
+        let s2 = env.write("s2.jsonl", &big_2);
+        let (code_1, run_1, stderr_1) = env.apply(&s1, T1, &["--threads", threads]);
+        let (code_2, run_2, stderr_2) = env.apply(&s2, T2, &["--threads", threads]);
+        // Applied again, the second snapshot changes nothing: the state is complete.
+        let (_, again, _) = env.plan(&s2, T2, &["--threads", threads]);
+        assert!(
+            again.is_empty(),
+            "{threads} threads: {} actions planned again",
+            again.len()
+        );
+        let summary = |stderr: &str| -> Vec<String> {
+            stderr
+                .lines()
+                .filter(|l| !l.starts_with("rejected line"))
+                .map(str::to_string)
+                .collect()
+        };
+        results.push((
+            (code_1, code_2),
+            (cores(&run_1), cores(&run_2)),
+            (summary(&stderr_1), summary(&stderr_2)),
+        ));
+    }
+    let (one, two) = (&results[0], &results[1]);
+    assert_eq!(one.0, (3, 3), "rejected lines exit with 3");
+    // Each copy of snapshot 1 has 24 actions (as in the hand-checked run).
+    assert_eq!(one.1 .0.len(), 2500 * 24);
+    assert!(one.1 == two.1, "actions differ between 1 and 2 threads");
+    assert_eq!(one.2, two.2);
+    assert_eq!(one.0, two.0);
+}

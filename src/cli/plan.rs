@@ -13,12 +13,12 @@ use super::{ColorChoice, Exit};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
 use crate::plan::Plan;
 use crate::snapshot::{
-    decode_line, format_timestamp, BadLine, Contact, CsvReader, IdSet, InputFormat, LineReader,
+    decode_line, format_timestamp, lines_of, BadLine, Block, Contact, CsvReader, IdSet, InputFormat,
 };
 use crate::sync::actions::{Action, RunContext};
 use crate::sync::destinations::{email_sha256, AUDIENCE_MINIMUMS};
 use crate::sync::store::{RunRecord, Store, DEFAULT_STATE};
-use crate::sync::{diff_absent, diff_present, has_orphans, rules_digest, ContactState, Summary};
+use crate::sync::{diff_absent, diff_states, has_orphans, next_state, rules_digest, ContactState, Summary};
 
 /// The arguments `plan` and `apply` share.
 #[derive(Debug, Args)]
@@ -50,6 +50,10 @@ pub struct SyncArgs {
     /// Seconds to wait for another `apply` holding the state file.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub wait: u64,
+    /// Threads that decode and evaluate the snapshot (default: one per core);
+    /// the state store is read and written in input order on the main thread.
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Colour of diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -230,6 +234,8 @@ pub fn sync(
     sink: &mut dyn FnMut(&[u8], &Action) -> std::io::Result<()>,
 ) -> Result<Done, Exit> {
     let color = args.color.for_stderr();
+    // Before anything uses rayon (building the plan's regexes does).
+    super::stream::apply_threads(args.threads)?;
     let sources = crate::source::Sources::load(&args.rules).map_err(super::usage_error)?;
     let compiled = super::compile_sources(&sources, color)?;
     let plan = &compiled.plan;
@@ -399,24 +405,93 @@ struct Sync<'a> {
     sink: &'a mut dyn FnMut(&[u8], &Action) -> std::io::Result<()>,
 }
 
+/// One line of a block, decoded and evaluated on a worker thread.
+enum Prepared {
+    Bad {
+        line: u64,
+        reason: String,
+        /// The id, when the rejected line still shows one (its contact keeps its state).
+        id: Option<String>,
+    },
+    Contact {
+        line: u64,
+        id: String,
+        next: ContactState,
+    },
+}
+
+/// Decodes and evaluates the lines of a block: everything about a contact
+/// that does not need the state store (blank lines are left out).
+fn prepare_block(plan: &Plan, as_of: i64, outcome: &mut Outcome, block: &Block) -> Vec<Prepared> {
+    let mut items = Vec::new();
+    for (line, text) in lines_of(block.first_line, &block.data) {
+        items.push(match text {
+            Ok(text) => match decode_line(&plan.decode, text) {
+                Ok(None) => continue,
+                Ok(Some(contact)) => Prepared::Contact {
+                    line,
+                    next: prepare_contact(plan, as_of, outcome, &contact),
+                    id: contact.id,
+                },
+                Err(reason) => Prepared::Bad {
+                    line,
+                    reason,
+                    id: id_of_bad_line(text),
+                },
+            },
+            Err(reason) => Prepared::Bad {
+                line,
+                reason,
+                id: None,
+            },
+        });
+    }
+    items
+}
+
+/// Evaluates a contact into the state it moves to.
+fn prepare_contact(plan: &Plan, as_of: i64, outcome: &mut Outcome, contact: &Contact) -> ContactState {
+    evaluate_into(plan, contact, as_of, outcome, &mut NoTrace);
+    let email = contact.email.as_deref().and_then(email_sha256);
+    next_state(plan, outcome, email)
+}
+
 fn id_hash(id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
 impl Sync<'_> {
+    /// JSON Lines on every core: workers decode and evaluate blocks
+    /// ([`prepare_block`]), and this thread, which holds the state store,
+    /// takes their results in input order.
     fn read_jsonl(&mut self, reader: Box<dyn std::io::BufRead + Send>) -> Result<(), ReadError> {
-        let mut lines = LineReader::new(reader);
-        while let Some((number, text)) = lines.next_line()? {
-            match text {
-                Ok(text) => match decode_line(&self.plan.decode, text) {
-                    Ok(None) => {}
-                    Ok(Some(contact)) => self.contact(number, contact)?,
-                    Err(reason) => self.reject(number, reason, id_of_bad_line(text)),
-                },
-                Err(reason) => self.reject(number, reason, None),
-            }
+        let (plan, as_of) = (self.plan, self.as_of);
+        let mut failure = None;
+        let read = super::stream::pipeline_on_caller(
+            reader,
+            || Outcome::for_plan(plan),
+            |outcome, block| prepare_block(plan, as_of, outcome, block),
+            |items| {
+                for item in items {
+                    let done = match item {
+                        Prepared::Bad { line, reason, id } => {
+                            self.reject(line, reason, id);
+                            Ok(())
+                        }
+                        Prepared::Contact { line, id, next } => self.present(line, id, next),
+                    };
+                    if let Err(e) = done {
+                        failure = Some(e);
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            },
+        );
+        match failure {
+            Some(e) => Err(e),
+            None => read.map_err(ReadError::Io),
         }
-        Ok(())
     }
 
     fn read_csv(&mut self, reader: Box<dyn std::io::BufRead + Send>) -> Result<(), ReadError> {
@@ -449,35 +524,30 @@ impl Sync<'_> {
     }
 
     fn contact(&mut self, line: u64, contact: Contact) -> Result<(), ReadError> {
-        if !self.ids.insert(&contact.id) {
-            let reason = format!(
-                "id `{}` repeats an earlier line (the first line with an id wins)",
-                contact.id
-            );
-            self.reject(line, reason, Some(contact.id));
+        let next = prepare_contact(self.plan, self.as_of, &mut self.outcome, &contact);
+        self.present(line, contact.id, next)
+    }
+
+    /// A contact of the snapshot, evaluated: the duplicate check, then its
+    /// actions against the stored state, which `apply` updates.
+    fn present(&mut self, line: u64, id: String, next: ContactState) -> Result<(), ReadError> {
+        if !self.ids.insert(&id) {
+            let reason = format!("id `{id}` repeats an earlier line (the first line with an id wins)");
+            self.reject(line, reason, Some(id));
             return Ok(());
         }
         self.accepted += 1;
-        self.seen.insert(id_hash(&contact.id));
-        evaluate_into(self.plan, &contact, self.as_of, &mut self.outcome, &mut NoTrace);
-        let email = contact.email.as_deref().and_then(email_sha256);
+        self.seen.insert(id_hash(&id));
         let prev = match self.store {
-            Some(store) => store.get(&contact.id).map_err(exit_usage)?,
+            Some(store) => store.get(&id).map_err(exit_usage)?,
             None => None,
         };
         let mut actions = std::mem::take(&mut self.actions);
         actions.clear();
-        let next = diff_present(
-            self.plan,
-            &contact.id,
-            &self.outcome,
-            email,
-            prev.as_ref(),
-            &mut actions,
-        );
+        diff_states(self.plan, &id, prev.as_ref(), &next, &mut actions);
         if self.applying && prev.as_ref() != Some(&next) {
             if let Some(store) = self.store {
-                store.put(&contact.id, &next).map_err(exit_usage)?;
+                store.put(&id, &next).map_err(exit_usage)?;
             }
         }
         self.summary.count_members(&next);

@@ -146,6 +146,36 @@ pub(super) fn pipeline<W, C: Send>(
     pipeline_in(reader, BLOCK_BYTES, threads, worker_state, process, consume)
 }
 
+/// Like [`pipeline`], but every result is consumed on the calling thread,
+/// for a `consume` that must stay on one thread (it holds a SQLite
+/// connection): the workers read and process blocks, and the caller waits
+/// for each result in turn.
+pub(super) fn pipeline_on_caller<W, C: Send>(
+    reader: Box<dyn std::io::BufRead + Send>,
+    worker_state: impl Fn() -> W + Sync,
+    process: impl Fn(&mut W, &Block) -> C + Sync,
+    consume: impl FnMut(C) -> std::io::Result<bool>,
+) -> std::io::Result<()> {
+    let threads = rayon::current_num_threads();
+    pipeline_on_caller_in(reader, BLOCK_BYTES, threads, worker_state, process, consume)
+}
+
+/// Reads and processes every block on the calling thread, in turn.
+fn serial<W, C>(
+    mut blocks: BlockReader<impl std::io::Read>,
+    worker_state: impl Fn() -> W,
+    process: impl Fn(&mut W, &Block) -> C,
+    mut consume: impl FnMut(C) -> std::io::Result<bool>,
+) -> std::io::Result<()> {
+    let mut state = worker_state();
+    while let Some(block) = blocks.next_block()? {
+        if !consume(process(&mut state, &block))? {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// [`pipeline`] with a given block size and number of threads.
 fn pipeline_in<W, C: Send>(
     reader: impl std::io::Read + Send,
@@ -153,41 +183,50 @@ fn pipeline_in<W, C: Send>(
     threads: usize,
     worker_state: impl Fn() -> W + Sync,
     process: impl Fn(&mut W, &Block) -> C + Sync,
-    mut consume: impl FnMut(C) -> std::io::Result<bool> + Send,
+    consume: impl FnMut(C) -> std::io::Result<bool> + Send,
 ) -> std::io::Result<()> {
-    let mut blocks = BlockReader::new(reader, block_bytes);
+    let blocks = BlockReader::new(reader, block_bytes);
     if threads <= 1 {
-        let mut state = worker_state();
-        while let Some(block) = blocks.next_block()? {
-            if !consume(process(&mut state, &block))? {
-                break;
-            }
-        }
-        return Ok(());
+        return serial(blocks, worker_state, process, consume);
     }
-    let shared = Shared {
-        input: Mutex::new(Input { blocks, next_seq: 0 }),
-        order: Mutex::new(Order {
-            next: 0,
-            waiting: BTreeMap::new(),
-            emitting: false,
-            error: None,
-        }),
-        room: Condvar::new(),
-        consume: Mutex::new(consume),
-        stop: AtomicBool::new(false),
-        pool: BufferPool::default(),
-        ahead: (AHEAD_PER_THREAD * threads) as u64,
-    };
+    let shared = Shared::new(blocks, threads, Some(Mutex::new(consume)));
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| shared.work(worker_state(), &process));
         }
     });
-    match into_inner(shared.order).error {
-        Some(e) => Err(e),
-        None => Ok(()),
+    shared.result()
+}
+
+/// [`pipeline_on_caller`] with a given block size and number of threads.
+fn pipeline_on_caller_in<W, C: Send>(
+    reader: impl std::io::Read + Send,
+    block_bytes: usize,
+    threads: usize,
+    worker_state: impl Fn() -> W + Sync,
+    process: impl Fn(&mut W, &Block) -> C + Sync,
+    mut consume: impl FnMut(C) -> std::io::Result<bool>,
+) -> std::io::Result<()> {
+    let blocks = BlockReader::new(reader, block_bytes);
+    if threads <= 1 {
+        return serial(blocks, worker_state, process, consume);
     }
+    // No consume in `Shared`: results wait in order for this thread.
+    let shared: Shared<_, C, fn(C) -> std::io::Result<bool>> = Shared::new(blocks, threads, None);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| shared.work(worker_state(), &process));
+        }
+        while let Some(result) = shared.next_result() {
+            let outcome = if shared.stopped() {
+                Ok(false)
+            } else {
+                consume(result)
+            };
+            shared.consumed(outcome);
+        }
+    });
+    shared.result()
 }
 
 /// Blocks read ahead of the output, per worker thread.
@@ -206,6 +245,8 @@ struct Order<C> {
     waiting: BTreeMap<u64, C>,
     /// A worker is consuming results (only one at a time, in order).
     emitting: bool,
+    /// The number of blocks, once the reader has reached the end.
+    blocks: Option<u64>,
     /// The first error of the run (reading or consuming).
     error: Option<std::io::Error>,
 }
@@ -215,7 +256,11 @@ struct Shared<R, C, F> {
     order: Mutex<Order<C>>,
     /// Signalled when `order.next` moves on, or when the run stops.
     room: Condvar,
-    consume: Mutex<F>,
+    /// Signalled when a result is queued, the input ends, or the run stops
+    /// (for [`pipeline_on_caller`]).
+    ready: Condvar,
+    /// `None` when the calling thread consumes ([`pipeline_on_caller`]).
+    consume: Option<Mutex<F>>,
     stop: AtomicBool,
     pool: BufferPool,
     ahead: u64,
@@ -227,20 +272,50 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn into_inner<T>(mutex: Mutex<T>) -> T {
-    mutex.into_inner().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl<R, C, F> Shared<R, C, F>
 where
     R: std::io::Read,
     F: FnMut(C) -> std::io::Result<bool>,
 {
+    fn new(blocks: BlockReader<R>, threads: usize, consume: Option<Mutex<F>>) -> Self {
+        Shared {
+            input: Mutex::new(Input { blocks, next_seq: 0 }),
+            order: Mutex::new(Order {
+                next: 0,
+                waiting: BTreeMap::new(),
+                emitting: false,
+                blocks: None,
+                error: None,
+            }),
+            room: Condvar::new(),
+            ready: Condvar::new(),
+            consume,
+            stop: AtomicBool::new(false),
+            pool: BufferPool::default(),
+            ahead: (AHEAD_PER_THREAD * threads) as u64,
+        }
+    }
+
+    /// The first error of the run, if any.
+    fn result(self) -> std::io::Result<()> {
+        let order = self.order.into_inner().unwrap_or_else(PoisonError::into_inner);
+        match order.error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn work<W>(&self, mut state: W, process: &impl Fn(&mut W, &Block) -> C) {
         while let Some((seq, block)) = self.next_block() {
             let result = process(&mut state, &block);
             self.pool.give(block.data);
-            self.hand_over(seq, result);
+            match &self.consume {
+                Some(consume) => self.hand_over(seq, result, consume),
+                None => {
+                    lock(&self.order).waiting.insert(seq, result);
+                    self.ready.notify_all();
+                }
+            }
         }
     }
 
@@ -262,7 +337,11 @@ where
                 input.next_seq += 1;
                 Some((seq, block))
             }
-            Ok(None) => None,
+            Ok(None) => {
+                lock(&self.order).blocks = Some(input.next_seq);
+                self.ready.notify_all();
+                None
+            }
             Err(e) => {
                 drop(input);
                 self.fail(e);
@@ -281,18 +360,47 @@ where
         // check and its wait.
         drop(lock(&self.order));
         self.room.notify_all();
+        self.ready.notify_all();
     }
 
     fn fail(&self, error: std::io::Error) {
-        let mut order = lock(&self.order);
-        order.error.get_or_insert(error);
-        drop(order);
+        lock(&self.order).error.get_or_insert(error);
         self.halt();
+    }
+
+    /// Moves the output on after a result was consumed, and stops the run
+    /// when `consume` said so or failed.
+    fn consumed(&self, outcome: std::io::Result<bool>) {
+        let mut order = lock(&self.order);
+        order.next += 1;
+        drop(order);
+        self.room.notify_all();
+        match outcome {
+            Ok(true) => {}
+            Ok(false) => self.halt(),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// For [`pipeline_on_caller`]: waits for the result the output needs
+    /// next; `None` once every block is consumed or the run stopped.
+    fn next_result(&self) -> Option<C> {
+        let mut order = lock(&self.order);
+        loop {
+            let next = order.next;
+            if let Some(result) = order.waiting.remove(&next) {
+                return Some(result);
+            }
+            if self.stopped() || order.blocks.is_some_and(|n| next >= n) {
+                return None;
+            }
+            order = self.ready.wait(order).unwrap_or_else(PoisonError::into_inner);
+        }
     }
 
     /// Queues a block's result; when it is the one the output waits for,
     /// consumes it and every later result already waiting.
-    fn hand_over(&self, seq: u64, result: C) {
+    fn hand_over(&self, seq: u64, result: C, consume: &Mutex<F>) {
         let mut order = lock(&self.order);
         order.waiting.insert(seq, result);
         if order.emitting {
@@ -308,25 +416,10 @@ where
             let outcome = if self.stopped() {
                 Ok(false)
             } else {
-                (lock(&self.consume))(result)
+                (lock(consume))(result)
             };
+            self.consumed(outcome);
             order = lock(&self.order);
-            order.next += 1;
-            self.room.notify_all();
-            match outcome {
-                Ok(true) => {}
-                Ok(false) => {
-                    drop(order);
-                    self.halt();
-                    order = lock(&self.order);
-                }
-                Err(e) => {
-                    order.error.get_or_insert(e);
-                    drop(order);
-                    self.halt();
-                    order = lock(&self.order);
-                }
-            }
         }
         order.emitting = false;
     }
@@ -365,6 +458,20 @@ pub(super) fn csv_batches<C>(
     }
 }
 
+/// Applies a `--threads` flag to the global thread pool, whose size
+/// [`pipeline`] and [`pipeline_on_caller`] follow. Call it before anything
+/// uses rayon.
+pub(super) fn apply_threads(threads: Option<usize>) -> Result<(), super::Exit> {
+    let Some(n) = threads else { return Ok(()) };
+    if n == 0 {
+        return Err(super::usage_error("`--threads` must be at least 1"));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|_| super::usage_error("`--threads` could not be applied: the thread pool already exists"))
+}
+
 /// Flags shared by the commands that stream a snapshot (`run`, `diff`).
 #[derive(Debug, clap::Args)]
 pub struct StreamOptions {
@@ -383,16 +490,7 @@ impl StreamOptions {
     /// Applies `--threads`. Call it before anything uses rayon (building a
     /// plan's regexes does), or the global pool already has one thread per core.
     pub fn apply_threads(&self) -> Result<(), super::Exit> {
-        let Some(n) = self.threads else { return Ok(()) };
-        if n == 0 {
-            return Err(super::usage_error("`--threads` must be at least 1"));
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .map_err(|_| {
-                super::usage_error("`--threads` could not be applied: the thread pool already exists")
-            })
+        apply_threads(self.threads)
     }
 
     /// Creates the `--rejects` file, when asked for.
@@ -431,25 +529,45 @@ mod tests {
             .collect()
     }
 
+    /// Both pipelines with each number of threads.
+    fn modes(threads: &[usize]) -> Vec<(bool, usize)> {
+        [false, true]
+            .into_iter()
+            .flat_map(|on_caller| threads.iter().map(move |&t| (on_caller, t)))
+            .collect()
+    }
+
+    /// Runs [`pipeline_in`] (`on_caller` false) or [`pipeline_on_caller_in`].
+    fn run(
+        on_caller: bool,
+        reader: impl Read + Send,
+        block_bytes: usize,
+        threads: usize,
+        consume: impl FnMut(Vec<(u64, String)>) -> std::io::Result<bool> + Send,
+    ) -> std::io::Result<()> {
+        if on_caller {
+            pipeline_on_caller_in(reader, block_bytes, threads, || (), lines_of_block, consume)
+        } else {
+            pipeline_in(reader, block_bytes, threads, || (), lines_of_block, consume)
+        }
+    }
+
     #[test]
     fn results_are_consumed_in_input_order_with_any_number_of_threads() {
         let input = numbered(2000);
-        for threads in [1, 2, 3, 8] {
+        for (on_caller, threads) in modes(&[1, 2, 3, 8]) {
             for block_bytes in [1, 10, 333, 1 << 20] {
                 let mut seen = Vec::new();
-                pipeline_in(
-                    &input[..],
-                    block_bytes,
-                    threads,
-                    || (),
-                    lines_of_block,
-                    |lines| {
-                        seen.extend(lines);
-                        Ok(true)
-                    },
-                )
+                run(on_caller, &input[..], block_bytes, threads, |lines| {
+                    seen.extend(lines);
+                    Ok(true)
+                })
                 .unwrap();
-                assert_eq!(seen.len(), 2000, "{threads} threads, blocks of {block_bytes}");
+                assert_eq!(
+                    seen.len(),
+                    2000,
+                    "{threads} threads, on caller {on_caller}, blocks of {block_bytes}"
+                );
                 for (i, (n, text)) in seen.iter().enumerate() {
                     assert_eq!(*n, i as u64 + 1);
                     assert_eq!(text, &n.to_string());
@@ -461,23 +579,16 @@ mod tests {
     #[test]
     fn consume_returning_false_stops_after_that_result() {
         let input = numbered(5000);
-        for threads in [1, 2, 4] {
+        for (on_caller, threads) in modes(&[1, 2, 4]) {
             let mut calls = 0;
             let mut last = 0;
-            pipeline_in(
-                &input[..],
-                20,
-                threads,
-                || (),
-                lines_of_block,
-                |lines| {
-                    calls += 1;
-                    last = lines.last().map_or(0, |l| l.0);
-                    Ok(calls < 10)
-                },
-            )
+            run(on_caller, &input[..], 20, threads, |lines| {
+                calls += 1;
+                last = lines.last().map_or(0, |l| l.0);
+                Ok(calls < 10)
+            })
             .unwrap();
-            assert_eq!(calls, 10, "{threads} threads");
+            assert_eq!(calls, 10, "{threads} threads, on caller {on_caller}");
             // The last line consumed is the last line of the tenth block.
             let mut blocks = BlockReader::new(&input[..], 20);
             let tenth = (0..10)
@@ -485,7 +596,11 @@ mod tests {
                 .last()
                 .unwrap();
             let lines = lines_of(tenth.first_line, &tenth.data).count() as u64;
-            assert_eq!(last, tenth.first_line + lines - 1, "{threads} threads");
+            assert_eq!(
+                last,
+                tenth.first_line + lines - 1,
+                "{threads} threads, on caller {on_caller}"
+            );
             assert!(last > 10, "blocks of several lines");
         }
     }
@@ -493,25 +608,18 @@ mod tests {
     #[test]
     fn a_consume_error_is_returned_and_stops_the_run() {
         let input = numbered(5000);
-        for threads in [1, 2] {
+        for (on_caller, threads) in modes(&[1, 2]) {
             let mut calls = 0;
-            let result = pipeline_in(
-                &input[..],
-                20,
-                threads,
-                || (),
-                lines_of_block,
-                |_| {
-                    calls += 1;
-                    if calls == 3 {
-                        Err(std::io::Error::other("disk full"))
-                    } else {
-                        Ok(true)
-                    }
-                },
-            );
+            let result = run(on_caller, &input[..], 20, threads, |_| {
+                calls += 1;
+                if calls == 3 {
+                    Err(std::io::Error::other("disk full"))
+                } else {
+                    Ok(true)
+                }
+            });
             assert_eq!(result.unwrap_err().to_string(), "disk full");
-            assert_eq!(calls, 3, "{threads} threads");
+            assert_eq!(calls, 3, "{threads} threads, on caller {on_caller}");
         }
     }
 
@@ -535,23 +643,16 @@ mod tests {
 
     #[test]
     fn a_read_error_is_returned_after_the_lines_before_it() {
-        for threads in [1, 2] {
+        for (on_caller, threads) in modes(&[1, 2]) {
             let reader = FailingReader {
                 data: numbered(300),
                 at: 0,
             };
             let mut seen = Vec::new();
-            let result = pipeline_in(
-                reader,
-                16,
-                threads,
-                || (),
-                lines_of_block,
-                |lines| {
-                    seen.extend(lines);
-                    Ok(true)
-                },
-            );
+            let result = run(on_caller, reader, 16, threads, |lines| {
+                seen.extend(lines);
+                Ok(true)
+            });
             assert_eq!(result.unwrap_err().to_string(), "connection reset");
             // Whatever was consumed is a prefix of the input, in order.
             assert!(seen.iter().enumerate().all(|(i, (n, _))| *n == i as u64 + 1));

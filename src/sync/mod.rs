@@ -126,11 +126,55 @@ pub fn diff_present(
     prev: Option<&ContactState>,
     out: &mut Vec<Action>,
 ) -> ContactState {
+    let next = next_state(plan, outcome, email_sha256);
+    diff_states(plan, id, prev, &next, out);
+    next
+}
+
+/// The state a contact present in the snapshot moves to. It does not depend
+/// on the previous state, so it can be computed where the contact is
+/// evaluated (a worker thread) and compared later ([`diff_states`]).
+pub fn next_state(plan: &Plan, outcome: &Outcome, email_sha256: Option<String>) -> ContactState {
     let mut next = ContactState {
         email_sha256,
         ..ContactState::default()
     };
-    let email = next.email_sha256.clone();
+    for (band, value) in plan.bands.iter().zip(&outcome.bands) {
+        let value = band.values.get(usize::from(*value)).cloned().unwrap_or_default();
+        next.bands.push((band.name.clone(), value));
+    }
+    for (targets, flags, after) in [
+        (&plan.audiences, &outcome.audiences, &mut next.audiences),
+        (&plan.workflows, &outcome.workflows, &mut next.workflows),
+    ] {
+        for (target, now) in targets.iter().zip(flags) {
+            if *now {
+                after.push(target.name.clone());
+            }
+        }
+    }
+    for (route, queue) in plan.routes.iter().zip(&outcome.routes) {
+        let Some(q) = queue else { continue };
+        let queue = route
+            .queue
+            .get(usize::from(*q))
+            .map(|b| b.queue.clone())
+            .unwrap_or_default();
+        next.routes.push((route.name.clone(), queue));
+    }
+    next
+}
+
+/// Appends the actions that take a present contact from `prev` to `next`
+/// (made by [`next_state`] with the same plan), in the order of
+/// [`diff_present`].
+pub fn diff_states(
+    plan: &Plan,
+    id: &str,
+    prev: Option<&ContactState>,
+    next: &ContactState,
+    out: &mut Vec<Action>,
+) {
     let make = |kind: ActionKind, target: &str| Action {
         contact: id.to_string(),
         kind,
@@ -138,12 +182,11 @@ pub fn diff_present(
         from: None,
         to: None,
         task: None,
-        email_sha256: email.clone(),
+        email_sha256: next.email_sha256.clone(),
     };
 
     // Bands.
-    for (band, value) in plan.bands.iter().zip(&outcome.bands) {
-        let value = band.values.get(usize::from(*value)).cloned().unwrap_or_default();
+    for (band, (_, value)) in plan.bands.iter().zip(&next.bands) {
         let before = prev.and_then(|p| p.band(&band.name));
         if prev.is_none() || before != Some(value.as_str()) {
             out.push(Action {
@@ -152,7 +195,6 @@ pub fn diff_present(
                 ..make(ActionKind::BandChange, &band.name)
             });
         }
-        next.bands.push((band.name.clone(), value));
     }
     if let Some(p) = prev {
         for (name, value) in &p.bands {
@@ -166,33 +208,30 @@ pub fn diff_present(
         }
     }
 
-    // Audiences and workflows.
+    // Audiences and workflows. `after` lists the targets held, in declaration order.
     let empty = Vec::new();
-    for (targets, flags, before, kinds, after) in [
+    for (targets, after, before, kinds) in [
         (
             &plan.audiences,
-            &outcome.audiences,
+            &next.audiences,
             prev.map_or(&empty, |p| &p.audiences),
             (ActionKind::AudienceAdd, ActionKind::AudienceRemove),
-            &mut next.audiences,
         ),
         (
             &plan.workflows,
-            &outcome.workflows,
+            &next.workflows,
             prev.map_or(&empty, |p| &p.workflows),
             (ActionKind::WorkflowEnroll, ActionKind::WorkflowExit),
-            &mut next.workflows,
         ),
     ] {
-        for (target, now) in targets.iter().zip(flags) {
+        let mut held = after.iter().peekable();
+        for target in targets {
+            let now = held.next_if(|name| **name == target.name).is_some();
             let was = before.contains(&target.name);
-            if *now && !was {
+            if now && !was {
                 out.push(make(kinds.0, &target.name));
-            } else if !*now && was {
+            } else if !now && was {
                 out.push(make(kinds.1, &target.name));
-            }
-            if *now {
-                after.push(target.name.clone());
             }
         }
         for name in before {
@@ -203,13 +242,11 @@ pub fn diff_present(
     }
 
     // Routes: a task when a route newly holds; a change of queue alone is no new task.
-    for (route, queue) in plan.routes.iter().zip(&outcome.routes) {
-        let Some(q) = queue else { continue };
-        let queue = route
-            .queue
-            .get(usize::from(*q))
-            .map(|b| b.queue.clone())
-            .unwrap_or_default();
+    let mut held = next.routes.iter().peekable();
+    for route in &plan.routes {
+        let Some((_, queue)) = held.next_if(|(name, _)| *name == route.name) else {
+            continue;
+        };
         let was = prev.is_some_and(|p| p.routes.iter().any(|(r, _)| r == &route.name));
         if !was {
             out.push(Action {
@@ -221,9 +258,7 @@ pub fn diff_present(
                 ..make(ActionKind::TaskCreate, &route.name)
             });
         }
-        next.routes.push((route.name.clone(), queue));
     }
-    next
 }
 
 /// A contact in the state but not in the snapshot (and whose line was not
