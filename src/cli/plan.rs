@@ -532,7 +532,7 @@ impl Sync<'_> {
     /// actions against the stored state, which `apply` updates.
     fn present(&mut self, line: u64, id: String, next: ContactState) -> Result<(), ReadError> {
         if !self.ids.insert(&id) {
-            let reason = format!("id `{id}` repeats an earlier line (the first line with an id wins)");
+            let reason = super::stream::repeated_id(line, &id).reason;
             self.reject(line, reason, Some(id));
             return Ok(());
         }
