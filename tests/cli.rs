@@ -1,24 +1,14 @@
 //! The real binary: exit codes (SPEC §7), bad-line handling (SPEC §2), input
 //! formats, output formats, colour and help.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::io::Write as _;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-const AS_OF: &str = "2026-11-28T00:00:00Z";
+use crate::common::AS_OF;
 
-fn rubric() -> Command {
-    let mut cmd = Command::cargo_bin("rubric").unwrap();
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
+use crate::common::rubric;
 
 fn run_on(contacts: &std::path::Path) -> Command {
     let mut cmd = rubric();

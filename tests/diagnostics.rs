@@ -8,13 +8,6 @@
 //! reading a snapshot. To add a case, add a file and a row; the failure
 //! message prints the row to paste.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 use std::path::{Path, PathBuf};
 
 use rubric::compile::compile;

@@ -3,25 +3,14 @@
 //! reports (text, Markdown, JSON), `--base` as a git revision, items on one
 //! side only, bad lines, identical rule sets, and the seeded compile that lets
 //! both plans share one decoded contact.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-const AS_OF: &str = "2026-11-28T00:00:00Z";
+use crate::common::AS_OF;
 
-fn rubric() -> Command {
-    let mut cmd = Command::cargo_bin("rubric").unwrap();
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
+use crate::common::rubric;
 
 /// Copies `rules/` to `dir/name`.
 fn copy_rules(dir: &Path, name: &str) -> PathBuf {

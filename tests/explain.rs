@@ -1,13 +1,7 @@
 //! `explain`: snapshot tests of text and JSON traces for the example
 //! contacts, the "trace adds up to run" property, and the CLI.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -139,23 +133,23 @@ proptest! {
     }
 }
 
-fn rubric() -> Command {
-    let mut cmd = Command::cargo_bin("rubric").unwrap();
-    cmd.env_remove("NO_COLOR")
-        .args([
-            "explain",
-            "--rules",
-            "rules",
-            "--contacts",
-            "examples/contacts.jsonl",
-        ])
-        .args(["--as-of", common::AS_OF]);
+/// `rubric explain` on the playbook and the example contacts.
+fn explain_cmd() -> Command {
+    let mut cmd = common::rubric();
+    cmd.args([
+        "explain",
+        "--rules",
+        "rules",
+        "--contacts",
+        "examples/contacts.jsonl",
+    ])
+    .args(["--as-of", common::AS_OF]);
     cmd
 }
 
 #[test]
 fn cli_unknown_id_is_a_clear_error() {
-    rubric()
+    explain_cmd()
         .args(["--id", "c-2001", "--id", "c-404"])
         .assert()
         .code(2)
@@ -165,7 +159,7 @@ fn cli_unknown_id_is_a_clear_error() {
 
 #[test]
 fn cli_several_ids_in_the_order_asked() {
-    let out = rubric()
+    let out = explain_cmd()
         .args(["--id", "c-2006", "--id", "c-2001", "--format", "json"])
         .output()
         .unwrap();
@@ -185,13 +179,13 @@ fn cli_several_ids_in_the_order_asked() {
 
 #[test]
 fn cli_why_not_text_and_json() {
-    rubric()
+    explain_cmd()
         .args(["--id", "c-2006", "--why-not", "nurture_evaluate"])
         .assert()
         .code(0)
         .stdout(predicate::str::contains("is not in workflow `nurture_evaluate`"))
         .stdout(predicate::str::contains("suppressed on email by `opted_out`"));
-    let out = rubric()
+    let out = explain_cmd()
         .args([
             "--id",
             "c-2006",
@@ -205,7 +199,7 @@ fn cli_why_not_text_and_json() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["why_not"]["kind"], "audience");
     assert_eq!(doc["why_not"]["satisfied"], false);
-    rubric()
+    explain_cmd()
         .args(["--id", "c-2006", "--why-not", "nope"])
         .assert()
         .code(2)
@@ -214,13 +208,13 @@ fn cli_why_not_text_and_json() {
 
 #[test]
 fn cli_piped_output_has_no_colour_unless_forced() {
-    rubric()
+    explain_cmd()
         .args(["--id", "c-2001"])
         .assert()
         .code(0)
         .stdout(predicate::str::contains("c-2001 as of 2026-11-28T00:00:00Z"))
         .stdout(predicate::str::contains("\u{1b}[").not());
-    rubric()
+    explain_cmd()
         .args(["--id", "c-2001", "--color", "always"])
         .assert()
         .stdout(predicate::str::contains("\u{1b}[32m✓"));

@@ -3,20 +3,10 @@
 //! outcomes), on the corpus and on generated rule sets with random layout and
 //! comments; golden output of a messy file and of `fmt --check`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+use crate::common;
 
-mod common;
+use crate::gen_rules;
 
-#[path = "../examples/gen_rules.rs"]
-#[allow(dead_code)]
-mod gen_rules;
-
-use assert_cmd::Command;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use rubric::compile::compile;
@@ -297,9 +287,7 @@ proptest! {
 
 // --------------------------------------------------------------------- CLI
 
-fn rubric() -> Command {
-    Command::cargo_bin("rubric").unwrap()
-}
+use crate::common::rubric;
 
 #[test]
 fn check_passes_on_the_playbook() {

@@ -1,11 +1,5 @@
 //! Golden tests: the shipped playbook on the shipped examples equals the
 //! expected results, through the library and through the binary.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::path::Path;
 

@@ -2,14 +2,6 @@
 //! does not, `# rubric: allow(…)` annotations, `--deny-warnings`, and golden
 //! files of the `github` and `sarif` formats.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-use assert_cmd::Command;
 use rubric::compile::compile_and_lint;
 use rubric::source::{SourceFile, Sources};
 
@@ -213,9 +205,7 @@ fn annotations_allow_lints_per_item_rule_and_branch() {
     assert_eq!(lints(other_name), vec!["unused_constant"]);
 }
 
-fn rubric() -> Command {
-    Command::cargo_bin("rubric").unwrap()
-}
+use crate::common::rubric;
 
 #[test]
 fn deny_warnings_fails_the_check() {

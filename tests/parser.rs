@@ -7,13 +7,6 @@
 //! AST shapes are compared as S-expressions (see [`sexpr`]) so that spans do
 //! not get in the way and a failure reads like the rule that was written.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 use std::path::Path;
 
 use rubric::compile::compile;

@@ -7,13 +7,6 @@
 //! have a span inside its file and must render, and compiling twice must give
 //! the same diagnostics.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
 use proptest::prelude::*;
 use proptest::sample::Index;
 

@@ -1,22 +1,8 @@
 //! `rubric test`: the shipped suite of `rules/` passes; failing and malformed
 //! test files are reported (golden output, human and JUnit) and exit 1.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-
-use assert_cmd::Command;
-
 fn rubric_test(args: &[&str]) -> (i32, String) {
-    let out = Command::cargo_bin("rubric")
-        .unwrap()
-        .arg("test")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = crate::common::rubric().arg("test").args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -1,12 +1,6 @@
 //! Property tests: no snapshot line makes `run` panic, and every accepted
 //! contact's outcome respects the plan's invariants (scores inside their
 //! ranges, one valid value per band, targets never on a suppressed channel).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use proptest::prelude::*;
 use rubric::eval::evaluate;
@@ -14,7 +8,7 @@ use rubric::plan::{Channel, Plan};
 use rubric::snapshot::decode_line;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::contact;
 
 fn playbook() -> Plan {

@@ -1,19 +1,13 @@
 //! SPEC §3 semantics, one rule set and one contact at a time: windows, decay,
 //! caps, clamps, first match, missing and wrongly typed values, suppressions,
 //! routing. Each test states the value it expects and why.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use rubric::eval::{evaluate, Outcome};
 use rubric::snapshot::decode_line;
 use rubric::source::{SourceFile, Sources};
 use serde_json::{json, Value};
 
-const AS_OF: &str = "2026-11-28T00:00:00Z";
+use crate::common::AS_OF;
 
 fn compile(rules: &str) -> rubric::plan::Plan {
     let mut sources = Sources::default();

@@ -2,12 +2,6 @@
 //! two-snapshot scenario against hand-checked actions, idempotence, stable
 //! ids, rejected lines, full and partial snapshots, renamed targets, as-of
 //! going backwards, concurrent applies, schema versions and destinations.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,12 +1,5 @@
-//! Shared test helpers: the playbook plan and a generator of realistic,
-//! sometimes malformed, contacts.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+//! Shared test helpers: the real binary, the playbook plan, the fixed as-of,
+//! and a generator of realistic, sometimes malformed, contacts.
 
 use std::path::Path;
 
@@ -15,7 +8,17 @@ use rubric::plan::Plan;
 use rubric::source::Sources;
 use serde_json::{json, Value};
 
+/// The as-of every test evaluates at, unless it says otherwise: the date of
+/// `examples/expected.jsonl`.
 pub const AS_OF: &str = "2026-11-28T00:00:00Z";
+
+/// The real `rubric` binary, with `NO_COLOR` removed from its environment so
+/// that a test decides about colour itself.
+pub fn rubric() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("rubric").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
 
 pub fn playbook() -> (Plan, Sources) {
     let sources = Sources::load(Path::new("rules")).unwrap();

@@ -1,0 +1,30 @@
+//! The integration tests: one binary made of one module per concern (as
+//! ripgrep's `tests/tests.rs`), so that a 2-core machine links one test
+//! executable instead of fourteen. Helpers shared by several modules live in
+//! `common`.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+#[path = "../examples/gen_rules.rs"]
+mod gen_rules;
+
+mod cli;
+mod diagnostics;
+mod diff;
+mod explain;
+mod fmt;
+mod golden;
+mod lints;
+mod parser;
+mod parser_props;
+mod rule_tests;
+mod run_props;
+mod semantics;
+mod sync;
+mod sync_crash;
