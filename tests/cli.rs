@@ -262,6 +262,14 @@ fn reads_gzip_and_stdin() {
         .unwrap()
         .assert()
         .code(0)
+        .stdout(expected.clone());
+    // Regression: gzip on standard input was read as text, every line "not valid UTF-8".
+    rubric()
+        .args(["run", "--rules", "rules", "--as-of", AS_OF, "--contacts", "-"])
+        .pipe_stdin(&gz)
+        .unwrap()
+        .assert()
+        .code(0)
         .stdout(expected);
 }
 

@@ -16,30 +16,57 @@ pub enum InputFormat {
     Csv,
 }
 
+/// Opens a snapshot for reading, with its format taken from its name.
+///
+/// Same as [`open_input_as`] with no format given.
+pub fn open_input(path: &str) -> io::Result<(Box<dyn BufRead + Send>, InputFormat)> {
+    open_input_as(path, None)
+}
+
+/// The two bytes every gzip member starts with (RFC 1952, section 2.3.1).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Opens a snapshot for reading.
 ///
-/// `-` is standard input, read as JSON Lines. A name ending in `.gz` (any
-/// case) is gzip, possibly several members back to back; its format comes
-/// from the rest of the name. A name ending in `.csv` (any case) is CSV;
-/// anything else is JSON Lines.
-pub fn open_input(path: &str) -> io::Result<(Box<dyn BufRead + Send>, InputFormat)> {
-    if path == "-" {
-        let stdin = BufReader::with_capacity(BUFFER_BYTES, io::stdin());
-        return Ok((Box::new(stdin), InputFormat::JsonLines));
+/// `-` is standard input. Any input that starts with the gzip magic bytes
+/// is decompressed, whatever its name (and a name ending in `.gz`, any case,
+/// is always gzip), possibly several members back to back. The format is
+/// `format` when given (`--input-format`); otherwise a name ending in
+/// `.csv` (any case, before an optional `.gz`) is CSV, and anything else,
+/// standard input included, is JSON Lines.
+pub fn open_input_as(
+    path: &str,
+    format: Option<InputFormat>,
+) -> io::Result<(Box<dyn BufRead + Send>, InputFormat)> {
+    let (raw, name): (Box<dyn Read + Send>, &str) = if path == "-" {
+        (Box::new(io::stdin()), "")
+    } else {
+        (Box::new(File::open(path)?), path)
+    };
+    let (inner_name, named_gzip) = match strip_suffix_ignore_case(name, ".gz") {
+        Some(inner_name) => (inner_name, true),
+        None => (name, false),
+    };
+    let format = format.unwrap_or_else(|| format_of(inner_name));
+    let (prefix, rest) = peek(raw, GZIP_MAGIC.len())?;
+    let gzip = named_gzip || prefix == GZIP_MAGIC;
+    let whole = io::Cursor::new(prefix).chain(rest);
+    if gzip {
+        let compressed = BufReader::with_capacity(BUFFER_BYTES, whole);
+        let decoder = flate2::bufread::MultiGzDecoder::new(compressed);
+        Ok((Box::new(BufReader::with_capacity(BUFFER_BYTES, decoder)), format))
+    } else {
+        Ok((Box::new(BufReader::with_capacity(BUFFER_BYTES, whole)), format))
     }
-    let file = File::open(path)?;
-    match strip_suffix_ignore_case(path, ".gz") {
-        Some(inner_name) => {
-            let compressed = BufReader::with_capacity(BUFFER_BYTES, file);
-            let decoder = flate2::bufread::MultiGzDecoder::new(compressed);
-            let reader = BufReader::with_capacity(BUFFER_BYTES, decoder);
-            Ok((Box::new(reader), format_of(inner_name)))
-        }
-        None => {
-            let reader = BufReader::with_capacity(BUFFER_BYTES, file);
-            Ok((Box::new(reader), format_of(path)))
-        }
-    }
+}
+
+/// Reads up to `n` bytes from the start of `reader` (fewer only at the end
+/// of the input), returning them and the reader positioned after them, so
+/// that the caller can look at the start of a pipe and still read it all.
+fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, R)> {
+    let mut prefix = Vec::with_capacity(n);
+    (&mut reader).take(n as u64).read_to_end(&mut prefix)?;
+    Ok((prefix, reader))
 }
 
 fn format_of(name: &str) -> InputFormat {
@@ -182,6 +209,9 @@ pub struct BlockReader<R> {
     block_bytes: usize,
     started: bool,
     done: bool,
+    /// A read error met after some bytes of the current block had been
+    /// read: the block's whole lines are returned first, then this error.
+    failed: Option<io::Error>,
 }
 
 impl<R: io::Read> BlockReader<R> {
@@ -193,10 +223,16 @@ impl<R: io::Read> BlockReader<R> {
             block_bytes: block_bytes.max(1),
             started: false,
             done: false,
+            failed: None,
         }
     }
 
     /// The next block of whole lines, or `None` at the end of the input.
+    ///
+    /// A read error (a truncated or corrupt gzip stream, a failing disk) is
+    /// returned after the whole lines read before it: their block comes
+    /// first, then the error. The incomplete line at the point of failure is
+    /// dropped, never returned as if it were whole.
     pub fn next_block(&mut self) -> io::Result<Option<Block>> {
         self.next_block_with(Vec::new())
     }
@@ -204,6 +240,11 @@ impl<R: io::Read> BlockReader<R> {
     /// Like [`BlockReader::next_block`], filling `buffer` (cleared first), so
     /// that callers can recycle the buffers of blocks they are done with.
     pub fn next_block_with(&mut self, mut buffer: Vec<u8>) -> io::Result<Option<Block>> {
+        if let Some(error) = self.failed.take() {
+            self.carry.clear();
+            self.done = true;
+            return Err(error);
+        }
         if self.done && self.carry.is_empty() {
             return Ok(None);
         }
@@ -219,9 +260,22 @@ impl<R: io::Read> BlockReader<R> {
                 0 => 64 * 1024,
                 room => room,
             } as u64;
-            let read = (&mut self.reader).take(want).read_to_end(&mut data)?;
-            if read == 0 {
-                self.done = true;
+            match (&mut self.reader).take(want).read_to_end(&mut data) {
+                Ok(0) => self.done = true,
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    // Keep the whole lines read so far (`read_to_end` keeps the
+                    // bytes it read before failing); report the error next time.
+                    let whole = memchr::memrchr(b'\n', &data).map_or(0, |last| last + 1);
+                    data.truncate(whole);
+                    if data.is_empty() {
+                        self.done = true;
+                        return Err(error);
+                    }
+                    self.failed = Some(error);
+                    break;
+                }
             }
         }
         if !self.started {
@@ -230,7 +284,7 @@ impl<R: io::Read> BlockReader<R> {
                 data.drain(..3);
             }
         }
-        if !self.done {
+        if !self.done && self.failed.is_none() {
             if let Some(last) = memchr::memrchr(b'\n', &data) {
                 self.carry = data.split_off(last + 1);
             }
@@ -250,6 +304,7 @@ impl<R: io::Read> BlockReader<R> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
+    #![allow(clippy::panic)]
     use super::*;
     use std::io::{Read, Write};
 
@@ -380,6 +435,96 @@ mod tests {
             }
         }
         assert!(failed);
+    }
+
+    #[test]
+    fn gzip_is_recognised_by_its_magic_bytes_whatever_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let unnamed = dir.path().join("export.jsonl");
+        std::fs::write(&unnamed, gzip(b"{\"id\":\"a\"}\n")).unwrap();
+        let (reader, format) = open_input(unnamed.to_str().unwrap()).unwrap();
+        assert_eq!(format, InputFormat::JsonLines);
+        assert_eq!(read_all(reader), vec![ok(1, "{\"id\":\"a\"}")]);
+
+        let csv = dir.path().join("export.csv");
+        std::fs::write(&csv, gzip(b"id\nc-1\n")).unwrap();
+        let (mut reader, format) = open_input(csv.to_str().unwrap()).unwrap();
+        assert_eq!(format, InputFormat::Csv);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "id\nc-1\n");
+    }
+
+    #[test]
+    fn a_given_format_wins_over_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.txt");
+        std::fs::write(&path, "id\nc-1\n").unwrap();
+        let (_, format) = open_input_as(path.to_str().unwrap(), Some(InputFormat::Csv)).unwrap();
+        assert_eq!(format, InputFormat::Csv);
+        let (_, format) = open_input_as(path.to_str().unwrap(), None).unwrap();
+        assert_eq!(format, InputFormat::JsonLines);
+    }
+
+    #[test]
+    fn inputs_shorter_than_the_magic_bytes_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in ["", "x", "\n"] {
+            let path = dir.path().join("short.jsonl");
+            std::fs::write(&path, text).unwrap();
+            let (mut reader, _) = open_input(path.to_str().unwrap()).unwrap();
+            let mut read = String::new();
+            reader.read_to_string(&mut read).unwrap();
+            assert_eq!(read, text);
+        }
+        let (prefix, mut rest) = peek(&b"\x1f"[..], 2).unwrap();
+        assert_eq!(prefix, b"\x1f");
+        assert_eq!(rest.read(&mut [0; 4]).unwrap(), 0);
+    }
+
+    /// Regression: a truncated `.gz` lost the block of complete lines that
+    /// was being read when the decoder failed.
+    #[test]
+    fn a_truncated_gzip_keeps_every_complete_line_then_reports_the_error() {
+        let text: String = (1..=2000)
+            .map(|i| format!("{{\"id\":\"c-{i}\",\"n\":{}}}\n", i * 7919 % 1000))
+            .collect();
+        let mut bytes = gzip(text.as_bytes());
+        bytes.truncate(bytes.len() * 2 / 3);
+        let recovered = {
+            let mut decoder = flate2::read::MultiGzDecoder::new(&bytes[..]);
+            let mut out = Vec::new();
+            let _ = decoder.read_to_end(&mut out);
+            out
+        };
+        let complete = memchr::memchr_iter(b'\n', &recovered).count();
+        assert!(complete > 100, "the test needs a long recoverable prefix");
+        for block_bytes in [64, 4096, 1 << 20] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("cut.jsonl.gz");
+            std::fs::write(&path, &bytes).unwrap();
+            let (reader, _) = open_input(path.to_str().unwrap()).unwrap();
+            let mut blocks = BlockReader::new(reader, block_bytes);
+            let mut lines = Vec::new();
+            let error = loop {
+                match blocks.next_block() {
+                    Ok(Some(block)) => lines.extend(
+                        lines_of(block.first_line, &block.data).map(|(n, t)| (n, t.unwrap().to_owned())),
+                    ),
+                    Ok(None) => panic!("a truncated gzip must end in an error"),
+                    Err(error) => break error,
+                }
+            };
+            assert_eq!(lines.len(), complete, "block size {block_bytes}: {error}");
+            let expected: Vec<(u64, String)> = text
+                .lines()
+                .take(complete)
+                .enumerate()
+                .map(|(i, l)| (i as u64 + 1, l.to_owned()))
+                .collect();
+            assert_eq!(lines, expected);
+            assert!(blocks.next_block().unwrap().is_none(), "nothing after the error");
+        }
     }
 
     #[test]
