@@ -302,9 +302,13 @@ impl<R: io::Read> BlockReader<R> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
-    #![allow(clippy::panic)]
     use super::*;
     use std::io::{Read, Write};
 
