@@ -8,6 +8,8 @@ mod diff;
 mod explain;
 mod fmt;
 mod plan;
+#[allow(dead_code)] // Wired into the commands once the pipeline restructure lands.
+mod progress;
 mod run;
 mod stream;
 mod test;

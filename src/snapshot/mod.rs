@@ -17,7 +17,10 @@ mod timestamp;
 pub use csv_input::CsvReader;
 pub use id_set::IdSet;
 pub use jsonl::decode_line;
-pub use source::{lines_of, open_input, Block, BlockReader, InputFormat, LineReader};
+pub use source::{
+    lines_of, open_input, open_input_as, open_snapshot_input, Block, BlockReader, InputFormat, LineReader,
+    OpenedInput,
+};
 pub use timestamp::{format_timestamp, parse_timestamp};
 
 /// Name → slot, with a fast hasher (names are looked up for every key of every line).

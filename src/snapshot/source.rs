@@ -3,6 +3,8 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Read buffer for files, decompressed data and standard input.
 const BUFFER_BYTES: usize = 256 * 1024;
@@ -38,10 +40,37 @@ pub fn open_input_as(
     path: &str,
     format: Option<InputFormat>,
 ) -> io::Result<(Box<dyn BufRead + Send>, InputFormat)> {
-    let (raw, name): (Box<dyn Read + Send>, &str) = if path == "-" {
-        (Box::new(io::stdin()), "")
+    let opened = open_snapshot_input(path, format)?;
+    Ok((opened.reader, opened.format))
+}
+
+/// An opened snapshot, with what a progress display needs.
+pub struct OpenedInput {
+    /// The decompressed bytes.
+    pub reader: Box<dyn BufRead + Send>,
+    pub format: InputFormat,
+    /// The size in bytes of the file as stored (compressed for gzip), when
+    /// known: `None` for standard input and other streams.
+    pub size: Option<u64>,
+    /// How many bytes of the file as stored have been read so far; compare
+    /// with `size` for a percentage.
+    pub consumed: Arc<AtomicU64>,
+}
+
+/// Like [`open_input_as`], also returning the input's size and a counter
+/// of the bytes read so far (see [`OpenedInput`]).
+pub fn open_snapshot_input(path: &str, format: Option<InputFormat>) -> io::Result<OpenedInput> {
+    let (raw, name, size): (Box<dyn Read + Send>, &str, Option<u64>) = if path == "-" {
+        (Box::new(io::stdin()), "", None)
     } else {
-        (Box::new(File::open(path)?), path)
+        let file = File::open(path)?;
+        let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        (Box::new(file), path, size)
+    };
+    let consumed = Arc::new(AtomicU64::new(0));
+    let raw = CountingReader {
+        inner: raw,
+        consumed: Arc::clone(&consumed),
     };
     let (inner_name, named_gzip) = match strip_suffix_ignore_case(name, ".gz") {
         Some(inner_name) => (inner_name, true),
@@ -51,12 +80,32 @@ pub fn open_input_as(
     let (prefix, rest) = peek(raw, GZIP_MAGIC.len())?;
     let gzip = named_gzip || prefix == GZIP_MAGIC;
     let whole = io::Cursor::new(prefix).chain(rest);
-    if gzip {
+    let reader: Box<dyn BufRead + Send> = if gzip {
         let compressed = BufReader::with_capacity(BUFFER_BYTES, whole);
         let decoder = flate2::bufread::MultiGzDecoder::new(compressed);
-        Ok((Box::new(BufReader::with_capacity(BUFFER_BYTES, decoder)), format))
+        Box::new(BufReader::with_capacity(BUFFER_BYTES, decoder))
     } else {
-        Ok((Box::new(BufReader::with_capacity(BUFFER_BYTES, whole)), format))
+        Box::new(BufReader::with_capacity(BUFFER_BYTES, whole))
+    };
+    Ok(OpenedInput {
+        reader,
+        format,
+        size,
+        consumed,
+    })
+}
+
+/// A reader that counts the bytes read through it, for progress.
+struct CountingReader<R> {
+    inner: R,
+    consumed: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.consumed.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
     }
 }
 
@@ -529,6 +578,20 @@ mod tests {
             assert_eq!(lines, expected);
             assert!(blocks.next_block().unwrap().is_none(), "nothing after the error");
         }
+    }
+
+    #[test]
+    fn the_size_and_the_bytes_read_are_known_for_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("contacts.jsonl.gz");
+        let bytes = gzip(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let mut opened = open_snapshot_input(path.to_str().unwrap(), None).unwrap();
+        assert_eq!(opened.size, Some(bytes.len() as u64));
+        let mut text = String::new();
+        opened.reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert_eq!(opened.consumed.load(Ordering::Relaxed), bytes.len() as u64);
     }
 
     #[test]
