@@ -3,7 +3,7 @@
 //! every wanted id is found).
 
 use std::collections::HashMap;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -96,13 +96,7 @@ pub fn run(args: &ExplainArgs) -> Exit {
             args.contacts
         ));
     }
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-        }
-    };
+    let color = args.color.for_stdout();
     let mut out = String::new();
     let mut seen = std::collections::HashSet::new();
     for id in &args.ids {

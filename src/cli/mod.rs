@@ -14,8 +14,6 @@ mod run;
 mod stream;
 mod test;
 
-use std::io::IsTerminal as _;
-
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Exit statuses of SPEC §7.
@@ -89,14 +87,24 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Colour only on a terminal, and never with `NO_COLOR` set (https://no-color.org).
+    /// Whether to colour stderr. `auto` colours only a terminal that can show
+    /// colour: never with `NO_COLOR` set (https://no-color.org), with
+    /// `TERM=dumb` or with `CLICOLOR=0`; always with `CLICOLOR_FORCE` (the
+    /// conventions anstream implements, as cargo and ripgrep do).
     pub fn for_stderr(self) -> bool {
+        self.resolve(|| anstream::AutoStream::choice(&std::io::stderr()))
+    }
+
+    /// Whether to colour stdout, by the same rules as [`ColorChoice::for_stderr`].
+    pub fn for_stdout(self) -> bool {
+        self.resolve(|| anstream::AutoStream::choice(&std::io::stdout()))
+    }
+
+    fn resolve(self, auto: impl FnOnce() -> anstream::ColorChoice) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-            }
+            ColorChoice::Auto => !matches!(auto(), anstream::ColorChoice::Never),
         }
     }
 }
@@ -231,5 +239,20 @@ pub fn compile_sources_seeded(
             );
             Err(Exit::RuleErrors)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorChoice;
+
+    #[test]
+    fn an_explicit_colour_choice_wins_over_the_terminal_and_the_environment() {
+        let never = || anstream::ColorChoice::Never;
+        let always = || anstream::ColorChoice::Always;
+        assert!(ColorChoice::Always.resolve(never));
+        assert!(!ColorChoice::Never.resolve(always));
+        assert!(ColorChoice::Auto.resolve(always));
+        assert!(!ColorChoice::Auto.resolve(never));
     }
 }
