@@ -5,7 +5,7 @@
 
 use std::io;
 
-use super::{BadLine, Contact, DeclaredType, DecodeSpec, Value};
+use super::{BadLine, Contact, DeclaredType, DecodeSpec, LineReader, Value};
 
 /// What one CSV column feeds.
 #[derive(Debug, Clone, Copy)]
@@ -18,36 +18,101 @@ enum Column {
     Ignored,
 }
 
-/// Reads contacts from CSV, one per record.
+/// Reads contacts from CSV, one per line.
 ///
-/// A bad record (wrong number of fields, empty `id`, invalid UTF-8) is
-/// returned as a [`BadLine`] with the line the record starts on, and reading
-/// goes on. Only I/O errors stop it.
+/// Each line is one row: a quoted field may hold commas and quotes (`""`)
+/// but must end on the line it starts on. A line whose quotes are not well
+/// formed (a quoted field left open, which would otherwise swallow the lines
+/// after it, or a quote inside an unquoted field) is a bad row, and reading
+/// goes on with the next line, so no row can hide other rows. A bad row
+/// (also: wrong number of fields, empty `id`, invalid UTF-8) is returned as a
+/// [`BadLine`] with its line number. Empty lines are skipped. Only I/O
+/// errors stop the read.
 pub struct CsvReader<R> {
-    reader: csv::Reader<R>,
+    lines: LineReader<R>,
+    parser: csv_core::Reader,
+    /// The current line, with a `\n` appended for the parser.
+    line: Vec<u8>,
+    /// The fields of the current row, back to back, and where each ends
+    /// (the first `field_count` entries of `ends`).
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    field_count: usize,
+    record_line: u64,
     columns: Vec<Column>,
-    record: csv::ByteRecord,
     property_slots: usize,
     event_slots: usize,
 }
 
-impl<R: io::Read> CsvReader<R> {
+/// Why a line is not one well-formed CSV row, if it is not.
+fn quoting_problem(line: &[u8]) -> Option<&'static str> {
+    let mut bytes = line.iter().copied().peekable();
+    let mut field_start = true;
+    let mut in_quotes = false;
+    let mut after_closing_quote = false;
+    while let Some(b) = bytes.next() {
+        if in_quotes {
+            if b == b'"' {
+                if bytes.peek() == Some(&b'"') {
+                    bytes.next();
+                } else {
+                    in_quotes = false;
+                    after_closing_quote = true;
+                }
+            }
+            continue;
+        }
+        match b {
+            b',' => {
+                field_start = true;
+                after_closing_quote = false;
+                continue;
+            }
+            b'"' if field_start => in_quotes = true,
+            b'"' => {
+                return Some(
+                    "a quote inside an unquoted field (quote the field and double the quote: `\"a\"\"b\"`)",
+                )
+            }
+            _ if after_closing_quote => return Some("text after the closing quote of a field"),
+            _ => {}
+        }
+        field_start = false;
+    }
+    in_quotes.then_some(
+        "a quoted field is not closed on this line (each row is one line; a quote left open would swallow the rows after it)",
+    )
+}
+
+impl<R: io::BufRead> CsvReader<R> {
     /// Reads the header row and maps its columns onto `spec`'s slots.
     ///
     /// Fails with [`io::ErrorKind::InvalidData`] when there is no header row,
-    /// it has no `id` column, names a column twice, or is not valid UTF-8.
+    /// it has no `id` column, names a column twice, is not valid UTF-8 or
+    /// its quotes are not well formed.
     pub fn new(reader: R, spec: &DecodeSpec) -> io::Result<Self> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .buffer_capacity(64 * 1024)
-            .from_reader(reader);
-        let header = reader.byte_headers().map_err(csv_error)?.clone();
-        if header.is_empty() {
-            return Err(invalid_data(
-                "CSV input has no header row: the first row must name the columns, including `id`".to_owned(),
-            ));
-        }
+        let mut csv = CsvReader {
+            lines: LineReader::new(reader),
+            parser: csv_core::Reader::new(),
+            line: Vec::new(),
+            fields: vec![0; 1024],
+            ends: vec![0; 64],
+            field_count: 0,
+            record_line: 0,
+            columns: Vec::new(),
+            property_slots: spec.property_slot_count(),
+            event_slots: spec.event_types.len(),
+        };
+        let header = match csv.next_row()? {
+            None => {
+                return Err(invalid_data(
+                    "CSV input has no header row: the first row must name the columns, including `id`"
+                        .to_owned(),
+                ))
+            }
+            Some(Err(reason)) => return Err(invalid_data(format!("cannot read the CSV header: {reason}"))),
+            Some(Ok(())) => csv.row_fields().map(<[u8]>::to_vec).collect::<Vec<_>>(),
+        };
 
         let mut columns = Vec::with_capacity(header.len());
         let mut names: Vec<&str> = Vec::with_capacity(header.len());
@@ -73,48 +138,101 @@ impl<R: io::Read> CsvReader<R> {
                 names.join(", ")
             )));
         }
+        csv.columns = columns;
+        Ok(csv)
+    }
 
-        Ok(CsvReader {
-            reader,
-            columns,
-            record: csv::ByteRecord::new(),
-            property_slots: spec.property_slot_count(),
-            event_slots: spec.event_types.len(),
+    /// Reads the next non-empty line into `fields` / `ends`: `Ok(())` for a
+    /// well-formed row, `Err(reason)` for a bad one; `None` at the end.
+    fn next_row(&mut self) -> io::Result<Option<Result<(), String>>> {
+        loop {
+            let Some((number, bytes)) = self.lines.next_line_bytes()? else {
+                return Ok(None);
+            };
+            self.record_line = number;
+            if bytes.is_empty() {
+                continue;
+            }
+            if let Some(problem) = quoting_problem(bytes) {
+                return Ok(Some(Err(format!("not a valid CSV row: {problem}"))));
+            }
+            self.line.clear();
+            self.line.extend_from_slice(bytes);
+            self.line.push(b'\n');
+            return Ok(Some(self.parse_line()));
+        }
+    }
+
+    /// Splits the well-formed line in `line` into fields.
+    fn parse_line(&mut self) -> Result<(), String> {
+        self.parser.reset();
+        let (mut input, mut out_at, mut ends_at) = (0, 0, 0);
+        loop {
+            let rest = self.line.get(input..).unwrap_or(&[]);
+            let output = self.fields.get_mut(out_at..).unwrap_or(&mut []);
+            let ends = self.ends.get_mut(ends_at..).unwrap_or(&mut []);
+            let (result, nin, nout, nends) = self.parser.read_record(rest, output, ends);
+            input += nin;
+            out_at += nout;
+            ends_at += nends;
+            match result {
+                csv_core::ReadRecordResult::Record => {
+                    self.field_count = ends_at;
+                    return Ok(());
+                }
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = self.fields.len().max(1) * 2;
+                    self.fields.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len().max(1) * 2;
+                    self.ends.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
+                    return Err("not a valid CSV row: the row does not end on its line".to_owned());
+                }
+            }
+        }
+    }
+
+    /// The fields of the row read last.
+    fn row_fields(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        let ends = self.ends.get(..self.field_count).unwrap_or(&[]);
+        ends.iter().map(move |&end| {
+            let field = self.fields.get(start..end).unwrap_or(&[]);
+            start = end;
+            field
         })
     }
 
-    /// The next record as a contact or a bad line; `None` at the end.
+    /// The next row as a contact or a bad line; `None` at the end.
     pub fn next_record(&mut self) -> io::Result<Option<Result<Contact, BadLine>>> {
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => return Ok(None),
-            Ok(true) => {}
-            Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
-                return match error.into_kind() {
-                    csv::ErrorKind::Io(error) => Err(error),
-                    other => Ok(Some(Err(BadLine {
-                        line,
-                        reason: format!("not a valid CSV record: {other:?}"),
-                    }))),
-                };
+        let line = match self.next_row()? {
+            None => return Ok(None),
+            Some(Err(reason)) => {
+                return Ok(Some(Err(BadLine {
+                    line: self.record_line,
+                    reason,
+                })))
             }
-        }
-        let line = self.record.position().map_or(0, csv::Position::line);
+            Some(Ok(())) => self.record_line,
+        };
         Ok(Some(
             self.decode_record().map_err(|reason| BadLine { line, reason }),
         ))
     }
 
-    /// The line the last record returned by [`CsvReader::next_record`] starts on.
+    /// The line the last row returned by [`CsvReader::next_record`] is on.
     pub fn record_line(&self) -> u64 {
-        self.record.position().map_or(0, csv::Position::line)
+        self.record_line
     }
 
     fn decode_record(&self) -> Result<Contact, String> {
-        if self.record.len() != self.columns.len() {
+        if self.field_count != self.columns.len() {
             return Err(format!(
                 "row has {} fields, the header has {}",
-                self.record.len(),
+                self.field_count,
                 self.columns.len()
             ));
         }
@@ -124,7 +242,7 @@ impl<R: io::Read> CsvReader<R> {
             props: vec![Value::Missing; self.property_slots],
             events: vec![Vec::new(); self.event_slots],
         };
-        for (index, (column, raw)) in self.columns.iter().zip(self.record.iter()).enumerate() {
+        for (index, (column, raw)) in self.columns.iter().zip(self.row_fields()).enumerate() {
             if matches!(column, Column::Ignored) {
                 continue;
             }
@@ -159,7 +277,7 @@ impl<R: io::Read> CsvReader<R> {
     }
 }
 
-impl<R: io::Read> Iterator for CsvReader<R> {
+impl<R: io::BufRead> Iterator for CsvReader<R> {
     type Item = io::Result<Result<Contact, BadLine>>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -199,13 +317,6 @@ fn parse_bool(cell: &str) -> Option<Value> {
         Some(Value::Bool(false))
     } else {
         None
-    }
-}
-
-fn csv_error(error: csv::Error) -> io::Error {
-    match error.into_kind() {
-        csv::ErrorKind::Io(error) => error,
-        other => invalid_data(format!("cannot read the CSV header: {other:?}")),
     }
 }
 
@@ -340,17 +451,92 @@ mod tests {
         assert_eq!(rows.len(), 5);
     }
 
+    /// Regression: a quote left open on row 10 of 1,000 swallowed the 990
+    /// rows after it into one cell, with no rejected line, and a full apply
+    /// then treated them as absent.
     #[test]
-    fn line_numbers_follow_multi_line_fields() {
+    fn an_unterminated_quote_rejects_its_own_row_only() {
+        let mut input = String::from("id,email,size,zip\n");
+        for i in 0..1000 {
+            if i == 9 {
+                input.push_str("c9,u9@acme.io,260,\"VP Marketing\n");
+            } else {
+                input.push_str(&format!("c{i},u{i}@acme.io,{i},z{i}\n"));
+            }
+        }
+        let rows = read(&input);
+        assert_eq!(rows.len(), 1000, "one result per line");
+        let rejected: Vec<&BadLine> = rows.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].line, 11);
+        assert!(
+            rejected[0].reason.contains("not closed on this line"),
+            "{}",
+            rejected[0].reason
+        );
+        assert_eq!(rows[10].clone().unwrap().id, "c10");
+        assert_eq!(rows[999].clone().unwrap().props[2], text("z999"));
+    }
+
+    /// Regression: with a later quote, the rows between collapsed into one
+    /// rejected row, so accepted + rejected was not the number of rows.
+    #[test]
+    fn every_line_is_one_row_whatever_the_quotes_after_it() {
+        let rows = read("id,zip\nc-1,\"open\nc-2,z\nc-3,\"x\"\"y\"\nc-4,\"a, b\"\n");
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].as_ref().unwrap_err().line, 2);
+        assert_eq!(rows[1].clone().unwrap().props[2], text("z"));
+        assert_eq!(rows[2].clone().unwrap().props[2], text("x\"y"));
+        assert_eq!(rows[3].clone().unwrap().props[2], text("a, b"));
+    }
+
+    #[test]
+    fn a_multi_line_cell_is_reported_line_by_line_never_merged() {
         let rows = read("id,zip\nc-1,\"a\nb\"\nc-2,z\n");
-        assert_eq!(rows[0].clone().unwrap().props[2], text("a\nb"));
-        let second = CsvReader::new("id,zip\nc-1,\"a\nb\"\n,z\n".as_bytes(), &spec())
-            .unwrap()
-            .nth(1)
-            .unwrap()
-            .unwrap();
-        assert_eq!(second.unwrap_err().line, 4);
-        assert_eq!(rows[1].clone().unwrap().id, "c-2");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].as_ref().unwrap_err().line, 2);
+        assert_eq!(rows[1].as_ref().unwrap_err().line, 3);
+        assert!(rows[1]
+            .as_ref()
+            .unwrap_err()
+            .reason
+            .contains("quote inside an unquoted field"));
+        assert_eq!(rows[2].clone().unwrap().id, "c-2");
+    }
+
+    #[test]
+    fn quoting_is_checked_strictly() {
+        assert_eq!(quoting_problem(b"a,b,c"), None);
+        assert_eq!(quoting_problem(b"\"a\",\"\",\"b\"\"c\",d"), None);
+        assert_eq!(quoting_problem(b"\"a,b\""), None);
+        assert_eq!(quoting_problem(b""), None);
+        assert!(quoting_problem(b"a\"b").is_some());
+        assert!(quoting_problem(b"\"a\"b").is_some());
+        assert!(quoting_problem(b"\"a").is_some());
+        assert!(quoting_problem(b"\"a\"\"").is_some());
+        assert!(quoting_problem(b"x,\"").is_some());
+    }
+
+    #[test]
+    fn empty_lines_are_skipped_and_numbers_still_count_them() {
+        let rows = read("id,size\n\nc-1,1\n\n,2\n");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].clone().unwrap().id, "c-1");
+        assert_eq!(rows[1].as_ref().unwrap_err().line, 5);
+    }
+
+    #[test]
+    fn long_rows_and_many_fields_grow_the_buffers() {
+        let header: Vec<String> = (0..200).map(|i| format!("p{i}")).collect();
+        let cells: Vec<String> = (0..200).map(|i| "x".repeat(50 + i)).collect();
+        let input = format!("id,{}\nc-1,{}\n", header.join(","), cells.join(","));
+        let rows = read(&input);
+        assert_eq!(rows[0].clone().unwrap().id, "c-1");
+        let bad = format!("id,{}\nc-1,{}\n", header.join(","), cells[..10].join(","));
+        assert_eq!(
+            read(&bad)[0].as_ref().unwrap_err().reason,
+            "row has 11 fields, the header has 201"
+        );
     }
 
     #[test]

@@ -171,6 +171,21 @@ impl<R: BufRead> LineReader<R> {
     /// The next line, or `None` at the end of the input. An `Err` is an I/O
     /// error (including corrupt gzip), after which the input cannot go on.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        let Some((number, bytes)) = self.next_line_bytes()? else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(bytes).map_err(|error| {
+            format!(
+                "not valid UTF-8 (at byte {} of the line)",
+                error.valid_up_to() + 1
+            )
+        });
+        Ok(Some((number, text)))
+    }
+
+    /// Like [`LineReader::next_line`], with the line's bytes not checked
+    /// for UTF-8 (for CSV, whose unused columns may hold anything).
+    pub fn next_line_bytes(&mut self) -> io::Result<Option<(u64, &[u8])>> {
         self.buffer.clear();
         if self.reader.read_until(b'\n', &mut self.buffer)? == 0 {
             return Ok(None);
@@ -183,13 +198,7 @@ impl<R: BufRead> LineReader<R> {
         if self.line_number == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
-        let text = std::str::from_utf8(bytes).map_err(|error| {
-            format!(
-                "not valid UTF-8 (at byte {} of the line)",
-                error.valid_up_to() + 1
-            )
-        });
-        Ok(Some((self.line_number, text)))
+        Ok(Some((self.line_number, bytes)))
     }
 
     /// Appends up to `max_lines` lines to `out` as owned strings, for handing
