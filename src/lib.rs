@@ -21,6 +21,7 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod output;
+pub mod pipeline;
 pub mod plan;
 pub mod snapshot;
 pub mod source;

@@ -11,12 +11,18 @@
 mod csv_input;
 mod id_set;
 mod jsonl;
+mod lines;
+mod rejects;
 mod source;
 mod timestamp;
 
 pub use csv_input::CsvReader;
 pub use id_set::IdSet;
 pub use jsonl::decode_line;
+pub use lines::{
+    csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, Line, BATCH_LINES,
+};
+pub use rejects::{Rejects, SHOWN_REJECTS};
 pub use source::{lines_of, open_input, Block, BlockReader, InputFormat, LineReader};
 pub use timestamp::{format_timestamp, parse_timestamp};
 
