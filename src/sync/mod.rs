@@ -4,11 +4,14 @@
 //!
 //! Architecture Invariant: the functions here are pure (no I/O, no clock):
 //! given a plan, an outcome and the previous state of a contact they return
-//! its actions, in SPEC §6 order, and its next state. The CLI (`plan`,
-//! `apply`) streams the snapshot, reads and writes the [`store::Store`].
+//! its actions, in SPEC §6 order, and its next state. The driver
+//! ([`run::sync_snapshot`]) streams the snapshot and reads and writes the
+//! state through a [`run::StateStore`] ([`store::Store`]); it prints nothing.
+//! The CLI (`plan`, `apply`) opens the store, reports and commits.
 
 pub mod actions;
 pub mod destinations;
+pub mod run;
 pub mod store;
 
 use std::collections::BTreeMap;
