@@ -5,7 +5,7 @@
 //! superset of the base plan's with the same slots (the new plan is compiled
 //! with the base's slots as a seed); both plans evaluate the same `Contact`.
 //! Reading, bad lines and repeated ids work exactly as in `run`
-//! ([`super::stream`]); the counts are added in input order on the consumer
+//! ([`crate::snapshot::decode_lines`], [`crate::snapshot::Rejects`]); the counts are added in input order on the consumer
 //! thread, so the report does not depend on the number of threads.
 
 use std::path::{Path, PathBuf};
@@ -13,12 +13,14 @@ use std::process::Command;
 
 use clap::{Args, ValueEnum};
 
-use super::stream::{self, Line, Rejects};
+use super::input::{self, StreamOptions};
 use super::{ColorChoice, Exit};
 use crate::diff::{Aggregate, Alignment, Meta};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
 use crate::plan::Plan;
-use crate::snapshot::{BadLine, Block, IdSet, InputFormat};
+use crate::snapshot::{
+    csv_batches, decode_lines, repeated_id, BadLine, Block, IdSet, InputFormat, Line, Rejects,
+};
 use crate::source::{SourceFile, Sources};
 
 #[derive(Debug, Args)]
@@ -43,7 +45,7 @@ pub struct DiffArgs {
     #[arg(long, value_name = "N", default_value_t = 5)]
     examples: usize,
     #[command(flatten)]
-    stream: super::stream::StreamOptions,
+    stream: StreamOptions,
     /// Colour of diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -117,7 +119,7 @@ impl Plans<'_> {
 
     fn process_block(&self, outcomes: &mut (Outcome, Outcome), block: &Block) -> Chunk {
         let mut chunk = Chunk::default();
-        for line in stream::decode_lines(&self.new.decode, block.first_line, &block.data) {
+        for line in decode_lines(&self.new.decode, block.first_line, &block.data) {
             self.push(line, outcomes, &mut chunk);
         }
         chunk
@@ -153,7 +155,7 @@ impl DiffState {
                     let values = chunk.values.get(rank * v..(rank + 1) * v).unwrap_or(&[]);
                     rank += 1;
                     if !self.ids.insert(id) {
-                        self.rejects.reject(&stream::repeated_id(line, id));
+                        self.rejects.reject(&repeated_id(line, id));
                         if strict {
                             self.strict_stop = true;
                             return false;
@@ -168,48 +170,26 @@ impl DiffState {
     }
 }
 
-pub fn run(args: &DiffArgs) -> Exit {
+pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     let color = args.color.for_stderr();
-    // Before anything uses rayon (building the plans' regexes does), or the
-    // global pool would already exist with one thread per core.
-    if let Err(exit) = args.stream.apply_threads() {
-        return exit;
-    }
+    let pipeline = args.stream.pipeline()?;
     let base_sources = if Path::new(&args.base).exists() {
         Sources::load(Path::new(&args.base)).map_err(|e| e.to_string())
     } else {
         base_from_git(&args.base, &args.rules)
     };
-    let base_sources = match base_sources {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(e),
-    };
-    let new_sources = match Sources::load(&args.rules) {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(e),
-    };
+    let base_sources = base_sources.map_err(super::usage_error)?;
+    let new_sources = Sources::load(&args.rules).map_err(super::usage_error)?;
     // Both rule sets are compiled (and their errors reported) before stopping.
     let base = super::compile_sources(&base_sources, color);
     let new = match &base {
         Ok(b) => super::compile_sources_seeded(&new_sources, color, Some(&b.plan.decode)),
         Err(_) => super::compile_sources(&new_sources, color),
     };
-    let (base, new) = match (base, new) {
-        (Ok(b), Ok(n)) => (b, n),
-        (Err(exit), _) | (_, Err(exit)) => return exit,
-    };
-    let as_of = match super::parse_as_of(args.as_of.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return super::usage_error(e),
-    };
-    let (reader, format) = match super::open_snapshot(&args.contacts) {
-        Ok(r) => r,
-        Err(exit) => return exit,
-    };
-    let rejects_file = match args.stream.open_rejects() {
-        Ok(f) => f,
-        Err(exit) => return exit,
-    };
+    let (base, new) = (base?, new?);
+    let as_of = input::as_of(args.as_of.as_deref())?;
+    let snapshot = input::snapshot(&args.contacts)?;
+    let rejects = args.stream.rejects()?;
     let plans = Plans {
         base: &base.plan,
         new: &new.plan,
@@ -218,22 +198,22 @@ pub fn run(args: &DiffArgs) -> Exit {
     };
     let mut state = DiffState {
         ids: IdSet::default(),
-        rejects: Rejects::new(rejects_file),
+        rejects,
         aggregate: Aggregate::new(&plans.alignment, args.examples),
         strict_stop: false,
     };
     let strict = args.stream.strict;
-    let result = match format {
-        InputFormat::JsonLines => stream::pipeline(
-            reader,
+    let result = match snapshot.format {
+        InputFormat::JsonLines => pipeline.run(
+            snapshot.reader,
             || plans.outcomes(),
             |outcomes, block| plans.process_block(outcomes, block),
             |chunk| Ok(state.consume(&plans.alignment, chunk, strict)),
         ),
         InputFormat::Csv => {
             let mut outcomes = plans.outcomes();
-            stream::csv_batches(
-                reader,
+            csv_batches(
+                snapshot.reader,
                 &plans.new.decode,
                 Chunk::default,
                 |chunk, line| plans.push(line, &mut outcomes, chunk),
@@ -242,10 +222,13 @@ pub fn run(args: &DiffArgs) -> Exit {
         }
     };
     if let Err(e) = result {
-        return super::usage_error(format!("reading `{}` failed: {e}", args.contacts));
+        return Err(super::usage_error(format!(
+            "reading `{}` failed: {e}",
+            args.contacts
+        )));
     }
     state.rejects.flush();
-    let rejected = state.rejects.count;
+    let rejected = state.rejects.count();
     let report = state.aggregate.report(
         &plans.alignment,
         Meta {
@@ -261,7 +244,7 @@ pub fn run(args: &DiffArgs) -> Exit {
         DiffFormat::Markdown => crate::diff::render::markdown(&report),
         DiffFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(t) => t + "\n",
-            Err(e) => return super::usage_error(format!("cannot write the report: {e}")),
+            Err(e) => return Err(super::usage_error(format!("cannot write the report: {e}"))),
         },
     };
     let written = {
@@ -269,9 +252,7 @@ pub fn run(args: &DiffArgs) -> Exit {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes()).and_then(|()| out.flush())
     };
-    if let Err(exit) = super::finish_output(written) {
-        return exit;
-    }
+    super::finish_output(written)?;
     let mut summary = format!(
         "rubric: {} contact{} compared as of {}; {} changed",
         report.contacts,
@@ -291,9 +272,9 @@ pub fn run(args: &DiffArgs) -> Exit {
     }
     eprintln!("{summary}");
     if rejected > 0 {
-        Exit::Rejected
+        Ok(Exit::Rejected)
     } else {
-        Exit::Success
+        Ok(Exit::Success)
     }
 }
 

@@ -8,9 +8,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{ColorChoice, Exit};
+use super::{input, ColorChoice, Exit};
 use crate::snapshot::{decode_line, Contact, CsvReader, InputFormat, LineReader};
-use crate::source::Sources;
 use crate::trace::{explain, render, why_not, Trace};
 
 #[derive(Debug, Args)]
@@ -45,35 +44,18 @@ enum ExplainFormat {
     Json,
 }
 
-pub fn run(args: &ExplainArgs) -> Exit {
-    let stderr_color = args.color.for_stderr();
-    let sources = match Sources::load(&args.rules) {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(e),
-    };
-    let compiled = match super::compile_sources(&sources, stderr_color) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
-    let plan = &compiled.plan;
-    let as_of = match super::parse_as_of(args.as_of.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return super::usage_error(e),
-    };
-    let (reader, format) = match super::open_snapshot(&args.contacts) {
-        Ok(r) => r,
-        Err(exit) => return exit,
-    };
+pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
+    let loaded = input::load(&args.rules, args.as_of.as_deref(), args.color.for_stderr())?;
+    let (sources, plan, as_of) = (&loaded.rules.sources, loaded.plan(), loaded.as_of);
+    let snapshot = input::snapshot(&args.contacts)?;
     // The first valid line with each wanted id wins (SPEC §3).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();
     let mut rejected: HashMap<String, (u64, String)> = HashMap::new();
-    let found = match format {
-        InputFormat::JsonLines => find_jsonl(plan, reader, &mut wanted, &mut rejected),
-        InputFormat::Csv => find_csv(plan, reader, &mut wanted),
+    let found = match snapshot.format {
+        InputFormat::JsonLines => find_jsonl(plan, snapshot.reader, &mut wanted, &mut rejected),
+        InputFormat::Csv => find_csv(plan, snapshot.reader, &mut wanted),
     };
-    if let Err(e) = found {
-        return super::usage_error(format!("reading `{}` failed: {e}", args.contacts));
-    }
+    found.map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
     let missing: Vec<&str> = args
         .ids
         .iter()
@@ -91,10 +73,10 @@ pub fn run(args: &ExplainArgs) -> Exit {
             .map(|m| format!("`{m}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        return super::usage_error(format!(
+        return Err(super::usage_error(format!(
             "no contact with id {list} in `{}` (ids are compared exactly, case included)",
             args.contacts
-        ));
+        )));
     }
     let color = match args.color {
         ColorChoice::Always => true,
@@ -112,18 +94,13 @@ pub fn run(args: &ExplainArgs) -> Exit {
         let Some(Some(contact)) = wanted.get(id.as_str()) else {
             continue;
         };
-        let (_, trace) = explain(plan, &sources, contact, as_of);
-        match render_one(&trace, args, color, &mut out) {
-            Ok(()) => {}
-            Err(message) => return super::usage_error(message),
-        }
+        let (_, trace) = explain(plan, sources, contact, as_of);
+        render_one(&trace, args, color, &mut out).map_err(super::usage_error)?;
     }
     let mut stdout = std::io::stdout().lock();
     let written = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
-    match super::finish_output(written) {
-        Ok(()) => Exit::Success,
-        Err(exit) => exit,
-    }
+    super::finish_output(written)?;
+    Ok(Exit::Success)
 }
 
 fn render_one(trace: &Trace, args: &ExplainArgs, color: bool, out: &mut String) -> Result<(), String> {

@@ -2,7 +2,7 @@
 //! accepted contact on stdout, in input order.
 //!
 //! Lines are read in blocks; worker threads decode and evaluate whole blocks
-//! ([`stream::pipeline`]), and results are written in input order after the
+//! ([`crate::pipeline::Pipeline`]), and results are written in input order after the
 //! duplicate-id check. Memory holds a few blocks, whatever the size of the
 //! snapshot (except `--format table`, which aligns columns over all rows and
 //! so keeps them).
@@ -13,11 +13,14 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::stream::{self, BufferPool, Line, Rejects};
+use super::input::{self, StreamOptions};
 use super::{ColorChoice, Exit};
 use crate::eval::{evaluate_into, NoTrace, Outcome};
+use crate::pipeline::{BufferPool, Pipeline};
 use crate::plan::Plan;
-use crate::snapshot::{BadLine, Block, Contact, IdSet, InputFormat};
+use crate::snapshot::{
+    csv_batches, decode_lines, repeated_id, BadLine, Block, Contact, IdSet, InputFormat, Line, Rejects,
+};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -34,7 +37,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = RunFormat::Jsonl)]
     format: RunFormat,
     #[command(flatten)]
-    stream: super::stream::StreamOptions,
+    stream: StreamOptions,
     /// Colour of diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -83,37 +86,20 @@ impl Chunk {
     }
 }
 
-pub fn run(args: &RunArgs) -> Exit {
+pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
     let color = args.color.for_stderr();
-    // Before anything uses rayon (building the plan's regexes does), or the
-    // global pool would already exist with one thread per core.
-    if let Err(exit) = args.stream.apply_threads() {
-        return exit;
-    }
-    let compiled = match super::load_plan(&args.rules, color) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
-    let plan = &compiled.plan;
-    let as_of = match super::parse_as_of(args.as_of.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return super::usage_error(e),
-    };
-    let (reader, format) = match super::open_snapshot(&args.contacts) {
-        Ok(r) => r,
-        Err(exit) => return exit,
-    };
-    let rejects_file = match args.stream.open_rejects() {
-        Ok(f) => f,
-        Err(exit) => return exit,
-    };
+    let pipeline = args.stream.pipeline()?;
+    let loaded = input::load(&args.rules, args.as_of.as_deref(), color)?;
+    let (plan, as_of) = (loaded.plan(), loaded.as_of);
+    let snapshot = input::snapshot(&args.contacts)?;
+    let rejects = args.stream.rejects()?;
     // Buffered: results reach stdout in large writes, not line by line.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let mut state = RunState {
         ids: IdSet::default(),
         write_error: None,
         accepted: 0,
-        rejects: Rejects::new(rejects_file),
+        rejects,
         warnings: 0,
         strict_stop: false,
         table: args.format == RunFormat::Table,
@@ -122,16 +108,28 @@ pub fn run(args: &RunArgs) -> Exit {
         progress: std::io::stderr().is_terminal(),
         last_progress: Instant::now(),
     };
-    let result = match format {
-        InputFormat::JsonLines => run_jsonl(plan, as_of, reader, args.stream.strict, &mut state, &mut out),
-        InputFormat::Csv => run_csv(plan, as_of, reader, args.stream.strict, &mut state, &mut out),
+    let strict = args.stream.strict;
+    let result = match snapshot.format {
+        InputFormat::JsonLines => run_jsonl(
+            plan,
+            as_of,
+            pipeline,
+            snapshot.reader,
+            strict,
+            &mut state,
+            &mut out,
+        ),
+        InputFormat::Csv => run_csv(plan, as_of, snapshot.reader, strict, &mut state, &mut out),
     };
     if state.progress {
         eprint!("\r\x1b[2K");
     }
     if let Err(e) = result {
         let _ = out.flush();
-        return super::usage_error(format!("reading `{}` failed: {e}", args.contacts));
+        return Err(super::usage_error(format!(
+            "reading `{}` failed: {e}",
+            args.contacts
+        )));
     }
     let mut written = match state.write_error.take() {
         Some(e) => Err(e),
@@ -142,9 +140,7 @@ pub fn run(args: &RunArgs) -> Exit {
         let text = crate::output::render_table(&header, &state.rows);
         written = out.write_all(text.as_bytes());
     }
-    if let Err(exit) = super::finish_output(written.and_then(|()| out.flush())) {
-        return exit;
-    }
+    super::finish_output(written.and_then(|()| out.flush()))?;
     state.rejects.flush();
     let mut summary = format!(
         "rubric: {} contact{} evaluated as of {}",
@@ -152,7 +148,7 @@ pub fn run(args: &RunArgs) -> Exit {
         if state.accepted == 1 { "" } else { "s" },
         crate::snapshot::format_timestamp(as_of)
     );
-    let rejected = state.rejects.count;
+    let rejected = state.rejects.count();
     if rejected > 0 {
         summary.push_str(&format!(
             "; {} line{} rejected",
@@ -172,9 +168,9 @@ pub fn run(args: &RunArgs) -> Exit {
     }
     eprintln!("{summary}");
     if rejected > 0 {
-        Exit::Rejected
+        Ok(Exit::Rejected)
     } else {
-        Exit::Success
+        Ok(Exit::Success)
     }
 }
 
@@ -232,7 +228,7 @@ impl RunState {
                     let row = if self.table { rows.next() } else { None };
                     let id = chunk.ids.get(id).unwrap_or_default();
                     if !self.ids.insert(id) {
-                        self.rejects.reject(&stream::repeated_id(line, id));
+                        self.rejects.reject(&repeated_id(line, id));
                         if strict {
                             self.strict_stop = true;
                             go = false;
@@ -308,12 +304,13 @@ fn push_contact(
     });
 }
 
-/// The JSON Lines pipeline ([`stream::pipeline`]): each worker decodes and
+/// The JSON Lines pipeline ([`Pipeline::run`]): each worker decodes and
 /// evaluates whole blocks, and results are written in input order after the
 /// duplicate-id check (output buffers are recycled through a pool).
 fn run_jsonl(
     plan: &Plan,
     as_of: i64,
+    pipeline: Pipeline,
     reader: Box<dyn std::io::BufRead + Send>,
     strict: bool,
     state: &mut RunState,
@@ -322,7 +319,7 @@ fn run_jsonl(
     let table = state.table;
     let out_pool = BufferPool::default();
     let out_pool = &out_pool;
-    stream::pipeline(
+    pipeline.run(
         reader,
         || Outcome::for_plan(plan),
         |outcome, block| process_block(plan, as_of, table, block, outcome, out_pool),
@@ -344,7 +341,7 @@ fn process_block(
     pool: &BufferPool,
 ) -> Chunk {
     let mut chunk = Chunk::new(pool.take());
-    for line in stream::decode_lines(&plan.decode, block.first_line, &block.data) {
+    for line in decode_lines(&plan.decode, block.first_line, &block.data) {
         push_line(plan, as_of, table, line, outcome, &mut chunk);
     }
     chunk
@@ -369,7 +366,7 @@ fn run_csv(
 ) -> std::io::Result<()> {
     let table = state.table;
     let mut outcome = Outcome::for_plan(plan);
-    stream::csv_batches(
+    csv_batches(
         reader,
         &plan.decode,
         || Chunk::new(Vec::new()),
