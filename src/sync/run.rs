@@ -500,3 +500,291 @@ impl<S: StateStore, A: ActionSink> SyncRun<'_, S, A> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::source::{SourceFile, Sources};
+
+    const RULES: &str = r#"
+score fit 0..100 {
+  "size" when company_size >= 200 => +60
+}
+
+band tier {
+  big   when fit >= 50
+  small otherwise
+}
+
+audience ads_big when tier is big
+"#;
+
+    /// Accepts `a` and `b`; line 3 repeats `a`; line 4 is cut short but shows
+    /// the id `c`; line 5 is blank.
+    const SNAPSHOT: &str = concat!(
+        r#"{"id":"a","properties":{"company_size":500},"events":[]}"#,
+        "\n",
+        r#"{"id":"b","properties":{"company_size":10},"events":[]}"#,
+        "\n",
+        r#"{"id":"a","properties":{"company_size":10},"events":[]}"#,
+        "\n",
+        r#"{"id":"c","properties":{"#,
+        "\n\n",
+    );
+
+    fn plan() -> Plan {
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new("rules.rubric", RULES));
+        crate::compile::compile(&sources).unwrap().plan
+    }
+
+    /// A state kept in memory: the driver does not need SQLite.
+    #[derive(Default)]
+    struct MemoryStore {
+        contacts: RefCell<BTreeMap<String, ContactState>>,
+        last: Option<RunRecord>,
+    }
+
+    impl StateStore for MemoryStore {
+        fn instance(&self) -> &str {
+            "memory"
+        }
+        fn last_run(&self) -> StoreResult<Option<RunRecord>> {
+            Ok(self.last.clone())
+        }
+        fn get(&self, id: &str) -> StoreResult<Option<ContactState>> {
+            Ok(self.contacts.borrow().get(id).cloned())
+        }
+        fn put(&self, id: &str, state: &ContactState) -> StoreResult<()> {
+            self.contacts.borrow_mut().insert(id.to_string(), state.clone());
+            Ok(())
+        }
+        fn delete(&self, id: &str) -> StoreResult<()> {
+            self.contacts.borrow_mut().remove(id);
+            Ok(())
+        }
+        fn scan(
+            &self,
+            wants: &mut dyn FnMut(&str) -> bool,
+            found: &mut dyn FnMut(String, ContactState) -> StoreResult<()>,
+        ) -> StoreResult<()> {
+            let contacts = self.contacts.borrow().clone();
+            for (id, state) in contacts {
+                if wants(&id) {
+                    found(id, state)?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// Keeps (seq, contact, action, target) of every action.
+    #[derive(Default)]
+    struct Collect(Vec<(i64, String, &'static str, String)>);
+
+    impl ActionSink for Collect {
+        fn take(&mut self, seq: i64, _: &str, line: &[u8], action: &Action) -> Result<(), SyncError> {
+            assert!(line.ends_with(b"\n"));
+            self.0.push((
+                seq,
+                action.contact.clone(),
+                action.kind.name(),
+                action.target.clone(),
+            ));
+            Ok(())
+        }
+    }
+
+    /// A writer whose bytes the test reads afterwards.
+    #[derive(Clone, Default)]
+    struct Shown(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Shown {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn member(audience: &str) -> ContactState {
+        ContactState {
+            bands: vec![("tier".into(), "big".into())],
+            audiences: vec![audience.to_string()],
+            ..ContactState::default()
+        }
+    }
+
+    /// A store holding `old` (absent from the snapshot) and `c` (whose line is rejected).
+    fn store() -> MemoryStore {
+        let store = MemoryStore::default();
+        store.put("old", &member("ads_big")).unwrap();
+        store.put("c", &member("ads_big")).unwrap();
+        store
+    }
+
+    fn settings(write_state: bool, threads: usize) -> SyncSettings {
+        SyncSettings {
+            as_of: 0,
+            snapshot: SnapshotKind::Full,
+            max_removals: None,
+            write_state,
+            pipeline: Pipeline::new(threads),
+        }
+    }
+
+    fn sync(
+        plan: &Plan,
+        settings: &SyncSettings,
+        store: &MemoryStore,
+        format: InputFormat,
+        input: &'static str,
+    ) -> (Result<SyncTotals, SyncError>, Collect, String) {
+        let ctx = run_context(Some(store), settings.as_of, false, "digest").unwrap();
+        let shown = Shown::default();
+        let mut rejects = Rejects::new(Box::new(shown.clone()), "(more)");
+        let mut sink = Collect::default();
+        let result = sync_snapshot(
+            plan,
+            &ctx,
+            settings,
+            Some(store),
+            Box::new(input.as_bytes()),
+            format,
+            &mut sink,
+            &mut rejects,
+        );
+        let text = String::from_utf8(shown.0.lock().unwrap().clone()).unwrap();
+        (result, sink, text)
+    }
+
+    fn action(
+        seq: i64,
+        contact: &str,
+        kind: &'static str,
+        target: &str,
+    ) -> (i64, String, &'static str, String) {
+        (seq, contact.to_string(), kind, target.to_string())
+    }
+
+    #[test]
+    fn apply_derives_actions_in_input_order_then_for_absent_contacts() {
+        let plan = plan();
+        for threads in [1, 3] {
+            let store = store();
+            let (result, sink, shown) = sync(
+                &plan,
+                &settings(true, threads),
+                &store,
+                InputFormat::JsonLines,
+                SNAPSHOT,
+            );
+            let totals = result.unwrap();
+            assert_eq!(
+                sink.0,
+                [
+                    action(1, "a", "band_change", "tier"),
+                    action(2, "a", "audience_add", "ads_big"),
+                    action(3, "b", "band_change", "tier"),
+                    action(4, "old", "audience_remove", "ads_big"),
+                ],
+                "{threads} threads"
+            );
+            assert_eq!((totals.accepted, totals.rejected, totals.actions), (2, 2, 4));
+            assert_eq!((totals.dropped, totals.unknown_rejects), (1, 0));
+            assert!(
+                shown.starts_with("rejected line 3: id `a` repeats an earlier line"),
+                "{shown}"
+            );
+            assert!(shown.contains("\nrejected line 4: "), "{shown}");
+            // `old` is dropped; `c`, whose line was rejected, keeps its state.
+            let contacts = store.contacts.borrow();
+            assert_eq!(contacts.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+            assert_eq!(contacts["c"], member("ads_big"));
+            assert_eq!(contacts["a"].audiences, ["ads_big"]);
+            // `a` and `c` are in the audience after the run.
+            assert_eq!(totals.summary.audience_sizes["ads_big"], (2, 0));
+        }
+    }
+
+    #[test]
+    fn plan_only_reads_the_state() {
+        let plan = plan();
+        let store = store();
+        let (result, sink, _) = sync(
+            &plan,
+            &settings(false, 2),
+            &store,
+            InputFormat::JsonLines,
+            SNAPSHOT,
+        );
+        assert_eq!(result.unwrap().actions, 4);
+        assert_eq!(sink.0.len(), 4);
+        let contacts = store.contacts.borrow();
+        assert_eq!(contacts.keys().collect::<Vec<_>>(), ["c", "old"]);
+    }
+
+    #[test]
+    fn csv_gives_the_same_actions() {
+        let plan = plan();
+        let store = store();
+        let csv = "id,company_size\na,500\nb,10\na,10\n";
+        let (result, sink, shown) = sync(&plan, &settings(true, 1), &store, InputFormat::Csv, csv);
+        let totals = result.unwrap();
+        assert_eq!(sink.0.len(), 5, "{:?}", sink.0);
+        // Without a readable id on the rejected line, `c` counts as absent too.
+        assert_eq!((totals.accepted, totals.rejected, totals.dropped), (2, 1, 2));
+        assert!(shown.starts_with("rejected line 4: id `a` repeats"), "{shown}");
+    }
+
+    #[test]
+    fn the_guards_stop_the_run() {
+        let plan = plan();
+        let mut store = store();
+        store.last = Some(RunRecord {
+            id: 7,
+            applied_at: String::new(),
+            as_of: "later".into(),
+            as_of_micros: 10,
+            rules: String::new(),
+            snapshot: String::new(),
+            mode: "full".into(),
+            contacts: 0,
+            rejected: 0,
+            actions: 0,
+            dropped: 0,
+        });
+        match run_context(Some(&store), 5, false, "digest") {
+            Err(SyncError::EarlierThanLastRun { as_of: 5, last }) => assert_eq!(last.id, 7),
+            other => panic!("{other:?}"),
+        }
+        let ctx = run_context(Some(&store), 5, true, "digest").unwrap();
+        assert_eq!(
+            (ctx.run, ctx.instance.as_str(), ctx.rules.as_str()),
+            (8, "memory", "digest")
+        );
+
+        store.last = None;
+        let settings = SyncSettings {
+            max_removals: Some(0),
+            ..settings(true, 1)
+        };
+        let (result, _, _) = sync(&plan, &settings, &store, InputFormat::JsonLines, SNAPSHOT);
+        assert!(matches!(
+            result,
+            Err(SyncError::TooManyRemovals { drops: 1, max: 0 })
+        ));
+    }
+}
