@@ -23,6 +23,7 @@ pub mod fmt;
 pub mod output;
 pub mod pipeline;
 pub mod plan;
+pub mod run;
 pub mod snapshot;
 pub mod source;
 pub mod sync;
