@@ -1,12 +1,7 @@
 //! `rubric diff`: evaluate the base and the new rule set on the same snapshot
-//! in one streaming pass and report the impact (see [`crate::diff`]).
-//!
-//! Each line is decoded once, with the new plan's `DecodeSpec`, which is a
-//! superset of the base plan's with the same slots (the new plan is compiled
-//! with the base's slots as a seed); both plans evaluate the same `Contact`.
-//! Reading, bad lines and repeated ids work exactly as in `run`
-//! ([`crate::snapshot::decode_lines`], [`crate::snapshot::Rejects`]); the counts are added in input order on the consumer
-//! thread, so the report does not depend on the number of threads.
+//! in one streaming pass ([`crate::diff::compare`]) and report the impact as
+//! text, Markdown or JSON. `--base` is a path, or else a git revision of the
+//! `--rules` path, read with git into in-memory sources.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,12 +10,8 @@ use clap::{Args, ValueEnum};
 
 use super::input::{self, StreamOptions};
 use super::{ColorChoice, Exit};
-use crate::diff::{Aggregate, Alignment, Meta};
-use crate::eval::{evaluate_into, NoTrace, Outcome};
-use crate::plan::Plan;
-use crate::snapshot::{
-    csv_batches, decode_lines, repeated_id, BadLine, Block, IdSet, InputFormat, Line, Rejects,
-};
+use crate::diff::compare::{compare_snapshot, CompareSettings};
+use crate::diff::{Alignment, Meta};
 use crate::source::{SourceFile, Sources};
 
 #[derive(Debug, Args)]
@@ -58,118 +49,6 @@ enum DiffFormat {
     Json,
 }
 
-/// What happened to one input line.
-enum Entry {
-    Blank,
-    Bad(BadLine),
-    /// An accepted contact; its cells and score values sit in the chunk's
-    /// arrays at its rank among the chunk's contacts, its id in `ids`.
-    Contact {
-        line: u64,
-        id: std::ops::Range<usize>,
-        warnings: [u32; 2],
-    },
-}
-
-/// The results of one block (ids in one buffer, not a `String` each: see
-/// `run`'s `Chunk`).
-#[derive(Default)]
-struct Chunk {
-    entries: Vec<Entry>,
-    ids: String,
-    cells: Vec<u32>,
-    values: Vec<f64>,
-}
-
-/// Both compiled plans and how their items line up.
-struct Plans<'a> {
-    base: &'a Plan,
-    new: &'a Plan,
-    alignment: Alignment,
-    as_of: i64,
-}
-
-impl Plans<'_> {
-    fn push(&self, line: Line, outcomes: &mut (Outcome, Outcome), chunk: &mut Chunk) {
-        match line {
-            Line::Blank => chunk.entries.push(Entry::Blank),
-            Line::Bad(bad) => chunk.entries.push(Entry::Bad(bad)),
-            Line::Contact(line, contact) => {
-                let (base, new) = outcomes;
-                // The contact is decoded with the new plan's slots, a superset
-                // of the base plan's with the same numbers.
-                evaluate_into(self.base, &contact, self.as_of, base, &mut NoTrace);
-                evaluate_into(self.new, &contact, self.as_of, new, &mut NoTrace);
-                self.alignment
-                    .record(base, new, &mut chunk.cells, &mut chunk.values);
-                let start = chunk.ids.len();
-                chunk.ids.push_str(&contact.id);
-                chunk.entries.push(Entry::Contact {
-                    line,
-                    id: start..chunk.ids.len(),
-                    warnings: [base.warnings, new.warnings],
-                });
-            }
-        }
-    }
-
-    fn outcomes(&self) -> (Outcome, Outcome) {
-        (Outcome::for_plan(self.base), Outcome::for_plan(self.new))
-    }
-
-    fn process_block(&self, outcomes: &mut (Outcome, Outcome), block: &Block) -> Chunk {
-        let mut chunk = Chunk::default();
-        for line in decode_lines(&self.new.decode, block.first_line, &block.data) {
-            self.push(line, outcomes, &mut chunk);
-        }
-        chunk
-    }
-}
-
-/// The consumer side: ids in input order, rejected lines, counts.
-struct DiffState {
-    ids: IdSet,
-    rejects: Rejects,
-    aggregate: Aggregate,
-    strict_stop: bool,
-}
-
-impl DiffState {
-    /// Adds a chunk in input order; false when `--strict` stops the run.
-    fn consume(&mut self, alignment: &Alignment, chunk: Chunk, strict: bool) -> bool {
-        let (k, v) = (alignment.cells_per_contact(), alignment.values_per_contact());
-        let mut rank = 0usize;
-        for entry in chunk.entries {
-            match entry {
-                Entry::Blank => {}
-                Entry::Bad(bad) => {
-                    self.rejects.reject(&bad);
-                    if strict {
-                        self.strict_stop = true;
-                        return false;
-                    }
-                }
-                Entry::Contact { line, id, warnings } => {
-                    let id = chunk.ids.get(id).unwrap_or_default();
-                    let cells = chunk.cells.get(rank * k..(rank + 1) * k).unwrap_or(&[]);
-                    let values = chunk.values.get(rank * v..(rank + 1) * v).unwrap_or(&[]);
-                    rank += 1;
-                    if !self.ids.insert(id) {
-                        self.rejects.reject(&repeated_id(line, id));
-                        if strict {
-                            self.strict_stop = true;
-                            return false;
-                        }
-                        continue;
-                    }
-                    self.aggregate.add(alignment, id, cells, values, warnings);
-                }
-            }
-        }
-        true
-    }
-}
-
 pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     let color = args.color.for_stderr();
     let pipeline = args.stream.pipeline()?;
@@ -189,48 +68,28 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     let (base, new) = (base?, new?);
     let as_of = input::as_of(args.as_of.as_deref())?;
     let snapshot = input::snapshot(&args.contacts)?;
-    let rejects = args.stream.rejects()?;
-    let plans = Plans {
-        base: &base.plan,
-        new: &new.plan,
-        alignment: Alignment::new(&base.plan, &new.plan),
+    let mut rejects = args.stream.rejects()?;
+    let alignment = Alignment::new(&base.plan, &new.plan);
+    let settings = CompareSettings {
         as_of,
+        strict: args.stream.strict,
+        examples: args.examples,
+        pipeline,
     };
-    let mut state = DiffState {
-        ids: IdSet::default(),
-        rejects,
-        aggregate: Aggregate::new(&plans.alignment, args.examples),
-        strict_stop: false,
-    };
-    let strict = args.stream.strict;
-    let result = match snapshot.format {
-        InputFormat::JsonLines => pipeline.run(
-            snapshot.reader,
-            || plans.outcomes(),
-            |outcomes, block| plans.process_block(outcomes, block),
-            |chunk| Ok(state.consume(&plans.alignment, chunk, strict)),
-        ),
-        InputFormat::Csv => {
-            let mut outcomes = plans.outcomes();
-            csv_batches(
-                snapshot.reader,
-                &plans.new.decode,
-                Chunk::default,
-                |chunk, line| plans.push(line, &mut outcomes, chunk),
-                |chunk| Ok(state.consume(&plans.alignment, chunk, strict)),
-            )
-        }
-    };
-    if let Err(e) = result {
-        return Err(super::usage_error(format!(
-            "reading `{}` failed: {e}",
-            args.contacts
-        )));
-    }
-    state.rejects.flush();
-    let rejected = state.rejects.count();
-    let report = state.aggregate.report(
-        &plans.alignment,
+    let compared = compare_snapshot(
+        &base.plan,
+        &new.plan,
+        &alignment,
+        &settings,
+        snapshot.reader,
+        snapshot.format,
+        &mut rejects,
+    )
+    .map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
+    rejects.flush();
+    let rejected = rejects.count();
+    let report = compared.aggregate.report(
+        &alignment,
         Meta {
             base: args.base.clone(),
             rules: args.rules.display().to_string(),
@@ -267,7 +126,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
             if rejected == 1 { "" } else { "s" }
         ));
     }
-    if state.strict_stop {
+    if compared.strict_stop {
         summary.push_str("; stopped at the first rejected line (--strict)");
     }
     eprintln!("{summary}");
