@@ -15,7 +15,7 @@ use super::sync_command::{exit_of, report, SyncArgs, SyncStart};
 use super::Exit;
 use crate::snapshot::format_timestamp;
 use crate::sync::actions::ActionKind;
-use crate::sync::destinations::{write_dir, AtomicFile, Row};
+use crate::sync::destinations::{rows_of_run, write_dir, AtomicFile};
 use crate::sync::run::{Outbox, SyncTotals};
 use crate::sync::store::{RunRecord, Store};
 
@@ -139,34 +139,7 @@ pub(super) fn write_destinations(
     dir: &std::path::Path,
     targets: &[(ActionKind, String)],
 ) -> Result<(), Exit> {
-    let mut rows = Vec::new();
-    store
-        .actions_of(run, |a| {
-            let Some(kind) = ActionKind::from_name(&a.action) else {
-                return Ok(());
-            };
-            let task = if kind == ActionKind::TaskCreate {
-                let v: serde_json::Value = serde_json::from_str(&a.line).unwrap_or_default();
-                Some((
-                    v.get("task").and_then(|t| t.as_str()).unwrap_or("").to_string(),
-                    v.get("sla_hours")
-                        .and_then(serde_json::Value::as_f64)
-                        .unwrap_or(0.0),
-                    v.get("queue").and_then(|t| t.as_str()).unwrap_or("").to_string(),
-                ))
-            } else {
-                None
-            };
-            rows.push(Row {
-                kind,
-                target: a.target,
-                contact: a.contact,
-                email_sha256: a.email_sha256,
-                task,
-            });
-            Ok(())
-        })
-        .map_err(super::usage_error)?;
+    let rows = rows_of_run(store, run).map_err(super::usage_error)?;
     let report = write_dir(dir, targets, &rows)
         .map_err(|e| super::usage_error(format!("cannot write the files in `{}`: {e}", dir.display())))?;
     for (audience, n) in &report.without_email {

@@ -1,6 +1,6 @@
-//! `rubric explain`: the full trace of one or more contacts, streamed out of
-//! the snapshot (only the wanted lines are decoded, and reading stops once
-//! every wanted id is found).
+//! `rubric explain`: the full trace of one or more contacts, found in the
+//! snapshot by [`crate::snapshot::find_contacts`], rendered as text, JSON
+//! or a `--why-not` answer.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{input, ColorChoice, Exit};
-use crate::snapshot::{decode_line, Contact, CsvReader, InputFormat, LineReader};
+use crate::snapshot::{find_contacts, Contact};
 use crate::trace::{explain, render, why_not, Trace};
 
 #[derive(Debug, Args)]
@@ -51,10 +51,13 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
     // The first valid line with each wanted id wins (SPEC §3).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();
     let mut rejected: HashMap<String, (u64, String)> = HashMap::new();
-    let found = match snapshot.format {
-        InputFormat::JsonLines => find_jsonl(plan, snapshot.reader, &mut wanted, &mut rejected),
-        InputFormat::Csv => find_csv(plan, snapshot.reader, &mut wanted),
-    };
+    let found = find_contacts(
+        &plan.decode,
+        snapshot.reader,
+        snapshot.format,
+        &mut wanted,
+        &mut rejected,
+    );
     found.map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
     let missing: Vec<&str> = args
         .ids
@@ -123,68 +126,6 @@ fn render_one(trace: &Trace, args: &ExplainArgs, color: bool, out: &mut String) 
                 out.push('\n');
             } else {
                 out.push_str(&render::why_not_text(trace, &answer, color));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn find_jsonl(
-    plan: &crate::plan::Plan,
-    reader: Box<dyn std::io::BufRead + Send>,
-    wanted: &mut HashMap<&str, Option<Contact>>,
-    rejected: &mut HashMap<String, (u64, String)>,
-) -> std::io::Result<()> {
-    // Only lines that contain a wanted id as JSON text are decoded. (An id
-    // written with `\u` escapes in the snapshot is not found this way.)
-    let needle_ids: Vec<String> = wanted.keys().map(|id| id.to_string()).collect();
-    let needles: Vec<String> = needle_ids
-        .iter()
-        .map(|id| serde_json::to_string(id).unwrap_or_default())
-        .collect();
-    let mut remaining = wanted.len();
-    let mut lines = LineReader::new(reader);
-    while let Some((number, line)) = lines.next_line()? {
-        let Ok(text) = line else { continue };
-        let Some(needle) = needles.iter().position(|n| text.contains(n.as_str())) else {
-            continue;
-        };
-        let contact = match decode_line(&plan.decode, text) {
-            Ok(Some(contact)) => contact,
-            Ok(None) => continue,
-            Err(reason) => {
-                // Remember why a line that mentions a wanted id was rejected.
-                if let Some(id) = needle_ids.get(needle) {
-                    rejected.entry(id.clone()).or_insert((number, reason));
-                }
-                continue;
-            }
-        };
-        if let Some(slot @ None) = wanted.get_mut(contact.id.as_str()) {
-            *slot = Some(contact);
-            remaining -= 1;
-            if remaining == 0 {
-                break;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn find_csv(
-    plan: &crate::plan::Plan,
-    reader: Box<dyn std::io::BufRead + Send>,
-    wanted: &mut HashMap<&str, Option<Contact>>,
-) -> std::io::Result<()> {
-    let mut records = CsvReader::new(reader, &plan.decode)?;
-    let mut remaining = wanted.len();
-    while let Some(record) = records.next_record()? {
-        let Ok(contact) = record else { continue };
-        if let Some(slot @ None) = wanted.get_mut(contact.id.as_str()) {
-            *slot = Some(contact);
-            remaining -= 1;
-            if remaining == 0 {
-                break;
             }
         }
     }

@@ -9,6 +9,7 @@
 //! validated where SPEC §2 demands it and then skipped without being stored.
 
 mod csv_input;
+mod find;
 mod id_set;
 mod jsonl;
 mod lines;
@@ -17,6 +18,7 @@ mod source;
 mod timestamp;
 
 pub use csv_input::CsvReader;
+pub use find::find_contacts;
 pub use id_set::IdSet;
 pub use jsonl::decode_line;
 pub use lines::{
