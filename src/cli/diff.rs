@@ -1,18 +1,18 @@
 //! `rubric diff`: evaluate the base and the new rule set on the same snapshot
 //! in one streaming pass ([`crate::diff::compare`]) and report the impact as
 //! text, Markdown or JSON. `--base` is a path, or else a git revision of the
-//! `--rules` path, read with git into in-memory sources.
+//! `--rules` path ([`crate::diff::base`]).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clap::{Args, ValueEnum};
 
 use super::input::{self, StreamOptions};
 use super::{ColorChoice, Exit};
+use crate::diff::base::sources_at_revision;
 use crate::diff::compare::{compare_snapshot, CompareSettings};
 use crate::diff::{Alignment, Meta};
-use crate::source::{SourceFile, Sources};
+use crate::source::Sources;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -55,7 +55,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     let base_sources = if Path::new(&args.base).exists() {
         Sources::load(Path::new(&args.base)).map_err(|e| e.to_string())
     } else {
-        base_from_git(&args.base, &args.rules)
+        sources_at_revision(&args.base, &args.rules)
     };
     let base_sources = base_sources.map_err(super::usage_error)?;
     let new_sources = Sources::load(&args.rules).map_err(super::usage_error)?;
@@ -135,104 +135,4 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     } else {
         Ok(Exit::Success)
     }
-}
-
-/// Runs git in `dir`; stdout, or an error with git's message.
-fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if output.status.success() {
-        Ok(output.stdout)
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_string())
-    }
-}
-
-/// The rule files of the `--rules` path at a git revision, read with
-/// `git ls-tree` / `git cat-file` in the repository that holds `--rules`.
-/// File names read `REV:path/in/repo.rubric` in diagnostics.
-fn base_from_git(rev: &str, rules: &Path) -> Result<Sources, String> {
-    let is_dir = rules.is_dir();
-    if !is_dir && !rules.is_file() {
-        return Err(format!(
-            "`--base {rev}` is not a path, and `--rules {}` does not exist",
-            rules.display()
-        ));
-    }
-    let (dir, file) = if is_dir {
-        (rules.to_path_buf(), None)
-    } else {
-        let parent = rules
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        (
-            parent.to_path_buf(),
-            rules.file_name().map(|f| f.to_string_lossy().into_owned()),
-        )
-    };
-    let prefix = git(&dir, &["rev-parse", "--show-prefix"]).map_err(|e| {
-        format!(
-            "`--base {rev}` is not a path, and `{}` is not in a git repository, so it cannot be a revision either ({e})",
-            dir.display()
-        )
-    })?;
-    let prefix = String::from_utf8_lossy(&prefix).trim().to_string();
-    git(
-        &dir,
-        &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")],
-    )
-    .map_err(|_| {
-        format!(
-            "`--base {rev}` is neither a path nor a revision of the git repository of `{}`",
-            dir.display()
-        )
-    })?;
-    let read = |object: &str| -> Result<String, String> {
-        let bytes = git(&dir, &["cat-file", "blob", object])?;
-        String::from_utf8(bytes).map_err(|e| format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
-    };
-    let mut sources = Sources::default();
-    if let Some(file) = file {
-        let name = format!("{rev}:{prefix}{file}");
-        let text = read(&format!("{rev}:./{file}")).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-        sources.add(SourceFile::new(name, text));
-        return Ok(sources);
-    }
-    // `--full-tree`: in a subdirectory, ls-tree would otherwise filter the
-    // listing by the subdirectory's path a second time.
-    let listing = git(&dir, &["ls-tree", "-z", "--full-tree", &format!("{rev}:./")])
-        .map_err(|e| format!("`{}` does not exist at revision `{rev}` ({e})", rules.display()))?;
-    let mut files: Vec<(String, String)> = Vec::new();
-    for entry in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-        let entry = String::from_utf8_lossy(entry);
-        let Some((meta, name)) = entry.split_once('\t') else {
-            continue;
-        };
-        let mut meta = meta.split(' ');
-        let (Some(mode), Some(kind), Some(object)) = (meta.next(), meta.next(), meta.next()) else {
-            continue;
-        };
-        // Regular files only, like `Sources::load` (not recursive; no symlinks).
-        if kind == "blob" && mode != "120000" && name.ends_with(".rubric") {
-            files.push((name.to_string(), object.to_string()));
-        }
-    }
-    files.sort();
-    if files.is_empty() {
-        return Err(format!(
-            "no `.rubric` files in `{}` at revision `{rev}`",
-            rules.display()
-        ));
-    }
-    for (name, object) in files {
-        let shown = format!("{rev}:{prefix}{name}");
-        let text = read(&object).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-        sources.add(SourceFile::new(shown, text));
-    }
-    Ok(sources)
 }

@@ -30,27 +30,6 @@ enum TestFormat {
     Junit,
 }
 
-/// The test files of a rules directory, sorted.
-fn test_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut scan = |d: &Path, all_yaml: bool| {
-        if let Ok(entries) = std::fs::read_dir(d) {
-            for entry in entries.flatten() {
-                let p = entry.path();
-                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-                if p.is_file() && yaml && (all_yaml || name.contains(".test.")) {
-                    files.push(p);
-                }
-            }
-        }
-    };
-    scan(dir, false);
-    scan(&dir.join("tests"), true);
-    files.sort();
-    files
-}
-
 struct FileReport {
     name: String,
     results: Vec<CaseResult>,
@@ -61,7 +40,7 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
     let (rules, files) = if args.path.is_dir() {
         (
             args.rules.clone().unwrap_or_else(|| args.path.clone()),
-            test_files(&args.path),
+            testing::test_files(&args.path),
         )
     } else {
         let dir = args.path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -20,6 +20,7 @@
 //! score and side) and sorted at the end; a quantile interpolates linearly
 //! between the two closest ranks (`(n - 1) · p`, like numpy's default).
 
+pub mod base;
 pub mod compare;
 pub mod render;
 
