@@ -58,7 +58,7 @@ impl Pipeline {
     /// waiting for becomes the *emitter*: it `consume`s that result and every
     /// later one already waiting, then goes back to work. So there is no
     /// dispatcher or writer thread, no barrier between blocks, and no thread
-    /// spinning while it waits. At most [`AHEAD_PER_THREAD`]·`n` blocks are read
+    /// spinning while it waits. At most `AHEAD_PER_THREAD`·`n` blocks are read
     /// ahead of the output, which bounds memory whatever the size of the input.
     ///
     /// `consume` returns false to stop the run (a closed output, `--strict`).
