@@ -309,3 +309,104 @@ fn run_csv(
         |mut chunk| state.emit(&mut chunk, strict, out),
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::source::{SourceFile, Sources};
+
+    const RULES: &str = r#"
+score fit 0..100 {
+  "size" when company_size >= 200 => +60
+}
+"#;
+
+    fn plan() -> Plan {
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new("rules.rubric", RULES));
+        crate::compile::compile(&sources).unwrap().plan
+    }
+
+    /// `n` contacts `c-0`…, every fifth line repeating the previous id and
+    /// every seventh line not JSON.
+    fn snapshot(n: usize) -> String {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!(
+                "{{\"id\":\"c-{i}\",\"properties\":{{\"company_size\":{}}},\"events\":[]}}\n",
+                i * 10
+            ));
+            if i % 5 == 4 {
+                text.push_str(&format!(
+                    "{{\"id\":\"c-{i}\",\"properties\":{{}},\"events\":[]}}\n"
+                ));
+            }
+            if i % 7 == 6 {
+                text.push_str("not json\n");
+            }
+        }
+        text
+    }
+
+    fn run(plan: &Plan, input: String, threads: usize, strict: bool) -> (RunTotals, String, u64) {
+        let settings = RunSettings {
+            as_of: 0,
+            strict,
+            table: false,
+            pipeline: Pipeline::new(threads).with_block_bytes(300),
+        };
+        let mut rejects = Rejects::new(Box::new(std::io::sink()), "");
+        let mut out = Vec::new();
+        let mut calls = 0;
+        let totals = run_snapshot(
+            plan,
+            &settings,
+            Box::new(std::io::Cursor::new(input)),
+            InputFormat::JsonLines,
+            &mut rejects,
+            &mut out,
+            &mut |_| calls += 1,
+        )
+        .unwrap();
+        assert!(calls > 0, "progress is reported");
+        (totals, String::from_utf8(out).unwrap(), rejects.count())
+    }
+
+    #[test]
+    fn results_come_in_input_order_once_per_id_with_any_number_of_threads() {
+        let plan = plan();
+        let (one, expected, rejected) = run(&plan, snapshot(200), 1, false);
+        assert_eq!((one.accepted, rejected), (200, 40 + 28));
+        let ids: Vec<String> = expected
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(ids, (0..200).map(|i| format!("c-{i}")).collect::<Vec<_>>());
+        for threads in [2, 3, 8] {
+            let (totals, text, rejected) = run(&plan, snapshot(200), threads, false);
+            assert_eq!((totals.accepted, rejected), (200, 68), "{threads} threads");
+            assert_eq!(text, expected, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn strict_stops_at_the_first_rejected_line() {
+        let plan = plan();
+        for threads in [1, 3] {
+            let (totals, text, rejected) = run(&plan, snapshot(200), threads, true);
+            assert!(totals.strict_stop);
+            // Lines c-0 … c-4 are accepted; the sixth line repeats c-4.
+            assert_eq!(
+                (totals.accepted, rejected, text.lines().count()),
+                (5, 1, 5),
+                "{threads} threads"
+            );
+        }
+    }
+}
