@@ -11,6 +11,11 @@
 //! | evaluate | [`eval`] | plan × contact × as-of → [`eval::Outcome`] (+ trace) |
 //! | output | [`output`] | outcome → JSON line / table row |
 //! | diff | [`diff`] | two plans' outcomes per contact → impact report |
+//! | run | [`run`] | plan × snapshot × as-of → results in input order |
+//! | sync | [`sync`] | plan × snapshot × stored state → SPEC §6 actions + next state |
+//!
+//! [`pipeline`] is the ordered parallel pipeline that `run`, `diff` and
+//! `sync` read JSON Lines snapshots through, on the threads they are given.
 //!
 //! The command line (`src/cli/`) is the only place that prints or exits.
 
@@ -21,7 +26,9 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod output;
+pub mod pipeline;
 pub mod plan;
+pub mod run;
 pub mod snapshot;
 pub mod source;
 pub mod sync;

@@ -27,16 +27,16 @@ pub struct ActionsArgs {
     wait: u64,
 }
 
-pub fn run(args: &ActionsArgs) -> Exit {
+pub fn run(args: &ActionsArgs) -> Result<Exit, Exit> {
     let store = match Store::open_existing(&args.state, Duration::from_secs(args.wait)) {
         Ok(Some(store)) => store,
         Ok(None) => {
-            return super::usage_error(format!(
+            return Err(super::usage_error(format!(
                 "no state file at `{}`: nothing has been applied yet (pass `--state DB`)",
                 args.state.display()
-            ))
+            )))
         }
-        Err(e) => return super::usage_error(e),
+        Err(e) => return Err(super::usage_error(e)),
     };
     let mut out = std::io::BufWriter::new(std::io::stdout());
     let result = match args.run {
@@ -52,9 +52,7 @@ pub fn run(args: &ActionsArgs) -> Exit {
                     }
                     Ok(())
                 });
-                if let Err(e) = read {
-                    return super::usage_error(e);
-                }
+                read.map_err(super::usage_error)?;
                 if let Some(dir) = &args.out_dir {
                     let mut targets: Vec<(ActionKind, String)> = Vec::new();
                     let read = store.actions_of(run, |a| {
@@ -65,29 +63,25 @@ pub fn run(args: &ActionsArgs) -> Exit {
                         }
                         Ok(())
                     });
-                    if let Err(e) = read {
-                        return super::usage_error(e);
-                    }
-                    if let Err(exit) = super::apply::write_destinations(&store, run, dir, &targets) {
-                        return exit;
-                    }
+                    read.map_err(super::usage_error)?;
+                    super::apply::write_destinations(&store, run, dir, &targets)?;
                 }
                 io
             }
             Ok(None) => {
-                return super::usage_error(format!(
+                return Err(super::usage_error(format!(
                     "the state file `{}` has no run {run}; `rubric actions --state {}` lists the runs",
                     args.state.display(),
                     args.state.display()
-                ))
+                )))
             }
-            Err(e) => return super::usage_error(e),
+            Err(e) => return Err(super::usage_error(e)),
         },
     };
     match result.and_then(|()| out.flush()) {
-        Ok(()) => Exit::Success,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
-        Err(e) => super::usage_error(format!("cannot write to stdout: {e}")),
+        Ok(()) => Ok(Exit::Success),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Success),
+        Err(e) => Err(super::usage_error(format!("cannot write to stdout: {e}"))),
     }
 }
 

@@ -11,12 +11,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::plan::{sync, Finish, SyncArgs};
+use super::sync_command::{exit_of, report, SyncArgs, SyncStart};
 use super::Exit;
-use crate::plan::Plan;
-use crate::sync::actions::{ActionKind, RunContext};
-use crate::sync::destinations::{write_dir, AtomicFile, Row};
-use crate::sync::store::Store;
+use crate::snapshot::format_timestamp;
+use crate::sync::actions::ActionKind;
+use crate::sync::destinations::{rows_of_run, write_dir, AtomicFile};
+use crate::sync::run::{Outbox, SyncTotals};
+use crate::sync::store::{RunRecord, Store};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -30,89 +31,104 @@ pub struct ApplyArgs {
     pub out_dir: Option<PathBuf>,
 }
 
-struct Outputs<'a> {
-    args: &'a ApplyArgs,
-}
-
-impl Finish for Outputs<'_> {
-    fn finish(&mut self, store: &mut Store, ctx: &RunContext, plan: &Plan) -> Result<(), Exit> {
-        let run = ctx.run;
-        match &self.args.out {
-            Some(path) => {
-                let fail = |e: std::io::Error| {
-                    super::usage_error(format!(
-                        "cannot write `{}`: {e}; nothing was applied",
-                        path.display()
-                    ))
-                };
-                let mut file = AtomicFile::create(path).map_err(fail)?;
-                let mut io_error = None;
-                store
-                    .actions_of(run, |a| {
-                        if io_error.is_none() {
-                            if let Err(e) = file
-                                .write_all(a.line.as_bytes())
-                                .and_then(|()| file.write_all(b"\n"))
-                            {
-                                io_error = Some(e);
-                            }
+/// What `apply` does once the actions are in the (uncommitted) outbox: log
+/// the run, write the outputs, then commit.
+fn finish(args: &ApplyArgs, start: &mut SyncStart, totals: &SyncTotals) -> Result<(), Exit> {
+    let Some(store) = start.store.as_mut() else {
+        return Err(super::usage_error("internal error: the state file is not open"));
+    };
+    let (ctx, plan) = (&start.ctx, &start.loaded.rules.compiled.plan);
+    let as_of = start.settings.as_of;
+    let record = RunRecord {
+        id: ctx.run,
+        applied_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        as_of: format_timestamp(as_of),
+        as_of_micros: as_of,
+        rules: start.digest.clone(),
+        snapshot: args.sync.contacts.clone(),
+        mode: start.settings.snapshot.name().to_string(),
+        contacts: i64::try_from(totals.accepted).unwrap_or(i64::MAX),
+        rejected: i64::try_from(totals.rejected).unwrap_or(i64::MAX),
+        actions: i64::try_from(totals.actions).unwrap_or(i64::MAX),
+        dropped: i64::try_from(totals.dropped).unwrap_or(i64::MAX),
+    };
+    store.add_run(&record).map_err(super::usage_error)?;
+    let run = ctx.run;
+    match &args.out {
+        Some(path) => {
+            let fail = |e: std::io::Error| {
+                super::usage_error(format!(
+                    "cannot write `{}`: {e}; nothing was applied",
+                    path.display()
+                ))
+            };
+            let mut file = AtomicFile::create(path).map_err(fail)?;
+            let mut io_error = None;
+            store
+                .actions_of(run, |a| {
+                    if io_error.is_none() {
+                        if let Err(e) = file
+                            .write_all(a.line.as_bytes())
+                            .and_then(|()| file.write_all(b"\n"))
+                        {
+                            io_error = Some(e);
                         }
-                        Ok(())
-                    })
-                    .map_err(super::usage_error)?;
-                if let Some(e) = io_error {
-                    return Err(fail(e));
-                }
-                file.commit().map_err(fail)?;
+                    }
+                    Ok(())
+                })
+                .map_err(super::usage_error)?;
+            if let Some(e) = io_error {
+                return Err(fail(e));
             }
-            None => {
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
-                let mut io_error = None;
-                store
-                    .actions_of(run, |a| {
-                        if io_error.is_none() {
-                            if let Err(e) = out
-                                .write_all(a.line.as_bytes())
-                                .and_then(|()| out.write_all(b"\n"))
-                            {
-                                io_error = Some(e);
-                            }
+            file.commit().map_err(fail)?;
+        }
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
+            let mut io_error = None;
+            store
+                .actions_of(run, |a| {
+                    if io_error.is_none() {
+                        if let Err(e) = out
+                            .write_all(a.line.as_bytes())
+                            .and_then(|()| out.write_all(b"\n"))
+                        {
+                            io_error = Some(e);
                         }
-                        Ok(())
-                    })
-                    .map_err(super::usage_error)?;
-                if let Some(e) = io_error.or_else(|| out.flush().err()) {
-                    return Err(super::usage_error(format!(
-                        "cannot write the actions to stdout: {e}; nothing was applied (use `--out FILE`)"
-                    )));
-                }
+                    }
+                    Ok(())
+                })
+                .map_err(super::usage_error)?;
+            if let Some(e) = io_error.or_else(|| out.flush().err()) {
+                return Err(super::usage_error(format!(
+                    "cannot write the actions to stdout: {e}; nothing was applied (use `--out FILE`)"
+                )));
             }
         }
-        if let Some(dir) = &self.args.out_dir {
-            let mut targets: Vec<(ActionKind, String)> = Vec::new();
-            targets.extend(
-                plan.audiences
-                    .iter()
-                    .map(|t| (ActionKind::AudienceAdd, t.name.clone())),
-            );
-            targets.extend(
-                plan.workflows
-                    .iter()
-                    .map(|t| (ActionKind::WorkflowEnroll, t.name.clone())),
-            );
-            targets.extend(
-                plan.routes
-                    .iter()
-                    .map(|r| (ActionKind::TaskCreate, r.name.clone())),
-            );
-            write_destinations(store, run, dir, &targets)?;
-        }
-        store.commit().map_err(|e| {
-            super::usage_error(format!(
-                "{e}; the actions were written but not committed: the next apply emits them again with the same ids"
-            ))
-        })
     }
+    if let Some(dir) = &args.out_dir {
+        let mut targets: Vec<(ActionKind, String)> = Vec::new();
+        targets.extend(
+            plan.audiences
+                .iter()
+                .map(|t| (ActionKind::AudienceAdd, t.name.clone())),
+        );
+        targets.extend(
+            plan.workflows
+                .iter()
+                .map(|t| (ActionKind::WorkflowEnroll, t.name.clone())),
+        );
+        targets.extend(
+            plan.routes
+                .iter()
+                .map(|r| (ActionKind::TaskCreate, r.name.clone())),
+        );
+        write_destinations(store, run, dir, &targets)?;
+    }
+    store.commit().map_err(|e| {
+        super::usage_error(format!(
+            "{e}; the actions were written but not committed: the next apply emits them again with the same ids"
+        ))
+    })
 }
 
 /// Writes the `--out-dir` files of one run from its stored actions, and
@@ -123,34 +139,7 @@ pub(super) fn write_destinations(
     dir: &std::path::Path,
     targets: &[(ActionKind, String)],
 ) -> Result<(), Exit> {
-    let mut rows = Vec::new();
-    store
-        .actions_of(run, |a| {
-            let Some(kind) = ActionKind::from_name(&a.action) else {
-                return Ok(());
-            };
-            let task = if kind == ActionKind::TaskCreate {
-                let v: serde_json::Value = serde_json::from_str(&a.line).unwrap_or_default();
-                Some((
-                    v.get("task").and_then(|t| t.as_str()).unwrap_or("").to_string(),
-                    v.get("sla_hours")
-                        .and_then(serde_json::Value::as_f64)
-                        .unwrap_or(0.0),
-                    v.get("queue").and_then(|t| t.as_str()).unwrap_or("").to_string(),
-                ))
-            } else {
-                None
-            };
-            rows.push(Row {
-                kind,
-                target: a.target,
-                contact: a.contact,
-                email_sha256: a.email_sha256,
-                task,
-            });
-            Ok(())
-        })
-        .map_err(super::usage_error)?;
+    let rows = rows_of_run(store, run).map_err(super::usage_error)?;
     let report = write_dir(dir, targets, &rows)
         .map_err(|e| super::usage_error(format!("cannot write the files in `{}`: {e}", dir.display())))?;
     for (audience, n) in &report.without_email {
@@ -164,14 +153,28 @@ pub(super) fn write_destinations(
     Ok(())
 }
 
-pub fn run(args: &ApplyArgs) -> Exit {
-    let mut outputs = Outputs { args };
-    let mut sink = |_: &[u8], _: &crate::sync::actions::Action| Ok(());
-    match sync(&args.sync, Some(&mut outputs), &mut sink) {
-        Ok(done) => {
-            done.report("apply", "emitted");
-            done.exit()
-        }
-        Err(exit) => exit,
-    }
+pub fn run(args: &ApplyArgs) -> Result<Exit, Exit> {
+    let mut start = SyncStart::begin(&args.sync, true)?;
+    let result = sync_and_finish(args, &mut start);
+    // After a commit this does nothing; after a failure it drops the run.
+    start.end();
+    let totals = result?;
+    report("apply", "emitted", &start, &totals);
+    Ok(exit_of(&totals))
+}
+
+/// Stores the actions and the new state, then finishes (outputs, commit).
+fn sync_and_finish(args: &ApplyArgs, start: &mut SyncStart) -> Result<SyncTotals, Exit> {
+    let totals = match start.store.as_ref() {
+        Some(store) => start.sync(
+            &args.sync,
+            &mut Outbox {
+                store,
+                run: start.ctx.run,
+            },
+        )?,
+        None => return Err(super::usage_error("internal error: the state file is not open")),
+    };
+    finish(args, start, &totals)?;
+    Ok(totals)
 }

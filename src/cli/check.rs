@@ -52,11 +52,8 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-pub fn run(args: &CheckArgs) -> Exit {
-    let sources = match Sources::load(&args.path) {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(e),
-    };
+pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
+    let sources = Sources::load(&args.path).map_err(super::usage_error)?;
     let (mut diagnostics, summary) = match crate::compile::compile_and_lint(&sources) {
         Ok(compiled) => {
             let s = &compiled.plan;
@@ -127,12 +124,12 @@ pub fn run(args: &CheckArgs) -> Exit {
         }
     };
     if !written {
-        return Exit::Usage;
+        return Err(Exit::Usage);
     }
     if errors > 0 {
-        Exit::RuleErrors
+        Ok(Exit::RuleErrors)
     } else {
-        Exit::Success
+        Ok(Exit::Success)
     }
 }
 

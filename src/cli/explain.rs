@@ -1,6 +1,6 @@
-//! `rubric explain`: the full trace of one or more contacts, streamed out of
-//! the snapshot (only the wanted lines are decoded, and reading stops once
-//! every wanted id is found).
+//! `rubric explain`: the full trace of one or more contacts, found in the
+//! snapshot by [`crate::snapshot::find_contacts`], rendered as text, JSON
+//! or a `--why-not` answer.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -8,9 +8,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{ColorChoice, Exit};
-use crate::snapshot::{decode_line, Contact, CsvReader, InputFormat, LineReader};
-use crate::source::Sources;
+use super::{input, ColorChoice, Exit};
+use crate::snapshot::{find_contacts, Contact};
 use crate::trace::{explain, render, why_not, Trace};
 
 #[derive(Debug, Args)]
@@ -45,35 +44,21 @@ enum ExplainFormat {
     Json,
 }
 
-pub fn run(args: &ExplainArgs) -> Exit {
-    let stderr_color = args.color.for_stderr();
-    let sources = match Sources::load(&args.rules) {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(e),
-    };
-    let compiled = match super::compile_sources(&sources, stderr_color) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
-    let plan = &compiled.plan;
-    let as_of = match super::parse_as_of(args.as_of.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return super::usage_error(e),
-    };
-    let (reader, format) = match super::open_snapshot(&args.contacts) {
-        Ok(r) => r,
-        Err(exit) => return exit,
-    };
+pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
+    let loaded = input::load(&args.rules, args.as_of.as_deref(), args.color.for_stderr())?;
+    let (sources, plan, as_of) = (&loaded.rules.sources, loaded.plan(), loaded.as_of);
+    let snapshot = input::snapshot(&args.contacts)?;
     // The first valid line with each wanted id wins (SPEC §3).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();
     let mut rejected: HashMap<String, (u64, String)> = HashMap::new();
-    let found = match format {
-        InputFormat::JsonLines => find_jsonl(plan, reader, &mut wanted, &mut rejected),
-        InputFormat::Csv => find_csv(plan, reader, &mut wanted),
-    };
-    if let Err(e) = found {
-        return super::usage_error(format!("reading `{}` failed: {e}", args.contacts));
-    }
+    let found = find_contacts(
+        &plan.decode,
+        snapshot.reader,
+        snapshot.format,
+        &mut wanted,
+        &mut rejected,
+    );
+    found.map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
     let missing: Vec<&str> = args
         .ids
         .iter()
@@ -91,10 +76,10 @@ pub fn run(args: &ExplainArgs) -> Exit {
             .map(|m| format!("`{m}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        return super::usage_error(format!(
+        return Err(super::usage_error(format!(
             "no contact with id {list} in `{}` (ids are compared exactly, case included)",
             args.contacts
-        ));
+        )));
     }
     let color = args.color.for_stdout();
     let mut out = String::new();
@@ -106,18 +91,13 @@ pub fn run(args: &ExplainArgs) -> Exit {
         let Some(Some(contact)) = wanted.get(id.as_str()) else {
             continue;
         };
-        let (_, trace) = explain(plan, &sources, contact, as_of);
-        match render_one(&trace, args, color, &mut out) {
-            Ok(()) => {}
-            Err(message) => return super::usage_error(message),
-        }
+        let (_, trace) = explain(plan, sources, contact, as_of);
+        render_one(&trace, args, color, &mut out).map_err(super::usage_error)?;
     }
     let mut stdout = std::io::stdout().lock();
     let written = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
-    match super::finish_output(written) {
-        Ok(()) => Exit::Success,
-        Err(exit) => exit,
-    }
+    super::finish_output(written)?;
+    Ok(Exit::Success)
 }
 
 fn render_one(trace: &Trace, args: &ExplainArgs, color: bool, out: &mut String) -> Result<(), String> {
@@ -140,68 +120,6 @@ fn render_one(trace: &Trace, args: &ExplainArgs, color: bool, out: &mut String) 
                 out.push('\n');
             } else {
                 out.push_str(&render::why_not_text(trace, &answer, color));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn find_jsonl(
-    plan: &crate::plan::Plan,
-    reader: Box<dyn std::io::BufRead + Send>,
-    wanted: &mut HashMap<&str, Option<Contact>>,
-    rejected: &mut HashMap<String, (u64, String)>,
-) -> std::io::Result<()> {
-    // Only lines that contain a wanted id as JSON text are decoded. (An id
-    // written with `\u` escapes in the snapshot is not found this way.)
-    let needle_ids: Vec<String> = wanted.keys().map(|id| id.to_string()).collect();
-    let needles: Vec<String> = needle_ids
-        .iter()
-        .map(|id| serde_json::to_string(id).unwrap_or_default())
-        .collect();
-    let mut remaining = wanted.len();
-    let mut lines = LineReader::new(reader);
-    while let Some((number, line)) = lines.next_line()? {
-        let Ok(text) = line else { continue };
-        let Some(needle) = needles.iter().position(|n| text.contains(n.as_str())) else {
-            continue;
-        };
-        let contact = match decode_line(&plan.decode, text) {
-            Ok(Some(contact)) => contact,
-            Ok(None) => continue,
-            Err(reason) => {
-                // Remember why a line that mentions a wanted id was rejected.
-                if let Some(id) = needle_ids.get(needle) {
-                    rejected.entry(id.clone()).or_insert((number, reason));
-                }
-                continue;
-            }
-        };
-        if let Some(slot @ None) = wanted.get_mut(contact.id.as_str()) {
-            *slot = Some(contact);
-            remaining -= 1;
-            if remaining == 0 {
-                break;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn find_csv(
-    plan: &crate::plan::Plan,
-    reader: Box<dyn std::io::BufRead + Send>,
-    wanted: &mut HashMap<&str, Option<Contact>>,
-) -> std::io::Result<()> {
-    let mut records = CsvReader::new(reader, &plan.decode)?;
-    let mut remaining = wanted.len();
-    while let Some(record) = records.next_record()? {
-        let Ok(contact) = record else { continue };
-        if let Some(slot @ None) = wanted.get_mut(contact.id.as_str()) {
-            *slot = Some(contact);
-            remaining -= 1;
-            if remaining == 0 {
-                break;
             }
         }
     }

@@ -30,11 +30,8 @@ pub fn diff(name: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
-pub fn run(args: &FmtArgs) -> Exit {
-    let sources = match Sources::load(&args.path) {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(e),
-    };
+pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
+    let sources = Sources::load(&args.path).map_err(super::usage_error)?;
     let mut failed = false;
     let mut changed = 0usize;
     let mut out = std::io::stdout().lock();
@@ -61,21 +58,22 @@ pub fn run(args: &FmtArgs) -> Exit {
                 .write_all(diff(&file.name, &file.text, &formatted).as_bytes())
                 .is_err()
             {
-                return Exit::Usage;
+                return Err(Exit::Usage);
             }
-        } else if let Err(e) = std::fs::write(&file.name, formatted) {
-            return super::usage_error(format!("cannot write `{}`: {e}", file.name));
+        } else {
+            std::fs::write(&file.name, formatted)
+                .map_err(|e| super::usage_error(format!("cannot write `{}`: {e}", file.name)))?;
         }
     }
     let files = sources.files.len();
     if failed {
         eprintln!("error: files with syntax errors were left unchanged");
-        return Exit::RuleErrors;
+        return Ok(Exit::RuleErrors);
     }
     if args.check {
         if changed > 0 {
             eprintln!("rubric fmt: {changed} of {files} files would be reformatted");
-            return Exit::RuleErrors;
+            return Ok(Exit::RuleErrors);
         }
         eprintln!(
             "rubric fmt: {files} file{} already formatted",
@@ -84,5 +82,5 @@ pub fn run(args: &FmtArgs) -> Exit {
     } else {
         eprintln!("rubric fmt: {changed} of {files} files reformatted");
     }
-    Exit::Success
+    Ok(Exit::Success)
 }

@@ -1,5 +1,7 @@
 //! The command line: argument parsing, the exit-code contract (SPEC §7), and
-//! one file per command. The only place that prints or exits.
+//! one file per command, each an `fn run(&Args) -> Result<Exit, Exit>` that
+//! turns arguments into calls and reports the result. The only place that
+//! prints or exits.
 
 mod actions;
 mod apply;
@@ -7,11 +9,12 @@ mod check;
 mod diff;
 mod explain;
 mod fmt;
+mod input;
 mod plan;
 #[allow(dead_code)] // Wired into the commands once the pipeline restructure lands.
 mod progress;
 mod run;
-mod stream;
+mod sync_command;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -123,7 +126,7 @@ pub fn main() -> std::process::ExitCode {
             };
         }
     };
-    let exit = match cli.command {
+    let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Explain(args) => explain::run(&args),
@@ -133,6 +136,11 @@ pub fn main() -> std::process::ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Actions(args) => actions::run(&args),
+    };
+    // Every command returns its exit status either way: `Err` when it
+    // stopped early (after printing why).
+    let exit = match result {
+        Ok(exit) | Err(exit) => exit,
     };
     exit.into()
 }
@@ -169,15 +177,6 @@ pub fn parse_as_of(text: Option<&str>) -> Result<i64, String> {
             format!("`--as-of {t}` is not an RFC 3339 timestamp with an offset (e.g. 2026-11-28T00:00:00Z) or a date (2026-11-28)")
         }),
     }
-}
-
-/// Loads and compiles a rule set, printing diagnostics; `Err` carries the exit code.
-pub fn load_plan(path: &std::path::Path, color: bool) -> Result<crate::compile::Compiled, Exit> {
-    let sources = match crate::source::Sources::load(path) {
-        Ok(s) => s,
-        Err(e) => return Err(usage_error(e)),
-    };
-    compile_sources(&sources, color)
 }
 
 /// Compiles loaded sources, printing diagnostics; `Err` carries the exit code.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{ColorChoice, Exit};
+use super::{input, ColorChoice, Exit};
 use crate::testing::{self, CaseResult};
 
 #[derive(Debug, Args)]
@@ -30,38 +30,17 @@ enum TestFormat {
     Junit,
 }
 
-/// The test files of a rules directory, sorted.
-fn test_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut scan = |d: &Path, all_yaml: bool| {
-        if let Ok(entries) = std::fs::read_dir(d) {
-            for entry in entries.flatten() {
-                let p = entry.path();
-                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-                if p.is_file() && yaml && (all_yaml || name.contains(".test.")) {
-                    files.push(p);
-                }
-            }
-        }
-    };
-    scan(dir, false);
-    scan(&dir.join("tests"), true);
-    files.sort();
-    files
-}
-
 struct FileReport {
     name: String,
     results: Vec<CaseResult>,
     error: Option<String>,
 }
 
-pub fn run(args: &TestArgs) -> Exit {
+pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
     let (rules, files) = if args.path.is_dir() {
         (
             args.rules.clone().unwrap_or_else(|| args.path.clone()),
-            test_files(&args.path),
+            testing::test_files(&args.path),
         )
     } else {
         let dir = args.path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -80,28 +59,18 @@ pub fn run(args: &TestArgs) -> Exit {
         (rules, vec![args.path.clone()])
     };
     if files.is_empty() {
-        return super::usage_error(format!(
+        return Err(super::usage_error(format!(
             "no test files in `{}` (looked for `*.test.yaml` and `tests/*.yaml`)",
             args.path.display()
-        ));
+        )));
     }
-    let sources = match crate::source::Sources::load(&rules) {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(e),
-    };
-    let color = args.color.for_stderr();
-    let compiled = match super::compile_sources(&sources, color) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
-    let plan = &compiled.plan;
+    let rules = input::rules(&rules, args.color.for_stderr())?;
+    let (sources, plan) = (&rules.sources, rules.plan());
     let mut reports = Vec::new();
     for file in &files {
         let name = file.display().to_string();
-        let text = match std::fs::read_to_string(file) {
-            Ok(t) => t,
-            Err(e) => return super::usage_error(format!("cannot read `{name}`: {e}")),
-        };
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| super::usage_error(format!("cannot read `{name}`: {e}")))?;
         match testing::parse(&text) {
             Err(e) => reports.push(FileReport {
                 error: Some(match e.line {
@@ -139,17 +108,17 @@ pub fn run(args: &TestArgs) -> Exit {
         .sum();
     let broken = reports.iter().filter(|r| r.error.is_some()).count();
     let text = match args.format {
-        TestFormat::Human => human(&reports, plan, &sources, passed, failed, broken),
+        TestFormat::Human => human(&reports, plan, sources, passed, failed, broken),
         TestFormat::Junit => junit(&reports),
     };
     let mut out = std::io::stdout().lock();
     if out.write_all(text.as_bytes()).is_err() {
-        return Exit::Usage;
+        return Err(Exit::Usage);
     }
     if failed > 0 || broken > 0 {
-        Exit::RuleErrors
+        Ok(Exit::RuleErrors)
     } else {
-        Exit::Success
+        Ok(Exit::Success)
     }
 }
 

@@ -10,7 +10,8 @@
 //! input order (after the duplicate-id check), keeping the first few contact
 //! ids of every change; [`Aggregate::report`] builds the [`Report`], which is
 //! also the JSON format (`--format json`, documented in docs/cli.md).
-//! [`render`] prints it as text or Markdown.
+//! [`render`] prints it as text or Markdown. [`compare::compare_snapshot`]
+//! streams a snapshot through both plans.
 //!
 //! Items are matched by name. One that exists on one side only is `added` or
 //! `removed` (`side`), and its other side counts as no value / not a member.
@@ -19,6 +20,8 @@
 //! score and side) and sorted at the end; a quantile interpolates linearly
 //! between the two closest ranks (`(n - 1) · p`, like numpy's default).
 
+pub mod base;
+pub mod compare;
 pub mod render;
 
 use rayon::slice::ParallelSliceMut as _;

@@ -9,14 +9,22 @@
 //! validated where SPEC §2 demands it and then skipped without being stored.
 
 mod csv_input;
+mod find;
 mod id_set;
 mod jsonl;
+mod lines;
+mod rejects;
 mod source;
 mod timestamp;
 
 pub use csv_input::CsvReader;
+pub use find::find_contacts;
 pub use id_set::IdSet;
 pub use jsonl::decode_line;
+pub use lines::{
+    csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, Line, BATCH_LINES,
+};
+pub use rejects::{Rejects, SHOWN_REJECTS};
 pub use source::{
     lines_of, open_input, open_input_as, open_snapshot_input, Block, BlockReader, InputFormat, LineReader,
     OpenedInput,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::actions::{hex, ActionKind};
+use super::store::{Store, StoreResult};
 
 /// The minimum matched members of an ad audience on each platform, for
 /// `plan`'s warnings.
@@ -57,6 +58,38 @@ pub struct Row {
     pub email_sha256: Option<String>,
     /// `task_create` only: task, SLA hours and queue.
     pub task: Option<(String, f64, String)>,
+}
+
+/// The destination rows of one applied run, read back from the outbox in
+/// emission order (actions of an unknown kind are skipped).
+pub fn rows_of_run(store: &Store, run: i64) -> StoreResult<Vec<Row>> {
+    let mut rows = Vec::new();
+    store.actions_of(run, |a| {
+        let Some(kind) = ActionKind::from_name(&a.action) else {
+            return Ok(());
+        };
+        let task = if kind == ActionKind::TaskCreate {
+            let v: serde_json::Value = serde_json::from_str(&a.line).unwrap_or_default();
+            Some((
+                v.get("task").and_then(|t| t.as_str()).unwrap_or("").to_string(),
+                v.get("sla_hours")
+                    .and_then(serde_json::Value::as_f64)
+                    .unwrap_or(0.0),
+                v.get("queue").and_then(|t| t.as_str()).unwrap_or("").to_string(),
+            ))
+        } else {
+            None
+        };
+        rows.push(Row {
+            kind,
+            target: a.target,
+            contact: a.contact,
+            email_sha256: a.email_sha256,
+            task,
+        });
+        Ok(())
+    })?;
+    Ok(rows)
 }
 
 /// What writing the destination files found.

@@ -4,11 +4,14 @@
 //!
 //! Architecture Invariant: the functions here are pure (no I/O, no clock):
 //! given a plan, an outcome and the previous state of a contact they return
-//! its actions, in SPEC §6 order, and its next state. The CLI (`plan`,
-//! `apply`) streams the snapshot, reads and writes the [`store::Store`].
+//! its actions, in SPEC §6 order, and its next state. The driver
+//! ([`run::sync_snapshot`]) streams the snapshot and reads and writes the
+//! state through a [`run::StateStore`] ([`store::Store`]); it prints nothing.
+//! The CLI (`plan`, `apply`) opens the store, reports and commits.
 
 pub mod actions;
 pub mod destinations;
+pub mod run;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -399,5 +402,97 @@ impl Summary {
                 size.1 += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::ContactState;
+
+    fn round_trip(state: &ContactState) -> ContactState {
+        let (bands, audiences, workflows, routes) = state.encode();
+        ContactState::decode(
+            &bands,
+            &audiences,
+            &workflows,
+            &routes,
+            state.email_sha256.clone(),
+        )
+        .unwrap()
+    }
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_state_survives_encoding_when_its_bands_and_routes_are_in_name_order() {
+        let state = ContactState {
+            bands: pairs(&[("fit_band", "a"), ("readiness", "hot")]),
+            audiences: vec!["retarget".into(), "ads_conversion".into()],
+            workflows: vec!["nurture".into()],
+            routes: pairs(&[("enterprise", "east"), ("smb", "self_serve")]),
+            email_sha256: Some("ab12".into()),
+        };
+        assert_eq!(round_trip(&state), state);
+        assert_eq!(round_trip(&ContactState::default()), ContactState::default());
+    }
+
+    #[test]
+    fn names_that_need_escapes_survive_encoding() {
+        let awkward = "quote \" backslash \\ newline \n tab \t accent é emoji 🦀 control \u{1}";
+        let state = ContactState {
+            bands: pairs(&[(awkward, awkward)]),
+            audiences: vec![awkward.into()],
+            workflows: vec![awkward.into(), String::new()],
+            routes: pairs(&[(awkward, "")]),
+            email_sha256: None,
+        };
+        assert_eq!(round_trip(&state), state);
+    }
+
+    /// What holds today: bands and routes are stored as JSON objects and read
+    /// back through a sorted `serde_json::Map`, so they come back in name
+    /// order, while `next_state` lists them in declaration order. Audiences
+    /// and workflows (arrays) keep their order. Such a decoded state is not
+    /// `==` to a freshly computed one with the same content: with a rule set
+    /// whose bands or routes are not declared in name order, `apply` rewrites
+    /// such a contact's unchanged state. The actions are unaffected (the diff
+    /// looks bands and routes up by name).
+    #[test]
+    fn decoding_puts_bands_and_routes_in_name_order() {
+        let state = ContactState {
+            bands: pairs(&[("readiness", "hot"), ("fit_band", "a")]),
+            audiences: vec!["z_last".into(), "a_first".into()],
+            workflows: vec!["z".into(), "a".into()],
+            routes: pairs(&[("smb", "self_serve"), ("enterprise", "east")]),
+            email_sha256: None,
+        };
+        let decoded = round_trip(&state);
+        assert_ne!(decoded, state);
+        assert_eq!(decoded.bands, pairs(&[("fit_band", "a"), ("readiness", "hot")]));
+        assert_eq!(
+            decoded.routes,
+            pairs(&[("enterprise", "east"), ("smb", "self_serve")])
+        );
+        assert_eq!(decoded.audiences, state.audiences);
+        assert_eq!(decoded.workflows, state.workflows);
+        assert_eq!(decoded.band("readiness"), Some("hot"));
+    }
+
+    #[test]
+    fn decoding_refuses_what_encoding_never_writes() {
+        let decode = |bands: &str, audiences: &str| ContactState::decode(bands, audiences, "[]", "{}", None);
+        assert_eq!(
+            decode("{\"readiness\":1}", "[]").unwrap_err(),
+            "`readiness` is 1, not text"
+        );
+        assert!(decode("[]", "[]").is_err());
+        assert!(decode("{}", "{}").is_err());
+        assert!(decode("{", "[]").is_err());
     }
 }

@@ -532,3 +532,285 @@ fn new_instance_id(path: &Path) -> String {
     let digest = h.finalize();
     super::actions::hex(digest.get(..8).unwrap_or(&[]))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const WAIT: Duration = Duration::from_millis(100);
+
+    /// A fresh state file in its own temporary directory (kept alive by the
+    /// returned guard).
+    fn fresh() -> (tempfile::TempDir, PathBuf, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("state.db");
+        let store = Store::open(&path, WAIT).unwrap();
+        (dir, path, store)
+    }
+
+    fn state(audience: &str) -> ContactState {
+        ContactState {
+            bands: vec![("readiness".into(), "hot".into())],
+            audiences: vec![audience.to_string()],
+            workflows: vec!["nurture".into()],
+            routes: vec![("to_sales".into(), "enterprise".into())],
+            email_sha256: Some("ab12".into()),
+        }
+    }
+
+    fn record(id: i64, as_of_micros: i64) -> RunRecord {
+        RunRecord {
+            id,
+            applied_at: "2026-11-28T00:00:00Z".into(),
+            as_of: format!("as of {as_of_micros}"),
+            as_of_micros,
+            rules: "0123456789abcdef".into(),
+            snapshot: "contacts.jsonl".into(),
+            mode: "full".into(),
+            contacts: 10,
+            rejected: 1,
+            actions: 3,
+            dropped: 0,
+        }
+    }
+
+    #[test]
+    fn open_creates_the_directory_and_the_schema_and_keeps_the_instance() {
+        let (_dir, path, store) = fresh();
+        assert!(path.exists());
+        assert_eq!(store.version().unwrap(), SCHEMA_VERSION);
+        let instance = store.instance().to_string();
+        assert_eq!(instance.len(), 16, "64 bits in hex: {instance}");
+        drop(store);
+        assert_eq!(Store::open(&path, WAIT).unwrap().instance(), instance);
+        let existing = Store::open_existing(&path, WAIT).unwrap().unwrap();
+        assert_eq!(existing.instance(), instance);
+        assert_eq!(existing.path(), path);
+    }
+
+    #[test]
+    fn open_existing_without_a_file_is_an_empty_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.db");
+        assert!(Store::open_existing(&path, WAIT).unwrap().is_none());
+        assert!(!path.exists(), "reading must not create the file");
+    }
+
+    #[test]
+    fn put_get_and_delete_a_contact() {
+        let (_dir, _path, store) = fresh();
+        assert_eq!(store.get("c-1").unwrap(), None);
+        store.put("c-1", &state("ads_a")).unwrap();
+        assert_eq!(store.get("c-1").unwrap(), Some(state("ads_a")));
+        // A second put replaces the state.
+        store.put("c-1", &state("ads_b")).unwrap();
+        assert_eq!(store.get("c-1").unwrap(), Some(state("ads_b")));
+        store.delete("c-1").unwrap();
+        assert_eq!(store.get("c-1").unwrap(), None);
+        // Deleting an unknown contact is not an error.
+        store.delete("c-1").unwrap();
+    }
+
+    #[test]
+    fn scan_visits_contacts_in_id_order_and_decodes_only_wanted_ones() {
+        let (_dir, _path, store) = fresh();
+        for id in ["c-3", "c-1", "c-2"] {
+            store.put(id, &state(id)).unwrap();
+        }
+        let mut asked = Vec::new();
+        let mut found = Vec::new();
+        store
+            .scan(
+                |id| {
+                    asked.push(id.to_string());
+                    id != "c-2"
+                },
+                |id, s| {
+                    found.push((id, s.audiences));
+                    Ok(())
+                },
+            )
+            .unwrap();
+        assert_eq!(asked, ["c-1", "c-2", "c-3"]);
+        assert_eq!(
+            found,
+            [
+                ("c-1".to_string(), vec!["c-1".to_string()]),
+                ("c-3".to_string(), vec!["c-3".to_string()])
+            ]
+        );
+        let stop = store.scan(|_| true, |_, _| Err("stop".to_string()));
+        assert_eq!(stop.unwrap_err(), "stop");
+    }
+
+    #[test]
+    fn a_rolled_back_transaction_leaves_nothing_and_a_committed_one_stays() {
+        let (_dir, path, mut store) = fresh();
+        store.begin(WAIT).unwrap();
+        store.put("c-1", &state("a")).unwrap();
+        store.add_run(&record(1, 5)).unwrap();
+        store.rollback();
+        assert_eq!(store.get("c-1").unwrap(), None);
+        assert_eq!(store.last_run().unwrap(), None);
+
+        store.begin(WAIT).unwrap();
+        store.put("c-1", &state("a")).unwrap();
+        store.add_run(&record(1, 5)).unwrap();
+        store.commit().unwrap();
+        drop(store);
+        let store = Store::open_existing(&path, WAIT).unwrap().unwrap();
+        assert_eq!(store.get("c-1").unwrap(), Some(state("a")));
+        assert_eq!(store.last_run().unwrap(), Some(record(1, 5)));
+    }
+
+    #[test]
+    fn a_second_writer_waits_then_gives_up_with_a_message() {
+        let (_dir, path, mut first) = fresh();
+        let mut reader = Store::open_existing(&path, WAIT).unwrap().unwrap();
+        first.begin(WAIT).unwrap();
+        // Opening for apply takes the write lock too (to migrate).
+        let error = Store::open(&path, WAIT).err().unwrap();
+        assert!(error.contains("another `rubric apply`"), "{error}");
+        let error = reader.begin(WAIT).unwrap_err();
+        assert!(error.contains("another `rubric apply`"), "{error}");
+        // A reader is not blocked (WAL).
+        reader.begin_read().unwrap();
+        assert_eq!(reader.get("c-1").unwrap(), None);
+        reader.rollback();
+        first.rollback();
+        let mut second = Store::open(&path, WAIT).unwrap();
+        second.begin(WAIT).unwrap();
+        second.rollback();
+    }
+
+    #[test]
+    fn runs_are_logged_in_order() {
+        let (_dir, _path, store) = fresh();
+        assert_eq!(store.last_run().unwrap(), None);
+        assert_eq!(store.runs().unwrap(), []);
+        store.add_run(&record(1, 10)).unwrap();
+        store.add_run(&record(2, 20)).unwrap();
+        assert_eq!(store.last_run().unwrap(), Some(record(2, 20)));
+        assert_eq!(store.runs().unwrap(), [record(1, 10), record(2, 20)]);
+        assert_eq!(store.run(1).unwrap(), Some(record(1, 10)));
+        assert_eq!(store.run(3).unwrap(), None);
+        // A run number is logged once.
+        assert!(store.add_run(&record(2, 30)).is_err());
+    }
+
+    #[test]
+    fn actions_come_back_per_run_in_emission_order() {
+        let (_dir, _path, store) = fresh();
+        store
+            .add_action(
+                1,
+                2,
+                "id-b",
+                "c-1",
+                "audience_add",
+                "ads",
+                Some("ab"),
+                "{\"b\":1}",
+            )
+            .unwrap();
+        store
+            .add_action(1, 1, "id-a", "c-2", "band_change", "readiness", None, "{\"a\":1}")
+            .unwrap();
+        store
+            .add_action(2, 1, "id-c", "c-1", "workflow_exit", "nurture", None, "{\"c\":1}")
+            .unwrap();
+        // Action ids are unique across runs.
+        assert!(store
+            .add_action(3, 1, "id-a", "c-2", "band_change", "readiness", None, "{}")
+            .is_err());
+        let mut seen = Vec::new();
+        store
+            .actions_of(1, |a| {
+                seen.push(a);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            seen,
+            [
+                StoredAction {
+                    contact: "c-2".into(),
+                    action: "band_change".into(),
+                    target: "readiness".into(),
+                    email_sha256: None,
+                    line: "{\"a\":1}".into(),
+                },
+                StoredAction {
+                    contact: "c-1".into(),
+                    action: "audience_add".into(),
+                    target: "ads".into(),
+                    email_sha256: Some("ab".into()),
+                    line: "{\"b\":1}".into(),
+                },
+            ]
+        );
+        let mut none = 0;
+        store
+            .actions_of(9, |_| {
+                none += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let (_dir, path, store) = fresh();
+        store
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(store);
+        let error = Store::open(&path, WAIT).err().unwrap();
+        assert!(error.contains("newer than this rubric supports"), "{error}");
+        let error = Store::open_existing(&path, WAIT).err().unwrap();
+        assert!(error.contains("newer than this rubric supports"), "{error}");
+    }
+
+    #[test]
+    fn a_file_that_is_no_state_file_is_refused_with_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.txt");
+        std::fs::write(
+            &text,
+            "this is not a database, only some text that is long enough",
+        )
+        .unwrap();
+        let error = Store::open(&text, WAIT).err().unwrap();
+        assert!(error.contains("is not a rubric state file"), "{error}");
+
+        let other = dir.path().join("other.db");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        let error = Store::open(&other, WAIT).err().unwrap();
+        assert!(
+            error.contains("an SQLite database but not a rubric state file"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_entry_names_the_contact() {
+        let (_dir, _path, store) = fresh();
+        store
+            .conn
+            .execute(
+                "INSERT INTO contacts (id, bands, audiences, workflows, routes) VALUES ('c-9', '{', '[]', '[]', '{}')",
+                [],
+            )
+            .unwrap();
+        let error = store.get("c-9").unwrap_err();
+        assert!(error.contains("unreadable entry for contact `c-9`"), "{error}");
+        let error = store.scan(|_| true, |_, _| Ok(())).unwrap_err();
+        assert!(error.contains("`c-9`"), "{error}");
+    }
+}

@@ -30,6 +30,28 @@ use serde_json::{json, Value as Json};
 use crate::plan::Plan;
 use crate::snapshot::{decode_line, format_timestamp, parse_timestamp};
 
+/// The test files of a rules directory, sorted: its `*.test.yaml` (or
+/// `.yml`) files and every YAML file of its `tests/` directory.
+pub fn test_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut scan = |d: &std::path::Path, all_yaml: bool| {
+        if let Ok(entries) = std::fs::read_dir(d) {
+            for entry in entries.flatten() {
+                let p = entry.path();
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+                if p.is_file() && yaml && (all_yaml || name.contains(".test.")) {
+                    files.push(p);
+                }
+            }
+        }
+    };
+    scan(dir, false);
+    scan(&dir.join("tests"), true);
+    files.sort();
+    files
+}
+
 /// One test file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,163 +1,120 @@
-//! Streaming a snapshot: the pieces `run` and `diff` share, so that both read,
-//! decode, reject bad lines and repeated ids in exactly the same way.
+//! An ordered parallel pipeline over the blocks of a line-based input: worker
+//! threads each take the next block of whole lines from a shared reader,
+//! process it with their own state, and the results are consumed in input
+//! order. `run`, `diff`, `plan` and `apply` read JSON Lines snapshots through
+//! it; it knows nothing about contacts or rules.
 //!
-//! JSON Lines go through [`pipeline`]: worker threads each take the next
-//! block of whole lines from the shared reader and process it (the command's
-//! `process`, usually [`decode_lines`] and evaluation), and the results are
-//! consumed in input order (the command's `consume`: the duplicate-id check,
-//! [`Rejects`], output or aggregation). CSV goes through [`csv_batches`] on
-//! one thread.
+//! The caller gives it its number of threads ([`Pipeline::new`]); it starts
+//! and joins its own scoped threads and touches no global thread pool.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::snapshot::{decode_line, lines_of, BadLine, Block, BlockReader, Contact, CsvReader, DecodeSpec};
+use crate::snapshot::{Block, BlockReader};
 
 /// Bytes of whole lines read at a time and shared out to the worker threads.
-pub(super) const BLOCK_BYTES: usize = 1 << 20;
-/// Contacts per batch of CSV input.
-pub(super) const BATCH_LINES: usize = 8192;
-/// Rejected lines printed to stderr before the rest are only counted.
-pub(super) const SHOWN_REJECTS: u64 = 50;
+pub const BLOCK_BYTES: usize = 1 << 20;
 
-/// One decoded input line.
-pub(super) enum Line {
-    Blank,
-    Bad(BadLine),
-    Contact(u64, Contact),
+/// The pipeline's settings: how many worker threads, and how many bytes of
+/// whole lines each block holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pipeline {
+    threads: usize,
+    block_bytes: usize,
 }
 
-/// Decodes the lines of one piece of a block (`first_line` is the number of
-/// its first line).
-pub(super) fn decode_lines<'a>(
-    spec: &'a DecodeSpec,
-    first_line: u64,
-    data: &'a [u8],
-) -> impl Iterator<Item = Line> + 'a {
-    lines_of(first_line, data).map(move |(line, text)| {
-        let decoded = match text {
-            Ok(text) => decode_line(spec, text),
-            Err(reason) => Err(reason),
-        };
-        match decoded {
-            Ok(None) => Line::Blank,
-            Ok(Some(contact)) => Line::Contact(line, contact),
-            Err(reason) => Line::Bad(BadLine { line, reason }),
-        }
-    })
-}
-
-/// The rejection of a line whose id an earlier accepted line already had
-/// (SPEC §3: the first line with an id wins). Callers check ids in input
-/// order with an [`crate::snapshot::IdSet`].
-pub(super) fn repeated_id(line: u64, id: &str) -> BadLine {
-    BadLine {
-        line,
-        reason: format!("id `{id}` repeats an earlier line (the first line with an id wins)"),
-    }
-}
-
-/// Counts rejected lines, prints the first [`SHOWN_REJECTS`] to stderr, and
-/// writes every one to the `--rejects` file when there is one.
-pub(super) struct Rejects {
-    pub count: u64,
-    file: Option<std::io::BufWriter<std::fs::File>>,
-}
-
-impl Rejects {
-    pub fn new(file: Option<std::io::BufWriter<std::fs::File>>) -> Rejects {
-        Rejects { count: 0, file }
-    }
-
-    pub fn reject(&mut self, bad: &BadLine) {
-        self.count += 1;
-        if self.count <= SHOWN_REJECTS {
-            eprintln!("rejected line {}: {}", bad.line, bad.reason);
-        } else if self.count == SHOWN_REJECTS + 1 {
-            eprintln!("(more rejected lines are counted but not shown; use --rejects FILE to keep them all)");
-        }
-        if let Some(f) = self.file.as_mut() {
-            let record = serde_json::json!({"line": bad.line, "reason": bad.reason});
-            let _ = writeln!(f, "{record}");
+impl Pipeline {
+    /// A pipeline of `threads` workers (at least one) over blocks of
+    /// [`BLOCK_BYTES`].
+    pub fn new(threads: usize) -> Pipeline {
+        Pipeline {
+            threads: threads.max(1),
+            block_bytes: BLOCK_BYTES,
         }
     }
 
-    pub fn flush(&mut self) {
-        if let Some(f) = self.file.as_mut() {
-            let _ = f.flush();
+    /// The same pipeline over blocks of about `block_bytes` bytes (whole
+    /// lines; a longer line makes a longer block).
+    pub fn with_block_bytes(self, block_bytes: usize) -> Pipeline {
+        Pipeline { block_bytes, ..self }
+    }
+
+    /// The number of worker threads.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs the pipeline, consuming results on whichever worker the output
+    /// waits for.
+    ///
+    /// With one thread the steps run in turn on the calling thread: read a
+    /// block, `process` it, `consume` the result.
+    ///
+    /// With `n` threads, `n` workers each repeat: take the next block from the
+    /// shared reader (a short critical section: one read and a newline count),
+    /// `process` it with their own state (made by `worker_state`), and hand the
+    /// result over in input order. Whoever hands over the result the output is
+    /// waiting for becomes the *emitter*: it `consume`s that result and every
+    /// later one already waiting, then goes back to work. So there is no
+    /// dispatcher or writer thread, no barrier between blocks, and no thread
+    /// spinning while it waits. At most `AHEAD_PER_THREAD`·`n` blocks are read
+    /// ahead of the output, which bounds memory whatever the size of the input.
+    ///
+    /// `consume` returns false to stop the run (a closed output, `--strict`).
+    /// The first read or consume error stops the workers and is returned.
+    pub fn run<W, C: Send>(
+        &self,
+        reader: impl std::io::Read + Send,
+        worker_state: impl Fn() -> W + Sync,
+        process: impl Fn(&mut W, &Block) -> C + Sync,
+        consume: impl FnMut(C) -> std::io::Result<bool> + Send,
+    ) -> std::io::Result<()> {
+        let blocks = BlockReader::new(reader, self.block_bytes);
+        if self.threads <= 1 {
+            return serial(blocks, worker_state, process, consume);
         }
-    }
-}
-
-/// Byte buffers handed back and forth between the reader, the workers and the
-/// consumer, so that the large buffers of a run are allocated once, not per
-/// block (fresh large allocations make the system allocator's heap grow with
-/// the input; see docs/performance.md).
-/// One pool per kind of buffer (blocks of input, chunks of output), so that a
-/// small buffer never inherits a large one's capacity.
-#[derive(Default)]
-pub(super) struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
-
-impl BufferPool {
-    /// Buffers kept for reuse (enough for the blocks in flight); more are dropped.
-    const KEEP: usize = 64;
-
-    pub fn take(&self) -> Vec<u8> {
-        self.0.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default()
-    }
-
-    pub fn give(&self, mut buffer: Vec<u8>) {
-        buffer.clear();
-        if let Ok(mut pool) = self.0.lock() {
-            if pool.len() < Self::KEEP {
-                pool.push(buffer);
+        let shared = Shared::new(blocks, self.threads, Some(Mutex::new(consume)));
+        std::thread::scope(|scope| {
+            for _ in 0..self.threads {
+                scope.spawn(|| shared.work(worker_state(), &process));
             }
-        }
+        });
+        shared.result()
     }
-}
 
-/// The JSON Lines pipeline.
-///
-/// With one thread (`--threads 1`) the steps run in turn on the calling
-/// thread: read a block, `process` it, `consume` the result.
-///
-/// With `n` threads, `n` workers each repeat: take the next block from the
-/// shared reader (a short critical section: one read and a newline count),
-/// `process` it with their own state (made by `worker_state`), and hand the
-/// result over in input order. Whoever hands over the result the output is
-/// waiting for becomes the *emitter*: it `consume`s that result and every
-/// later one already waiting, then goes back to work. So there is no
-/// dispatcher or writer thread, no barrier between blocks, and no thread
-/// spinning while it waits. At most [`AHEAD_PER_THREAD`]·`n` blocks are read
-/// ahead of the output, which bounds memory whatever the size of the input.
-///
-/// `consume` returns false to stop the run (a closed output, `--strict`).
-/// The first read or consume error stops the workers and is returned.
-pub(super) fn pipeline<W, C: Send>(
-    reader: Box<dyn std::io::BufRead + Send>,
-    worker_state: impl Fn() -> W + Sync,
-    process: impl Fn(&mut W, &Block) -> C + Sync,
-    consume: impl FnMut(C) -> std::io::Result<bool> + Send,
-) -> std::io::Result<()> {
-    let threads = rayon::current_num_threads();
-    pipeline_in(reader, BLOCK_BYTES, threads, worker_state, process, consume)
-}
-
-/// Like [`pipeline`], but every result is consumed on the calling thread,
-/// for a `consume` that must stay on one thread (it holds a SQLite
-/// connection): the workers read and process blocks, and the caller waits
-/// for each result in turn.
-pub(super) fn pipeline_on_caller<W, C: Send>(
-    reader: Box<dyn std::io::BufRead + Send>,
-    worker_state: impl Fn() -> W + Sync,
-    process: impl Fn(&mut W, &Block) -> C + Sync,
-    consume: impl FnMut(C) -> std::io::Result<bool>,
-) -> std::io::Result<()> {
-    let threads = rayon::current_num_threads();
-    pipeline_on_caller_in(reader, BLOCK_BYTES, threads, worker_state, process, consume)
+    /// Like [`Pipeline::run`], but every result is consumed on the calling
+    /// thread, for a `consume` that must stay on one thread (it holds a SQLite
+    /// connection): the workers read and process blocks, and the caller waits
+    /// for each result in turn.
+    pub fn run_on_caller<W, C: Send>(
+        &self,
+        reader: impl std::io::Read + Send,
+        worker_state: impl Fn() -> W + Sync,
+        process: impl Fn(&mut W, &Block) -> C + Sync,
+        mut consume: impl FnMut(C) -> std::io::Result<bool>,
+    ) -> std::io::Result<()> {
+        let blocks = BlockReader::new(reader, self.block_bytes);
+        if self.threads <= 1 {
+            return serial(blocks, worker_state, process, consume);
+        }
+        // No consume in `Shared`: results wait in order for this thread.
+        let shared: Shared<_, C, fn(C) -> std::io::Result<bool>> = Shared::new(blocks, self.threads, None);
+        std::thread::scope(|scope| {
+            for _ in 0..self.threads {
+                scope.spawn(|| shared.work(worker_state(), &process));
+            }
+            while let Some(result) = shared.next_result() {
+                let outcome = if shared.stopped() {
+                    Ok(false)
+                } else {
+                    consume(result)
+                };
+                shared.consumed(outcome);
+            }
+        });
+        shared.result()
+    }
 }
 
 /// Reads and processes every block on the calling thread, in turn.
@@ -176,57 +133,31 @@ fn serial<W, C>(
     Ok(())
 }
 
-/// [`pipeline`] with a given block size and number of threads.
-fn pipeline_in<W, C: Send>(
-    reader: impl std::io::Read + Send,
-    block_bytes: usize,
-    threads: usize,
-    worker_state: impl Fn() -> W + Sync,
-    process: impl Fn(&mut W, &Block) -> C + Sync,
-    consume: impl FnMut(C) -> std::io::Result<bool> + Send,
-) -> std::io::Result<()> {
-    let blocks = BlockReader::new(reader, block_bytes);
-    if threads <= 1 {
-        return serial(blocks, worker_state, process, consume);
-    }
-    let shared = Shared::new(blocks, threads, Some(Mutex::new(consume)));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| shared.work(worker_state(), &process));
-        }
-    });
-    shared.result()
-}
+/// Byte buffers handed back and forth between the reader, the workers and the
+/// consumer, so that the large buffers of a run are allocated once, not per
+/// block (fresh large allocations make the system allocator's heap grow with
+/// the input; see docs/performance.md).
+/// One pool per kind of buffer (blocks of input, chunks of output), so that a
+/// small buffer never inherits a large one's capacity.
+#[derive(Default)]
+pub struct BufferPool(std::sync::Mutex<Vec<Vec<u8>>>);
 
-/// [`pipeline_on_caller`] with a given block size and number of threads.
-fn pipeline_on_caller_in<W, C: Send>(
-    reader: impl std::io::Read + Send,
-    block_bytes: usize,
-    threads: usize,
-    worker_state: impl Fn() -> W + Sync,
-    process: impl Fn(&mut W, &Block) -> C + Sync,
-    mut consume: impl FnMut(C) -> std::io::Result<bool>,
-) -> std::io::Result<()> {
-    let blocks = BlockReader::new(reader, block_bytes);
-    if threads <= 1 {
-        return serial(blocks, worker_state, process, consume);
+impl BufferPool {
+    /// Buffers kept for reuse (enough for the blocks in flight); more are dropped.
+    const KEEP: usize = 64;
+
+    pub fn take(&self) -> Vec<u8> {
+        self.0.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default()
     }
-    // No consume in `Shared`: results wait in order for this thread.
-    let shared: Shared<_, C, fn(C) -> std::io::Result<bool>> = Shared::new(blocks, threads, None);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| shared.work(worker_state(), &process));
+
+    pub fn give(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        if let Ok(mut pool) = self.0.lock() {
+            if pool.len() < Self::KEEP {
+                pool.push(buffer);
+            }
         }
-        while let Some(result) = shared.next_result() {
-            let outcome = if shared.stopped() {
-                Ok(false)
-            } else {
-                consume(result)
-            };
-            shared.consumed(outcome);
-        }
-    });
-    shared.result()
+    }
 }
 
 /// Blocks read ahead of the output, per worker thread.
@@ -257,9 +188,9 @@ struct Shared<R, C, F> {
     /// Signalled when `order.next` moves on, or when the run stops.
     room: Condvar,
     /// Signalled when a result is queued, the input ends, or the run stops
-    /// (for [`pipeline_on_caller`]).
+    /// (for [`Pipeline::run_on_caller`]).
     ready: Condvar,
-    /// `None` when the calling thread consumes ([`pipeline_on_caller`]).
+    /// `None` when the calling thread consumes ([`Pipeline::run_on_caller`]).
     consume: Option<Mutex<F>>,
     stop: AtomicBool,
     pool: BufferPool,
@@ -382,7 +313,7 @@ where
         }
     }
 
-    /// For [`pipeline_on_caller`]: waits for the result the output needs
+    /// For [`Pipeline::run_on_caller`]: waits for the result the output needs
     /// next; `None` once every block is consumed or the run stopped.
     fn next_result(&self) -> Option<C> {
         let mut order = lock(&self.order);
@@ -425,89 +356,11 @@ where
     }
 }
 
-/// CSV input on one thread: batches of [`BATCH_LINES`] records, each pushed
-/// into a fresh chunk (`new_chunk`, `push`) and handed to `consume`, which
-/// returns false to stop.
-pub(super) fn csv_batches<C>(
-    reader: Box<dyn std::io::BufRead + Send>,
-    spec: &DecodeSpec,
-    mut new_chunk: impl FnMut() -> C,
-    mut push: impl FnMut(&mut C, Line),
-    mut consume: impl FnMut(C) -> std::io::Result<bool>,
-) -> std::io::Result<()> {
-    let mut records = CsvReader::new(reader, spec)?;
-    loop {
-        let mut chunk = new_chunk();
-        let mut done = false;
-        for _ in 0..BATCH_LINES {
-            match records.next_record()? {
-                None => {
-                    done = true;
-                    break;
-                }
-                Some(Ok(contact)) => {
-                    let line = records.record_line();
-                    push(&mut chunk, Line::Contact(line, contact));
-                }
-                Some(Err(bad)) => push(&mut chunk, Line::Bad(bad)),
-            }
-        }
-        if !consume(chunk)? || done {
-            return Ok(());
-        }
-    }
-}
-
-/// Applies a `--threads` flag to the global thread pool, whose size
-/// [`pipeline`] and [`pipeline_on_caller`] follow. Call it before anything
-/// uses rayon.
-pub(super) fn apply_threads(threads: Option<usize>) -> Result<(), super::Exit> {
-    let Some(n) = threads else { return Ok(()) };
-    if n == 0 {
-        return Err(super::usage_error("`--threads` must be at least 1"));
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build_global()
-        .map_err(|_| super::usage_error("`--threads` could not be applied: the thread pool already exists"))
-}
-
-/// Flags shared by the commands that stream a snapshot (`run`, `diff`).
-#[derive(Debug, clap::Args)]
-pub struct StreamOptions {
-    /// Stop at the first rejected line instead of skipping it.
-    #[arg(long)]
-    pub strict: bool,
-    /// Also write every rejected line as JSON Lines `{"line":N,"reason":"…"}` to this file.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    pub threads: Option<usize>,
-}
-
-impl StreamOptions {
-    /// Applies `--threads`. Call it before anything uses rayon (building a
-    /// plan's regexes does), or the global pool already has one thread per core.
-    pub fn apply_threads(&self) -> Result<(), super::Exit> {
-        apply_threads(self.threads)
-    }
-
-    /// Creates the `--rejects` file, when asked for.
-    pub fn open_rejects(&self) -> Result<Option<std::io::BufWriter<std::fs::File>>, super::Exit> {
-        match &self.rejects {
-            Some(path) => std::fs::File::create(path)
-                .map(|f| Some(std::io::BufWriter::new(f)))
-                .map_err(|e| super::usage_error(format!("cannot write `{}`: {e}", path.display()))),
-            None => Ok(None),
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::snapshot::lines_of;
     use std::io::Read;
 
     /// `lines` numbered lines `n\n`.
@@ -537,7 +390,7 @@ mod tests {
             .collect()
     }
 
-    /// Runs [`pipeline_in`] (`on_caller` false) or [`pipeline_on_caller_in`].
+    /// Runs [`Pipeline::run`] (`on_caller` false) or [`Pipeline::run_on_caller`].
     fn run(
         on_caller: bool,
         reader: impl Read + Send,
@@ -545,10 +398,11 @@ mod tests {
         threads: usize,
         consume: impl FnMut(Vec<(u64, String)>) -> std::io::Result<bool> + Send,
     ) -> std::io::Result<()> {
+        let pipeline = Pipeline::new(threads).with_block_bytes(block_bytes);
         if on_caller {
-            pipeline_on_caller_in(reader, block_bytes, threads, || (), lines_of_block, consume)
+            pipeline.run_on_caller(reader, || (), lines_of_block, consume)
         } else {
-            pipeline_in(reader, block_bytes, threads, || (), lines_of_block, consume)
+            pipeline.run(reader, || (), lines_of_block, consume)
         }
     }
 

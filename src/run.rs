@@ -1,0 +1,412 @@
+//! Evaluating a whole snapshot for `rubric run`: one SPEC §5 result per
+//! accepted contact, written in input order (or kept as table rows), after
+//! the duplicate-id check, with rejected lines reported to the caller's
+//! [`Rejects`].
+//!
+//! JSON Lines go through the ordered [`Pipeline`]: each worker decodes and
+//! evaluates whole blocks into a chunk of results, and whichever worker
+//! the output waits for writes them. Memory holds a few blocks, whatever the
+//! size of the snapshot (except table rows, which are all kept to align the
+//! columns). CSV is read in batches on one thread. Nothing here prints: the
+//! caller hands in the output, the rejects and a progress callback.
+
+use std::io::Write;
+
+use crate::eval::{evaluate_into, NoTrace, Outcome};
+use crate::pipeline::{BufferPool, Pipeline};
+use crate::plan::Plan;
+use crate::snapshot::{
+    csv_batches, decode_lines, repeated_id, BadLine, Block, Contact, IdSet, InputFormat, Line, Rejects,
+};
+
+/// How to run a snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSettings {
+    /// The instant of evaluation (µs since the epoch).
+    pub as_of: i64,
+    /// Stop at the first rejected line.
+    pub strict: bool,
+    /// Keep table rows ([`crate::output::table_row`]) instead of writing
+    /// JSON lines.
+    pub table: bool,
+    /// The threads that decode and evaluate JSON Lines.
+    pub pipeline: Pipeline,
+}
+
+/// The counts of a finished run.
+#[derive(Debug, Default)]
+pub struct RunTotals {
+    /// Contacts accepted (the first line of each id).
+    pub accepted: u64,
+    /// Values of the wrong type met by accepted contacts.
+    pub warnings: u64,
+    /// The run stopped at the first rejected line (`strict`).
+    pub strict_stop: bool,
+    /// With [`RunSettings::table`]: one row per accepted contact, in order.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum RunError {
+    /// Reading the snapshot failed (this wins over a write error).
+    Read(std::io::Error),
+    /// Writing the results failed (a closed pipe too).
+    Write(std::io::Error),
+}
+
+/// Evaluates every contact of a snapshot (`reader`, in `format`) with `plan`
+/// and writes its result to `out` in input order. `progress` is called with
+/// the number of accepted contacts after each block or batch.
+pub fn run_snapshot(
+    plan: &Plan,
+    settings: &RunSettings,
+    reader: Box<dyn std::io::BufRead + Send>,
+    format: InputFormat,
+    rejects: &mut Rejects,
+    out: &mut (impl Write + Send),
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<RunTotals, RunError> {
+    let mut state = RunState {
+        ids: IdSet::default(),
+        write_error: None,
+        rejects,
+        table: settings.table,
+        totals: RunTotals::default(),
+        progress,
+    };
+    let (as_of, strict) = (settings.as_of, settings.strict);
+    let result = match format {
+        InputFormat::JsonLines => run_jsonl(plan, as_of, settings.pipeline, reader, strict, &mut state, out),
+        InputFormat::Csv => run_csv(plan, as_of, reader, strict, &mut state, out),
+    };
+    result.map_err(RunError::Read)?;
+    match state.write_error.take() {
+        Some(e) => Err(RunError::Write(e)),
+        None => Ok(state.totals),
+    }
+}
+
+/// What happened to one input line.
+enum Entry {
+    Blank,
+    Bad(BadLine),
+    /// An accepted contact: where its id sits in [`Chunk::ids`] and its
+    /// result in [`Chunk::out`].
+    Contact {
+        line: u64,
+        id: std::ops::Range<usize>,
+        out: std::ops::Range<usize>,
+        warnings: u32,
+    },
+}
+
+/// The results of one block. Ids and results are appended to two buffers
+/// (not one allocation per contact), so that nothing allocated by the worker
+/// that made the chunk is freed one piece at a time by the thread that
+/// writes it.
+struct Chunk {
+    out: Vec<u8>,
+    ids: String,
+    entries: Vec<Entry>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Chunk {
+    fn new(out: Vec<u8>) -> Chunk {
+        Chunk {
+            out,
+            // Ids of a 1 MiB block: about a thousand short strings.
+            ids: String::with_capacity(32 << 10),
+            entries: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// The consumer side: ids in input order, rejected lines, counts, output.
+struct RunState<'a> {
+    ids: IdSet,
+    /// Writing the results failed: the run stops and reports it.
+    write_error: Option<std::io::Error>,
+    rejects: &'a mut Rejects,
+    table: bool,
+    totals: RunTotals,
+    progress: &'a mut (dyn FnMut(u64) + Send),
+}
+
+impl RunState<'_> {
+    /// Writes a chunk's accepted contacts in order, rejecting repeated ids.
+    /// Returns false when `--strict` or a write error stops the run.
+    fn emit(&mut self, chunk: &mut Chunk, strict: bool, out: &mut impl Write) -> std::io::Result<bool> {
+        let mut rows = std::mem::take(&mut chunk.rows).into_iter();
+        // Results of consecutive accepted contacts are written in one piece.
+        let mut pending = 0..0;
+        let mut go = true;
+        for entry in std::mem::take(&mut chunk.entries) {
+            match entry {
+                Entry::Blank => {}
+                Entry::Bad(bad) => {
+                    self.rejects.reject(&bad);
+                    if strict {
+                        self.totals.strict_stop = true;
+                        go = false;
+                        break;
+                    }
+                }
+                Entry::Contact {
+                    line,
+                    id,
+                    out: range,
+                    warnings,
+                } => {
+                    let row = if self.table { rows.next() } else { None };
+                    let id = chunk.ids.get(id).unwrap_or_default();
+                    if !self.ids.insert(id) {
+                        self.rejects.reject(&repeated_id(line, id));
+                        if strict {
+                            self.totals.strict_stop = true;
+                            go = false;
+                            break;
+                        }
+                        continue;
+                    }
+                    self.totals.accepted += 1;
+                    self.totals.warnings += u64::from(warnings);
+                    if let Some(row) = row {
+                        self.totals.rows.push(row);
+                    } else if pending.end == range.start {
+                        pending.end = range.end;
+                    } else {
+                        go = self.write(chunk.out.get(pending).unwrap_or_default(), out);
+                        pending = range;
+                        if !go {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if go || self.write_error.is_none() {
+            go &= self.write(chunk.out.get(pending).unwrap_or_default(), out);
+        }
+        (self.progress)(self.totals.accepted);
+        Ok(go)
+    }
+
+    /// Writes results; on an error, records it (the caller reports it, or
+    /// not, for a closed pipe) and returns false to stop the run.
+    fn write(&mut self, bytes: &[u8], out: &mut impl Write) -> bool {
+        if bytes.is_empty() {
+            return true;
+        }
+        match out.write_all(bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                self.write_error = Some(e);
+                false
+            }
+        }
+    }
+}
+
+/// Evaluates one decoded contact into a chunk.
+fn push_contact(
+    plan: &Plan,
+    as_of: i64,
+    table: bool,
+    line: u64,
+    contact: Contact,
+    outcome: &mut Outcome,
+    chunk: &mut Chunk,
+) {
+    evaluate_into(plan, &contact, as_of, outcome, &mut NoTrace);
+    let start = chunk.out.len();
+    if table {
+        chunk
+            .rows
+            .push(crate::output::table_row(plan, &contact.id, outcome));
+    } else {
+        crate::output::write_result(&mut chunk.out, plan, &contact.id, outcome);
+    }
+    let id_start = chunk.ids.len();
+    chunk.ids.push_str(&contact.id);
+    chunk.entries.push(Entry::Contact {
+        line,
+        id: id_start..chunk.ids.len(),
+        out: start..chunk.out.len(),
+        warnings: outcome.warnings,
+    });
+}
+
+/// The JSON Lines pipeline ([`Pipeline::run`]): each worker decodes and
+/// evaluates whole blocks, and results are written in input order after the
+/// duplicate-id check (output buffers are recycled through a pool).
+fn run_jsonl(
+    plan: &Plan,
+    as_of: i64,
+    pipeline: Pipeline,
+    reader: Box<dyn std::io::BufRead + Send>,
+    strict: bool,
+    state: &mut RunState<'_>,
+    out: &mut (impl Write + Send),
+) -> std::io::Result<()> {
+    let table = state.table;
+    let out_pool = BufferPool::default();
+    let out_pool = &out_pool;
+    pipeline.run(
+        reader,
+        || Outcome::for_plan(plan),
+        |outcome, block| process_block(plan, as_of, table, block, outcome, out_pool),
+        |mut chunk: Chunk| {
+            let go = state.emit(&mut chunk, strict, out)?;
+            out_pool.give(chunk.out);
+            Ok(go)
+        },
+    )
+}
+
+/// Decodes and evaluates a block of lines.
+fn process_block(
+    plan: &Plan,
+    as_of: i64,
+    table: bool,
+    block: &Block,
+    outcome: &mut Outcome,
+    pool: &BufferPool,
+) -> Chunk {
+    let mut chunk = Chunk::new(pool.take());
+    for line in decode_lines(&plan.decode, block.first_line, &block.data) {
+        push_line(plan, as_of, table, line, outcome, &mut chunk);
+    }
+    chunk
+}
+
+/// Adds one decoded line to a chunk (evaluating a contact).
+fn push_line(plan: &Plan, as_of: i64, table: bool, line: Line, outcome: &mut Outcome, chunk: &mut Chunk) {
+    match line {
+        Line::Blank => chunk.entries.push(Entry::Blank),
+        Line::Bad(bad) => chunk.entries.push(Entry::Bad(bad)),
+        Line::Contact(line, contact) => push_contact(plan, as_of, table, line, contact, outcome, chunk),
+    }
+}
+
+fn run_csv(
+    plan: &Plan,
+    as_of: i64,
+    reader: Box<dyn std::io::BufRead + Send>,
+    strict: bool,
+    state: &mut RunState<'_>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let table = state.table;
+    let mut outcome = Outcome::for_plan(plan);
+    csv_batches(
+        reader,
+        &plan.decode,
+        || Chunk::new(Vec::new()),
+        |chunk, line| push_line(plan, as_of, table, line, &mut outcome, chunk),
+        |mut chunk| state.emit(&mut chunk, strict, out),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::source::{SourceFile, Sources};
+
+    const RULES: &str = r#"
+score fit 0..100 {
+  "size" when company_size >= 200 => +60
+}
+"#;
+
+    fn plan() -> Plan {
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new("rules.rubric", RULES));
+        crate::compile::compile(&sources).unwrap().plan
+    }
+
+    /// `n` contacts `c-0`…, every fifth line repeating the previous id and
+    /// every seventh line not JSON.
+    fn snapshot(n: usize) -> String {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!(
+                "{{\"id\":\"c-{i}\",\"properties\":{{\"company_size\":{}}},\"events\":[]}}\n",
+                i * 10
+            ));
+            if i % 5 == 4 {
+                text.push_str(&format!(
+                    "{{\"id\":\"c-{i}\",\"properties\":{{}},\"events\":[]}}\n"
+                ));
+            }
+            if i % 7 == 6 {
+                text.push_str("not json\n");
+            }
+        }
+        text
+    }
+
+    fn run(plan: &Plan, input: String, threads: usize, strict: bool) -> (RunTotals, String, u64) {
+        let settings = RunSettings {
+            as_of: 0,
+            strict,
+            table: false,
+            pipeline: Pipeline::new(threads).with_block_bytes(300),
+        };
+        let mut rejects = Rejects::new(Box::new(std::io::sink()), "");
+        let mut out = Vec::new();
+        let mut calls = 0;
+        let totals = run_snapshot(
+            plan,
+            &settings,
+            Box::new(std::io::Cursor::new(input)),
+            InputFormat::JsonLines,
+            &mut rejects,
+            &mut out,
+            &mut |_| calls += 1,
+        )
+        .unwrap();
+        assert!(calls > 0, "progress is reported");
+        (totals, String::from_utf8(out).unwrap(), rejects.count())
+    }
+
+    #[test]
+    fn results_come_in_input_order_once_per_id_with_any_number_of_threads() {
+        let plan = plan();
+        let (one, expected, rejected) = run(&plan, snapshot(200), 1, false);
+        assert_eq!((one.accepted, rejected), (200, 40 + 28));
+        let ids: Vec<String> = expected
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(ids, (0..200).map(|i| format!("c-{i}")).collect::<Vec<_>>());
+        for threads in [2, 3, 8] {
+            let (totals, text, rejected) = run(&plan, snapshot(200), threads, false);
+            assert_eq!((totals.accepted, rejected), (200, 68), "{threads} threads");
+            assert_eq!(text, expected, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn strict_stops_at_the_first_rejected_line() {
+        let plan = plan();
+        for threads in [1, 3] {
+            let (totals, text, rejected) = run(&plan, snapshot(200), threads, true);
+            assert!(totals.strict_stop);
+            // Lines c-0 … c-4 are accepted; the sixth line repeats c-4.
+            assert_eq!(
+                (totals.accepted, rejected, text.lines().count()),
+                (5, 1, 5),
+                "{threads} threads"
+            );
+        }
+    }
+}
