@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+pub mod ops;
 pub mod output;
 pub mod plan;
 pub mod snapshot;

@@ -13,12 +13,12 @@ mod value;
 pub use trace::{NoTrace, SkipReason, TargetKind, Tracer};
 pub use value::Val;
 
+use crate::ops::{AggregateKind, CompareOp, TextOp};
 use crate::plan::{
     Aggregate, Cond, Const, EachRule, Function, Operand, Plan, ScoreRuleKind, Step, MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, Value};
 use crate::source::Span;
-use crate::syntax::ast::{AggregateKind, CompareOp, TextOp};
 
 use std::borrow::Cow;
 

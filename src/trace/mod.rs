@@ -18,10 +18,10 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::eval::{SkipReason, TargetKind, Tracer, Val};
+use crate::ops::CompareOp;
 use crate::plan::{Aggregate, Channel, Cond, Const, Operand, Plan, ScoreRuleKind, MICROS_PER_DAY};
 use crate::snapshot::{format_timestamp, Contact, Value};
 use crate::source::{Sources, Span};
-use crate::syntax::ast::CompareOp;
 
 /// Everything that decided one contact's result.
 #[derive(Debug, Clone, Serialize, PartialEq)]
