@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::{ColorChoice, Exit};
-use crate::eval::{evaluate_into, NoTrace, Outcome};
+use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
 use crate::plan::Plan;
 use crate::snapshot::{
     decode_line, format_timestamp, lines_of, BadLine, Block, Contact, CsvReader, IdSet, InputFormat,
@@ -313,6 +313,7 @@ fn sync_in(
         seq: 0,
         dropped: 0,
         outcome: Outcome::for_plan(plan),
+        regexes: RegexScratch::default(),
         actions: Vec::new(),
         line: Vec::new(),
         summary: Summary::default(),
@@ -399,6 +400,7 @@ struct Sync<'a> {
     seq: i64,
     dropped: u64,
     outcome: Outcome,
+    regexes: RegexScratch,
     actions: Vec<Action>,
     line: Vec<u8>,
     summary: Summary,
@@ -422,7 +424,12 @@ enum Prepared {
 
 /// Decodes and evaluates the lines of a block: everything about a contact
 /// that does not need the state store (blank lines are left out).
-fn prepare_block(plan: &Plan, as_of: i64, outcome: &mut Outcome, block: &Block) -> Vec<Prepared> {
+fn prepare_block(
+    plan: &Plan,
+    as_of: i64,
+    (outcome, regexes): &mut (Outcome, RegexScratch),
+    block: &Block,
+) -> Vec<Prepared> {
     let mut items = Vec::new();
     for (line, text) in lines_of(block.first_line, &block.data) {
         items.push(match text {
@@ -430,7 +437,7 @@ fn prepare_block(plan: &Plan, as_of: i64, outcome: &mut Outcome, block: &Block) 
                 Ok(None) => continue,
                 Ok(Some(contact)) => Prepared::Contact {
                     line,
-                    next: prepare_contact(plan, as_of, outcome, &contact),
+                    next: prepare_contact(plan, as_of, outcome, regexes, &contact),
                     id: contact.id,
                 },
                 Err(reason) => Prepared::Bad {
@@ -450,8 +457,14 @@ fn prepare_block(plan: &Plan, as_of: i64, outcome: &mut Outcome, block: &Block) 
 }
 
 /// Evaluates a contact into the state it moves to.
-fn prepare_contact(plan: &Plan, as_of: i64, outcome: &mut Outcome, contact: &Contact) -> ContactState {
-    evaluate_into(plan, contact, as_of, outcome, &mut NoTrace);
+fn prepare_contact(
+    plan: &Plan,
+    as_of: i64,
+    outcome: &mut Outcome,
+    regexes: &mut RegexScratch,
+    contact: &Contact,
+) -> ContactState {
+    evaluate_into(plan, contact, as_of, outcome, regexes, &mut NoTrace);
     let email = contact.email.as_deref().and_then(email_sha256);
     next_state(plan, outcome, email)
 }
@@ -469,8 +482,8 @@ impl Sync<'_> {
         let mut failure = None;
         let read = super::stream::pipeline_on_caller(
             reader,
-            || Outcome::for_plan(plan),
-            |outcome, block| prepare_block(plan, as_of, outcome, block),
+            || (Outcome::for_plan(plan), RegexScratch::default()),
+            |worker, block| prepare_block(plan, as_of, worker, block),
             |items| {
                 for item in items {
                     let done = match item {
@@ -524,7 +537,13 @@ impl Sync<'_> {
     }
 
     fn contact(&mut self, line: u64, contact: Contact) -> Result<(), ReadError> {
-        let next = prepare_contact(self.plan, self.as_of, &mut self.outcome, &contact);
+        let next = prepare_contact(
+            self.plan,
+            self.as_of,
+            &mut self.outcome,
+            &mut self.regexes,
+            &contact,
+        );
         self.present(line, contact.id, next)
     }
 

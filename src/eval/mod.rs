@@ -39,22 +39,26 @@ pub struct Outcome {
     pub routes: Vec<Option<u16>>,
     /// Number of wrong-type values met (each also a trace warning).
     pub warnings: u32,
-    /// This evaluator's own copies of the plan's regexes (scratch, not part
-    /// of the outcome).
-    pub regexes: RegexScratch,
 }
 
-/// Per-evaluator copies of a plan's regexes, made on first use.
+/// One worker's own copies of a plan's regexes, made on first use: scratch
+/// space that the caller owns and passes to every evaluation.
 ///
 /// A `regex::Regex` keeps a pool of search caches; the thread that first
 /// uses a regex gets a fast path, and every other thread goes through a
 /// shared stack, which costs about 2 % of `run` on two threads. A clone has
-/// its own pool, so each worker (each `Outcome`) searches with its own.
+/// its own pool, so each worker keeps one `RegexScratch` and searches with
+/// its own copies. A copy is made for one regex of one plan (checked by
+/// [`PlanRegex::uid`](crate::plan::PlanRegex::uid)), so a scratch may be
+/// reused across plans; one per plan avoids copying again.
 #[derive(Clone, Default)]
 pub struct RegexScratch(Vec<Option<(u64, regex::Regex)>>);
 
 impl RegexScratch {
     fn is_match(&mut self, regex: &crate::plan::PlanRegex, text: &str) -> bool {
+        if self.0.len() <= regex.index {
+            self.0.resize(regex.index + 1, None);
+        }
         let Some(slot) = self.0.get_mut(regex.index) else {
             return regex.get().is_some_and(|r| r.is_match(text));
         };
@@ -71,13 +75,6 @@ impl std::fmt::Debug for RegexScratch {
     }
 }
 
-/// Scratch: two outcomes are equal whatever regexes they have copied.
-impl PartialEq for RegexScratch {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
 impl Outcome {
     pub fn for_plan(plan: &Plan) -> Outcome {
         Outcome {
@@ -90,7 +87,6 @@ impl Outcome {
             workflows: vec![false; plan.workflows.len()],
             routes: vec![None; plan.routes.len()],
             warnings: 0,
-            regexes: RegexScratch(vec![None; plan.regex_count]),
         }
     }
 }
@@ -98,23 +94,28 @@ impl Outcome {
 /// Evaluates one contact into a fresh outcome without tracing.
 pub fn evaluate(plan: &Plan, contact: &Contact, as_of: i64) -> Outcome {
     let mut outcome = Outcome::for_plan(plan);
-    evaluate_into(plan, contact, as_of, &mut outcome, &mut NoTrace);
+    evaluate_into(
+        plan,
+        contact,
+        as_of,
+        &mut outcome,
+        &mut RegexScratch::default(),
+        &mut NoTrace,
+    );
     outcome
 }
 
-/// Evaluates one contact into `outcome` (reused across contacts), reporting
-/// every decision to `tracer`.
+/// Evaluates one contact into `outcome` (reused across contacts), with the
+/// caller's regex copies in `regexes`, reporting every decision to `tracer`.
 pub fn evaluate_into<T: Tracer>(
     plan: &Plan,
     contact: &Contact,
     as_of: i64,
     outcome: &mut Outcome,
+    regexes: &mut RegexScratch,
     tracer: &mut T,
 ) {
-    if outcome.scores.len() != plan.scores.len()
-        || outcome.bands.len() != plan.bands.len()
-        || outcome.regexes.0.len() != plan.regex_count
-    {
+    if outcome.scores.len() != plan.scores.len() || outcome.bands.len() != plan.bands.len() {
         *outcome = Outcome::for_plan(plan);
     }
     outcome.warnings = 0;
@@ -123,6 +124,7 @@ pub fn evaluate_into<T: Tracer>(
         contact,
         as_of,
         outcome,
+        regexes,
         tracer,
     };
     ev.run();
@@ -133,6 +135,7 @@ struct Evaluator<'c, 'o, 't, T: Tracer> {
     contact: &'c Contact,
     as_of: i64,
     outcome: &'o mut Outcome,
+    regexes: &'o mut RegexScratch,
     tracer: &'t mut T,
 }
 
@@ -508,7 +511,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             Cond::Matches { left, regex, span } => {
                 let l = self.operand(left, event);
                 let result = match &l {
-                    Val::Text(t) => self.outcome.regexes.is_match(regex, t),
+                    Val::Text(t) => self.regexes.is_match(regex, t),
                     Val::Absent => false,
                     other => self.wrong_type(*span, other, "text"),
                 };

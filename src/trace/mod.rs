@@ -931,6 +931,7 @@ pub fn explain(
 ) -> (crate::eval::Outcome, Trace) {
     let mut outcome = crate::eval::Outcome::for_plan(plan);
     let mut recorder = Recorder::new(plan, sources, contact, as_of);
-    crate::eval::evaluate_into(plan, contact, as_of, &mut outcome, &mut recorder);
+    let mut regexes = crate::eval::RegexScratch::default();
+    crate::eval::evaluate_into(plan, contact, as_of, &mut outcome, &mut regexes, &mut recorder);
     (outcome, recorder.finish())
 }
