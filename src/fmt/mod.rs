@@ -949,7 +949,11 @@ mod tests {
         ] {
             assert_eq!(formatted.matches(comment).count(), 1, "{comment}\n{formatted}");
         }
-        assert_eq!(formatted.matches('#').count(), text.matches('#').count(), "{formatted}");
+        assert_eq!(
+            formatted.matches('#').count(),
+            text.matches('#').count(),
+            "{formatted}"
+        );
         assert_eq!(format_source(&formatted).expect("formats again"), formatted);
     }
 }
