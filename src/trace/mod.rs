@@ -17,6 +17,14 @@
 mod recorder;
 pub mod render;
 mod schema;
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests;
 mod values;
 mod why_not;
 
