@@ -225,3 +225,30 @@ fn a_wrong_type_in_a_function_call_is_reported_at_its_test() {
     // in the rule, the segment and the suppression.
     assert_eq!(outcome.warnings, 6);
 }
+
+/// The same pairing on the playbook in `rules/` and every example contact
+/// (some of them with values of the wrong type and events after as-of).
+#[test]
+fn every_enter_is_matched_by_an_exit_on_the_example_contacts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = Sources::load(&root.join("rules")).expect("rules/ loads");
+    let plan = crate::compile::compile(&sources).expect("rules/ compiles").plan;
+    let contacts = std::fs::read_to_string(root.join("examples/contacts.jsonl")).expect("contacts read");
+    let mut regexes = RegexScratch::default();
+    let mut outcome = Outcome::for_plan(&plan);
+    let mut evaluated = 0;
+    for line in contacts.lines().filter(|l| !l.trim().is_empty()) {
+        let contact = contact(&plan, line);
+        let mut tracer = PairingTracer::default();
+        evaluate_into(&plan, &contact, as_of(), &mut outcome, &mut regexes, &mut tracer);
+        assert!(
+            tracer.open.is_empty(),
+            "{}: left open {:?}",
+            contact.id,
+            tracer.open
+        );
+        assert_eq!(outcome, evaluate(&plan, &contact, as_of()), "{}", contact.id);
+        evaluated += 1;
+    }
+    assert!(evaluated >= 10);
+}
