@@ -104,8 +104,8 @@ fn line_end(bytes: &[u8], i: usize) -> usize {
     end
 }
 
-/// Every comment of `text`, in order (see [`comment_starts`] for what is not
-/// a comment).
+/// Every comment of `text`, in order. A `#` inside a string, a regular
+/// expression or a quoted name is no comment.
 pub fn scan(text: &str) -> Vec<Comment> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
