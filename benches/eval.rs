@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use divan::{black_box, Bencher};
-use rubric::eval::{evaluate_into, NoTrace, Outcome, Tracer};
+use rubric::eval::{evaluate_into, NoTrace, Outcome, RegexScratch, Tracer};
 use rubric::source::{SourceFile, Sources};
 
 #[path = "../examples/gen_rules.rs"]
@@ -76,8 +76,16 @@ fn evaluate_untraced(bencher: Bencher) {
         .unwrap();
     let as_of = rubric::snapshot::parse_timestamp("2026-11-28T00:00:00Z").unwrap();
     let mut outcome = Outcome::for_plan(&plan);
+    let mut regexes = RegexScratch::default();
     bencher.bench_local(|| {
-        evaluate_into(&plan, black_box(&contact), as_of, &mut outcome, &mut NoTrace);
+        evaluate_into(
+            &plan,
+            black_box(&contact),
+            as_of,
+            &mut outcome,
+            &mut regexes,
+            &mut NoTrace,
+        );
         black_box(&outcome);
     });
 }
@@ -90,9 +98,17 @@ fn evaluate_hooks_on(bencher: Bencher) {
         .unwrap();
     let as_of = rubric::snapshot::parse_timestamp("2026-11-28T00:00:00Z").unwrap();
     let mut outcome = Outcome::for_plan(&plan);
+    let mut regexes = RegexScratch::default();
     let mut tracer = CountingTracer(0);
     bencher.bench_local(|| {
-        evaluate_into(&plan, black_box(&contact), as_of, &mut outcome, &mut tracer);
+        evaluate_into(
+            &plan,
+            black_box(&contact),
+            as_of,
+            &mut outcome,
+            &mut regexes,
+            &mut tracer,
+        );
         black_box(&outcome);
     });
 }

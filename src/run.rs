@@ -12,7 +12,7 @@
 
 use std::io::Write;
 
-use crate::eval::{evaluate_into, NoTrace, Outcome};
+use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
 use crate::pipeline::{BufferPool, Pipeline};
 use crate::plan::Plan;
 use crate::snapshot::{
@@ -217,10 +217,10 @@ fn push_contact(
     table: bool,
     line: u64,
     contact: Contact,
-    outcome: &mut Outcome,
+    (outcome, regexes): &mut (Outcome, RegexScratch),
     chunk: &mut Chunk,
 ) {
-    evaluate_into(plan, &contact, as_of, outcome, &mut NoTrace);
+    evaluate_into(plan, &contact, as_of, outcome, regexes, &mut NoTrace);
     let start = chunk.out.len();
     if table {
         chunk
@@ -256,8 +256,8 @@ fn run_jsonl(
     let out_pool = &out_pool;
     pipeline.run(
         reader,
-        || Outcome::for_plan(plan),
-        |outcome, block| process_block(plan, as_of, table, block, outcome, out_pool),
+        || (Outcome::for_plan(plan), RegexScratch::default()),
+        |worker, block| process_block(plan, as_of, table, block, worker, out_pool),
         |mut chunk: Chunk| {
             let go = state.emit(&mut chunk, strict, out)?;
             out_pool.give(chunk.out);
@@ -272,22 +272,29 @@ fn process_block(
     as_of: i64,
     table: bool,
     block: &Block,
-    outcome: &mut Outcome,
+    worker: &mut (Outcome, RegexScratch),
     pool: &BufferPool,
 ) -> Chunk {
     let mut chunk = Chunk::new(pool.take());
     for line in decode_lines(&plan.decode, block.first_line, &block.data) {
-        push_line(plan, as_of, table, line, outcome, &mut chunk);
+        push_line(plan, as_of, table, line, worker, &mut chunk);
     }
     chunk
 }
 
 /// Adds one decoded line to a chunk (evaluating a contact).
-fn push_line(plan: &Plan, as_of: i64, table: bool, line: Line, outcome: &mut Outcome, chunk: &mut Chunk) {
+fn push_line(
+    plan: &Plan,
+    as_of: i64,
+    table: bool,
+    line: Line,
+    worker: &mut (Outcome, RegexScratch),
+    chunk: &mut Chunk,
+) {
     match line {
         Line::Blank => chunk.entries.push(Entry::Blank),
         Line::Bad(bad) => chunk.entries.push(Entry::Bad(bad)),
-        Line::Contact(line, contact) => push_contact(plan, as_of, table, line, contact, outcome, chunk),
+        Line::Contact(line, contact) => push_contact(plan, as_of, table, line, contact, worker, chunk),
     }
 }
 
@@ -300,12 +307,12 @@ fn run_csv(
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let table = state.table;
-    let mut outcome = Outcome::for_plan(plan);
+    let mut worker = (Outcome::for_plan(plan), RegexScratch::default());
     csv_batches(
         reader,
         &plan.decode,
         || Chunk::new(Vec::new()),
-        |chunk, line| push_line(plan, as_of, table, line, &mut outcome, chunk),
+        |chunk, line| push_line(plan, as_of, table, line, &mut worker, chunk),
         |mut chunk| state.emit(&mut chunk, strict, out),
     )
 }

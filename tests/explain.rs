@@ -8,7 +8,7 @@ use predicates::prelude::*;
 use proptest::prelude::*;
 use rubric::eval::evaluate;
 use rubric::snapshot::decode_line;
-use rubric::trace::{explain, render, why_not, Trace};
+use rubric::trace::{explain, render, why_not, RuleKind, Trace};
 
 fn example_contacts() -> Vec<rubric::snapshot::Contact> {
     let (plan, _) = common::playbook();
@@ -103,12 +103,12 @@ proptest! {
             prop_assert!((sum - score.sum).abs() < 1e-9);
             prop_assert_eq!(score.value, score.sum.clamp(score.low, score.high));
             for rule in &score.rules {
-                if rule.kind == "each" {
+                if rule.kind == RuleKind::Each {
                     let events: f64 = rule.events.iter().filter_map(|e| e.points).sum();
                     let before_cap = rule.cap.as_ref().map_or(rule.points, |c| c.sum);
                     prop_assert!((events - before_cap).abs() < 1e-9);
                 }
-                if rule.kind == "first" {
+                if rule.kind == RuleKind::First {
                     let matched: Vec<_> = rule.rows.iter().filter(|r| r.matched).collect();
                     prop_assert!(matched.len() <= 1);
                     prop_assert_eq!(matched.first().map_or(0.0, |r| r.points), rule.points);

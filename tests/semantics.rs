@@ -547,7 +547,7 @@ fn the_formatter_keeps_quoted_names_quoted_and_plain_ones_plain() {
     assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);
 }
 
-/// An `Outcome` keeps its own copies of the plan's regexes (so that worker
+/// A `RegexScratch` keeps its own copies of the plan's regexes (so that worker
 /// threads do not share regex caches). Reused with another plan whose regex
 /// sits at the same index, it must use that plan's regex, not its copy.
 #[test]
@@ -557,9 +557,17 @@ fn an_outcome_reused_across_plans_uses_each_plans_regexes() {
     let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
     let line = r#"{"id":"c-1","properties":{"job_title":"VP Marketing"}}"#;
     let mut outcome = Outcome::for_plan(&vp);
+    let mut regexes = rubric::eval::RegexScratch::default();
     for (plan, expected) in [(&vp, 10.0), (&head, 0.0), (&vp, 10.0)] {
         let contact = decode_line(&plan.decode, line).unwrap().unwrap();
-        rubric::eval::evaluate_into(plan, &contact, as_of, &mut outcome, &mut rubric::eval::NoTrace);
+        rubric::eval::evaluate_into(
+            plan,
+            &contact,
+            as_of,
+            &mut outcome,
+            &mut regexes,
+            &mut rubric::eval::NoTrace,
+        );
         assert_eq!(outcome.scores, vec![expected]);
     }
 }

@@ -8,7 +8,10 @@
 //! [`crate::snapshot::Rejects`]). Nothing here prints.
 
 use super::{Aggregate, Alignment};
-use crate::eval::{evaluate_into, NoTrace, Outcome};
+use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
+
+/// A worker's outcome and regex copies for the base plan, then for the new plan.
+type Outcomes = ((Outcome, RegexScratch), (Outcome, RegexScratch));
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
 use crate::snapshot::{
@@ -117,16 +120,16 @@ struct Plans<'a> {
 }
 
 impl Plans<'_> {
-    fn push(&self, line: Line, outcomes: &mut (Outcome, Outcome), chunk: &mut Chunk) {
+    fn push(&self, line: Line, outcomes: &mut Outcomes, chunk: &mut Chunk) {
         match line {
             Line::Blank => chunk.entries.push(Entry::Blank),
             Line::Bad(bad) => chunk.entries.push(Entry::Bad(bad)),
             Line::Contact(line, contact) => {
-                let (base, new) = outcomes;
+                let ((base, base_regexes), (new, new_regexes)) = outcomes;
                 // The contact is decoded with the new plan's slots, a superset
                 // of the base plan's with the same numbers.
-                evaluate_into(self.base, &contact, self.as_of, base, &mut NoTrace);
-                evaluate_into(self.new, &contact, self.as_of, new, &mut NoTrace);
+                evaluate_into(self.base, &contact, self.as_of, base, base_regexes, &mut NoTrace);
+                evaluate_into(self.new, &contact, self.as_of, new, new_regexes, &mut NoTrace);
                 self.alignment
                     .record(base, new, &mut chunk.cells, &mut chunk.values);
                 let start = chunk.ids.len();
@@ -140,11 +143,14 @@ impl Plans<'_> {
         }
     }
 
-    fn outcomes(&self) -> (Outcome, Outcome) {
-        (Outcome::for_plan(self.base), Outcome::for_plan(self.new))
+    fn outcomes(&self) -> Outcomes {
+        (
+            (Outcome::for_plan(self.base), RegexScratch::default()),
+            (Outcome::for_plan(self.new), RegexScratch::default()),
+        )
     }
 
-    fn process_block(&self, outcomes: &mut (Outcome, Outcome), block: &Block) -> Chunk {
+    fn process_block(&self, outcomes: &mut Outcomes, block: &Block) -> Chunk {
         let mut chunk = Chunk::default();
         for line in decode_lines(&self.new.decode, block.first_line, &block.data) {
             self.push(line, outcomes, &mut chunk);

@@ -7,18 +7,27 @@
 //! The evaluator is generic over a [`Tracer`]; with [`NoTrace`] every trace
 //! call is behind `if T::ENABLED` and compiles away.
 
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests;
 mod trace;
 mod value;
 
-pub use trace::{NoTrace, SkipReason, TargetKind, Tracer};
+pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKind, Tracer};
 pub use value::Val;
 
+use crate::ops::{AggregateKind, CompareOp, TextOp};
 use crate::plan::{
-    Aggregate, Cond, Const, EachRule, Function, Operand, Plan, ScoreRuleKind, Step, MICROS_PER_DAY,
+    Aggregate, Cond, Const, EachRule, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
+    MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, Value};
 use crate::source::Span;
-use crate::syntax::ast::{AggregateKind, CompareOp, TextOp};
 
 use std::borrow::Cow;
 
@@ -39,22 +48,26 @@ pub struct Outcome {
     pub routes: Vec<Option<u16>>,
     /// Number of wrong-type values met (each also a trace warning).
     pub warnings: u32,
-    /// This evaluator's own copies of the plan's regexes (scratch, not part
-    /// of the outcome).
-    pub regexes: RegexScratch,
 }
 
-/// Per-evaluator copies of a plan's regexes, made on first use.
+/// One worker's own copies of a plan's regexes, made on first use: scratch
+/// space that the caller owns and passes to every evaluation.
 ///
 /// A `regex::Regex` keeps a pool of search caches; the thread that first
 /// uses a regex gets a fast path, and every other thread goes through a
 /// shared stack, which costs about 2 % of `run` on two threads. A clone has
-/// its own pool, so each worker (each `Outcome`) searches with its own.
+/// its own pool, so each worker keeps one `RegexScratch` and searches with
+/// its own copies. A copy is made for one regex of one plan (checked by
+/// [`PlanRegex::uid`](crate::plan::PlanRegex::uid)), so a scratch may be
+/// reused across plans; one per plan avoids copying again.
 #[derive(Clone, Default)]
 pub struct RegexScratch(Vec<Option<(u64, regex::Regex)>>);
 
 impl RegexScratch {
     fn is_match(&mut self, regex: &crate::plan::PlanRegex, text: &str) -> bool {
+        if self.0.len() <= regex.index {
+            self.0.resize(regex.index + 1, None);
+        }
         let Some(slot) = self.0.get_mut(regex.index) else {
             return regex.get().is_some_and(|r| r.is_match(text));
         };
@@ -71,13 +84,6 @@ impl std::fmt::Debug for RegexScratch {
     }
 }
 
-/// Scratch: two outcomes are equal whatever regexes they have copied.
-impl PartialEq for RegexScratch {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
 impl Outcome {
     pub fn for_plan(plan: &Plan) -> Outcome {
         Outcome {
@@ -90,7 +96,6 @@ impl Outcome {
             workflows: vec![false; plan.workflows.len()],
             routes: vec![None; plan.routes.len()],
             warnings: 0,
-            regexes: RegexScratch(vec![None; plan.regex_count]),
         }
     }
 }
@@ -98,23 +103,28 @@ impl Outcome {
 /// Evaluates one contact into a fresh outcome without tracing.
 pub fn evaluate(plan: &Plan, contact: &Contact, as_of: i64) -> Outcome {
     let mut outcome = Outcome::for_plan(plan);
-    evaluate_into(plan, contact, as_of, &mut outcome, &mut NoTrace);
+    evaluate_into(
+        plan,
+        contact,
+        as_of,
+        &mut outcome,
+        &mut RegexScratch::default(),
+        &mut NoTrace,
+    );
     outcome
 }
 
-/// Evaluates one contact into `outcome` (reused across contacts), reporting
-/// every decision to `tracer`.
+/// Evaluates one contact into `outcome` (reused across contacts), with the
+/// caller's regex copies in `regexes`, reporting every decision to `tracer`.
 pub fn evaluate_into<T: Tracer>(
     plan: &Plan,
     contact: &Contact,
     as_of: i64,
     outcome: &mut Outcome,
+    regexes: &mut RegexScratch,
     tracer: &mut T,
 ) {
-    if outcome.scores.len() != plan.scores.len()
-        || outcome.bands.len() != plan.bands.len()
-        || outcome.regexes.0.len() != plan.regex_count
-    {
+    if outcome.scores.len() != plan.scores.len() || outcome.bands.len() != plan.bands.len() {
         *outcome = Outcome::for_plan(plan);
     }
     outcome.warnings = 0;
@@ -123,6 +133,7 @@ pub fn evaluate_into<T: Tracer>(
         contact,
         as_of,
         outcome,
+        regexes,
         tracer,
     };
     ev.run();
@@ -133,6 +144,7 @@ struct Evaluator<'c, 'o, 't, T: Tracer> {
     contact: &'c Contact,
     as_of: i64,
     outcome: &'o mut Outcome,
+    regexes: &'o mut RegexScratch,
     tracer: &'t mut T,
 }
 
@@ -158,11 +170,11 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                         continue;
                     };
                     if T::ENABLED {
-                        self.tracer.enter_segment(id.index());
+                        self.tracer.enter(Scope::Segment { segment: id.index() });
                     }
                     let value = self.cond(&segment.condition, None);
                     if T::ENABLED {
-                        self.tracer.segment(id.index(), value);
+                        self.tracer.exit(ScopeResult::Segment { value });
                     }
                     if let Some(slot) = self.outcome.segments.get_mut(id.index()) {
                         *slot = value;
@@ -173,11 +185,11 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let mut channels = 0u8;
         for (i, s) in plan.suppressions.iter().enumerate() {
             if T::ENABLED {
-                self.tracer.enter_suppression(i);
+                self.tracer.enter(Scope::Suppression { suppression: i });
             }
             let applies = self.cond(&s.condition, None);
             if T::ENABLED {
-                self.tracer.suppression(i, applies);
+                self.tracer.exit(ScopeResult::Suppression { applies });
             }
             if applies {
                 channels |= s.channels;
@@ -188,64 +200,72 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
         self.outcome.suppressed_channels = channels;
         for (i, t) in plan.audiences.iter().enumerate() {
-            let member = self.target(trace::TargetKind::Audience, i, &t.condition, t.channel.bit());
+            let (member, _) = self.target(TargetKind::Audience, i, &t.condition, t.channel.bit(), &[]);
             if let Some(slot) = self.outcome.audiences.get_mut(i) {
                 *slot = member;
             }
         }
         for (i, t) in plan.workflows.iter().enumerate() {
-            let member = self.target(trace::TargetKind::Workflow, i, &t.condition, t.channel.bit());
+            let (member, _) = self.target(TargetKind::Workflow, i, &t.condition, t.channel.bit(), &[]);
             if let Some(slot) = self.outcome.workflows.get_mut(i) {
                 *slot = member;
             }
         }
         for (i, r) in plan.routes.iter().enumerate() {
             let bit = crate::plan::Channel::Sales.bit();
-            let routed = self.target(trace::TargetKind::Route, i, &r.condition, bit);
-            let mut queue = None;
-            if routed {
-                for (q, branch) in r.queue.iter().enumerate() {
-                    let chosen = match &branch.condition {
-                        None => true,
-                        Some(c) => {
-                            if T::ENABLED {
-                                self.tracer.enter_queue(i, q);
-                            }
-                            self.cond(c, None)
-                        }
-                    };
-                    if chosen {
-                        queue = u16::try_from(q).ok();
-                        break;
-                    }
-                }
-                if T::ENABLED {
-                    self.tracer.queue(i, queue);
-                }
-            }
+            let (_, queue) = self.target(TargetKind::Route, i, &r.condition, bit, &r.queue);
             if let Some(slot) = self.outcome.routes.get_mut(i) {
                 *slot = queue;
             }
         }
     }
 
-    /// An audience, workflow or route: its condition, then its channel's suppressions.
+    /// An audience, workflow or route: its condition, then its channel's
+    /// suppressions, then (for a member route) its queue branches. Returns
+    /// whether the contact is a member and the queue branch chosen.
     fn target(
         &mut self,
-        kind: trace::TargetKind,
+        kind: TargetKind,
         index: usize,
         condition: &'c Cond,
         channel_bit: u8,
-    ) -> bool {
+        queue: &'c [QueueBranch],
+    ) -> (bool, Option<u16>) {
         if T::ENABLED {
-            self.tracer.enter_target(kind, index);
+            self.tracer.enter(Scope::Target { kind, index });
         }
         let holds = self.cond(condition, None);
         let suppressed = self.outcome.suppressed_channels & channel_bit != 0;
+        let member = holds && !suppressed;
+        let chosen = if member { self.queue(index, queue) } else { None };
         if T::ENABLED {
-            self.tracer.target(kind, index, holds, suppressed);
+            self.tracer.exit(ScopeResult::Target {
+                holds,
+                suppressed,
+                queue: chosen,
+            });
         }
-        holds && !suppressed
+        (member, chosen)
+    }
+
+    /// The first queue branch of a route whose condition holds.
+    fn queue(&mut self, route: usize, queue: &'c [QueueBranch]) -> Option<u16> {
+        for (q, branch) in queue.iter().enumerate() {
+            if T::ENABLED {
+                self.tracer.enter(Scope::QueueBranch { route, branch: q });
+            }
+            let matched = match &branch.condition {
+                None => true,
+                Some(c) => self.cond(c, None),
+            };
+            if T::ENABLED {
+                self.tracer.exit(ScopeResult::QueueBranch { matched });
+            }
+            if matched {
+                return u16::try_from(q).ok();
+            }
+        }
+        None
     }
 
     fn score(&mut self, index: usize) -> f64 {
@@ -253,30 +273,37 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let Some(score) = plan.scores.get(index) else {
             return 0.0;
         };
+        if T::ENABLED {
+            self.tracer.enter(Scope::Score { score: index });
+        }
         let mut sum = 0.0;
         for (r, rule) in score.rules.iter().enumerate() {
             if T::ENABLED {
-                self.tracer.enter_rule(index, r);
+                self.tracer.enter(Scope::Rule {
+                    score: index,
+                    rule: r,
+                });
             }
-            let (matched, total) = match &rule.kind {
+            let (matched, points, uncapped) = match &rule.kind {
                 ScoreRuleKind::When { condition, points } => {
                     if self.cond(condition, None) {
-                        (true, *points)
+                        (true, *points, *points)
                     } else {
-                        (false, 0.0)
+                        (false, 0.0, 0.0)
                     }
                 }
                 ScoreRuleKind::First { rows } => {
-                    let mut result = (false, 0.0);
+                    let mut result = (false, 0.0, 0.0);
                     for (k, row) in rows.iter().enumerate() {
                         if T::ENABLED {
-                            self.tracer.enter_row(k);
+                            self.tracer.enter(Scope::Row { row: k });
                         }
-                        if self.cond(&row.condition, None) {
-                            if T::ENABLED {
-                                self.tracer.row_matched(k);
-                            }
-                            result = (true, row.points);
+                        let matched = self.cond(&row.condition, None);
+                        if T::ENABLED {
+                            self.tracer.exit(ScopeResult::Row { matched });
+                        }
+                        if matched {
+                            result = (true, row.points, row.points);
                             break;
                         }
                     }
@@ -285,56 +312,43 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 ScoreRuleKind::Each(each) => self.each(each),
             };
             if T::ENABLED {
-                self.tracer.rule_total(index, r, matched, total);
+                self.tracer.exit(ScopeResult::Rule {
+                    matched,
+                    points,
+                    uncapped,
+                });
             }
-            sum += total;
+            sum += points;
         }
         let clamped = sum.clamp(score.low, score.high);
         if T::ENABLED {
-            self.tracer.score(index, sum, clamped);
+            self.tracer.exit(ScopeResult::Score { sum, clamped });
         }
         clamped
     }
 
-    fn each(&mut self, rule: &'c EachRule) -> (bool, f64) {
+    /// An `each` rule: whether an event counted, the rule's points, and the
+    /// sum of its events before `max`/`min`.
+    fn each(&mut self, rule: &'c EachRule) -> (bool, f64, f64) {
         let contact = self.contact;
         let Some(events) = contact.events.get(rule.event) else {
-            return (false, 0.0);
+            return (false, 0.0, 0.0);
         };
         let mut sum = 0.0;
         let mut counted = false;
         for (i, event) in events.iter().enumerate() {
-            let age = self.as_of - event.at_micros;
-            if age < 0 {
-                if T::ENABLED {
-                    self.tracer.event_skipped(i, age, SkipReason::AfterAsOf);
-                }
-                continue;
-            }
-            if rule.window.is_some_and(|w| age > w) {
-                if T::ENABLED {
-                    self.tracer.event_skipped(i, age, SkipReason::OutsideWindow);
-                }
-                continue;
-            }
-            if let Some(filter) = &rule.filter {
-                if !self.cond(filter, Some(event)) {
-                    if T::ENABLED {
-                        self.tracer.event_skipped(i, age, SkipReason::FilterFailed);
-                    }
-                    continue;
-                }
-            }
-            let factor = match rule.half_life_days {
-                Some(h) => 0.5f64.powf(age as f64 / MICROS_PER_DAY as f64 / h),
-                None => 1.0,
-            };
-            let contribution = rule.points * factor;
             if T::ENABLED {
-                self.tracer.event_counted(i, age, factor, contribution);
+                self.tracer.enter(Scope::Event { index: i });
             }
-            sum += contribution;
-            counted = true;
+            let age = self.as_of - event.at_micros;
+            let decision = self.event_decision(rule, event, age);
+            if T::ENABLED {
+                self.tracer.exit(ScopeResult::Event { age, decision });
+            }
+            if let EventDecision::Counted { points, .. } = decision {
+                sum += points;
+                counted = true;
+            }
         }
         // The bounds apply to what was counted: a rule that counted nothing gives 0.
         let mut total = sum;
@@ -346,10 +360,31 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 total = total.max(min);
             }
         }
-        if T::ENABLED && total != sum {
-            self.tracer.capped(sum, total);
+        (counted, total, sum)
+    }
+
+    /// Whether one event counts for an `each` rule (SPEC §3: 0 ≤ age ≤
+    /// window, the filter holds), and its decayed points.
+    fn event_decision(&mut self, rule: &'c EachRule, event: &'c Event, age: i64) -> EventDecision {
+        if age < 0 {
+            return EventDecision::Skipped(SkipReason::AfterAsOf);
         }
-        (counted, total)
+        if rule.window.is_some_and(|w| age > w) {
+            return EventDecision::Skipped(SkipReason::OutsideWindow);
+        }
+        if let Some(filter) = &rule.filter {
+            if !self.cond(filter, Some(event)) {
+                return EventDecision::Skipped(SkipReason::FilterFailed);
+            }
+        }
+        let factor = match rule.half_life_days {
+            Some(h) => 0.5f64.powf(age as f64 / MICROS_PER_DAY as f64 / h),
+            None => 1.0,
+        };
+        EventDecision::Counted {
+            factor,
+            points: rule.points * factor,
+        }
     }
 
     fn band(&mut self, index: usize) -> u16 {
@@ -357,40 +392,56 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let Some(band) = plan.bands.get(index) else {
             return 0;
         };
-        for (b, branch) in band.branches.iter().enumerate() {
-            let chosen = match &branch.condition {
-                None => true,
-                Some(c) => {
-                    if T::ENABLED {
-                        self.tracer.enter_branch(index, b);
-                    }
-                    self.cond(c, None)
-                }
-            };
-            if chosen {
-                if T::ENABLED {
-                    self.tracer.band(index, b, branch.value);
-                    // For explanations only: what the later branches would
-                    // say. Wrong types met there do not count (run never sees them).
-                    let warnings = self.outcome.warnings;
-                    for (later, other) in band.branches.iter().enumerate().skip(b + 1) {
-                        self.tracer.enter_not_reached(index, later);
-                        let holds = match &other.condition {
-                            Some(c) => self.cond(c, None),
-                            None => true,
-                        };
-                        self.tracer.branch_not_reached(index, later, holds);
-                    }
-                    self.outcome.warnings = warnings;
-                }
-                return branch.value;
-            }
+        if T::ENABLED {
+            self.tracer.enter(Scope::Band { band: index });
         }
         // INVARIANT: the compiler guarantees a final `otherwise`.
-        band.branches.last().map_or(0, |b| b.value)
+        let mut value = band.branches.last().map_or(0, |b| b.value);
+        let mut chosen_branch = None;
+        for (b, branch) in band.branches.iter().enumerate() {
+            if T::ENABLED {
+                self.tracer.enter(Scope::Branch {
+                    band: index,
+                    branch: b,
+                });
+            }
+            let matched = match &branch.condition {
+                None => true,
+                Some(c) => self.cond(c, None),
+            };
+            if T::ENABLED {
+                self.tracer.exit(ScopeResult::Branch { matched });
+            }
+            if matched {
+                value = branch.value;
+                chosen_branch = Some(b);
+                break;
+            }
+        }
+        if T::ENABLED {
+            if let Some(chosen) = chosen_branch {
+                // For explanations only: what the later branches would
+                // say. Wrong types met there do not count (run never sees them).
+                let warnings = self.outcome.warnings;
+                for (later, other) in band.branches.iter().enumerate().skip(chosen + 1) {
+                    self.tracer.enter(Scope::BranchNotReached {
+                        band: index,
+                        branch: later,
+                    });
+                    let holds = match &other.condition {
+                        Some(c) => self.cond(c, None),
+                        None => true,
+                    };
+                    self.tracer.exit(ScopeResult::BranchNotReached { holds });
+                }
+                self.outcome.warnings = warnings;
+            }
+            self.tracer.exit(ScopeResult::Band { value });
+        }
+        value
     }
 
-    fn aggregate(&mut self, agg: &'c Aggregate) -> Val<'c> {
+    fn aggregate(&mut self, index: usize, agg: &'c Aggregate) -> Val<'c> {
         let contact = self.contact;
         let Some(events) = contact.events.get(agg.event) else {
             return match agg.kind {
@@ -400,7 +451,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             };
         };
         if T::ENABLED {
-            self.tracer.enter_aggregate();
+            self.tracer.enter(Scope::Aggregate { aggregate: index });
         }
         let mut count = 0u32;
         let mut last: Option<i64> = None;
@@ -426,11 +477,10 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             AggregateKind::Last => last.map_or(Val::Absent, Val::Time),
         };
         if T::ENABLED {
-            self.tracer.aggregate(agg, &result);
+            self.tracer.exit(ScopeResult::Aggregate { value: &result });
         }
         result
     }
-
     /// Evaluates a condition; `event` is the event a `where` is testing.
     fn cond(&mut self, cond: &'c Cond, event: Option<&'c Event>) -> bool {
         match cond {
@@ -449,9 +499,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                         all = self.cond(p, event);
                     } else {
                         let warnings = self.outcome.warnings;
-                        self.tracer.enter_unneeded();
+                        self.tracer.enter(Scope::AfterFailure);
                         self.cond(p, event);
-                        self.tracer.exit_unneeded();
+                        self.tracer.exit(ScopeResult::AfterFailure);
                         self.outcome.warnings = warnings;
                     }
                 }
@@ -460,11 +510,11 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             Cond::Or(parts) => parts.iter().any(|p| self.cond(p, event)),
             Cond::Not(inner) => {
                 if T::ENABLED {
-                    self.tracer.enter_not();
+                    self.tracer.enter(Scope::Not);
                 }
                 let result = !self.cond(inner, event);
                 if T::ENABLED {
-                    self.tracer.exit_not();
+                    self.tracer.exit(ScopeResult::Not { holds: result });
                 }
                 result
             }
@@ -476,8 +526,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 time,
                 span,
             } => {
-                let l = self.operand(left, event);
-                let r = self.operand(right, event);
+                let l = self.operand(left, event, *span);
+                let r = self.operand(right, event, *span);
                 let result = if *time {
                     self.compare_times(*op, &l, &r, *span)
                 } else {
@@ -495,7 +545,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 ignore_case,
                 span,
             } => {
-                let l = self.operand(left, event);
+                let l = self.operand(left, event, *span);
                 let result = match self.in_set(&l, set, *ignore_case, *span) {
                     Some(found) => found != *negated,
                     None => false,
@@ -506,9 +556,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 result
             }
             Cond::Matches { left, regex, span } => {
-                let l = self.operand(left, event);
+                let l = self.operand(left, event, *span);
                 let result = match &l {
-                    Val::Text(t) => self.outcome.regexes.is_match(regex, t),
+                    Val::Text(t) => self.regexes.is_match(regex, t),
                     Val::Absent => false,
                     other => self.wrong_type(*span, other, "text"),
                 };
@@ -524,8 +574,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 ignore_case,
                 span,
             } => {
-                let l = self.operand(left, event);
-                let r = self.operand(right, event);
+                let l = self.operand(left, event, *span);
+                let r = self.operand(right, event, *span);
                 let result = match (&l, &r) {
                     (Val::Absent, _) | (_, Val::Absent) => false,
                     (Val::Text(a), Val::Text(b)) => text_test(*op, a, b, *ignore_case),
@@ -539,9 +589,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             Cond::IsNull {
                 operand,
                 negated,
-                span: _,
+                span,
             } => {
-                let v = self.operand(operand, event);
+                let v = self.operand(operand, event, *span);
                 let result = v.is_absent() != *negated;
                 if T::ENABLED {
                     self.tracer.test(cond, result, &v, None);
@@ -553,7 +603,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 window,
                 span,
             } => {
-                let v = self.operand(operand, event);
+                let v = self.operand(operand, event, *span);
                 let result = match self.as_time(&v, *span) {
                     Some(t) => {
                         let age = self.as_of - t;
@@ -567,7 +617,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 result
             }
             Cond::Truthy { operand, span } => {
-                let v = self.operand(operand, event);
+                let v = self.operand(operand, event, *span);
                 let result = match &v {
                     Val::Bool(b) => *b,
                     Val::Absent => false,
@@ -694,7 +744,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
     }
 
-    fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>) -> Val<'c> {
+    /// The value of an operand of the test at `span` (where a function call's
+    /// wrong type is reported).
+    fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>, span: Span) -> Val<'c> {
         let contact = self.contact;
         match operand {
             Operand::Property(slot) => Val::from_value(contact.props.get(*slot)),
@@ -711,19 +763,20 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             Operand::Aggregate(id) => {
                 let plan = self.plan;
                 match plan.aggregates.get(id.index()) {
-                    Some(agg) => self.aggregate(agg),
+                    Some(agg) => self.aggregate(id.index(), agg),
                     None => Val::Absent,
                 }
             }
             Operand::Const(c) => Val::from_const(c),
             Operand::Call(f, arg) => {
-                let v = self.operand(arg, event);
-                self.call(*f, v)
+                let v = self.operand(arg, event, span);
+                self.call(*f, v, span)
             }
         }
     }
 
-    fn call(&mut self, f: Function, v: Val<'c>) -> Val<'c> {
+    /// A function call inside the test at `span`.
+    fn call(&mut self, f: Function, v: Val<'c>, span: Span) -> Val<'c> {
         match (f, v) {
             (_, Val::Absent) => Val::Absent,
             (Function::Lower, Val::Text(t)) => Val::Text(Cow::Owned(t.to_lowercase())),
@@ -736,15 +789,12 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 Cow::Borrowed(b) => domain(b).map_or(Val::Absent, |d| Val::Text(Cow::Borrowed(d))),
                 Cow::Owned(o) => domain(&o).map_or(Val::Absent, |d| Val::Text(Cow::Owned(d.to_string()))),
             },
-            (Function::DaysSince, v) => {
-                let plan_span = Span::default();
-                match self.as_time(&v, plan_span) {
-                    Some(t) => Val::Num((self.as_of - t) as f64 / MICROS_PER_DAY as f64),
-                    None => Val::Absent,
-                }
-            }
+            (Function::DaysSince, v) => match self.as_time(&v, span) {
+                Some(t) => Val::Num((self.as_of - t) as f64 / MICROS_PER_DAY as f64),
+                None => Val::Absent,
+            },
             (_, other) => {
-                self.wrong_type(Span::default(), &other, "text");
+                self.wrong_type(span, &other, "text");
                 Val::Absent
             }
         }

@@ -1,15 +1,21 @@
-//! The tracing interface of the evaluator.
+//! The tracing interface of the evaluator: scopes that open and close in
+//! pairs, and the tests and warnings met inside them.
+//!
+//! The evaluator calls [`Tracer::enter`] when it starts on a part of the
+//! rule set (a score, a rule, an event, a band branch, a target, a `not`, …)
+//! and [`Tracer::exit`] with that part's result when it is done, so every
+//! `enter` is matched by one `exit` and scopes nest. [`Tracer::test`] and
+//! [`Tracer::warning`] belong to the innermost open scope.
 //!
 //! Every method has an empty default body; [`NoTrace`] sets `ENABLED` to
 //! false so that the evaluator's `if T::ENABLED { … }` guards compile away and
-//! `run` pays nothing for tracing. A recording tracer (used by `explain`)
-//! sees every decision in evaluation order: `enter_*` calls open the scope the
-//! following `test` calls belong to.
+//! `run` pays nothing for tracing.
 
 use super::Val;
-use crate::plan::{Aggregate, Cond};
+use crate::plan::Cond;
 use crate::source::Span;
 
+/// Which list of the plan a target belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetKind {
     Audience,
@@ -18,11 +24,189 @@ pub enum TargetKind {
 }
 
 /// Why an event did not count for an `each` rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Serialized in `explain --format json` (`skipped`) as `after_as_of`,
+/// `outside_window` and `filter_failed`: part of the public JSON format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SkipReason {
+    /// The event happened after as-of.
     AfterAsOf,
+    /// The event is older than the rule's window.
     OutsideWindow,
+    /// The rule's `where` filter does not hold for the event.
     FilterFailed,
+}
+
+/// A part of the evaluation. Everything reported between
+/// `enter(scope)` and the matching `exit` belongs to it.
+///
+/// Indices are declaration indices into the plan's lists; a `Row` or an
+/// `Event` belongs to the `Rule` that encloses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A score: its rules follow.
+    Score {
+        score: usize,
+    },
+    /// One rule of a score: the tests of a `when` rule, the rows of a
+    /// `first` rule or the events of an `each` rule follow.
+    Rule {
+        score: usize,
+        rule: usize,
+    },
+    /// One row of the enclosing `first` rule.
+    Row {
+        row: usize,
+    },
+    /// One event of the enclosing `each` rule's type (`index` within the
+    /// contact's events of that type, in input order): its filter's tests.
+    Event {
+        index: usize,
+    },
+    /// A band: its branches follow.
+    Band {
+        band: usize,
+    },
+    /// A branch of a band, up to and including the chosen one.
+    Branch {
+        band: usize,
+        branch: usize,
+    },
+    /// A branch after the chosen one, evaluated only for explanations: its
+    /// tests and warnings are not part of the result.
+    BranchNotReached {
+        band: usize,
+        branch: usize,
+    },
+    Segment {
+        segment: usize,
+    },
+    Suppression {
+        suppression: usize,
+    },
+    /// An audience, workflow or route: its condition's tests, then (routes
+    /// only) its queue branches.
+    Target {
+        kind: TargetKind,
+        index: usize,
+    },
+    /// One queue branch of the enclosing route.
+    QueueBranch {
+        route: usize,
+        branch: usize,
+    },
+    /// The inside of a `not`.
+    Not,
+    /// The parts of an `and` after one failed, evaluated only for
+    /// explanations (they change no result).
+    AfterFailure,
+    /// An event aggregate (`count of …`, `any …`, `last …`): the tests of its
+    /// `where` follow.
+    Aggregate {
+        aggregate: usize,
+    },
+}
+
+/// What an `each` rule did with one event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventDecision {
+    /// The event counted: the decay factor (1 without decay) and its points
+    /// (the rule's points × factor).
+    Counted {
+        factor: f64,
+        points: f64,
+    },
+    Skipped(SkipReason),
+}
+
+/// How a scope ended: one variant per [`Scope`] variant, given to
+/// [`Tracer::exit`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScopeResult<'v> {
+    /// The sum of the rules and the value after clamping to the range.
+    Score {
+        sum: f64,
+        clamped: f64,
+    },
+    /// Did the rule match (its condition held, a row matched, an event
+    /// counted), the points it added, and (for `each`) the sum of its events
+    /// before `max`/`min` (equal to `points` when nothing bounded it).
+    Rule {
+        matched: bool,
+        points: f64,
+        uncapped: f64,
+    },
+    Row {
+        matched: bool,
+    },
+    /// The event's age in microseconds (negative after as-of) and what the
+    /// rule did with it.
+    Event {
+        age: i64,
+        decision: EventDecision,
+    },
+    /// The index of the band's value.
+    Band {
+        value: u16,
+    },
+    Branch {
+        matched: bool,
+    },
+    BranchNotReached {
+        holds: bool,
+    },
+    Segment {
+        value: bool,
+    },
+    Suppression {
+        applies: bool,
+    },
+    /// The condition's result, whether the target's channel is suppressed,
+    /// and for a route the queue branch chosen.
+    Target {
+        holds: bool,
+        suppressed: bool,
+        queue: Option<u16>,
+    },
+    QueueBranch {
+        matched: bool,
+    },
+    /// The result of the whole `not`.
+    Not {
+        holds: bool,
+    },
+    AfterFailure,
+    /// The aggregate's value.
+    Aggregate {
+        value: &'v Val<'v>,
+    },
+}
+
+impl ScopeResult<'_> {
+    /// Whether this result ends a scope like `scope` (same variant).
+    pub fn closes(&self, scope: &Scope) -> bool {
+        matches!(
+            (self, scope),
+            (ScopeResult::Score { .. }, Scope::Score { .. })
+                | (ScopeResult::Rule { .. }, Scope::Rule { .. })
+                | (ScopeResult::Row { .. }, Scope::Row { .. })
+                | (ScopeResult::Event { .. }, Scope::Event { .. })
+                | (ScopeResult::Band { .. }, Scope::Band { .. })
+                | (ScopeResult::Branch { .. }, Scope::Branch { .. })
+                | (
+                    ScopeResult::BranchNotReached { .. },
+                    Scope::BranchNotReached { .. }
+                )
+                | (ScopeResult::Segment { .. }, Scope::Segment { .. })
+                | (ScopeResult::Suppression { .. }, Scope::Suppression { .. })
+                | (ScopeResult::Target { .. }, Scope::Target { .. })
+                | (ScopeResult::QueueBranch { .. }, Scope::QueueBranch { .. })
+                | (ScopeResult::Not { .. }, Scope::Not)
+                | (ScopeResult::AfterFailure, Scope::AfterFailure)
+                | (ScopeResult::Aggregate { .. }, Scope::Aggregate { .. })
+        )
+    }
 }
 
 #[allow(unused_variables)]
@@ -30,48 +214,14 @@ pub trait Tracer {
     /// When false, the evaluator makes no calls at all.
     const ENABLED: bool;
 
-    fn enter_segment(&mut self, segment: usize) {}
-    fn segment(&mut self, segment: usize, value: bool) {}
-    fn enter_rule(&mut self, score: usize, rule: usize) {}
-    fn enter_row(&mut self, row: usize) {}
-    fn row_matched(&mut self, row: usize) {}
-    /// Event `index` (within its type) counted: age in microseconds, decay factor, points.
-    fn event_counted(&mut self, index: usize, age: i64, factor: f64, contribution: f64) {}
-    fn event_skipped(&mut self, index: usize, age: i64, reason: SkipReason) {}
-    /// An `each` rule's sum was bounded by `max`/`min`.
-    fn capped(&mut self, sum: f64, total: f64) {}
-    /// A rule's result: did it match (condition held, a row matched, an event counted) and its points.
-    fn rule_total(&mut self, score: usize, rule: usize, matched: bool, total: f64) {}
-    /// The sum of the rules and the value after clamping to the range.
-    fn score(&mut self, score: usize, sum: f64, clamped: f64) {}
-    fn enter_branch(&mut self, band: usize, branch: usize) {}
-    fn band(&mut self, band: usize, branch: usize, value: u16) {}
-    /// A branch after the chosen one is about to be evaluated, only for
-    /// explanations (its tests and warnings are not part of the result).
-    fn enter_not_reached(&mut self, band: usize, branch: usize) {}
-    /// A branch after the chosen one, evaluated only for explanations.
-    fn branch_not_reached(&mut self, band: usize, branch: usize, holds: bool) {}
-    /// The tests until `exit_unneeded` come after an `and` already failed:
-    /// evaluated only for explanations (they change no result).
-    fn enter_unneeded(&mut self) {}
-    fn exit_unneeded(&mut self) {}
-    /// The tests until `exit_not` are under a `not`.
-    fn enter_not(&mut self) {}
-    fn exit_not(&mut self) {}
-    fn enter_suppression(&mut self, suppression: usize) {}
-    fn suppression(&mut self, suppression: usize, applies: bool) {}
-    fn enter_target(&mut self, kind: TargetKind, index: usize) {}
-    /// The condition's result and whether the target's channel is suppressed.
-    fn target(&mut self, kind: TargetKind, index: usize, holds: bool, suppressed: bool) {}
-    fn enter_queue(&mut self, route: usize, branch: usize) {}
-    fn queue(&mut self, route: usize, branch: Option<u16>) {}
+    /// A scope opens; the calls until the matching [`Tracer::exit`] belong to it.
+    fn enter(&mut self, scope: Scope) {}
+    /// The innermost open scope closes with its result.
+    fn exit(&mut self, result: ScopeResult<'_>) {}
     /// One test with the values it saw (`right` for two-sided tests).
     fn test(&mut self, cond: &Cond, result: bool, left: &Val<'_>, right: Option<&Val<'_>>) {}
-    /// An aggregate starts counting: the `where` tests that follow belong to it.
-    fn enter_aggregate(&mut self) {}
-    /// An aggregate's result (after its `where` tests).
-    fn aggregate(&mut self, aggregate: &Aggregate, result: &Val<'_>) {}
-    /// A value of the wrong type: the test is false.
+    /// A value of the wrong type, met by the test at `span` (in one of its
+    /// operands or in a function call inside it): the test is false.
     fn warning(&mut self, span: Span, found: &Val<'_>, expected: &str) {}
 }
 

@@ -924,3 +924,36 @@ fn merge(src: &str, lines: &[Line]) -> String {
     }
     text
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::format_source;
+
+    /// Regression: the comment scanner read a `#` inside a quoted name as a
+    /// comment, and a `/` inside one as the start of a regular expression
+    /// (losing the comment after it).
+    #[test]
+    fn keeps_every_comment_next_to_hashes_and_slashes_in_literals() {
+        let text = "properties {\n  `lead#score`: number\n  `a/b`: number\n  url: text\n}\n\n\
+                    # own line\n\
+                    segment s when `lead#score` >= 1 # after a quoted name\n\
+                    segment t when url matches /a#b\\/c/i # after a regex\n\
+                    segment u when `a/b` >= 1 and url == \"#x\" # after a slash in a name\n";
+        let formatted = format_source(text).expect("formats");
+        for comment in [
+            "# own line",
+            "# after a quoted name",
+            "# after a regex",
+            "# after a slash in a name",
+        ] {
+            assert_eq!(formatted.matches(comment).count(), 1, "{comment}\n{formatted}");
+        }
+        assert_eq!(
+            formatted.matches('#').count(),
+            text.matches('#').count(),
+            "{formatted}"
+        );
+        assert_eq!(format_source(&formatted).expect("formats again"), formatted);
+    }
+}

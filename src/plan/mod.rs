@@ -8,9 +8,9 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::ops::{AggregateKind, CompareOp, TextOp};
 use crate::snapshot::DecodeSpec;
 use crate::source::Span;
-use crate::syntax::ast::{AggregateKind, CompareOp, TextOp};
 
 /// Microseconds in one day.
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;

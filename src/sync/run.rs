@@ -24,7 +24,7 @@ use super::actions::{Action, RunContext};
 use super::destinations::email_sha256;
 use super::store::{RunRecord, Store, StoreResult};
 use super::{diff_absent, diff_states, has_orphans, next_state, ContactState, Summary};
-use crate::eval::{evaluate_into, NoTrace, Outcome};
+use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
 use crate::snapshot::{
@@ -233,6 +233,7 @@ pub fn sync_snapshot<S: StateStore, A: ActionSink>(
         seen: HashSet::default(),
         rejected_ids: HashSet::new(),
         outcome: Outcome::for_plan(plan),
+        regexes: RegexScratch::default(),
         actions: Vec::new(),
         line: Vec::new(),
         seq: 0,
@@ -269,6 +270,7 @@ struct SyncRun<'a, S, A> {
     rejected_ids: HashSet<String>,
     /// Scratch for contacts evaluated on this thread (CSV).
     outcome: Outcome,
+    regexes: RegexScratch,
     actions: Vec<Action>,
     line: Vec<u8>,
     seq: i64,
@@ -291,7 +293,12 @@ enum Prepared {
 
 /// Decodes and evaluates the lines of a block: everything about a contact
 /// that does not need the state store (blank lines are left out).
-fn prepare_block(plan: &Plan, as_of: i64, outcome: &mut Outcome, block: &Block) -> Vec<Prepared> {
+fn prepare_block(
+    plan: &Plan,
+    as_of: i64,
+    (outcome, regexes): &mut (Outcome, RegexScratch),
+    block: &Block,
+) -> Vec<Prepared> {
     let mut items = Vec::new();
     for (number, text) in lines_of(block.first_line, &block.data) {
         let readable = text.as_ref().ok().copied();
@@ -299,7 +306,7 @@ fn prepare_block(plan: &Plan, as_of: i64, outcome: &mut Outcome, block: &Block) 
             Line::Blank => continue,
             Line::Contact(line, contact) => Prepared::Contact {
                 line,
-                next: prepare_contact(plan, as_of, outcome, &contact),
+                next: prepare_contact(plan, as_of, outcome, regexes, &contact),
                 id: contact.id,
             },
             Line::Bad(bad) => Prepared::Bad {
@@ -312,8 +319,14 @@ fn prepare_block(plan: &Plan, as_of: i64, outcome: &mut Outcome, block: &Block) 
 }
 
 /// Evaluates a contact into the state it moves to.
-fn prepare_contact(plan: &Plan, as_of: i64, outcome: &mut Outcome, contact: &Contact) -> ContactState {
-    evaluate_into(plan, contact, as_of, outcome, &mut NoTrace);
+fn prepare_contact(
+    plan: &Plan,
+    as_of: i64,
+    outcome: &mut Outcome,
+    regexes: &mut RegexScratch,
+    contact: &Contact,
+) -> ContactState {
+    evaluate_into(plan, contact, as_of, outcome, regexes, &mut NoTrace);
     let email = contact.email.as_deref().and_then(email_sha256);
     next_state(plan, outcome, email)
 }
@@ -331,8 +344,8 @@ impl<S: StateStore, A: ActionSink> SyncRun<'_, S, A> {
         let mut failure = None;
         let read = self.settings.pipeline.run_on_caller(
             reader,
-            || Outcome::for_plan(plan),
-            |outcome, block| prepare_block(plan, as_of, outcome, block),
+            || (Outcome::for_plan(plan), RegexScratch::default()),
+            |worker, block| prepare_block(plan, as_of, worker, block),
             |items| {
                 for item in items {
                     let done = match item {
@@ -374,8 +387,13 @@ impl<S: StateStore, A: ActionSink> SyncRun<'_, S, A> {
                             Ok(())
                         }
                         Line::Contact(line, contact) => {
-                            let next =
-                                prepare_contact(plan, self.settings.as_of, &mut self.outcome, &contact);
+                            let next = prepare_contact(
+                                plan,
+                                self.settings.as_of,
+                                &mut self.outcome,
+                                &mut self.regexes,
+                                &contact,
+                            );
                             self.present(line, contact.id, next)
                         }
                     };

@@ -5,6 +5,10 @@
 
 use crate::source::Span;
 
+/// The operators are shared with the plan and the evaluator; they live in
+/// [`crate::ops`] and are re-exported here for the parser and the compiler.
+pub use crate::ops::{AggregateKind, CompareOp, TextOp};
+
 /// A name as written, with where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ident {
@@ -288,62 +292,12 @@ pub enum ExprKind {
     Literal(Literal),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompareOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl CompareOp {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            CompareOp::Eq => "==",
-            CompareOp::Ne => "!=",
-            CompareOp::Lt => "<",
-            CompareOp::Le => "<=",
-            CompareOp::Gt => ">",
-            CompareOp::Ge => ">=",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextOp {
-    StartsWith,
-    EndsWith,
-    Contains,
-}
-
-impl TextOp {
-    pub fn words(self) -> &'static str {
-        match self {
-            TextOp::StartsWith => "starts with",
-            TextOp::EndsWith => "ends with",
-            TextOp::Contains => "contains",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum IsTarget {
     Null,
     Bool(bool),
     /// A band value (`readiness is hot`).
     Name(Ident),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AggregateKind {
-    /// `count of X …`: a number.
-    Count,
-    /// `any X …`: true when at least one event matches.
-    Any,
-    /// `last X …`: the time of the latest matching event.
-    Last,
 }
 
 #[derive(Debug, Clone, PartialEq)]

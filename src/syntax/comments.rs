@@ -1,8 +1,10 @@
 //! Comments of a rule file, found by scanning its text outside strings and
 //! regular expressions (the grammar drops them: `COMMENT` is a silent rule).
 //!
-//! Used by the formatter (to put comments back) and by lints (to read
-//! `# rubric: allow(…)` annotations).
+//! The one comment scanner of the crate, used by the formatter (to put
+//! comments back), by lints (to read `# rubric: allow(…)` annotations) and by
+//! the parser (to skip trivia between items and to end a span before a
+//! trailing comment).
 
 /// One `# …` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,61 +46,180 @@ impl Comment {
     }
 }
 
-/// Every comment of `text`, in order. Strings (`"…"`) and regular expressions
-/// (`/…/`) are skipped with their escapes, so a `#` inside them is no comment.
+/// The byte offsets of the `#` of every comment of `text`, in order.
+///
+/// This is the one comment scanner of the crate: the formatter, the lints and
+/// the parser all find comments through it. A `#` starts a comment only
+/// outside a string (`"…"`, with `\` escapes), a regular expression (`/…/`,
+/// with `\` escapes) and a quoted name (`` `…` ``, no escapes). None of
+/// them spans lines, so an unclosed one ends at its line break, as in the
+/// grammar.
+fn comment_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'"' | b'/' | b'`' => i = literal_end(bytes, i),
+                b'#' => {
+                    let start = i;
+                    i = line_end(bytes, i);
+                    return Some(start);
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    })
+}
+
+/// The offset just after the string, regex or quoted name that opens at
+/// `open`: after its closing quote, or at its line break when unclosed.
+fn literal_end(bytes: &[u8], open: usize) -> usize {
+    let quote = bytes.get(open).copied();
+    let escapes = quote != Some(b'`');
+    let mut i = open + 1;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b'\n' => return i,
+            // An escape covers the next character, but never a line break.
+            b'\\' if escapes => i += if bytes.get(i + 1) == Some(&b'\n') { 1 } else { 2 },
+            _ if Some(c) == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// The offset of the line break (`\n`, or `\r` of `\r\n`) that ends the
+/// line of `i`, or the end of the text.
+fn line_end(bytes: &[u8], i: usize) -> usize {
+    let mut end = i;
+    while let Some(&c) = bytes.get(end) {
+        if c == b'\n' || c == b'\r' {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+/// Every comment of `text`, in order. A `#` inside a string, a regular
+/// expression or a quoted name is no comment.
 pub fn scan(text: &str) -> Vec<Comment> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut i = 0;
     let mut line = 0;
     let mut line_start = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'\n' => {
-                line += 1;
-                line_start = i + 1;
-                i += 1;
-            }
-            b'"' | b'/' => {
-                // A string or a regex: up to the unescaped closing quote or
-                // slash, never past the end of the line.
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if c == b'\n' {
-                        break;
-                    }
-                    i += 1;
-                    if c == b {
-                        break;
-                    }
-                }
-            }
-            b'#' => {
-                let rest = text.get(i..).unwrap_or("");
-                let len = rest.find(['\n', '\r']).unwrap_or(rest.len());
-                let end = i + rest.get(..len).unwrap_or("").trim_end().len();
-                let before = text.get(line_start..i).unwrap_or("");
-                out.push(Comment {
-                    start: i,
-                    end,
-                    line,
-                    own_line: before.trim().is_empty(),
-                });
-                i += len;
-            }
-            _ => i += 1,
+    let mut counted_to = 0;
+    for start in comment_starts(text) {
+        for (offset, _) in text.get(counted_to..start).unwrap_or("").match_indices('\n') {
+            line += 1;
+            line_start = counted_to + offset + 1;
         }
+        counted_to = start;
+        let end = line_end(bytes, start);
+        let end = start + text.get(start..end).unwrap_or("").trim_end().len();
+        let before = text.get(line_start..start).unwrap_or("");
+        out.push(Comment {
+            start,
+            end,
+            line,
+            own_line: before.trim().is_empty(),
+        });
     }
     out
 }
 
+/// The byte offset of the `#` of the first comment in `line`, if any.
+pub fn comment_start(line: &str) -> Option<usize> {
+    comment_starts(line).next()
+}
+
+/// Skips whitespace and comments from `pos`, which is outside any literal
+/// (between items): the offset of the next token, or the end of the text.
+pub fn skip_trivia(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' => pos += 1,
+            b'#' => pos = line_end(bytes, pos),
+            _ => break,
+        }
+    }
+    pos
+}
+
 #[cfg(test)]
 mod tests {
-    use super::scan;
+    use super::{comment_start, scan, skip_trivia};
+
+    /// The `#` offsets `scan` finds, checked against `comment_start` on the
+    /// first line, so that the two entry points never disagree.
+    fn starts(text: &str) -> Vec<usize> {
+        let found: Vec<usize> = scan(text).iter().map(|c| c.start).collect();
+        let first_line = text.split('\n').next().unwrap_or("");
+        let on_first_line = found.first().copied().filter(|&s| s < first_line.len());
+        assert_eq!(comment_start(first_line), on_first_line, "{text:?}");
+        found
+    }
+
+    /// Regression: the parser's `comment_start` used to cut a span at a `#`
+    /// inside a regular expression.
+    #[test]
+    fn a_hash_inside_a_regex_is_no_comment() {
+        let text = "segment s when url matches /a#b/i # real";
+        assert_eq!(starts(text), vec![text.len() - "# real".len()]);
+    }
+
+    #[test]
+    fn a_hash_inside_a_string_is_no_comment() {
+        let text = "const c = \"#1\" # real";
+        assert_eq!(starts(text), vec![text.len() - "# real".len()]);
+    }
+
+    /// Regression: `scan` (the formatter's and the lints' scanner) used to
+    /// read a `#` inside a quoted name as a comment.
+    #[test]
+    fn a_hash_inside_a_quoted_name_is_no_comment() {
+        let text = "segment s when `lead#score` >= 1 # real";
+        assert_eq!(starts(text), vec![text.len() - "# real".len()]);
+    }
+
+    /// Regression: `scan` used to open a regular expression at a `/` inside a
+    /// quoted name and miss the comment after it.
+    #[test]
+    fn a_slash_inside_a_quoted_name_opens_no_regex() {
+        let text = "segment s when `a/b` >= 1 # real";
+        assert_eq!(starts(text), vec![text.len() - "# real".len()]);
+    }
+
+    #[test]
+    fn escaped_quotes_and_slashes_do_not_close_a_literal() {
+        let string = r##"const c = "say \"#\" # still text" # real"##;
+        assert_eq!(starts(string), vec![string.len() - "# real".len()]);
+        let regex = r"segment s when url matches /a\/#/ # real";
+        assert_eq!(starts(regex), vec![regex.len() - "# real".len()]);
+        let backslash = r##"const c = "a\\" # real"##;
+        assert_eq!(starts(backslash), vec![backslash.len() - "# real".len()]);
+    }
+
+    /// An unclosed literal ends at its line break, even after a trailing
+    /// backslash, so the next line is scanned afresh.
+    #[test]
+    fn an_unclosed_literal_ends_at_its_line() {
+        let text = "const c = \"abc\\\n# next\nx /y # z\n";
+        let comments = scan(text);
+        let found: Vec<(usize, &str)> = comments.iter().map(|c| (c.line, c.text(text))).collect();
+        assert_eq!(found, vec![(1, "# next")]);
+    }
+
+    #[test]
+    fn skips_trivia_between_items() {
+        let text = "  # one\n\t# two\r\n\nscore fit";
+        assert_eq!(skip_trivia(text, 0), text.len() - "score fit".len());
+        assert_eq!(skip_trivia(text, text.len()), text.len());
+    }
 
     #[test]
     fn skips_strings_and_regexes() {

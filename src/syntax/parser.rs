@@ -5,6 +5,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 
 use super::ast::*;
+use super::comments::{comment_start, skip_trivia};
 use crate::diagnostics::{Diagnostic, INTERNAL};
 use crate::source::{FileId, Span};
 
@@ -66,26 +67,6 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         }
     }
     (File { items }, diagnostics)
-}
-
-/// Skips whitespace and `#` comments from `pos`.
-fn skip_trivia(text: &str, mut pos: usize) -> usize {
-    let bytes = text.as_bytes();
-    while let Some(&b) = bytes.get(pos) {
-        match b {
-            b' ' | b'\t' | b'\n' | b'\r' => pos += 1,
-            b'#' => {
-                while let Some(&c) = bytes.get(pos) {
-                    if c == b'\n' {
-                        break;
-                    }
-                    pos += 1;
-                }
-            }
-            _ => break,
-        }
-    }
-    pos
 }
 
 /// Where to resume after a syntax error at `error_at` in the item that
@@ -1280,28 +1261,6 @@ fn trim_trivia_end(text: &str, start: usize, end: usize) -> usize {
             _ => return end,
         }
     }
-}
-
-/// The byte offset of a `#` comment in a line, ignoring `#` inside text.
-fn comment_start(line: &str) -> Option<usize> {
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-        } else if c == '#' {
-            return Some(i);
-        }
-    }
-    None
 }
 
 /// Unescapes a string body; on failure returns the byte offset of the bad escape.

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use serde_json::Value as Json;
 
 use super::why_not::describe_test;
-use super::{BranchTrace, EventTrace, RuleTrace, TargetTrace, TestTrace, Trace, WhyNot};
+use super::{BranchTrace, EventTrace, RuleKind, RuleTrace, TargetTrace, TestTrace, Trace, WhyNot};
+use crate::eval::SkipReason;
 
 /// ANSI styling that is empty when colour is off.
 struct Style {
@@ -227,7 +228,7 @@ pub fn text(trace: &Trace, color: bool) -> String {
 
 fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
     let summary = match rule.kind {
-        "when" => format!(
+        RuleKind::When => format!(
             "  {} {} {}: {}",
             style.mark(rule.matched),
             rule.label,
@@ -291,10 +292,10 @@ fn event_line(style: &Style, e: &EventTrace) -> String {
         (true, _, Some(p)) => format!("{} {what} {when} = {}", style.good("+"), number(p)),
         _ => {
             let why = match e.skipped {
-                Some("after_as_of") => String::from("after as-of"),
-                Some("outside_window") => String::from("outside the window"),
-                Some("filter_failed") => format!("filter failed: {}", tests_line(style, &e.tests)),
-                _ => String::from("not counted"),
+                Some(SkipReason::AfterAsOf) => String::from("after as-of"),
+                Some(SkipReason::OutsideWindow) => String::from("outside the window"),
+                Some(SkipReason::FilterFailed) => format!("filter failed: {}", tests_line(style, &e.tests)),
+                None => String::from("not counted"),
             };
             style.dim(&format!("- {what} {when}: skipped, {why}"))
         }

@@ -1,0 +1,533 @@
+//! The [`Recorder`] tracer: turns the evaluator's scopes, tests and warnings
+//! into a [`Trace`].
+//!
+//! It keeps a stack of the open scopes. A test goes to the innermost one; when
+//! a scope closes, the record it built (a rule, a row, an event, a branch, a
+//! target, …) goes into the record of the scope around it, or into the
+//! trace. Whether a test is under a `not`, after a failed `and`, or inside an
+//! aggregate's `where` (not recorded) is read from the stack.
+
+use std::collections::BTreeMap;
+
+use super::schema::{
+    BandTrace, BranchTrace, CapTrace, EventTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace, SegmentTrace,
+    SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+};
+use super::values::{val_json, value_json, Describer};
+use crate::eval::{EventDecision, Scope, ScopeResult, TargetKind, Tracer, Val};
+use crate::plan::{Channel, Cond, Operand, Plan, ScoreRuleKind, MICROS_PER_DAY};
+use crate::snapshot::{format_timestamp, Contact};
+use crate::source::{Sources, Span};
+
+use serde_json::Value as Json;
+
+/// One open scope: the tests met directly in it, and the record it fills in
+/// as the scopes inside it close.
+struct Frame {
+    scope: Scope,
+    tests: Vec<TestTrace>,
+    node: Node,
+}
+
+/// The record an open scope fills in; scopes that build their record only
+/// when they close (rows, events, branches, …) hold `Leaf`.
+enum Node {
+    Leaf,
+    Score(ScoreTrace),
+    Rule(RuleTrace),
+    Band(BandTrace),
+    Target(TargetTrace),
+}
+
+/// A [`Tracer`] that records a [`Trace`].
+pub struct Recorder<'a> {
+    plan: &'a Plan,
+    sources: &'a Sources,
+    contact: &'a Contact,
+    trace: Trace,
+    /// The open scopes, innermost last.
+    open: Vec<Frame>,
+    /// Scores, segments and bands by declaration index (they are evaluated
+    /// in dependency order).
+    scores: Vec<Option<ScoreTrace>>,
+    segments: Vec<Option<SegmentTrace>>,
+    bands: Vec<Option<BandTrace>>,
+}
+
+/// Which channel a target's list belongs to.
+fn kind_channel(kind: TargetKind) -> Channel {
+    match kind {
+        TargetKind::Audience => Channel::Ads,
+        TargetKind::Workflow => Channel::Email,
+        TargetKind::Route => Channel::Sales,
+    }
+}
+
+fn rule_kind(kind: &ScoreRuleKind) -> RuleKind {
+    match kind {
+        ScoreRuleKind::When { .. } => RuleKind::When,
+        ScoreRuleKind::First { .. } => RuleKind::First,
+        ScoreRuleKind::Each(_) => RuleKind::Each,
+    }
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(plan: &'a Plan, sources: &'a Sources, contact: &'a Contact, as_of: i64) -> Recorder<'a> {
+        Recorder {
+            plan,
+            sources,
+            contact,
+            trace: Trace {
+                id: contact.id.clone(),
+                as_of: format_timestamp(as_of),
+                scores: Vec::new(),
+                segments: Vec::new(),
+                bands: Vec::new(),
+                suppressions: Vec::new(),
+                audiences: Vec::new(),
+                workflows: Vec::new(),
+                routes: Vec::new(),
+                warnings: Vec::new(),
+            },
+            open: Vec::new(),
+            scores: (0..plan.scores.len()).map(|_| None).collect(),
+            segments: (0..plan.segments.len()).map(|_| None).collect(),
+            bands: (0..plan.bands.len()).map(|_| None).collect(),
+        }
+    }
+
+    /// The finished trace, with scores, segments and bands in declaration order.
+    pub fn finish(mut self) -> Trace {
+        self.trace.scores = self.scores.into_iter().flatten().collect();
+        self.trace.segments = self.segments.into_iter().flatten().collect();
+        self.trace.bands = self.bands.into_iter().flatten().collect();
+        self.trace
+    }
+
+    fn at(&self, span: Span) -> String {
+        let loc = self.sources.location(span);
+        format!("{}:{}", loc.file, loc.line)
+    }
+
+    /// Whether a scope like `is` is open.
+    fn inside(&self, is: impl Fn(&Scope) -> bool) -> bool {
+        self.open.iter().any(|f| is(&f.scope))
+    }
+
+    /// The record of the innermost open scope.
+    fn parent(&mut self) -> Option<&mut Node> {
+        self.open.last_mut().map(|f| &mut f.node)
+    }
+
+    /// (score, rule) of the innermost open rule.
+    fn open_rule(&self) -> Option<(usize, usize)> {
+        self.open.iter().rev().find_map(|f| match f.scope {
+            Scope::Rule { score, rule } => Some((score, rule)),
+            _ => None,
+        })
+    }
+
+    fn open_rule_kind(&self) -> Option<&'a ScoreRuleKind> {
+        let plan = self.plan;
+        let (score, rule) = self.open_rule()?;
+        plan.scores.get(score)?.rules.get(rule).map(|r| &r.kind)
+    }
+
+    /// The record a scope starts with when it opens.
+    fn node(&self, scope: Scope) -> Node {
+        let plan = self.plan;
+        match scope {
+            Scope::Score { score } => plan.scores.get(score).map_or(Node::Leaf, |s| {
+                Node::Score(ScoreTrace {
+                    name: s.name.clone(),
+                    at: self.at(s.span),
+                    value: 0.0,
+                    sum: 0.0,
+                    low: s.low,
+                    high: s.high,
+                    clamped: false,
+                    rules: Vec::new(),
+                })
+            }),
+            Scope::Rule { score, rule } => {
+                plan.scores
+                    .get(score)
+                    .and_then(|s| s.rules.get(rule))
+                    .map_or(Node::Leaf, |r| {
+                        Node::Rule(RuleTrace {
+                            label: r.label.clone(),
+                            at: self.at(r.span),
+                            kind: rule_kind(&r.kind),
+                            matched: false,
+                            points: 0.0,
+                            tests: Vec::new(),
+                            rows: Vec::new(),
+                            events: Vec::new(),
+                            cap: None,
+                        })
+                    })
+            }
+            Scope::Band { band } => plan.bands.get(band).map_or(Node::Leaf, |b| {
+                Node::Band(BandTrace {
+                    name: b.name.clone(),
+                    at: self.at(b.span),
+                    value: String::new(),
+                    branches: Vec::new(),
+                    not_reached: Vec::new(),
+                })
+            }),
+            Scope::Target { kind, index } => {
+                let target = match kind {
+                    TargetKind::Audience => plan.audiences.get(index).map(|t| (&t.name, t.span)),
+                    TargetKind::Workflow => plan.workflows.get(index).map(|t| (&t.name, t.span)),
+                    TargetKind::Route => plan.routes.get(index).map(|t| (&t.name, t.span)),
+                };
+                target.map_or(Node::Leaf, |(name, span)| {
+                    Node::Target(TargetTrace {
+                        name: name.clone(),
+                        at: self.at(span),
+                        channel: kind_channel(kind).name(),
+                        member: false,
+                        condition: false,
+                        suppressed_by: Vec::new(),
+                        tests: Vec::new(),
+                        queue: None,
+                        queue_branches: Vec::new(),
+                    })
+                })
+            }
+            _ => Node::Leaf,
+        }
+    }
+
+    /// A closed scope's record goes into the record around it or into the trace.
+    fn close(&mut self, frame: Frame, result: ScopeResult<'_>) {
+        let Frame { scope, tests, node } = frame;
+        match (scope, node, result) {
+            (Scope::Score { score }, Node::Score(mut t), ScopeResult::Score { sum, clamped }) => {
+                t.sum = sum;
+                t.value = clamped;
+                t.clamped = sum != clamped;
+                if let Some(slot) = self.scores.get_mut(score) {
+                    *slot = Some(t);
+                }
+            }
+            (
+                Scope::Rule { .. },
+                Node::Rule(mut t),
+                ScopeResult::Rule {
+                    matched,
+                    points,
+                    uncapped,
+                },
+            ) => {
+                t.matched = matched;
+                t.points = points;
+                // Only a `when` rule has tests of its own: rows and events
+                // took theirs.
+                t.tests = tests;
+                if uncapped != points {
+                    t.cap = Some(CapTrace {
+                        sum: uncapped,
+                        total: points,
+                    });
+                }
+                if let Some(Node::Score(s)) = self.parent() {
+                    s.rules.push(t);
+                }
+            }
+            (Scope::Row { row }, _, ScopeResult::Row { matched }) => {
+                let Some(ScoreRuleKind::First { rows }) = self.open_rule_kind() else {
+                    return;
+                };
+                let Some(row) = rows.get(row) else { return };
+                let trace = RowTrace {
+                    label: row.label.clone(),
+                    at: self.at(row.span),
+                    matched,
+                    points: if matched { row.points } else { 0.0 },
+                    tests,
+                };
+                if let Some(Node::Rule(r)) = self.parent() {
+                    r.rows.push(trace);
+                }
+            }
+            (Scope::Event { index }, _, ScopeResult::Event { age, decision }) => {
+                let Some(trace) = self.event_trace(index, age, decision, tests) else {
+                    return;
+                };
+                if let Some(Node::Rule(r)) = self.parent() {
+                    r.events.push(trace);
+                }
+            }
+            (Scope::Band { band }, Node::Band(mut t), ScopeResult::Band { value }) => {
+                t.value = self
+                    .plan
+                    .bands
+                    .get(band)
+                    .and_then(|b| b.values.get(usize::from(value)))
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(slot) = self.bands.get_mut(band) {
+                    *slot = Some(t);
+                }
+            }
+            (Scope::Branch { band, branch }, _, ScopeResult::Branch { matched }) => {
+                let trace = self.band_branch_trace(band, branch, matched, tests);
+                if let Some(Node::Band(b)) = self.parent() {
+                    b.branches.push(trace);
+                }
+            }
+            (Scope::BranchNotReached { band, branch }, _, ScopeResult::BranchNotReached { holds }) => {
+                let trace = self.band_branch_trace(band, branch, holds, tests);
+                if let Some(Node::Band(b)) = self.parent() {
+                    b.not_reached.push(trace);
+                }
+            }
+            (Scope::Segment { segment }, _, ScopeResult::Segment { value }) => {
+                let Some(s) = self.plan.segments.get(segment) else {
+                    return;
+                };
+                let trace = SegmentTrace {
+                    name: s.name.clone(),
+                    at: self.at(s.span),
+                    value,
+                    tests,
+                };
+                if let Some(slot) = self.segments.get_mut(segment) {
+                    *slot = Some(trace);
+                }
+            }
+            (Scope::Suppression { suppression }, _, ScopeResult::Suppression { applies }) => {
+                let Some(s) = self.plan.suppressions.get(suppression) else {
+                    return;
+                };
+                let trace = SuppressionTrace {
+                    name: s.name.clone(),
+                    at: self.at(s.span),
+                    applies,
+                    channels: Channel::ALL
+                        .into_iter()
+                        .filter(|c| s.channels & c.bit() != 0)
+                        .map(Channel::name)
+                        .collect(),
+                    tests,
+                };
+                self.trace.suppressions.push(trace);
+            }
+            (
+                Scope::Target { kind, index },
+                Node::Target(mut t),
+                ScopeResult::Target {
+                    holds,
+                    suppressed,
+                    queue,
+                },
+            ) => {
+                let channel = kind_channel(kind).name();
+                if suppressed {
+                    t.suppressed_by = self
+                        .trace
+                        .suppressions
+                        .iter()
+                        .filter(|s| s.applies && s.channels.contains(&channel))
+                        .map(|s| s.name.clone())
+                        .collect();
+                }
+                t.member = holds && !suppressed;
+                t.condition = holds;
+                t.tests = tests;
+                if kind == TargetKind::Route {
+                    t.queue = queue.and_then(|q| {
+                        let route = self.plan.routes.get(index)?;
+                        route.queue.get(usize::from(q)).map(|b| b.queue.clone())
+                    });
+                }
+                match kind {
+                    TargetKind::Audience => self.trace.audiences.push(t),
+                    TargetKind::Workflow => self.trace.workflows.push(t),
+                    TargetKind::Route => self.trace.routes.push(t),
+                }
+            }
+            (Scope::QueueBranch { route, branch }, _, ScopeResult::QueueBranch { matched }) => {
+                let plan = self.plan;
+                let Some(b) = plan.routes.get(route).and_then(|r| r.queue.get(branch)) else {
+                    return;
+                };
+                let trace = BranchTrace {
+                    value: b.queue.clone(),
+                    at: self.at(b.span),
+                    matched,
+                    otherwise: b.condition.is_none(),
+                    tests,
+                };
+                if let Some(Node::Target(t)) = self.parent() {
+                    t.queue_branches.push(trace);
+                }
+            }
+            // A `not` or the rest of a failed `and` is part of the condition
+            // around it: its tests go there (marked when they were recorded).
+            (Scope::Not | Scope::AfterFailure, _, _) => {
+                if let Some(parent) = self.open.last_mut() {
+                    parent.tests.extend(tests);
+                }
+            }
+            // An aggregate's `where` tests are not recorded.
+            _ => {}
+        }
+    }
+
+    fn band_branch_trace(&self, band: usize, b: usize, matched: bool, tests: Vec<TestTrace>) -> BranchTrace {
+        let plan = self.plan;
+        let branch = plan
+            .bands
+            .get(band)
+            .and_then(|bd| bd.branches.get(b).map(|br| (bd, br)));
+        match branch {
+            Some((bd, br)) => BranchTrace {
+                value: bd.values.get(usize::from(br.value)).cloned().unwrap_or_default(),
+                at: self.at(br.span),
+                matched,
+                otherwise: br.condition.is_none(),
+                tests,
+            },
+            None => BranchTrace {
+                value: String::new(),
+                at: String::new(),
+                matched,
+                otherwise: false,
+                tests,
+            },
+        }
+    }
+
+    /// One event of the open `each` rule.
+    fn event_trace(
+        &self,
+        index: usize,
+        age: i64,
+        decision: EventDecision,
+        tests: Vec<TestTrace>,
+    ) -> Option<EventTrace> {
+        let plan = self.plan;
+        let Some(ScoreRuleKind::Each(each)) = self.open_rule_kind() else {
+            return None;
+        };
+        let event_type = plan.event_names.get(each.event).cloned().unwrap_or_default();
+        let event = self.contact.events.get(each.event).and_then(|e| e.get(index));
+        let mut props = BTreeMap::new();
+        if let (Some(event), Some(names)) = (event, plan.event_prop_names.get(each.event)) {
+            for (name, value) in names.iter().zip(&event.props) {
+                if !value.is_absent() {
+                    props.insert(name.clone(), value_json(value));
+                }
+            }
+        }
+        let (skipped, factor, points) = match decision {
+            EventDecision::Counted { factor, points } => (None, Some(factor), Some(points)),
+            EventDecision::Skipped(reason) => (Some(reason), None, None),
+        };
+        Some(EventTrace {
+            event_type,
+            index,
+            at: event.map_or_else(String::new, |e| format_timestamp(e.at_micros)),
+            age_days: age as f64 / MICROS_PER_DAY as f64,
+            counted: skipped.is_none(),
+            skipped,
+            factor,
+            points,
+            props,
+            tests,
+        })
+    }
+}
+
+impl Tracer for Recorder<'_> {
+    const ENABLED: bool = true;
+
+    fn enter(&mut self, scope: Scope) {
+        let node = self.node(scope);
+        self.open.push(Frame {
+            scope,
+            tests: Vec::new(),
+            node,
+        });
+    }
+
+    fn exit(&mut self, result: ScopeResult<'_>) {
+        let Some(frame) = self.open.pop() else { return };
+        // The evaluator pairs every enter with an exit of the same kind
+        // (`eval`'s tests check it); anything else is dropped.
+        if result.closes(&frame.scope) {
+            self.close(frame, result);
+        }
+    }
+
+    fn test(&mut self, cond: &Cond, result: bool, left: &Val<'_>, right: Option<&Val<'_>>) {
+        if self.inside(|s| matches!(s, Scope::Aggregate { .. })) {
+            return;
+        }
+        let Some(span) = cond.span() else { return };
+        let plan = self.plan;
+        let event = match self.open_rule_kind() {
+            Some(ScoreRuleKind::Each(each)) => Some(each.event),
+            _ => None,
+        };
+        let describer = Describer {
+            plan,
+            sources: self.sources,
+            event,
+        };
+        let (subject, op) = describer.subject_and_op(cond);
+        let (value, other) = match cond {
+            Cond::Compare {
+                left: Operand::Const(_),
+                ..
+            } => (
+                right.map_or(Json::Null, |r| val_json(plan, r)),
+                Some(val_json(plan, left)),
+            ),
+            _ => (val_json(plan, left), right.map(|r| val_json(plan, r))),
+        };
+        let nots = self.open.iter().filter(|f| f.scope == Scope::Not).count();
+        let test = TestTrace {
+            test: self.sources.text(span).trim().to_string(),
+            at: self.at(span),
+            result,
+            subject,
+            value,
+            other,
+            op,
+            negated: nots % 2 == 1,
+            after_failure: self.inside(|s| *s == Scope::AfterFailure),
+        };
+        if let Some(frame) = self.open.last_mut() {
+            frame.tests.push(test);
+        }
+    }
+
+    fn warning(&mut self, span: Span, found: &Val<'_>, expected: &str) {
+        // Branches after the chosen one and the rest of a failed `and` are
+        // evaluated only to explain: `run` never meets their wrong types.
+        if self.inside(|s| matches!(s, Scope::BranchNotReached { .. } | Scope::AfterFailure)) {
+            return;
+        }
+        let found_text = match found {
+            Val::Absent => String::from("nothing"),
+            other => format!("{} {}", other.type_name(), val_json(self.plan, other)),
+        };
+        let message = format!(
+            "`{}`: expected {expected}, found {found_text}; the test is false",
+            self.sources.text(span)
+        );
+        let at = self.at(span);
+        if !self
+            .trace
+            .warnings
+            .iter()
+            .any(|w| w.at == at && w.message == message)
+        {
+            self.trace.warnings.push(WarningTrace { at, message });
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The trace records: the public JSON format of `explain --format json`.
+//!
+//! Architecture Invariant: the field names, types and `skip_serializing_if`
+//! rules of these types are the JSON format, documented field by field in
+//! `docs/explain.md` and pinned by `tests/snapshots/explain__json_*.snap`.
+//! Adding a field is fine; renaming or removing one breaks users.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::eval::SkipReason;
+
+/// Everything that decided one contact's result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Trace {
+    pub id: String,
+    pub as_of: String,
+    pub scores: Vec<ScoreTrace>,
+    pub segments: Vec<SegmentTrace>,
+    pub bands: Vec<BandTrace>,
+    pub suppressions: Vec<SuppressionTrace>,
+    pub audiences: Vec<TargetTrace>,
+    pub workflows: Vec<TargetTrace>,
+    pub routes: Vec<TargetTrace>,
+    pub warnings: Vec<WarningTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScoreTrace {
+    pub name: String,
+    /// `file:line` of the declaration.
+    pub at: String,
+    /// The score after clamping (unrounded).
+    pub value: f64,
+    /// The sum of the rules before clamping.
+    pub sum: f64,
+    pub low: f64,
+    pub high: f64,
+    pub clamped: bool,
+    pub rules: Vec<RuleTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RuleTrace {
+    pub label: String,
+    pub at: String,
+    pub kind: RuleKind,
+    pub matched: bool,
+    /// What the rule added to the score (after its cap).
+    pub points: f64,
+    /// The tests of a `when` rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestTrace>,
+    /// The rows of a `first` group that were tried, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowTrace>,
+    /// Every event of the rule's type, counted or skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventTrace>,
+    /// Present when `max`/`min` changed the sum of the events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap: Option<CapTrace>,
+}
+
+/// Which kind of rule a [`RuleTrace`] is, serialized as `when`, `first`
+/// or `each`.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    /// `"label" when <condition> => +N`
+    When,
+    /// `"label" first { when … => +N … }`
+    First,
+    /// `"label" each <event> … => +N`
+    Each,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RowTrace {
+    pub label: Option<String>,
+    pub at: String,
+    pub matched: bool,
+    /// The row's points (given only when it matched).
+    pub points: f64,
+    pub tests: Vec<TestTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EventTrace {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Position among the contact's events of this type (0-based, input order).
+    pub index: usize,
+    pub at: String,
+    pub age_days: f64,
+    pub counted: bool,
+    /// `after_as_of`, `outside_window` or `filter_failed` when not counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<SkipReason>,
+    /// Decay factor (1 without decay) when counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Points × factor when counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<f64>,
+    /// The event props the rules read.
+    pub props: BTreeMap<String, Json>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CapTrace {
+    pub sum: f64,
+    pub total: f64,
+}
+
+/// One test with the values it saw.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TestTrace {
+    /// The test as written.
+    pub test: String,
+    pub at: String,
+    pub result: bool,
+    /// What was tested: `fit`, `job_title`, `count of email_sent within 7 days`.
+    pub subject: String,
+    /// The subject's value (`null` when missing).
+    pub value: Json,
+    /// The other side of a comparison, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<Json>,
+    /// `==`, `>=`, `in`, `matches`, `starts with`, `is null`, `within`, `is`, `is true` …
+    pub op: String,
+    /// The test is under a `not` (an odd number of them): the condition
+    /// fails when the test holds.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub negated: bool,
+    /// An earlier part of the same `and` already failed: this test did not
+    /// decide anything and is shown only to say what else would have to change.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub after_failure: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SegmentTrace {
+    pub name: String,
+    pub at: String,
+    pub value: bool,
+    pub tests: Vec<TestTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BandTrace {
+    pub name: String,
+    pub at: String,
+    pub value: String,
+    /// Branches tried, in order, up to the chosen one.
+    pub branches: Vec<BranchTrace>,
+    /// Branches after the chosen one, evaluated only to explain (`matched`
+    /// says whether their condition holds).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_reached: Vec<BranchTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BranchTrace {
+    pub value: String,
+    pub at: String,
+    pub matched: bool,
+    pub otherwise: bool,
+    pub tests: Vec<TestTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SuppressionTrace {
+    pub name: String,
+    pub at: String,
+    pub applies: bool,
+    pub channels: Vec<&'static str>,
+    pub tests: Vec<TestTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TargetTrace {
+    pub name: String,
+    pub at: String,
+    pub channel: &'static str,
+    /// In the audience / enrolled / routed.
+    pub member: bool,
+    /// The target's own condition.
+    pub condition: bool,
+    /// Suppressions on this target's channel that apply.
+    pub suppressed_by: Vec<String>,
+    pub tests: Vec<TestTrace>,
+    /// Routes only: the queue chosen, and the queue branches tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queue_branches: Vec<BranchTrace>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WarningTrace {
+    pub at: String,
+    pub message: String,
+}

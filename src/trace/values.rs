@@ -1,0 +1,147 @@
+//! Values and operands as a trace shows them: run-time values, constants and
+//! snapshot values as JSON, and operands and tests in words.
+
+use serde_json::Value as Json;
+
+use crate::eval::Val;
+use crate::ops::CompareOp;
+use crate::plan::{Cond, Const, Operand, Plan};
+use crate::snapshot::{format_timestamp, Value};
+use crate::source::Sources;
+
+/// A run-time value as JSON (a time as RFC 3339 text, a band value by name).
+pub(super) fn val_json(plan: &Plan, v: &Val<'_>) -> Json {
+    match v {
+        Val::Absent => Json::Null,
+        Val::Bool(b) => Json::Bool(*b),
+        Val::Num(n) => number_json(*n),
+        Val::Text(t) => Json::String(t.to_string()),
+        Val::Time(t) => Json::String(format_timestamp(*t)),
+        Val::Composite => composite_json(),
+        Val::Band(b, value) => Json::String(
+            plan.bands
+                .get(*b)
+                .and_then(|band| band.values.get(*value as usize))
+                .cloned()
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// A constant of the plan as JSON.
+pub(super) fn const_json(c: &Const) -> Json {
+    match c {
+        Const::Null => Json::Null,
+        Const::Bool(b) => Json::Bool(*b),
+        Const::Number(n) => number_json(*n),
+        Const::Text(t) => Json::String(t.to_string()),
+        Const::Time(t) => Json::String(format_timestamp(*t)),
+    }
+}
+
+/// A decoded snapshot value (an event prop) as JSON.
+pub(super) fn value_json(v: &Value) -> Json {
+    match v {
+        Value::Missing | Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => number_json(*n),
+        Value::Text(t) => Json::String(t.to_string()),
+        Value::Composite => composite_json(),
+    }
+}
+
+fn number_json(n: f64) -> Json {
+    serde_json::Number::from_f64(n).map_or(Json::Null, Json::Number)
+}
+
+fn composite_json() -> Json {
+    Json::String(String::from("<list or object>"))
+}
+
+/// Names operands in words, for the `subject` of a test.
+pub(super) struct Describer<'a> {
+    pub plan: &'a Plan,
+    pub sources: &'a Sources,
+    /// The event type slot whose props an `EventProp` operand reads (the
+    /// open `each` rule's event), when there is one.
+    pub event: Option<usize>,
+}
+
+impl Describer<'_> {
+    /// What an operand is, in words.
+    pub fn operand(&self, operand: &Operand) -> String {
+        let plan = self.plan;
+        match operand {
+            Operand::Property(slot) => plan.property_names.get(*slot).cloned().unwrap_or_default(),
+            Operand::Email => String::from("email"),
+            Operand::Id => String::from("id"),
+            Operand::EventProp(slot) => self
+                .event
+                .and_then(|e| plan.event_prop_names.get(e))
+                .and_then(|names| names.get(*slot))
+                .cloned()
+                .unwrap_or_else(|| String::from("event prop")),
+            Operand::Score(id) => plan
+                .scores
+                .get(id.index())
+                .map_or(String::new(), |s| s.name.clone()),
+            Operand::Segment(id) => plan
+                .segments
+                .get(id.index())
+                .map_or(String::new(), |s| s.name.clone()),
+            Operand::Aggregate(id) => plan
+                .aggregates
+                .get(id.index())
+                .map_or(String::new(), |a| self.sources.text(a.span).to_string()),
+            Operand::Const(c) => const_json(c).to_string(),
+            Operand::Call(f, arg) => format!("{}({})", f.name(), self.operand(arg)),
+        }
+    }
+
+    /// A test's subject (what was tested) and its operator, in words.
+    pub fn subject_and_op(&self, cond: &Cond) -> (String, String) {
+        match cond {
+            Cond::Compare {
+                op,
+                left: l,
+                right: r,
+                ..
+            } => {
+                // Name the non-constant side; with the constant written first
+                // (`200 <= company_size`) the operator is mirrored so that the
+                // trace reads subject, operator, value.
+                let flipped = matches!(l, Operand::Const(_));
+                let subject = if flipped { r } else { l };
+                let op = match (op, flipped) {
+                    (CompareOp::Eq, _) => "==",
+                    (CompareOp::Ne, _) => "!=",
+                    (CompareOp::Lt, false) | (CompareOp::Gt, true) => "<",
+                    (CompareOp::Le, false) | (CompareOp::Ge, true) => "<=",
+                    (CompareOp::Gt, false) | (CompareOp::Lt, true) => ">",
+                    (CompareOp::Ge, false) | (CompareOp::Le, true) => ">=",
+                };
+                (self.operand(subject), op.to_string())
+            }
+            Cond::In { left, negated, .. } => (
+                self.operand(left),
+                String::from(if *negated { "not in" } else { "in" }),
+            ),
+            Cond::Matches { left, .. } => (self.operand(left), String::from("matches")),
+            Cond::Text { op, left, .. } => (self.operand(left), op.words().to_string()),
+            Cond::IsNull { operand, negated, .. } => (
+                self.operand(operand),
+                String::from(if *negated { "is not null" } else { "is null" }),
+            ),
+            Cond::Within { operand, .. } => (self.operand(operand), String::from("within")),
+            Cond::Truthy { operand, .. } => (self.operand(operand), String::from("is true")),
+            Cond::BandIs { band, negated, .. } => (
+                self.plan
+                    .bands
+                    .get(band.index())
+                    .map_or(String::new(), |b| b.name.clone()),
+                String::from(if *negated { "is not" } else { "is" }),
+            ),
+            Cond::Const(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) => (String::new(), String::new()),
+        }
+    }
+}
