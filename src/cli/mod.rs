@@ -4,6 +4,7 @@
 mod actions;
 mod apply;
 mod check;
+mod completions;
 mod diff;
 mod explain;
 mod fmt;
@@ -27,6 +28,9 @@ pub enum Exit {
     Usage,
     /// 3: the command completed but some input lines were rejected.
     Rejected,
+    /// 4: `diff --exit-code` found contacts whose band, audience, workflow,
+    /// route or queue changes.
+    Changed,
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -36,6 +40,7 @@ impl From<Exit> for std::process::ExitCode {
             Exit::RuleErrors => 1,
             Exit::Usage => 2,
             Exit::Rejected => 3,
+            Exit::Changed => 4,
         })
     }
 }
@@ -48,7 +53,8 @@ impl From<Exit> for std::process::ExitCode {
     long_about = "rubric compiles rule files (`*.rubric`) that score contacts on fit and intent, \
 turn scores into bands, and decide audiences, workflows, routes and suppressions; then it \
 evaluates them on contact snapshots (JSON Lines or CSV).\n\n\
-Exit status: 0 success; 1 the rule set has errors (or rule tests fail, or `fmt --check` finds changes); 2 usage error; 3 completed but some input lines were rejected."
+Exit status: 0 success; 1 the rule set has errors (or rule tests fail, or `fmt --check` finds changes); 2 usage error; 3 completed but some input lines were rejected; \
+4 `diff --exit-code` found contacts that the change moves."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -75,6 +81,10 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// List applied runs, or export one run's actions again.
     Actions(actions::ActionsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) of rubric, or of one command, on stdout.
+    Man(completions::ManArgs),
 }
 
 /// When to colour output meant for people.
@@ -123,6 +133,8 @@ pub fn main() -> std::process::ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Actions(args) => actions::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     };
     exit.into()
 }
