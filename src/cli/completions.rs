@@ -107,6 +107,7 @@ mod tests {
     fn a_command_page_is_named_after_rubric_and_the_command() {
         let page = String::from_utf8(man_page(Some("diff")).unwrap()).unwrap();
         assert!(page.contains(".TH rubric-diff 1"), "{page}");
+        assert!(page.contains("\\-\\-exit\\-code"), "{page}");
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub struct DiffArgs {
     /// Example contact ids shown per change (the first ones in input order).
     #[arg(long, value_name = "N", default_value_t = 5)]
     examples: usize,
+    /// Exit with 4 when the change moves any contact (its band value, an
+    /// audience, workflow, route or queue changes), as `git diff --exit-code` does.
+    #[arg(long)]
+    exit_code: bool,
     #[command(flatten)]
     stream: super::stream::StreamOptions,
     /// Colour of diagnostics: auto, always, never.
@@ -292,6 +296,8 @@ pub fn run(args: &DiffArgs) -> Exit {
     eprintln!("{summary}");
     if rejected > 0 {
         Exit::Rejected
+    } else if args.exit_code && report.changed > 0 {
+        Exit::Changed
     } else {
         Exit::Success
     }
