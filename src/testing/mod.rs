@@ -22,6 +22,8 @@
 //!       not_in: [nurture_convert]
 //! ```
 
+pub mod coverage;
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
