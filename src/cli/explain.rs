@@ -64,7 +64,7 @@ pub fn run(args: &ExplainArgs) -> Exit {
         Ok(r) => r,
         Err(exit) => return exit,
     };
-    // The first valid line with each wanted id wins (SPEC §3).
+    // The first valid line with each wanted id wins (docs/formats.md).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();
     let mut rejected: HashMap<String, (u64, String)> = HashMap::new();
     let found = match format {

@@ -1,4 +1,4 @@
-//! `rubric plan`: the SPEC §6 actions an apply would emit now, with a summary
+//! `rubric plan`: the actions (docs/formats.md#actions) an apply would emit now, with a summary
 //! per target; changes nothing. Also the sync driver shared with `apply`:
 //! stream the snapshot, evaluate, compare with the state, derive actions.
 

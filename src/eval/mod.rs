@@ -1,4 +1,4 @@
-//! Plan × contact × as-of → [`Outcome`], following SPEC §3 exactly.
+//! Plan × contact × as-of → [`Outcome`], following docs/language.md exactly.
 //!
 //! Architecture Invariant: evaluation does no I/O, never reads the clock, and
 //! visits items in a fixed order (scores, bands and segments in dependency

@@ -1,4 +1,4 @@
-//! Outcome → output: SPEC §5 JSON lines, and a table for people.
+//! Outcome → output: the result JSON lines of docs/formats.md#results, and a table for people.
 //!
 //! Writers append to a caller-owned buffer so the CLI can batch output.
 
@@ -18,7 +18,7 @@ pub fn round2(x: f64) -> f64 {
     }
 }
 
-/// Appends a number the way SPEC §5 shows it: `85`, `47.71`.
+/// Appends a number the way results show it (docs/formats.md#results): `85`, `47.71`.
 pub fn push_number(out: &mut Vec<u8>, x: f64) {
     if !x.is_finite() {
         out.extend_from_slice(b"null");
@@ -48,7 +48,7 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// Appends one SPEC §5 result line (with its newline).
+/// Appends one result line (docs/formats.md#results) (with its newline).
 pub fn write_result(out: &mut Vec<u8>, plan: &Plan, id: &str, outcome: &Outcome) {
     out.extend_from_slice(b"{\"id\":");
     push_str(out, id);

@@ -153,7 +153,7 @@ pub struct CaseResult {
     pub line: Option<usize>,
     /// Mismatches, one line each (`scores.fit: expected 85, got 55`).
     pub failures: Vec<String>,
-    /// The SPEC §5 result line of the contact (for failures).
+    /// The result line (docs/formats.md#results) of the contact (for failures).
     pub actual: Option<String>,
     /// The decoded contact and its as-of (for traces).
     pub contact: Option<(crate::snapshot::Contact, i64)>,
