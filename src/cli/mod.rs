@@ -1,4 +1,4 @@
-//! The command line: argument parsing, the exit-code contract (SPEC §7), and
+//! The command line: argument parsing, the exit-code contract (docs/cli.md#exit-status), and
 //! one file per command. The only place that prints or exits.
 
 mod actions;
@@ -8,6 +8,8 @@ mod completions;
 mod diff;
 mod explain;
 mod fmt;
+#[cfg(test)]
+mod help_docs;
 mod plan;
 mod run;
 mod stream;
@@ -17,7 +19,7 @@ use std::io::IsTerminal as _;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit statuses of SPEC §7.
+/// Exit statuses (docs/cli.md#exit-status and the top-level `--help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: success.

@@ -1,0 +1,110 @@
+//! docs/cli.md shows the `--help` of every command; this test keeps those
+//! blocks equal to what the binary prints, so they cannot drift.
+//!
+//! Each block follows a marker line `<!-- help: rubric COMMAND -->` (or
+//! `<!-- help: rubric -->` for the top level) and is a fenced `text` block.
+//! The help is rendered as `--help` prints it to a pipe: long help, plain text,
+//! wrapped at [`WIDTH`] columns. `RUBRIC_BLESS=1 cargo test --lib help_docs`
+//! rewrites the blocks from the current definitions.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use clap::CommandFactory as _;
+
+use super::Cli;
+
+/// The terminal width the documented help is wrapped at.
+const WIDTH: usize = 100;
+
+const CLI_MD: &str = include_str!("../../docs/cli.md");
+
+/// `(marker, help text)` for the top level and every command, in order.
+fn rendered_help() -> Vec<(String, String)> {
+    let mut command = Cli::command().term_width(WIDTH).max_term_width(WIDTH);
+    command.build();
+    let plain = |text: clap::builder::StyledStr| {
+        let text = text.to_string();
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        format!("{}\n", lines.join("\n").trim_end())
+    };
+    let mut helps = vec![(
+        String::from("<!-- help: rubric -->"),
+        plain(command.clone().render_long_help()),
+    )];
+    for sub in command
+        .get_subcommands_mut()
+        .filter(|sub| sub.get_name() != "help")
+    {
+        let marker = format!("<!-- help: rubric {} -->", sub.get_name());
+        helps.push((marker, plain(sub.render_long_help())));
+    }
+    helps
+}
+
+/// Where the fenced block after `marker` holds its text: the byte range of the
+/// lines between the opening ```` ```text ```` and the closing ```` ``` ````.
+fn block_after(document: &str, marker: &str) -> Option<std::ops::Range<usize>> {
+    let at = document.find(marker)?;
+    let fence = "```text\n";
+    let open = at + document.get(at..)?.find(fence)? + fence.len();
+    let rest = document.get(open..)?;
+    // An empty block closes on its first line.
+    let close = if rest.starts_with("```") {
+        open
+    } else {
+        open + rest.find("\n```")? + 1
+    };
+    Some(open..close)
+}
+
+#[test]
+fn docs_cli_md_shows_the_help_of_every_command() {
+    let helps = rendered_help();
+    if std::env::var_os("RUBRIC_BLESS").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md");
+        let mut document = std::fs::read_to_string(path).unwrap();
+        for (marker, help) in &helps {
+            if let Some(range) = block_after(&document, marker) {
+                document.replace_range(range, help);
+            }
+        }
+        std::fs::write(path, document).unwrap();
+        return;
+    }
+    let mut problems = Vec::new();
+    for (marker, help) in &helps {
+        match block_after(CLI_MD, marker) {
+            None => problems.push(format!(
+                "docs/cli.md has no block for `{marker}`: add the marker line, then a ```text block"
+            )),
+            Some(range) if CLI_MD[range.clone()] != **help => problems.push(format!(
+                "docs/cli.md's block after `{marker}` differs from --help:\n{}",
+                similar::TextDiff::from_lines(&CLI_MD[range], help.as_str())
+                    .unified_diff()
+                    .header("docs/cli.md", "--help")
+            )),
+            Some(_) => {}
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n\nrun `RUBRIC_BLESS=1 cargo test --lib help_docs` to rewrite the blocks",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn a_block_is_found_after_its_marker() {
+    let document = "intro\n<!-- help: rubric x -->\n\n```text\nold\nhelp\n```\nafter\n";
+    let range = block_after(document, "<!-- help: rubric x -->").unwrap();
+    assert_eq!(&document[range], "old\nhelp\n");
+    assert_eq!(block_after(document, "<!-- help: rubric y -->"), None);
+    let empty = "<!-- help: rubric x -->\n```text\n```\n\n```text\nnext\n```\n";
+    let range = block_after(empty, "<!-- help: rubric x -->").unwrap();
+    assert_eq!(range, 32..32);
+}
