@@ -108,3 +108,44 @@ fn a_block_is_found_after_its_marker() {
     let range = block_after(empty, "<!-- help: rubric x -->").unwrap();
     assert_eq!(range, 32..32);
 }
+
+/// The synopsis lines of `rubric NAME` (its first line and the indented
+/// lines that continue it) in the first block of docs/cli.md.
+fn synopsis_of(document: &str, name: &str) -> String {
+    let block = block_after(document, "# The `rubric` command line").map_or("", |range| &document[range]);
+    let mut synopsis = String::new();
+    let mut inside = false;
+    for line in block.lines() {
+        if line.starts_with("rubric ") {
+            inside = line.split_whitespace().nth(1) == Some(name);
+        }
+        if inside {
+            synopsis.push_str(line);
+            synopsis.push('\n');
+        }
+    }
+    synopsis
+}
+
+#[test]
+fn the_synopsis_of_docs_cli_md_names_every_flag() {
+    let command = Cli::command();
+    let mut missing = Vec::new();
+    for sub in command.get_subcommands() {
+        let synopsis = synopsis_of(CLI_MD, sub.get_name());
+        if synopsis.is_empty() {
+            missing.push(format!("`rubric {}` has no synopsis line", sub.get_name()));
+            continue;
+        }
+        for long in sub.get_arguments().filter_map(clap::Arg::get_long) {
+            if !synopsis.contains(&format!("[--{long}")) && !synopsis.contains(&format!("--{long} ")) {
+                missing.push(format!("`rubric {}`: `--{long}`", sub.get_name()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the synopsis at the top of docs/cli.md lacks:\n{}",
+        missing.join("\n")
+    );
+}
