@@ -1,6 +1,6 @@
 //! Rule tests (`rubric test`): YAML files of cases, each a contact, an as-of
 //! and expectations on its result, run through the real decoder and
-//! evaluator.
+//! evaluator; [`coverage`] says which parts of the rule set no case exercised.
 //!
 //! A test file (`*.test.yaml` next to the rules, or any `.yaml` in a `tests/`
 //! directory beside them) looks like:
