@@ -1,4 +1,5 @@
-//! Outcome → output: the result JSON lines of docs/formats.md#results, and a table for people (aligned by display width).
+//! Outcome → output: the result JSON lines of docs/formats.md#results, and a
+//! table for people (aligned by display width).
 //!
 //! Writers append to a caller-owned buffer so the CLI can batch output.
 
