@@ -100,7 +100,8 @@ pub struct Contact {
     pub events: Vec<Vec<Event>>,
 }
 
-/// Why a line was rejected (docs/formats.md#rejected-lines): reported with its line number, skipped, counted.
+/// Why a line was rejected (docs/formats.md#rejected-lines): reported with
+/// its line number, skipped, counted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadLine {
     /// 1-based line number in the input (blank lines count).

@@ -1,4 +1,4 @@
-//! Sync (docs/formats.md#actions, docs/sync.md): compare each contact's outcome with the state of the last
+//! Sync (docs/formats.md#actions): compare each contact's outcome with the state of the last
 //! applied run and derive the edge-triggered actions, plus the state store,
 //! the action lines and the destination files.
 //!
