@@ -3,8 +3,8 @@
 //!
 //! Each block follows a marker line `<!-- help: rubric COMMAND -->` (or
 //! `<!-- help: rubric -->` for the top level) and is a fenced `text` block.
-//! The help is rendered as `--help` prints it to a pipe: long help, plain text,
-//! wrapped at [`WIDTH`] columns. `RUBRIC_BLESS=1 cargo test --lib help_docs`
+//! The help is rendered as `--help` prints it to a pipe: plain text, wrapped
+//! at [`WIDTH`] columns. `RUBRIC_BLESS=1 cargo test --lib help_docs`
 //! rewrites the blocks from the current definitions.
 
 #![allow(
@@ -23,25 +23,28 @@ const WIDTH: usize = 100;
 
 const CLI_MD: &str = include_str!("../../docs/cli.md");
 
+/// What `rubric ARGS… --help` prints to a pipe: plain text wrapped at
+/// [`WIDTH`], trailing spaces removed. (Through the parser, so the choice
+/// between the short and the long layout is the one `--help` makes.)
+fn help_of(args: &[&str]) -> String {
+    let command = Cli::command().term_width(WIDTH).max_term_width(WIDTH);
+    let mut argv = vec!["rubric"];
+    argv.extend_from_slice(args);
+    argv.push("--help");
+    let text = match command.try_get_matches_from(argv) {
+        Ok(_) => panic!("`rubric {} --help` did not print help", args.join(" ")),
+        Err(help) => help.render().to_string(),
+    };
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    format!("{}\n", lines.join("\n").trim_end())
+}
+
 /// `(marker, help text)` for the top level and every command, in order.
 fn rendered_help() -> Vec<(String, String)> {
-    let mut command = Cli::command().term_width(WIDTH).max_term_width(WIDTH);
-    command.build();
-    let plain = |text: clap::builder::StyledStr| {
-        let text = text.to_string();
-        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
-        format!("{}\n", lines.join("\n").trim_end())
-    };
-    let mut helps = vec![(
-        String::from("<!-- help: rubric -->"),
-        plain(command.clone().render_long_help()),
-    )];
-    for sub in command
-        .get_subcommands_mut()
-        .filter(|sub| sub.get_name() != "help")
-    {
-        let marker = format!("<!-- help: rubric {} -->", sub.get_name());
-        helps.push((marker, plain(sub.render_long_help())));
+    let mut helps = vec![(String::from("<!-- help: rubric -->"), help_of(&[]))];
+    for sub in Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        helps.push((format!("<!-- help: rubric {name} -->"), help_of(&[name])));
     }
     helps
 }
