@@ -12,7 +12,7 @@
 //! | output | [`output`] | outcome → JSON line / table row |
 //! | diff | [`diff`] | two plans' outcomes per contact → impact report |
 //! | run | [`run`] | plan × snapshot × as-of → results in input order |
-//! | sync | [`sync`] | plan × snapshot × stored state → SPEC §6 actions + next state |
+//! | sync | [`sync`] | plan × snapshot × stored state → actions (docs/formats.md#actions) + next state |
 //!
 //! [`pipeline`] is the ordered parallel pipeline that `run`, `diff` and
 //! `sync` read JSON Lines snapshots through, on the threads they are given.

@@ -1,4 +1,4 @@
-//! Evaluating a whole snapshot for `rubric run`: one SPEC §5 result per
+//! Evaluating a whole snapshot for `rubric run`: one result (docs/formats.md#results) per
 //! accepted contact, written in input order (or kept as table rows), after
 //! the duplicate-id check, with rejected lines reported to the caller's
 //! [`Rejects`].

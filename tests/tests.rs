@@ -15,6 +15,7 @@ mod common;
 mod gen_rules;
 
 mod cli;
+mod conventions;
 mod diagnostics;
 mod diff;
 mod explain;

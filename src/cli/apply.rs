@@ -1,4 +1,4 @@
-//! `rubric apply`: compute the SPEC §6 actions, store them and the new state
+//! `rubric apply`: compute the actions (docs/formats.md#actions), store them and the new state
 //! in one transaction, write them out (`--out` atomically, or stdout; and
 //! `--out-dir` files per target), then commit.
 //!

@@ -35,6 +35,10 @@ pub struct DiffArgs {
     /// Example contact ids shown per change (the first ones in input order).
     #[arg(long, value_name = "N", default_value_t = 5)]
     examples: usize,
+    /// Exit with 4 when the change moves any contact (its band value, an
+    /// audience, workflow, route or queue changes), as `git diff --exit-code` does.
+    #[arg(long)]
+    exit_code: bool,
     #[command(flatten)]
     stream: StreamOptions,
     /// Colour of diagnostics: auto, always, never.
@@ -132,6 +136,8 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     eprintln!("{summary}");
     if rejected > 0 {
         Ok(Exit::Rejected)
+    } else if args.exit_code && report.changed > 0 {
+        Ok(Exit::Changed)
     } else {
         Ok(Exit::Success)
     }

@@ -48,7 +48,7 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
     let loaded = input::load(&args.rules, args.as_of.as_deref(), args.color.for_stderr())?;
     let (sources, plan, as_of) = (&loaded.rules.sources, loaded.plan(), loaded.as_of);
     let snapshot = input::snapshot(&args.contacts)?;
-    // The first valid line with each wanted id wins (SPEC §3).
+    // The first valid line with each wanted id wins (docs/formats.md).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();
     let mut rejected: HashMap<String, (u64, String)> = HashMap::new();
     let found = find_contacts(

@@ -1,17 +1,25 @@
-//! `rubric fmt [--check] PATH`: rewrite rule files in the canonical layout,
-//! or (`--check`) print what would change as a unified diff and exit 1.
+//! `rubric fmt [--check] PATH|-`: rewrite rule files in the canonical layout,
+//! or (`--check`) print what would change as a unified diff and exit 1. With
+//! `-` the rule text is read from stdin and the formatted text written to
+//! stdout, for editors that format on save. A file keeps its line endings
+//! ([`crate::fmt::format_keeping_line_endings`]).
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::{ColorChoice, Exit};
+use crate::fmt::line_endings::{to_lf, LineEndingCounts};
+use crate::fmt::Change;
 use crate::source::{SourceFile, Sources};
+
+/// The name of standard input in diffs and messages.
+const STDIN_NAME: &str = "<stdin>";
 
 #[derive(Debug, Args)]
 pub struct FmtArgs {
-    /// A `.rubric` file or a directory of them.
+    /// A `.rubric` file or a directory of them, or `-` to format stdin to stdout.
     path: PathBuf,
     /// Change nothing: print a diff of what would change and exit 1 if anything would.
     #[arg(long)]
@@ -30,24 +38,59 @@ pub fn diff(name: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
+/// What `--check` prints for a file whose only change is its line endings
+/// (a diff would show lines that look the same).
+fn line_endings_note(name: &str, original: &str, formatted: &str) -> String {
+    let before = LineEndingCounts::of(original);
+    let after = LineEndingCounts::of(formatted).dominant();
+    let lf_lines = if before.lf == 1 {
+        String::from("1 line ends")
+    } else {
+        format!("{} lines end", before.lf)
+    };
+    format!(
+        "{name}: only line endings would change ({lf_lines} in LF, {} in CRLF; all would end in {})\n",
+        before.crlf,
+        after.name()
+    )
+}
+
+/// What `--check` prints for one file that would change.
+fn check_report(name: &str, original: &str, formatted: &str) -> String {
+    match crate::fmt::change(original, formatted) {
+        Change::Unchanged => String::new(),
+        Change::LineEndingsOnly => line_endings_note(name, original, formatted),
+        // The diff is of `\n` text: a `\r` would show as part of every line.
+        Change::Layout => diff(name, &to_lf(original), &to_lf(formatted)),
+    }
+}
+
+/// Formats `text`, printing syntax errors (against the `\n` text, which the
+/// spans point into) on stderr.
+fn format_or_report(name: &str, text: &str, color: bool) -> Option<String> {
+    match crate::fmt::format_keeping_line_endings(text) {
+        Ok(formatted) => Some(formatted),
+        Err(diagnostics) => {
+            let mut one = Sources::default();
+            one.add(SourceFile::new(name.to_string(), to_lf(text).into_owned()));
+            eprint!("{}", crate::diagnostics::render(&diagnostics, &one, color));
+            None
+        }
+    }
+}
+
 pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
+    if args.path.as_os_str() == "-" {
+        return run_stdin(args);
+    }
     let sources = Sources::load(&args.path).map_err(super::usage_error)?;
     let mut failed = false;
     let mut changed = 0usize;
     let mut out = std::io::stdout().lock();
     for file in &sources.files {
-        let formatted = match crate::fmt::format_source(&file.text) {
-            Ok(f) => f,
-            Err(diagnostics) => {
-                let mut one = Sources::default();
-                one.add(SourceFile::new(file.name.clone(), file.text.clone()));
-                eprint!(
-                    "{}",
-                    crate::diagnostics::render(&diagnostics, &one, args.color.for_stderr())
-                );
-                failed = true;
-                continue;
-            }
+        let Some(formatted) = format_or_report(&file.name, &file.text, args.color.for_stderr()) else {
+            failed = true;
+            continue;
         };
         if formatted == *file.text {
             continue;
@@ -55,7 +98,7 @@ pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
         changed += 1;
         if args.check {
             if out
-                .write_all(diff(&file.name, &file.text, &formatted).as_bytes())
+                .write_all(check_report(&file.name, &file.text, &formatted).as_bytes())
                 .is_err()
             {
                 return Err(Exit::Usage);
@@ -83,4 +126,61 @@ pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
         eprintln!("rubric fmt: {changed} of {files} files reformatted");
     }
     Ok(Exit::Success)
+}
+
+/// `rubric fmt -`: the formatted text of stdin on stdout, nothing else (on a
+/// syntax error, nothing on stdout and exit 1, so an editor keeps its
+/// buffer); with `--check`, the diff on stdout and exit 1 if stdin is not
+/// formatted.
+fn run_stdin(args: &FmtArgs) -> Result<Exit, Exit> {
+    let mut text = String::new();
+    std::io::stdin()
+        .lock()
+        .read_to_string(&mut text)
+        .map_err(|e| super::usage_error(format!("cannot read the rules on stdin: {e}")))?;
+    let Some(formatted) = format_or_report(STDIN_NAME, &text, args.color.for_stderr()) else {
+        eprintln!("error: the rules on stdin have syntax errors; nothing was written");
+        return Ok(Exit::RuleErrors);
+    };
+    let output = if args.check {
+        check_report(STDIN_NAME, &text, &formatted)
+    } else {
+        formatted.clone()
+    };
+    let written = {
+        let mut out = std::io::stdout().lock();
+        out.write_all(output.as_bytes()).and_then(|()| out.flush())
+    };
+    super::finish_output(written)?;
+    if args.check && formatted != text {
+        eprintln!("rubric fmt: {STDIN_NAME} would be reformatted");
+        return Ok(Exit::RuleErrors);
+    }
+    Ok(Exit::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_says_when_only_line_endings_change() {
+        let report = check_report("a.rubric", "x\r\ny\n\r\n", "x\r\ny\r\n\r\n");
+        assert_eq!(
+            report,
+            "a.rubric: only line endings would change (1 line ends in LF, 2 in CRLF; all would end in CRLF)\n"
+        );
+    }
+
+    #[test]
+    fn check_diffs_crlf_files_without_carriage_returns() {
+        let report = check_report("a.rubric", "a  =  1\r\n", "a = 1\r\n");
+        assert!(report.contains("-a  =  1\n+a = 1\n"), "{report}");
+        assert!(!report.contains('\r'), "{report:?}");
+    }
+
+    #[test]
+    fn an_unchanged_file_has_no_report() {
+        assert_eq!(check_report("a.rubric", "a\r\n", "a\r\n"), "");
+    }
 }

@@ -1,4 +1,4 @@
-//! The command line: argument parsing, the exit-code contract (SPEC §7), and
+//! The command line: argument parsing, the exit-code contract (docs/cli.md#exit-status), and
 //! one file per command, each an `fn run(&Args) -> Result<Exit, Exit>` that
 //! turns arguments into calls and reports the result. The only place that
 //! prints or exits.
@@ -6,9 +6,12 @@
 mod actions;
 mod apply;
 mod check;
+mod completions;
 mod diff;
 mod explain;
 mod fmt;
+#[cfg(test)]
+mod help_docs;
 mod input;
 mod plan;
 #[allow(dead_code)] // Wired into the commands once the pipeline restructure lands.
@@ -19,7 +22,7 @@ mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit statuses of SPEC §7.
+/// Exit statuses (docs/cli.md#exit-status and the top-level `--help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: success.
@@ -30,6 +33,9 @@ pub enum Exit {
     Usage,
     /// 3: the command completed but some input lines were rejected.
     Rejected,
+    /// 4: `diff --exit-code` found contacts whose band, audience, workflow,
+    /// route or queue changes.
+    Changed,
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -39,6 +45,7 @@ impl From<Exit> for std::process::ExitCode {
             Exit::RuleErrors => 1,
             Exit::Usage => 2,
             Exit::Rejected => 3,
+            Exit::Changed => 4,
         })
     }
 }
@@ -51,7 +58,8 @@ impl From<Exit> for std::process::ExitCode {
     long_about = "rubric compiles rule files (`*.rubric`) that score contacts on fit and intent, \
 turn scores into bands, and decide audiences, workflows, routes and suppressions; then it \
 evaluates them on contact snapshots (JSON Lines or CSV).\n\n\
-Exit status: 0 success; 1 the rule set has errors (or rule tests fail, or `fmt --check` finds changes); 2 usage error; 3 completed but some input lines were rejected."
+Exit status: 0 success; 1 the rule set has errors (or rule tests fail, or `fmt --check` finds changes); 2 usage error; 3 completed but some input lines were rejected; \
+4 `diff --exit-code` found contacts that the change moves."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -78,6 +86,10 @@ enum Command {
     Apply(apply::ApplyArgs),
     /// List applied runs, or export one run's actions again.
     Actions(actions::ActionsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) of rubric, or of one command, on stdout.
+    Man(completions::ManArgs),
 }
 
 /// When to colour output meant for people.
@@ -136,6 +148,8 @@ pub fn main() -> std::process::ExitCode {
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Actions(args) => actions::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     };
     // Every command returns its exit status either way: `Err` when it
     // stopped early (after printing why).

@@ -1,4 +1,4 @@
-//! `rubric plan`: the SPEC §6 actions an apply would emit now, printed on
+//! `rubric plan`: the actions (docs/formats.md#actions) an apply would emit now, printed on
 //! stdout, with a summary per target on stderr; changes nothing. The sync
 //! itself is [`crate::sync::run`], started as for `apply`
 //! ([`super::sync_command`]).

@@ -1,4 +1,4 @@
-//! `rubric run`: evaluate a rule set on a snapshot, one SPEC §5 result per
+//! `rubric run`: evaluate a rule set on a snapshot, one result (docs/formats.md#results) per
 //! accepted contact on stdout, in input order ([`crate::run`]), then a
 //! summary on stderr (and a progress line on a terminal).
 
@@ -23,7 +23,7 @@ pub struct RunArgs {
     /// The instant of evaluation (RFC 3339 with offset, or a date); default now.
     #[arg(long, value_name = "TS")]
     as_of: Option<String>,
-    /// `jsonl` (SPEC §5, one line per contact) or `table` (aligned, for people).
+    /// `jsonl` (one JSON line per contact, see docs/formats.md) or `table` (aligned, for people).
     #[arg(long, value_enum, default_value_t = RunFormat::Jsonl)]
     format: RunFormat,
     #[command(flatten)]

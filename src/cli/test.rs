@@ -1,5 +1,7 @@
 //! `rubric test PATH`: run the rule set's YAML test files and report like
-//! `cargo test` (or JUnit XML with `--format junit`).
+//! `cargo test` (or JUnit XML with `--format junit`); `--filter` runs only the
+//! cases whose name contains a text, `--coverage` adds which rules no case
+//! exercised ([`crate::testing::coverage`]).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,14 @@ pub struct TestArgs {
     /// `human` (like cargo test) or `junit` (JUnit XML on stdout).
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
     format: TestFormat,
+    /// Run only the cases whose name contains this text (case-sensitive).
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// After the results, list the rules, rows, segments, band and queue
+    /// branches, suppressions and targets that no case exercised (matched).
+    /// On stderr with `--format junit`.
+    #[arg(long)]
+    coverage: bool,
     /// Colour of rule diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -67,6 +77,7 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
     let rules = input::rules(&rules, args.color.for_stderr())?;
     let (sources, plan) = (&rules.sources, rules.plan());
     let mut reports = Vec::new();
+    let mut filtered_out = 0usize;
     for file in &files {
         let name = file.display().to_string();
         let text = std::fs::read_to_string(file)
@@ -82,10 +93,17 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
             }),
             Ok(tf) => {
                 let lines = testing::case_lines(&text);
+                let selected = |case: &&testing::Case| {
+                    args.filter
+                        .as_deref()
+                        .is_none_or(|filter| case.name.contains(filter))
+                };
+                filtered_out += tf.cases.iter().filter(|case| !selected(case)).count();
                 let results = tf
                     .cases
                     .iter()
                     .enumerate()
+                    .filter(|(_, case)| selected(case))
                     .map(|(i, case)| {
                         testing::run_case(plan, case, tf.as_of.as_deref(), lines.get(i).copied())
                     })
@@ -107,10 +125,23 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
         .map(|r| r.results.iter().filter(|c| !c.passed()).count())
         .sum();
     let broken = reports.iter().filter(|r| r.error.is_some()).count();
-    let text = match args.format {
-        TestFormat::Human => human(&reports, plan, sources, passed, failed, broken),
+    let counts = Counts {
+        passed,
+        failed,
+        broken,
+        filtered_out: args.filter.as_ref().map(|_| filtered_out),
+    };
+    let mut text = match args.format {
+        TestFormat::Human => human(&reports, plan, sources, &counts),
         TestFormat::Junit => junit(&reports),
     };
+    if args.coverage {
+        let coverage = coverage(&reports, plan, sources).render_text();
+        match args.format {
+            TestFormat::Human => text.push_str(&coverage),
+            TestFormat::Junit => eprint!("{coverage}"),
+        }
+    }
     let mut out = std::io::stdout().lock();
     if out.write_all(text.as_bytes()).is_err() {
         return Err(Exit::Usage);
@@ -122,14 +153,45 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
     }
 }
 
+/// The counts of the closing `test result:` line.
+struct Counts {
+    passed: usize,
+    failed: usize,
+    broken: usize,
+    /// Cases `--filter` left out (`None` without `--filter`).
+    filtered_out: Option<usize>,
+}
+
+/// Which items of the rule set the cases that ran exercised.
+fn coverage(
+    reports: &[FileReport],
+    plan: &crate::plan::Plan,
+    sources: &crate::source::Sources,
+) -> testing::coverage::Coverage {
+    let mut coverage = testing::coverage::Coverage::new(plan, sources);
+    for (contact, as_of) in reports
+        .iter()
+        .flat_map(|r| &r.results)
+        .filter_map(|c| c.contact.as_ref())
+    {
+        let (_, trace) = crate::trace::explain(plan, sources, contact, *as_of);
+        coverage.record(&trace);
+    }
+    coverage
+}
+
 fn human(
     reports: &[FileReport],
     plan: &crate::plan::Plan,
     sources: &crate::source::Sources,
-    passed: usize,
-    failed: usize,
-    broken: usize,
+    counts: &Counts,
 ) -> String {
+    let &Counts {
+        passed,
+        failed,
+        broken,
+        filtered_out,
+    } = counts;
     let mut out = String::new();
     for r in reports {
         if let Some(e) = &r.error {
@@ -184,8 +246,9 @@ fn human(
     } else {
         String::new()
     };
+    let filtered_text = filtered_out.map_or_else(String::new, |n| format!("; {n} filtered out"));
     out.push_str(&format!(
-        "\ntest result: {status}. {passed} passed, {failed} failed{broken_text}\n"
+        "\ntest result: {status}. {passed} passed, {failed} failed{broken_text}{filtered_text}\n"
     ));
     out
 }

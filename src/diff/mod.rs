@@ -628,7 +628,8 @@ fn histogram(low: f64, high: f64, base: &[f64], new: &[f64], has_base: bool, has
     }
 }
 
-/// A number printed like SPEC §5 scores: rounded to 2 decimals, `85` not `85.0`.
+/// A number printed like result scores (docs/formats.md#results): rounded to
+/// 2 decimals, `85` not `85.0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Num(pub f64);
 

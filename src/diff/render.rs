@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{BandReport, Histogram, Num, Report, ScoreReport, Side, Stats, TargetReport, Transition};
+use crate::output::display_width;
 
 /// Width of the longest histogram bar, in characters.
 const BAR: usize = 24;
@@ -74,7 +75,7 @@ fn sources_line(r: &Report, quote: impl Fn(&str) -> String) -> String {
 fn table(rows: &[Vec<String>], indent: &str) -> String {
     let width = |col: usize| {
         rows.iter()
-            .map(|r| r.get(col).map_or(0, |c| c.chars().count()))
+            .map(|r| r.get(col).map_or(0, |c| display_width(c)))
             .max()
             .unwrap_or(0)
     };
@@ -84,7 +85,7 @@ fn table(rows: &[Vec<String>], indent: &str) -> String {
     for row in rows {
         let mut line = String::from(indent);
         for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            let pad = w.saturating_sub(cell.chars().count());
+            let pad = w.saturating_sub(display_width(cell));
             if i == 0 {
                 line.push_str(cell);
                 line.push_str(&" ".repeat(pad));
@@ -179,7 +180,7 @@ fn histogram_text(s: &ScoreReport) -> String {
     let widths: Vec<usize> = (0..5)
         .map(|c| {
             rows.iter()
-                .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
+                .map(|r| r.get(c).map_or(0, |x| display_width(x)))
                 .max()
                 .unwrap_or(0)
         })
@@ -187,7 +188,7 @@ fn histogram_text(s: &ScoreReport) -> String {
     for row in &rows {
         let mut line = String::new();
         for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            let pad = " ".repeat(w.saturating_sub(cell.chars().count()));
+            let pad = " ".repeat(w.saturating_sub(display_width(cell)));
             match i {
                 0 => {
                     line.push_str(cell);

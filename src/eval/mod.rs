@@ -1,4 +1,4 @@
-//! Plan × contact × as-of → [`Outcome`], following SPEC §3 exactly.
+//! Plan × contact × as-of → [`Outcome`], following docs/language.md exactly.
 //!
 //! Architecture Invariant: evaluation does no I/O, never reads the clock, and
 //! visits items in a fixed order (scores, bands and segments in dependency
@@ -363,7 +363,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         (counted, total, sum)
     }
 
-    /// Whether one event counts for an `each` rule (SPEC §3: 0 ≤ age ≤
+    /// Whether one event counts for an `each` rule (docs/language.md: 0 ≤ age ≤
     /// window, the filter holds), and its decayed points.
     fn event_decision(&mut self, rule: &'c EachRule, event: &'c Event, age: i64) -> EventDecision {
         if age < 0 {

@@ -1,6 +1,6 @@
 //! Focused tests of the evaluator on tiny rule sets compiled from text:
 //! windows, decay, caps, function-call warnings, and the pairing of the
-//! tracer's scopes. (SPEC §3 as a whole is covered by `tests/semantics.rs`.)
+//! tracer's scopes. (The semantics as a whole are covered by `tests/semantics.rs`.)
 
 use super::*;
 use crate::source::{SourceFile, Sources};

@@ -12,9 +12,15 @@
 //! score rule, and before a top-level `and`/`or` of a condition. A line longer
 //! than [`WIDTH`] is broken before `when` or `=>`.
 //!
+//! The printer works on `\n` text; [`format_keeping_line_endings`] gives the
+//! result the line ending most lines of the input had ([`line_endings`]), and
+//! [`change`] tells a change of layout from a change of line endings alone.
+//!
 //! Architecture Invariant: formatting never changes meaning (the formatted
 //! text compiles to the same plan) and is idempotent (formatting formatted
 //! text changes nothing). `tests/fmt.rs` checks both on generated rule sets.
+
+pub mod line_endings;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
@@ -40,6 +46,39 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
     };
     printer.file(&file);
     Ok(merge(text, &printer.lines))
+}
+
+/// Formats one rule file whatever its line endings: the text is formatted
+/// with `\n`, then every line gets the ending most lines of `text` had (CRLF
+/// stays CRLF; mixed endings become the dominant one, LF on a tie). Syntax
+/// errors are returned instead, with spans into the `\n` text
+/// ([`line_endings::to_lf`] of `text`).
+pub fn format_keeping_line_endings(text: &str) -> Result<String, Vec<Diagnostic>> {
+    let ending = line_endings::LineEndingCounts::of(text).dominant();
+    let formatted = format_source(&line_endings::to_lf(text))?;
+    Ok(line_endings::with_line_ending(&formatted, ending))
+}
+
+/// What formatting changes in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The file is already formatted.
+    Unchanged,
+    /// Only line endings change (a file with mixed endings gets one).
+    LineEndingsOnly,
+    /// The layout changes (and maybe line endings too).
+    Layout,
+}
+
+/// Compares a file's text with its formatted text.
+pub fn change(original: &str, formatted: &str) -> Change {
+    if original == formatted {
+        Change::Unchanged
+    } else if line_endings::to_lf(original) == line_endings::to_lf(formatted) {
+        Change::LineEndingsOnly
+    } else {
+        Change::Layout
+    }
 }
 
 /// One printed line before comments are merged in.
@@ -928,7 +967,7 @@ fn merge(src: &str, lines: &[Line]) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use super::format_source;
+    use super::*;
 
     /// Regression: the comment scanner read a `#` inside a quoted name as a
     /// comment, and a `/` inside one as the start of a regular expression
@@ -955,5 +994,46 @@ mod tests {
             "{formatted}"
         );
         assert_eq!(format_source(&formatted).expect("formats again"), formatted);
+    }
+
+    const MESSY: &str = "# header\nconst a=\"x\"   # trailing\nsegment   s when a == \"x\"\n";
+    const FORMATTED: &str = "# header\nconst a = \"x\"  # trailing\nsegment s when a == \"x\"\n";
+
+    #[test]
+    fn an_lf_file_is_formatted_with_lf() {
+        assert_eq!(format_keeping_line_endings(MESSY).unwrap(), FORMATTED);
+    }
+
+    #[test]
+    fn a_crlf_file_stays_crlf() {
+        let crlf = MESSY.replace('\n', "\r\n");
+        assert_eq!(
+            format_keeping_line_endings(&crlf).unwrap(),
+            FORMATTED.replace('\n', "\r\n")
+        );
+    }
+
+    #[test]
+    fn mixed_endings_become_the_dominant_one() {
+        let mostly_crlf = "# header\r\nconst a = \"x\"  # trailing\r\nsegment s when a == \"x\"\n";
+        assert_eq!(
+            format_keeping_line_endings(mostly_crlf).unwrap(),
+            FORMATTED.replace('\n', "\r\n")
+        );
+        let mostly_lf = "# header\nconst a = \"x\"  # trailing\r\nsegment s when a == \"x\"\n";
+        assert_eq!(format_keeping_line_endings(mostly_lf).unwrap(), FORMATTED);
+    }
+
+    #[test]
+    fn change_tells_line_endings_from_layout() {
+        let crlf = FORMATTED.replace('\n', "\r\n");
+        assert_eq!(change(FORMATTED, FORMATTED), Change::Unchanged);
+        assert_eq!(change(&crlf, FORMATTED), Change::LineEndingsOnly);
+        assert_eq!(change(MESSY, FORMATTED), Change::Layout);
+    }
+
+    #[test]
+    fn syntax_errors_in_a_crlf_file_are_returned() {
+        assert!(format_keeping_line_endings("segment s when\r\n").is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! Outcome → output: SPEC §5 JSON lines, and a table for people.
+//! Outcome → output: the result JSON lines of docs/formats.md#results, and a
+//! table for people (aligned by display width).
 //!
 //! Writers append to a caller-owned buffer so the CLI can batch output.
 
@@ -18,7 +19,7 @@ pub fn round2(x: f64) -> f64 {
     }
 }
 
-/// Appends a number the way SPEC §5 shows it: `85`, `47.71`.
+/// Appends a number the way results show it (docs/formats.md#results): `85`, `47.71`.
 pub fn push_number(out: &mut Vec<u8>, x: f64) {
     if !x.is_finite() {
         out.extend_from_slice(b"null");
@@ -48,7 +49,7 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// Appends one SPEC §5 result line (with its newline).
+/// Appends one result line (docs/formats.md#results) (with its newline).
 pub fn write_result(out: &mut Vec<u8>, plan: &Plan, id: &str, outcome: &Outcome) {
     out.extend_from_slice(b"{\"id\":");
     push_str(out, id);
@@ -195,19 +196,33 @@ pub fn table_row(plan: &Plan, id: &str, outcome: &Outcome) -> Vec<String> {
     row
 }
 
-/// Lays out rows as an aligned text table.
+/// How many terminal columns `text` takes: a wide character (`東`) takes
+/// two, a combining mark none. Tables are aligned with it, not with a count of
+/// characters.
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` followed by spaces up to `width` terminal columns.
+pub fn pad_to_width(text: &str, width: usize) -> String {
+    let mut padded = String::from(text);
+    padded.push_str(&" ".repeat(width.saturating_sub(display_width(text))));
+    padded
+}
+
+/// Lays out rows as an aligned text table (aligned by display width).
 pub fn render_table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(display_width(cell));
         }
     }
     let mut out = String::new();
     let line = |out: &mut String, cells: &[String]| {
         let mut parts = Vec::new();
         for (cell, w) in cells.iter().zip(&widths) {
-            parts.push(format!("{cell:<w$}"));
+            parts.push(pad_to_width(cell, *w));
         }
         out.push_str(parts.join("  ").trim_end());
         out.push('\n');
@@ -236,5 +251,27 @@ mod tests {
         b.push(b' ');
         push_number(&mut b, round2(-0.001));
         assert_eq!(String::from_utf8(b).unwrap_or_default(), "85 47.71 0");
+    }
+
+    /// Regression: `c-東京支社-1` is 8 characters but 12 columns wide, and
+    /// the table was aligned by characters, so the next column came too early.
+    #[test]
+    fn tables_align_wide_characters_by_display_width() {
+        let header = vec![String::from("id"), String::from("fit")];
+        let rows = vec![
+            vec![String::from("c-東京支社-1"), String::from("85")],
+            vec![String::from("c-2"), String::from("40")],
+        ];
+        let table = render_table(&header, &rows);
+        let columns: Vec<usize> = table
+            .lines()
+            .filter_map(|line| {
+                line.rfind(' ')
+                    .map(|space| display_width(line.get(..=space).unwrap_or("")))
+            })
+            .collect();
+        assert_eq!(columns, vec![14, 14, 14, 14], "{table}");
+        assert!(table.contains("c-東京支社-1  85\n"), "{table}");
+        assert!(table.contains("c-2           40\n"), "{table}");
     }
 }

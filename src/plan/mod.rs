@@ -32,7 +32,7 @@ id_type!(BandId);
 id_type!(SegmentId);
 id_type!(AggregateId);
 
-/// The three channels of SPEC §4.
+/// The three channels: ads (audiences), email (workflows), sales (routes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Channel {
     Ads,

@@ -1,4 +1,4 @@
-//! Reading a CSV snapshot (SPEC §2): a header row with an `id` column, an
+//! Reading a CSV snapshot (docs/formats.md#csv): a header row with an `id` column, an
 //! optional `email` column, every other column a property; one contact per
 //! row, no events. Cells are typed by the plan's declared property types, or
 //! inferred when a property has none.

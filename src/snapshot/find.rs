@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::{decode_line, Contact, CsvReader, DecodeSpec, InputFormat, LineReader};
 
 /// Fills `wanted` (id → `None` until found) with the first valid contact of
-/// each id (SPEC §3: the first line with an id wins). For JSON Lines,
+/// each id (docs/formats.md: the first line with an id wins). For JSON Lines,
 /// `rejected` gets, per wanted id, the number and the reason of the first
 /// rejected line that mentions it (for a note when the id is not found).
 pub fn find_contacts(

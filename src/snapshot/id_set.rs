@@ -1,4 +1,4 @@
-//! The set of ids already accepted in a snapshot, for SPEC §3's "the first
+//! The set of ids already accepted in a snapshot, for docs/formats.md's "the first
 //! line with an id wins".
 //!
 //! It is the only structure of a run that grows with the number of contacts,

@@ -1,12 +1,12 @@
-//! Decoding one JSON Lines contact (SPEC §2, §3) straight into a plan's slots.
+//! Decoding one JSON Lines contact (docs/formats.md) straight into a plan's slots.
 //!
 //! The line is never parsed into a `serde_json::Value`: serde visitors walk it
 //! once, keep only the properties, event types and event props that the
-//! [`DecodeSpec`] names, validate what SPEC §3 requires of everything else and
+//! [`DecodeSpec`] names, validate what docs/formats.md requires of everything else and
 //! skip the rest with [`IgnoredAny`]. Keys are matched as borrowed `&str`
 //! (a transient buffer for keys with escapes), so no key is ever allocated.
 //!
-//! Duplicate keys: **the first occurrence wins**, like SPEC §3's "the first
+//! Duplicate keys: **the first occurrence wins**, like docs/formats.md's "the first
 //! line with an id wins". Later occurrences of a key are still validated (a
 //! second `"id": 5` rejects the line) but their values are not stored. This
 //! also holds inside `properties`, inside an event and inside its `props`.

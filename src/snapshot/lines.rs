@@ -43,7 +43,7 @@ pub fn decode_lines<'a>(
 }
 
 /// The rejection of a line whose id an earlier accepted line already had
-/// (SPEC §3: the first line with an id wins). Callers check ids in input
+/// (docs/formats.md: the first line with an id wins). Callers check ids in input
 /// order with an [`super::IdSet`].
 pub fn repeated_id(line: u64, id: &str) -> BadLine {
     BadLine {

@@ -1,4 +1,4 @@
-//! Reading contact snapshots (SPEC §2): JSON Lines (optionally gzip) and CSV,
+//! Reading contact snapshots (docs/formats.md): JSON Lines (optionally gzip) and CSV,
 //! decoded straight into the slots a compiled plan asks for, with bad-line
 //! reporting.
 //!
@@ -6,7 +6,7 @@
 //! reader a [`DecodeSpec`] (which properties, event types and event props it
 //! reads, each mapped to a slot index) and the reader fills a [`Contact`]
 //! whose vectors are indexed by those slots. Everything else on the line is
-//! validated where SPEC §2 demands it and then skipped without being stored.
+//! validated where docs/formats.md demands it and then skipped without being stored.
 
 mod csv_input;
 mod find;
@@ -111,7 +111,8 @@ pub struct Contact {
     pub events: Vec<Vec<Event>>,
 }
 
-/// Why a line was rejected (SPEC §2): reported with its line number, skipped, counted.
+/// Why a line was rejected (docs/formats.md#rejected-lines): reported with
+/// its line number, skipped, counted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadLine {
     /// 1-based line number in the input (blank lines count).

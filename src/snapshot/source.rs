@@ -12,7 +12,7 @@ const BUFFER_BYTES: usize = 256 * 1024;
 /// How the contents of an input are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
-    /// One JSON object per line (SPEC §2).
+    /// One JSON object per line (docs/formats.md#json-lines).
     JsonLines,
     /// A header row, then one contact per row.
     Csv,

@@ -1,4 +1,4 @@
-//! Timestamps in snapshots (SPEC §2, §3): RFC 3339 with `Z` or an offset, or a
+//! Timestamps in snapshots (docs/formats.md): RFC 3339 with `Z` or an offset, or a
 //! bare date meaning midnight UTC, as microseconds since the Unix epoch (UTC).
 //!
 //! The common shapes (`2026-11-20T10:00:00Z`, with a fraction or a numeric

@@ -1,11 +1,11 @@
-//! SPEC §6 actions: what changed for one contact, rendered as one JSON line
+//! Sync actions (docs/formats.md#actions): what changed for one contact, rendered as one JSON line
 //! with a stable id, the run and the rule-set digest.
 
 use sha2::{Digest as _, Sha256};
 
 use crate::output::{push_number, push_str};
 
-/// The kind of an action (SPEC §6).
+/// The kind of an action (docs/formats.md#actions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ActionKind {
     BandChange,
@@ -112,8 +112,9 @@ impl RunContext {
         hex(digest.get(..16).unwrap_or(&[]))
     }
 
-    /// Appends the action's JSON line (with its newline): the SPEC §6 fields
-    /// first, then `channel`, `id`, `run` and `rules`.
+    /// Appends the action's JSON line (with its newline): `contact`,
+    /// `action`, `target` and the action's own fields first, then `channel`,
+    /// `id`, `run` and `rules` (docs/formats.md#actions).
     pub fn write_line(&self, out: &mut Vec<u8>, action: &Action) -> String {
         let id = self.action_id(action);
         out.extend_from_slice(b"{\"contact\":");

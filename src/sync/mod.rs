@@ -1,10 +1,10 @@
-//! Sync (SPEC §6): compare each contact's outcome with the state of the last
+//! Sync (docs/formats.md#actions): compare each contact's outcome with the state of the last
 //! applied run and derive the edge-triggered actions, plus the state store,
 //! the action lines and the destination files.
 //!
 //! Architecture Invariant: the functions here are pure (no I/O, no clock):
 //! given a plan, an outcome and the previous state of a contact they return
-//! its actions, in SPEC §6 order, and its next state. The driver
+//! its actions, in the documented order (docs/formats.md#actions), and its next state. The driver
 //! ([`run::sync_snapshot`]) streams the snapshot and reads and writes the
 //! state through a [`run::StateStore`] ([`store::Store`]); it prints nothing.
 //! The CLI (`plan`, `apply`) opens the store, reports and commits.
@@ -118,7 +118,7 @@ pub fn rules_digest(sources: &Sources) -> String {
 
 /// Compares a contact present in the snapshot with its previous state
 /// (`None` when it is new to the state), appends its actions to `out` in
-/// SPEC §6 order (band changes, then audiences, workflows and tasks, each in
+/// the order of docs/formats.md#actions (band changes, then audiences, workflows and tasks, each in
 /// declaration order; removals from targets the rule set no longer has come
 /// after the declared ones of their kind) and returns its next state.
 pub fn diff_present(

@@ -1,6 +1,6 @@
 //! Rule tests (`rubric test`): YAML files of cases, each a contact, an as-of
 //! and expectations on its result, run through the real decoder and
-//! evaluator.
+//! evaluator; [`coverage`] says which parts of the rule set no case exercised.
 //!
 //! A test file (`*.test.yaml` next to the rules, or any `.yaml` in a `tests/`
 //! directory beside them) looks like:
@@ -21,6 +21,8 @@
 //!       in: [ads_retarget]
 //!       not_in: [nurture_convert]
 //! ```
+
+pub mod coverage;
 
 use std::collections::BTreeMap;
 
@@ -173,7 +175,7 @@ pub struct CaseResult {
     pub line: Option<usize>,
     /// Mismatches, one line each (`scores.fit: expected 85, got 55`).
     pub failures: Vec<String>,
-    /// The SPEC §5 result line of the contact (for failures).
+    /// The result line (docs/formats.md#results) of the contact (for failures).
     pub actual: Option<String>,
     /// The decoded contact and its as-of (for traces).
     pub contact: Option<(crate::snapshot::Contact, i64)>,
@@ -435,19 +437,113 @@ fn compare(plan: &Plan, expect: &Expect, actual: &Json, failures: &mut Vec<Strin
     }
 }
 
-/// The 1-based line of each case (`- name: …`) in the file text, in order.
+/// The 1-based line of each case in the file text, in order: the line of
+/// each `-` item of the top-level `cases:` sequence, whatever key comes first
+/// in the case (`- name:`, `- as_of:`, `- contact:` …). A flow sequence
+/// (`cases: [ … ]`) gives no lines.
 pub fn case_lines(text: &str) -> Vec<usize> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with("- name:"))
-        .map(|(i, _)| i + 1)
-        .collect()
+    let mut lines = Vec::new();
+    let mut in_cases = false;
+    // The indentation of the sequence's `-`, known from its first item.
+    let mut item_indent: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        let is_item = content == "-" || content.starts_with("- ");
+        if !in_cases {
+            if indent == 0
+                && content
+                    .strip_prefix("cases:")
+                    .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+            {
+                in_cases = true;
+            }
+            continue;
+        }
+        match item_indent {
+            None if is_item => {
+                item_indent = Some(indent);
+                lines.push(index + 1);
+            }
+            // Anything else right after `cases:` is not a block sequence.
+            None => break,
+            Some(items) if indent == items && is_item => lines.push(index + 1),
+            // A line of an item (deeper, or a sequence's own `-` deeper still).
+            Some(items) if indent > items => {}
+            // The next top-level key: the sequence has ended.
+            Some(_) => {
+                in_cases = false;
+                item_indent = None;
+            }
+        }
+    }
+    lines
 }
 
-/// Escapes text for XML attributes and text.
+/// Whether XML 1.0 allows `c` in a document (its `Char` production: tab,
+/// line feed, carriage return, and everything from U+0020 except U+FFFE and
+/// U+FFFF; Rust `char`s are never surrogates).
+fn allowed_in_xml(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Escapes text for XML attributes and text. Characters XML 1.0 forbids
+/// (control characters such as `\x07`) become U+FFFD `�`, since no escape
+/// can carry them.
 pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut escaped = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            c if allowed_in_xml(c) => escaped.push(c),
+            _ => escaped.push('\u{FFFD}'),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_lines_find_cases_whatever_their_first_key() {
+        let text = "\
+as_of: 2026-11-28T00:00:00Z
+cases:
+  - name: first
+    contact: {}
+  - contact:
+      events:
+        - { type: page_view, at: 1 day ago }
+    name: second, name not first
+  # a comment
+  -
+    as_of: 2026-11-01
+    name: third
+other: 1
+";
+        assert_eq!(case_lines(text), vec![3, 5, 10]);
+    }
+
+    #[test]
+    fn case_lines_read_an_unindented_sequence() {
+        let text = "cases:\n- name: a\n  contact: {}\n- contact: {}\n  name: b\nas_of: 2026-11-28\n";
+        assert_eq!(case_lines(text), vec![2, 4]);
+    }
+
+    #[test]
+    fn xml_escape_replaces_characters_xml_forbids() {
+        assert_eq!(
+            xml_escape("bell\x07 & <tab>\t\u{FFFE}"),
+            "bell\u{FFFD} &amp; &lt;tab&gt;\t\u{FFFD}"
+        );
+        assert_eq!(xml_escape("\"東京\"\n"), "&quot;東京&quot;\n");
+    }
 }
