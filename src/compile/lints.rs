@@ -648,7 +648,7 @@ fn thresholds(plan: &Plan, ranges: &Ranges, out: &mut Vec<Diagnostic>) {
         let Some(score) = plan.scores.get(id.index()) else {
             return;
         };
-        let n_text = super::expr::fmt_number(n);
+        let n_text = super::types::fmt_number(n);
         let range = Interval::closed(score.low, score.high);
         if !possible(&range, op, n) {
             out.push(
@@ -660,8 +660,8 @@ fn thresholds(plan: &Plan, ranges: &Ranges, out: &mut Vec<Diagnostic>) {
                         score.name,
                         op.symbol(),
                         score.name,
-                        super::expr::fmt_number(score.low),
-                        super::expr::fmt_number(score.high)
+                        super::types::fmt_number(score.low),
+                        super::types::fmt_number(score.high)
                     ),
                 )
                 .with_label("never true")
@@ -682,8 +682,8 @@ fn thresholds(plan: &Plan, ranges: &Ranges, out: &mut Vec<Diagnostic>) {
                         score.name,
                         op.symbol(),
                         score.name,
-                        super::expr::fmt_number(reach.lo),
-                        super::expr::fmt_number(reach.hi)
+                        super::types::fmt_number(reach.lo),
+                        super::types::fmt_number(reach.hi)
                     ),
                 )
                 .with_label("unreachable threshold")

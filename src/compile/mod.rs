@@ -3,16 +3,85 @@
 //! The compiler collects every error of every file before it stops. Syntax
 //! errors stop it before name resolution (a broken item would otherwise cause
 //! a cascade of "unknown name" errors).
+//!
+//! [`Compiler`] lives here; each sibling file is one `impl Compiler` block of
+//! one concern, as in PRQL's resolver:
+//!
+//! - `names.rs`: name resolution in context (properties, event props,
+//!   constants, bands and their values) and did-you-mean;
+//! - `types.rs`: static types of operands and the checks of a test that need
+//!   both sides (type mismatches, score thresholds, `one of` values), plus
+//!   literal conversions (durations, numbers);
+//! - `conds.rs`: conditions and operands (comparisons, `in`, `matches`,
+//!   `is`, functions, event aggregates, regex syntax);
+//! - `items.rs`: items (scores, bands, segments, suppressions, audiences,
+//!   workflows, routes) and the whole-rule-set pass, [`Compiler::run`];
+//! - `slots.rs`: slot allocation, the `DecodeSpec` builder with its seed;
+//! - `order.rs`: the evaluation order of scores, bands and segments and the
+//!   cycle search;
+//! - `symbols.rs`: the symbol table, collected before anything is compiled;
+//! - `lints.rs`: warnings about rules that compile (`rubric check`).
+//!
+//! Helpers are imported one way only: `items` and `conds` use `names` and
+//! `types`; `names` uses `types`; nothing imports `items`, `conds` or `order`.
 
-mod expr;
+mod conds;
 mod items;
 pub mod lints;
+mod names;
+mod order;
+mod slots;
 mod symbols;
+mod types;
 
+use self::symbols::Symbols;
 use crate::diagnostics::Diagnostic;
-use crate::plan::Plan;
+use crate::plan::{self, Plan, Step};
 use crate::source::Sources;
 use crate::syntax::{self, ast};
+
+/// The compiler of one rule set: the symbol table, the diagnostics found so
+/// far, and what the plan is being built from.
+pub struct Compiler<'a> {
+    items: Vec<&'a ast::Item>,
+    symbols: Symbols,
+    errors: Vec<Diagnostic>,
+    aggregates: Vec<plan::Aggregate>,
+    /// Scores, bands and segments read by the item being compiled.
+    deps: Vec<Step>,
+    /// The property, event and event-prop slots handed out so far.
+    slots: slots::SlotAllocator,
+    /// Every event type named by an `each` rule or aggregate anywhere.
+    used_events: Vec<String>,
+    /// Regular expressions compiled so far (the next [`plan::PlanRegex::index`]).
+    regex_count: usize,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(items: &[&'a ast::Item]) -> Compiler<'a> {
+        let mut errors = Vec::new();
+        let symbols = Symbols::collect(items, &mut errors);
+        Compiler {
+            items: items.to_vec(),
+            symbols,
+            errors,
+            aggregates: Vec::new(),
+            deps: Vec::new(),
+            slots: slots::SlotAllocator::default(),
+            used_events: Compiler::used_events(items),
+            regex_count: 0,
+        }
+    }
+
+    /// Pre-fills the slots from another plan's spec ([`slots::SlotAllocator::seed`]).
+    pub fn seed(&mut self, seed: &crate::snapshot::DecodeSpec) {
+        self.slots.seed(seed);
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.errors
+    }
+}
 
 /// The result of compiling a rule set that has no errors.
 #[derive(Debug)]
@@ -72,7 +141,7 @@ fn compile_files_seeded(
     seed: Option<&crate::snapshot::DecodeSpec>,
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| f.items.iter()).collect();
-    let mut compiler = items::Compiler::new(&items);
+    let mut compiler = Compiler::new(&items);
     if let Some(seed) = seed {
         compiler.seed(seed);
     }
