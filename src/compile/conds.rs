@@ -2,9 +2,10 @@
 //! syntax check), `is`, `within`, function calls and event aggregates.
 
 use super::names::Ctx;
+use super::regexes::check_regex;
 use super::types::{describe, duration_micros, promote_time_literal, Info, Ty, Typed};
 use super::Compiler;
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
 use crate::plan::{AggregateId, Cond, Const, Function, Operand, PlanRegex};
 use crate::source::Span;
 use crate::syntax::ast::{self, AggregateKind, CompareOp, ExprKind, IsTarget, Literal};
@@ -91,16 +92,14 @@ impl<'a> Compiler<'a> {
                 if let Some(band) = self.band_of(expr, ctx) {
                     let values = self.band_values(band).join(", ");
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::not_a_condition",
+                        Diagnostic::new(
+                            DiagnosticKind::BandNotACondition {
+                                band: self.band_name(band).to_string(),
+                                values,
+                            },
                             expr.span,
-                            "a band is not a condition by itself",
                         )
-                        .with_label("band")
-                        .with_help(format!(
-                            "test its value, e.g. `{} is …` (values: {values})",
-                            self.band_name(band)
-                        )),
+                        .with_label("band"),
                     );
                     return None;
                 }
@@ -111,19 +110,9 @@ impl<'a> Compiler<'a> {
                         span: expr.span,
                     }),
                     other => {
-                        let help = match other {
-                            Ty::Number => "compare it: `x >= 10`",
-                            Ty::Time => "test it with `within`: `x within 7 days`",
-                            _ => "compare it: `x == \"value\"`, or test `x is not null`",
-                        };
                         self.errors.push(
-                            Diagnostic::error(
-                                "rubric::not_a_condition",
-                                expr.span,
-                                format!("expected a condition, found {}", other.name()),
-                            )
-                            .with_label(format!("this is {}", other.name()))
-                            .with_help(help),
+                            Diagnostic::new(DiagnosticKind::NotACondition { found: other.name() }, expr.span)
+                                .with_label(format!("this is {}", other.name())),
                         );
                         None
                     }
@@ -150,19 +139,14 @@ impl<'a> Compiler<'a> {
         if let Some(band) = band {
             if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::band_comparison",
+                    Diagnostic::new(
+                        DiagnosticKind::BandOrdered {
+                            op: op.symbol(),
+                            band: self.band_name(band).to_string(),
+                        },
                         span,
-                        format!(
-                            "band values have no order: `{}` cannot be used with a band",
-                            op.symbol()
-                        ),
                     )
-                    .with_label("ordering a band")
-                    .with_help(format!(
-                        "test membership instead: `{} in [..]`",
-                        self.band_name(band)
-                    )),
+                    .with_label("ordering a band"),
                 );
                 return None;
             }
@@ -177,15 +161,9 @@ impl<'a> Compiler<'a> {
         if matches!(right.kind, ExprKind::Literal(Literal::Null))
             || matches!(left.kind, ExprKind::Literal(Literal::Null))
         {
-            let negation = if op == CompareOp::Ne { "not " } else { "" };
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::null_comparison",
-                    span,
-                    format!("`{}` with null is never true", op.symbol()),
-                )
-                .with_label("compares with null")
-                .with_help(format!("test presence with `is {negation}null`")),
+                Diagnostic::new(DiagnosticKind::NullComparison { op: op.symbol() }, span)
+                    .with_label("compares with null"),
             );
             return None;
         }
@@ -207,29 +185,21 @@ impl<'a> Compiler<'a> {
         let known = if l.ty == Ty::Any { r.ty } else { l.ty };
         if ordered && matches!(known, Ty::Text | Ty::Bool) {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::type_mismatch",
+                Diagnostic::new(
+                    DiagnosticKind::OrderedWithoutOrder {
+                        op: op.symbol(),
+                        ty: known.name(),
+                    },
                     span,
-                    format!(
-                        "`{}` needs numbers or timestamps, not {}",
-                        op.symbol(),
-                        known.name()
-                    ),
                 )
-                .with_label(format!("{} cannot be ordered", known.name()))
-                .with_help("use `==`, `!=`, `in`, `starts with` or `matches` for text"),
+                .with_label(format!("{} cannot be ordered", known.name())),
             );
             return None;
         }
         if ignore_case && !matches!(known, Ty::Text | Ty::Any) {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::type_mismatch",
-                    span,
-                    format!("`ignoring case` applies to text, not {}", known.name()),
-                )
-                .with_label("not text")
-                .with_help("remove `ignoring case`"),
+                Diagnostic::new(DiagnosticKind::IgnoringCaseNotText { ty: known.name() }, span)
+                    .with_label("not text"),
             );
             return None;
         }
@@ -284,29 +254,23 @@ impl<'a> Compiler<'a> {
                 continue;
             };
             if matches!(e.operand, Operand::Const(Const::Null)) {
-                self.errors.push(
-                    Diagnostic::error(
-                        "rubric::null_comparison",
-                        e.span,
-                        "`null` in a list never matches",
-                    )
-                    .with_label("null")
-                    .with_help("test presence separately: `x is null or x in [...]`"),
-                );
+                self.errors
+                    .push(Diagnostic::new(DiagnosticKind::NullInList, e.span).with_label("null"));
                 ok = false;
                 continue;
             }
             if let Some(first) = &first_element {
                 if first.0 != e.ty && e.ty != Ty::Any && first.0 != Ty::Any {
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::type_mismatch",
+                        Diagnostic::new(
+                            DiagnosticKind::MixedList {
+                                first: first.0.name(),
+                                second: e.ty.name(),
+                            },
                             e.span,
-                            format!("this list mixes {} and {}", first.0.name(), e.ty.name()),
                         )
                         .with_label(e.ty.name())
-                        .with_note(first.1, first.0.name())
-                        .with_help("a value has one type; write all elements as the same type"),
+                        .with_note(first.1, first.0.name()),
                     );
                     ok = false;
                     continue;
@@ -316,9 +280,7 @@ impl<'a> Compiler<'a> {
             }
             if !matches!(e.operand, Operand::Const(_)) {
                 self.errors.push(
-                    Diagnostic::error("rubric::type_mismatch", e.span, "list elements must be values")
-                        .with_label("not a value")
-                        .with_help("write text in double quotes, numbers, `true` or `false`"),
+                    Diagnostic::new(DiagnosticKind::ListElementNotValue, e.span).with_label("not a value"),
                 );
                 ok = false;
                 continue;
@@ -362,13 +324,8 @@ impl<'a> Compiler<'a> {
             ExprKind::Literal(Literal::Str(s)) => (s.clone(), String::new()),
             _ => {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::type_mismatch",
-                        pattern.span,
-                        "`matches` needs a regular expression",
-                    )
-                    .with_label("not a regular expression")
-                    .with_help("write `/pattern/` (add `i` after it to ignore case: `/pattern/i`)"),
+                    Diagnostic::new(DiagnosticKind::MatchesNeedsRegex, pattern.span)
+                        .with_label("not a regular expression"),
                 );
                 return None;
             }
@@ -379,26 +336,16 @@ impl<'a> Compiler<'a> {
                 case_insensitive = true;
             } else {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::invalid_regex",
-                        pattern.span,
-                        format!("unknown regular expression flag `{flag}`"),
-                    )
-                    .with_label("unknown flag")
-                    .with_help("the only flag is `i` (ignore case)"),
+                    Diagnostic::new(DiagnosticKind::UnknownRegexFlag { flag }, pattern.span)
+                        .with_label("unknown flag"),
                 );
                 return None;
             }
         }
         if let Err(detail) = check_regex(&source, case_insensitive) {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::invalid_regex",
-                    pattern.span,
-                    format!("invalid regular expression: {detail}"),
-                )
-                .with_label("does not compile")
-                .with_help("rubric uses Rust regex syntax (https://docs.rs/regex); escape special characters with `\\`"),
+                Diagnostic::new(DiagnosticKind::InvalidRegex { detail }, pattern.span)
+                    .with_label("does not compile"),
             );
             return None;
         }
@@ -436,14 +383,10 @@ impl<'a> Compiler<'a> {
                 }
                 IsTarget::Null | IsTarget::Bool(_) => {
                     let name = self.band_name(band).to_string();
+                    let values = self.band_values(band).join(", ");
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::type_mismatch",
-                            span,
-                            format!("band `{name}` always has a value; test which one"),
-                        )
-                        .with_label("band")
-                        .with_help(format!("values: {}", self.band_values(band).join(", "))),
+                        Diagnostic::new(DiagnosticKind::BandAlwaysHasValue { band: name, values }, span)
+                            .with_label("band"),
                     );
                     None
                 }
@@ -477,23 +420,23 @@ impl<'a> Compiler<'a> {
                 let l = self.operand(left, ctx)?;
                 let bands: Vec<&str> = self.symbols.bands.iter().map(|b| b.name.as_str()).collect();
                 let subject = describe(&l);
-                let help = match (
+                let band_suggestion = match (
                     &left.kind,
                     did_you_mean(subject.trim_matches('`'), bands.iter().copied()),
                 ) {
-                    (ExprKind::Name(n), Some(b)) => {
-                        format!("did you mean band `{b}`? (`{}` is not a band)", n.name)
-                    }
-                    _ => format!("to compare text write `== \"{}\"`", ident.name),
+                    (ExprKind::Name(n), Some(b)) => Some((b.to_string(), n.name.clone())),
+                    _ => None,
                 };
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::type_mismatch",
+                    Diagnostic::new(
+                        DiagnosticKind::IsNeedsBand {
+                            value: ident.name.clone(),
+                            subject,
+                            band_suggestion,
+                        },
                         ident.span,
-                        format!("`is {}` needs a band, but {subject} is not a band", ident.name),
                     )
-                    .with_label("a band value")
-                    .with_help(help),
+                    .with_label("a band value"),
                 );
                 None
             }
@@ -520,37 +463,22 @@ impl<'a> Compiler<'a> {
                 Literal::Null => plain(Operand::Const(Const::Null), Ty::Null),
                 Literal::Regex { .. } => {
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::type_mismatch",
-                            span,
-                            "a regular expression can only follow `matches`",
-                        )
-                        .with_label("regular expression")
-                        .with_help("write `x matches /pattern/`"),
+                        Diagnostic::new(DiagnosticKind::RegexOutsideMatches, span)
+                            .with_label("regular expression"),
                     );
                     None
                 }
                 Literal::List(_) => {
-                    self.errors.push(
-                        Diagnostic::error("rubric::type_mismatch", span, "a list can only follow `in`")
-                            .with_label("list")
-                            .with_help("write `x in [\"a\", \"b\"]`"),
-                    );
+                    self.errors
+                        .push(Diagnostic::new(DiagnosticKind::ListOutsideIn, span).with_label("list"));
                     None
                 }
             },
             ExprKind::Call { function, args } => self.call(span, function, args, ctx),
             ExprKind::Aggregate(agg) => self.aggregate(span, agg, ctx),
             _ => {
-                self.errors.push(
-                    Diagnostic::error(
-                        "rubric::type_mismatch",
-                        span,
-                        "expected a value, found a condition",
-                    )
-                    .with_label("a condition")
-                    .with_help("conditions combine with `and`/`or`; they cannot be compared"),
-                );
+                self.errors
+                    .push(Diagnostic::new(DiagnosticKind::ConditionAsValue, span).with_label("a condition"));
                 None
             }
         }
@@ -571,31 +499,30 @@ impl<'a> Compiler<'a> {
             "days_since" => (Function::DaysSince, Ty::Time, Ty::Number),
             other => {
                 let functions = ["lower", "upper", "trim", "domain", "days_since"];
-                let help = match did_you_mean(other, functions) {
-                    Some(f) => format!("did you mean `{f}`? functions: {}", functions.join(", ")),
-                    None => format!("functions: {}", functions.join(", ")),
-                };
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::unknown_function",
+                    Diagnostic::new(
+                        DiagnosticKind::UnknownFunction {
+                            name: other.to_string(),
+                            suggestion: did_you_mean(other, functions).map(String::from),
+                            functions: functions.join(", "),
+                        },
                         function.span,
-                        format!("unknown function `{other}`"),
                     )
-                    .with_label("not a function")
-                    .with_help(help),
+                    .with_label("not a function"),
                 );
                 return None;
             }
         };
         let [arg] = args else {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::wrong_arity",
+                Diagnostic::new(
+                    DiagnosticKind::WrongArity {
+                        function: f.name(),
+                        found: args.len(),
+                    },
                     span,
-                    format!("`{}` takes one value, found {}", f.name(), args.len()),
                 )
-                .with_label("wrong number of values")
-                .with_help(format!("write `{}(x)`", f.name())),
+                .with_label("wrong number of values"),
             );
             return None;
         };
@@ -613,15 +540,8 @@ impl<'a> Compiler<'a> {
 
     pub(super) fn aggregate(&mut self, span: Span, agg: &ast::Aggregate, ctx: Ctx<'_>) -> Option<Typed> {
         if ctx.event.is_some() {
-            self.errors.push(
-                Diagnostic::error(
-                    "rubric::nested_aggregate",
-                    span,
-                    "an event aggregate cannot be used inside a `where`",
-                )
-                .with_label("nested aggregate")
-                .with_help("a `where` tests the props of one event"),
-            );
+            self.errors
+                .push(Diagnostic::new(DiagnosticKind::NestedAggregate, span).with_label("nested aggregate"));
             return None;
         }
         let event = self.event_slot(&agg.event)?;
@@ -658,34 +578,4 @@ impl<'a> Compiler<'a> {
             span,
         })
     }
-}
-
-/// Checks a regular expression's syntax without building it (building is
-/// left to `Plan::prepare`, so `check` stays fast on large rule sets).
-pub(super) fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .case_insensitive(case_insensitive)
-        .build()
-        .parse(pattern)
-        .map_err(|e| {
-            let text = e.to_string();
-            text.lines().rev().find(|l| l.starts_with("error:")).map_or_else(
-                || text.clone(),
-                |l| l.trim_start_matches("error:").trim().to_string(),
-            )
-        })?;
-    // The size limit applies to the Thompson NFA, which is cheap to build
-    // (the costly parts of a regex are its prefilters and caches).
-    regex_automata::nfa::thompson::Compiler::new()
-        .configure(
-            regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(PlanRegex::SIZE_LIMIT)),
-        )
-        .build_from_hir(&hir)
-        .map(|_| ())
-        .map_err(|_| {
-            format!(
-                "it is too large once compiled (over {} KiB); large counted repetitions such as `\\w{{100,}}` grow it",
-                PlanRegex::SIZE_LIMIT / 1024
-            )
-        })
 }

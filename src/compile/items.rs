@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use super::conds::check_regex;
 use super::names::Ctx;
 use super::order::Dependencies;
+use super::regexes::check_regex;
 use super::symbols::Symbol;
 use super::types::{duration_micros, fmt_number};
 use super::Compiler;
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
 use crate::plan::{self, BandId, Channel, Cond, Step};
 use crate::source::Span;
 use crate::syntax::ast::{self, CompareOp, ItemKind};
@@ -150,12 +150,8 @@ impl<'a> Compiler<'a> {
                 if let ast::ExprKind::Literal(ast::Literal::List(_) | ast::Literal::Regex { .. }) = item.kind
                 {
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::type_mismatch",
-                            item.span,
-                            "a list element must be a single value",
-                        )
-                        .with_label("not a single value"),
+                        Diagnostic::new(DiagnosticKind::ConstantListElementNotValue, item.span)
+                            .with_label("not a single value"),
                     );
                 }
             }
@@ -164,13 +160,8 @@ impl<'a> Compiler<'a> {
             // Checked here so that a bad pattern is reported even if unused.
             if let Err(detail) = check_regex(pattern, flags.contains('i')) {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::invalid_regex",
-                        c.value.span,
-                        format!("invalid regular expression: {detail}"),
-                    )
-                    .with_label("does not compile")
-                    .with_help("rubric uses Rust regex syntax (https://docs.rs/regex)"),
+                    Diagnostic::new(DiagnosticKind::InvalidRegexConstant { detail }, c.value.span)
+                        .with_label("does not compile"),
                 );
             }
         }
@@ -180,37 +171,27 @@ impl<'a> Compiler<'a> {
         let mut ok = true;
         if s.low.value > s.high.value {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::inverted_range",
+                Diagnostic::new(
+                    DiagnosticKind::InvertedScoreRange {
+                        score: s.name.name.clone(),
+                        low: fmt_number(s.low.value),
+                        high: fmt_number(s.high.value),
+                    },
                     s.range_span,
-                    format!(
-                        "score `{}` has an inverted range: {} is above {}",
-                        s.name.name,
-                        fmt_number(s.low.value),
-                        fmt_number(s.high.value)
-                    ),
                 )
-                .with_label("low end above high end")
-                .with_help(format!(
-                    "write the low end first: `{}..{}`",
-                    fmt_number(s.high.value),
-                    fmt_number(s.low.value)
-                )),
+                .with_label("low end above high end"),
             );
             ok = false;
         } else if s.low.value == s.high.value {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::empty_range",
+                Diagnostic::new(
+                    DiagnosticKind::EmptyScoreRange {
+                        score: s.name.name.clone(),
+                        value: fmt_number(s.low.value),
+                    },
                     s.range_span,
-                    format!(
-                        "score `{}` has an empty range: it could only ever be {}",
-                        s.name.name,
-                        fmt_number(s.low.value)
-                    ),
                 )
-                .with_label("empty range")
-                .with_help("give the score room to move, e.g. `0..100`"),
+                .with_label("empty range"),
             );
             ok = false;
         }
@@ -219,17 +200,15 @@ impl<'a> Compiler<'a> {
         for rule in &s.rules {
             if let Some(first) = labels.get(rule.label.value.as_str()) {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::duplicate_name",
+                    Diagnostic::new(
+                        DiagnosticKind::DuplicateRuleLabel {
+                            score: s.name.name.clone(),
+                            label: rule.label.value.clone(),
+                        },
                         rule.label.span,
-                        format!(
-                            "score `{}` already has a rule \"{}\"",
-                            s.name.name, rule.label.value
-                        ),
                     )
                     .with_label("second rule with this label")
-                    .with_note(*first, "first used here")
-                    .with_help("labels name rules in traces; give each rule its own"),
+                    .with_note(*first, "first used here"),
                 );
                 ok = false;
             } else {
@@ -284,19 +263,14 @@ impl<'a> Compiler<'a> {
     /// Modifiers only make sense on `each` rules.
     pub(super) fn no_modifiers(&mut self, modifiers: &[ast::Modifier]) {
         for m in modifiers {
-            let what = match m.kind {
+            let modifier = match m.kind {
                 ast::ModifierKind::Decay(_) => "decay",
                 ast::ModifierKind::Max(_) => "max",
                 ast::ModifierKind::Min(_) => "min",
             };
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::misplaced_modifier",
-                    m.span,
-                    format!("`{what}` only applies to `each` rules"),
-                )
-                .with_label("a `when` rule gives fixed points")
-                .with_help("remove it, or count events with `each <event> … => +N`"),
+                Diagnostic::new(DiagnosticKind::MisplacedModifier { modifier }, m.span)
+                    .with_label("a `when` rule gives fixed points"),
             );
         }
     }
@@ -329,14 +303,9 @@ impl<'a> Compiler<'a> {
             };
             if let Some(first) = seen.insert(key, m.span) {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::duplicate_modifier",
-                        m.span,
-                        format!("`{key}` is given twice"),
-                    )
-                    .with_label("second one")
-                    .with_note(first, "first one")
-                    .with_help("keep one"),
+                    Diagnostic::new(DiagnosticKind::DuplicateModifier { modifier: key }, m.span)
+                        .with_label("second one")
+                        .with_note(first, "first one"),
                 );
                 ok = false;
                 continue;
@@ -348,13 +317,8 @@ impl<'a> Compiler<'a> {
                     }
                     Some(_) => {
                         self.errors.push(
-                            Diagnostic::error(
-                                "rubric::invalid_duration",
-                                d.span,
-                                "a half-life must be longer than zero",
-                            )
-                            .with_label("zero half-life")
-                            .with_help("write e.g. `decay half-life 7 days`, or remove the decay"),
+                            Diagnostic::new(DiagnosticKind::ZeroHalfLife, d.span)
+                                .with_label("zero half-life"),
                         );
                         ok = false;
                     }
@@ -374,13 +338,14 @@ impl<'a> Compiler<'a> {
                     .reduce(Span::to)
                     .unwrap_or(e.span);
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::inverted_range",
+                    Diagnostic::new(
+                        DiagnosticKind::InvertedMinMax {
+                            min: fmt_number(lo),
+                            max: fmt_number(hi),
+                        },
                         span,
-                        format!("`min {}` is above `max {}`", fmt_number(lo), fmt_number(hi)),
                     )
-                    .with_label("no total satisfies both")
-                    .with_help("swap them"),
+                    .with_label("no total satisfies both"),
                 );
                 ok = false;
             }
@@ -416,12 +381,7 @@ impl<'a> Compiler<'a> {
             .unwrap_or_default();
         if values.len() > 64 {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::too_many_values",
-                    b.name.span,
-                    "a band has at most 64 values",
-                )
-                .with_label("too many values"),
+                Diagnostic::new(DiagnosticKind::TooManyBandValues, b.name.span).with_label("too many values"),
             );
             return None;
         }
@@ -459,14 +419,15 @@ impl<'a> Compiler<'a> {
             if let Some(first) = seen.get(branch.value.name.as_str()) {
                 if owner_kind == BranchOwner::Band {
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::duplicate_branch",
+                        Diagnostic::new(
+                            DiagnosticKind::DuplicateBranch {
+                                owner: owner.name.clone(),
+                                value: branch.value.name.clone(),
+                            },
                             branch.value.span,
-                            format!("`{}` has two branches for `{}`", owner.name, branch.value.name),
                         )
                         .with_label("second branch")
-                        .with_note(*first, "first branch")
-                        .with_help("a value gets one branch; combine the conditions with `or`"),
+                        .with_note(*first, "first branch"),
                     );
                     ok = false;
                 }
@@ -475,17 +436,15 @@ impl<'a> Compiler<'a> {
             }
             if let Some(at) = always_at {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::unreachable_branch",
+                    Diagnostic::new(
+                        DiagnosticKind::UnreachableBranch {
+                            branch: branch.value.name.clone(),
+                            owner: owner.name.clone(),
+                        },
                         branch.span,
-                        format!(
-                            "branch `{}` of `{}` can never be chosen",
-                            branch.value.name, owner.name
-                        ),
                     )
                     .with_label("unreachable")
-                    .with_note(at, "every contact stops here")
-                    .with_help("the first matching branch wins; move this branch above, or remove it"),
+                    .with_note(at, "every contact stops here"),
                 );
                 ok = false;
             }
@@ -509,22 +468,22 @@ impl<'a> Compiler<'a> {
         }
         let ends_with_otherwise = branches.last().is_some_and(|b| b.condition.is_none());
         if !ends_with_otherwise && !branches.iter().any(|b| b.condition.is_none()) {
-            let example = branches.last().map_or("cold", |b| b.value.name.as_str());
-            let (code, message) = match owner_kind {
-                BranchOwner::Band => (
-                    "rubric::missing_otherwise",
-                    format!("band `{}` has no `otherwise` branch", owner.name),
-                ),
-                BranchOwner::RouteQueue => (
-                    "rubric::missing_otherwise",
-                    format!("the queue of route `{}` has no `otherwise` branch", owner.name),
-                ),
+            let example = branches
+                .last()
+                .map_or("cold", |b| b.value.name.as_str())
+                .to_string();
+            let kind = match owner_kind {
+                BranchOwner::Band => DiagnosticKind::BandMissingOtherwise {
+                    band: owner.name.clone(),
+                    example,
+                },
+                BranchOwner::RouteQueue => DiagnosticKind::QueueMissingOtherwise {
+                    route: owner.name.clone(),
+                    example,
+                },
             };
-            self.errors.push(
-                Diagnostic::error(code, owner.span, message)
-                    .with_label("some contacts would get no value")
-                    .with_help(format!("end with a branch such as `{example} otherwise`")),
-            );
+            self.errors
+                .push(Diagnostic::new(kind, owner.span).with_label("some contacts would get no value"));
             ok = false;
         }
         ok.then_some(out)
@@ -566,10 +525,11 @@ impl<'a> Compiler<'a> {
                 Some(ch) => {
                     if bits & ch.bit() != 0 {
                         self.errors.push(
-                            Diagnostic::error(
-                                "rubric::duplicate_name",
+                            Diagnostic::new(
+                                DiagnosticKind::DuplicateChannel {
+                                    channel: c.name.clone(),
+                                },
                                 c.span,
-                                format!("channel `{}` is listed twice", c.name),
                             )
                             .with_label("listed again"),
                         );
@@ -579,18 +539,15 @@ impl<'a> Compiler<'a> {
                 }
                 None => {
                     let names = Channel::ALL.map(Channel::name);
-                    let help = match did_you_mean(&c.name, names) {
-                        Some(n) => format!("did you mean `{n}`? channels are ads, email and sales"),
-                        None => String::from("channels are ads, email and sales"),
-                    };
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::unknown_channel",
+                        Diagnostic::new(
+                            DiagnosticKind::UnknownChannel {
+                                name: c.name.clone(),
+                                suggestion: did_you_mean(&c.name, names).map(String::from),
+                            },
                             c.span,
-                            format!("unknown channel `{}`", c.name),
                         )
-                        .with_label("not a channel")
-                        .with_help(help),
+                        .with_label("not a channel"),
                     );
                     ok = false;
                 }
@@ -614,14 +571,15 @@ impl<'a> Compiler<'a> {
             };
             if let Some(first) = seen.insert(key, field.span) {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::duplicate_route_field",
+                    Diagnostic::new(
+                        DiagnosticKind::DuplicateRouteField {
+                            route: r.name.name.clone(),
+                            field: key,
+                        },
                         field.span,
-                        format!("route `{}` has `{key}` twice", r.name.name),
                     )
                     .with_label("second one")
-                    .with_note(first, "first one")
-                    .with_help("keep one"),
+                    .with_note(first, "first one"),
                 );
                 ok = false;
                 continue;
@@ -631,15 +589,8 @@ impl<'a> Compiler<'a> {
                 ast::RouteFieldKind::Sla(d) => match duration_micros(d, &mut self.errors) {
                     Some(m) if m > 0 => sla_hours = Some(m as f64 / 3_600_000_000.0),
                     Some(_) => {
-                        self.errors.push(
-                            Diagnostic::error(
-                                "rubric::invalid_duration",
-                                d.span,
-                                "an SLA must be longer than zero",
-                            )
-                            .with_label("zero SLA")
-                            .with_help("write e.g. `sla 24 hours`"),
-                        );
+                        self.errors
+                            .push(Diagnostic::new(DiagnosticKind::ZeroSla, d.span).with_label("zero SLA"));
                         ok = false;
                     }
                     None => ok = false,
@@ -671,20 +622,17 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        for (key, example) in [
-            ("task", "task \"Follow up\""),
-            ("sla", "sla 24 hours"),
-            ("queue", "queue sales"),
-        ] {
+        for key in ["task", "sla", "queue"] {
             if !seen.contains_key(key) {
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::missing_route_field",
+                    Diagnostic::new(
+                        DiagnosticKind::MissingRouteField {
+                            route: r.name.name.clone(),
+                            field: key,
+                        },
                         r.name.span,
-                        format!("route `{}` has no `{key}`", r.name.name),
                     )
-                    .with_label(format!("needs a `{key}`"))
-                    .with_help(format!("add `{example}` inside the route's braces")),
+                    .with_label(format!("needs a `{key}`")),
                 );
                 ok = false;
             }

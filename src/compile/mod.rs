@@ -19,17 +19,21 @@
 //! - `slots.rs`: slot allocation, the `DecodeSpec` builder with its seed;
 //! - `order.rs`: the evaluation order of scores, bands and segments and the
 //!   cycle search;
+//! - `regexes.rs`: the check of each pattern and the build of every regex of
+//!   a compiled plan (too large ones are errors here, for every command);
 //! - `symbols.rs`: the symbol table, collected before anything is compiled;
 //! - `lints.rs`: warnings about rules that compile (`rubric check`).
 //!
-//! Helpers are imported one way only: `items` and `conds` use `names` and
-//! `types`; `names` uses `types`; nothing imports `items`, `conds` or `order`.
+//! Helpers are imported one way only: `items` and `conds` use `names`,
+//! `types` and `regexes`; `names` uses `types`; `items` uses `order`'s
+//! `Dependencies`; nothing imports `items` or `conds`.
 
 mod conds;
 mod items;
 pub mod lints;
 mod names;
 mod order;
+mod regexes;
 mod slots;
 mod symbols;
 mod types;
@@ -151,13 +155,21 @@ fn compile_files_seeded(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
-    match plan {
-        Some(plan) => Ok(Compiled {
-            plan,
-            warnings: diagnostics,
-        }),
-        None => Err(diagnostics),
+    let Some(plan) = plan else {
+        return Err(diagnostics);
+    };
+    // Build every regex now, so that every command refuses the same ones and
+    // evaluation never builds one.
+    let unbuildable = regexes::build_all(&plan);
+    if !unbuildable.is_empty() {
+        diagnostics.extend(unbuildable);
+        diagnostics.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
+        return Err(diagnostics);
     }
+    Ok(Compiled {
+        plan,
+        warnings: diagnostics,
+    })
 }
 
 /// Compiles a rule set and, when it compiles, runs the lints

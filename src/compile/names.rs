@@ -6,7 +6,7 @@
 use super::symbols::Symbol;
 use super::types::{property_typed, Info, Ty, Typed};
 use super::Compiler;
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
 use crate::plan::{BandId, Operand, Step};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind, Literal};
@@ -45,21 +45,17 @@ impl<'a> Compiler<'a> {
             if !events.contains_key(&event.name) {
                 let mut names: Vec<&str> = events.keys().map(String::as_str).collect();
                 names.sort_unstable();
-                let help = match did_you_mean(&event.name, names.iter().copied()) {
-                    Some(e) => format!("did you mean `{e}`? declared events: {}", names.join(", ")),
-                    None => format!(
-                        "declare it in the `events` block; declared events: {}",
-                        names.join(", ")
-                    ),
-                };
+                let suggestion = did_you_mean(&event.name, names.iter().copied()).map(String::from);
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::unknown_event",
+                    Diagnostic::new(
+                        DiagnosticKind::UnknownEvent {
+                            name: event.name.clone(),
+                            suggestion,
+                            declared: names.join(", "),
+                        },
                         event.span,
-                        format!("unknown event type `{}`", event.name),
                     )
-                    .with_label("not declared")
-                    .with_help(help),
+                    .with_label("not declared"),
                 );
                 return None;
             }
@@ -78,13 +74,12 @@ impl<'a> Compiler<'a> {
     pub(super) fn event_prop_slot(&mut self, event: usize, name: &ast::Ident) -> Option<usize> {
         let slot = self.slots.event_prop(event, &name.name);
         if slot.is_none() {
-            self.errors.push(Diagnostic::error(
-                crate::diagnostics::INTERNAL,
+            self.errors.push(Diagnostic::new(
+                DiagnosticKind::InternalNoEventSlot {
+                    event,
+                    prop: name.name.clone(),
+                },
                 name.span,
-                format!(
-                    "internal error: no slot for event {event} when resolving the prop `{}`",
-                    name.name
-                ),
             ));
         }
         slot
@@ -128,18 +123,19 @@ impl<'a> Compiler<'a> {
             return u16::try_from(i).ok();
         }
         let name = self.band_name(band).to_string();
-        let help = match did_you_mean(value, values.iter().map(String::as_str)) {
-            Some(v) => format!("did you mean `{v}`? `{name}` is one of: {}", values.join(", ")),
-            None => format!("`{name}` is one of: {}", values.join(", ")),
-        };
+        let suggestion = did_you_mean(value, values.iter().map(String::as_str)).map(String::from);
+        let label = format!("not a value of `{name}`");
         self.errors.push(
-            Diagnostic::error(
-                "rubric::unknown_band_value",
+            Diagnostic::new(
+                DiagnosticKind::UnknownBandValue {
+                    band: name,
+                    value: value.to_string(),
+                    suggestion,
+                    values: values.join(", "),
+                },
                 span,
-                format!("band `{name}` has no value `{value}`"),
             )
-            .with_label(format!("not a value of `{name}`"))
-            .with_help(help),
+            .with_label(label),
         );
         None
     }
@@ -151,14 +147,10 @@ impl<'a> Compiler<'a> {
             ExprKind::Literal(Literal::Str(s)) => self.band_value(band, s, expr.span),
             _ => {
                 let name = self.band_name(band).to_string();
+                let values = self.band_values(band).join(", ");
                 self.errors.push(
-                    Diagnostic::error(
-                        "rubric::type_mismatch",
-                        expr.span,
-                        format!("band `{name}` can only be compared with one of its values"),
-                    )
-                    .with_label("not a band value")
-                    .with_help(format!("values: {}", self.band_values(band).join(", "))),
+                    Diagnostic::new(DiagnosticKind::BandNeedsValue { band: name, values }, expr.span)
+                        .with_label("not a band value"),
                 );
                 None
             }
@@ -183,20 +175,16 @@ impl<'a> Compiler<'a> {
                         })
                         .map(String::as_str)
                         .collect();
-                    let help = match did_you_mean(&ident.name, consts) {
-                        Some(c) => format!("did you mean `{c}`?"),
-                        None => {
-                            String::from("declare it: `const name = [\"a\", \"b\"]`, or write the list here")
-                        }
-                    };
+                    let suggestion = did_you_mean(&ident.name, consts).map(String::from);
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::unknown_name",
+                        Diagnostic::new(
+                            DiagnosticKind::UnknownListConstant {
+                                name: ident.name.clone(),
+                                suggestion,
+                            },
                             ident.span,
-                            format!("unknown list constant `{}`", ident.name),
                         )
-                        .with_label("not a list constant")
-                        .with_help(help),
+                        .with_label("not a list constant"),
                     );
                     return None;
                 }
@@ -206,11 +194,8 @@ impl<'a> Compiler<'a> {
         match &target.kind {
             ExprKind::Literal(Literal::List(items)) => Some(items.clone()),
             _ => {
-                self.errors.push(
-                    Diagnostic::error("rubric::type_mismatch", expr.span, "`in` needs a list")
-                        .with_label("not a list")
-                        .with_help("write `[\"a\", \"b\"]` or name a list constant"),
-                );
+                self.errors
+                    .push(Diagnostic::new(DiagnosticKind::InNeedsList, expr.span).with_label("not a list"));
                 None
             }
         }
@@ -270,33 +255,32 @@ impl<'a> Compiler<'a> {
                 }
                 Symbol::Band(id) => {
                     let name = self.band_name(id).to_string();
+                    let first_value = self
+                        .band_values(id)
+                        .first()
+                        .map_or_else(|| String::from("…"), String::clone);
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::type_mismatch",
+                        Diagnostic::new(
+                            DiagnosticKind::BandAsValue {
+                                band: name,
+                                first_value,
+                            },
                             span,
-                            format!("band `{name}` can only be tested with `is`, `==`, `!=` or `in`"),
                         )
-                        .with_label("band")
-                        .with_help(format!(
-                            "e.g. `{name} is {}`",
-                            self.band_values(id).first().map_or("…", String::as_str)
-                        )),
+                        .with_label("band"),
                     );
                     None
                 }
                 Symbol::Suppression(_) | Symbol::Audience(_) | Symbol::Workflow(_) | Symbol::Route(_) => {
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::type_mismatch",
+                        Diagnostic::new(
+                            DiagnosticKind::TargetInCondition {
+                                kind: symbol.kind_name(),
+                                name: ident.name.clone(),
+                            },
                             span,
-                            format!(
-                                "{} `{}` cannot be used in a condition",
-                                symbol.kind_name(),
-                                ident.name
-                            ),
                         )
-                        .with_label(symbol.kind_name())
-                        .with_help("name the shared condition with a `segment` and use that in both places"),
+                        .with_label(symbol.kind_name()),
                     );
                     None
                 }
@@ -316,13 +300,14 @@ impl<'a> Compiler<'a> {
                 .is_some_and(|e| e.contains_key(&ident.name))
                 || self.is_known_event(&ident.name));
         if is_event {
-            let e = &ident.name;
             self.errors.push(
-                Diagnostic::error("rubric::unknown_name", span, format!("`{e}` is an event type, not a property"))
-                    .with_label("event type")
-                    .with_help(format!(
-                        "test events with an aggregate: `any {e} within 7 days`, `count of {e} within 30 days >= 3` or `last {e} within 7 days`"
-                    )),
+                Diagnostic::new(
+                    DiagnosticKind::EventAsValue {
+                        event: ident.name.clone(),
+                    },
+                    span,
+                )
+                .with_label("event type"),
             );
             return None;
         }
@@ -336,18 +321,17 @@ impl<'a> Compiler<'a> {
                 }
                 None => {
                     let candidates = self.symbols.condition_names();
-                    let help = match did_you_mean(&ident.name, candidates) {
-                        Some(c) => format!("did you mean `{c}`? if `{}` is a contact property, declare it in the `properties` block", ident.name),
-                        None => format!("if `{}` is a contact property, declare it in the `properties` block", ident.name),
-                    };
+                    let suggestion = did_you_mean(&ident.name, candidates).map(String::from);
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::unknown_name",
+                        Diagnostic::new(
+                            DiagnosticKind::UnknownName {
+                                name: ident.name.clone(),
+                                suggestion,
+                                schema: true,
+                            },
                             span,
-                            format!("unknown name `{}`", ident.name),
                         )
-                        .with_label("not declared")
-                        .with_help(help),
+                        .with_label("not declared"),
                     );
                     None
                 }
@@ -368,12 +352,15 @@ impl<'a> Compiler<'a> {
                 if let Some(c) = did_you_mean(&ident.name, declared) {
                     if strsim::damerau_levenshtein(&ident.name, c) <= 2 && ident.name.len() > 2 {
                         self.errors.push(
-                            Diagnostic::error("rubric::unknown_name", span, format!("unknown name `{}`", ident.name))
-                                .with_label("not declared")
-                                .with_help(format!(
-                                    "did you mean `{c}`? if `{}` is a contact property, declare it in a `properties` block",
-                                    ident.name
-                                )),
+                            Diagnostic::new(
+                                DiagnosticKind::UnknownName {
+                                    name: ident.name.clone(),
+                                    suggestion: Some(c.to_string()),
+                                    schema: false,
+                                },
+                                span,
+                            )
+                            .with_label("not declared"),
                         );
                         return None;
                     }
@@ -410,18 +397,14 @@ impl<'a> Compiler<'a> {
         // props the name could be either: refuse to guess.
         if self.const_value(&ident.name).is_some() && declared.is_none() {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::ambiguous_name",
+                Diagnostic::new(
+                    DiagnosticKind::AmbiguousName {
+                        name: ident.name.clone(),
+                        event: event_name.to_string(),
+                    },
                     span,
-                    format!(
-                        "`{}` could be the constant or a prop of `{event_name}`",
-                        ident.name
-                    ),
                 )
-                .with_label("constant or event prop?")
-                .with_help(format!(
-                    "declare the props of `{event_name}` in an `events` block: then a name that is not one of its props is the constant"
-                )),
+                .with_label("constant or event prop?"),
             );
             return None;
         }
@@ -433,18 +416,18 @@ impl<'a> Compiler<'a> {
         if let Some(props) = declared {
             let mut names: Vec<&str> = props.keys().map(String::as_str).collect();
             names.sort_unstable();
-            let help = match did_you_mean(&ident.name, names.iter().copied()) {
-                Some(p) => format!("did you mean `{p}`? `{event_name}` has: {}", names.join(", ")),
-                None => format!("`{event_name}` has: {}", names.join(", ")),
-            };
+            let suggestion = did_you_mean(&ident.name, names.iter().copied()).map(String::from);
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::unknown_event_prop",
+                Diagnostic::new(
+                    DiagnosticKind::UnknownEventProp {
+                        event: event_name.to_string(),
+                        prop: ident.name.clone(),
+                        suggestion,
+                        props: names.join(", "),
+                    },
                     span,
-                    format!("event `{event_name}` has no prop `{}`", ident.name),
                 )
-                .with_label("not declared for this event")
-                .with_help(help),
+                .with_label("not declared for this event"),
             );
             return None;
         }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::Compiler;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::plan::{BandId, ScoreId, SegmentId, Step};
 use crate::source::Span;
 
@@ -100,17 +100,14 @@ impl<'a> Compiler<'a> {
         let mut names: Vec<String> = chain.iter().map(|s| self.step_name(*s)).collect();
         names.push(self.step_name(*first));
         let span = deps.get(first).map_or(Span::default(), |(_, s)| *s);
-        let mut d = Diagnostic::error(
-            "rubric::cycle",
+        let mut d = Diagnostic::new(
+            DiagnosticKind::Cycle {
+                name: self.step_name(*first),
+                chain: names.join(" → "),
+            },
             span,
-            format!(
-                "`{}` depends on itself: {}",
-                self.step_name(*first),
-                names.join(" → ")
-            ),
         )
-        .with_label("part of a cycle")
-        .with_help("a segment, score or band cannot use itself, directly or through others; break the chain");
+        .with_label("part of a cycle");
         for step in chain.iter().skip(1) {
             if let Some((_, s)) = deps.get(step) {
                 d = d.with_note(*s, format!("`{}` is in the cycle", self.step_name(*step)));

@@ -5,7 +5,7 @@
 
 use super::symbols::PropertyInfo;
 use super::Compiler;
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind, TypeAdvice};
 use crate::plan::{Const, Operand, ScoreId, MICROS_PER_DAY};
 use crate::snapshot::DeclaredType;
 use crate::source::Span;
@@ -79,15 +79,8 @@ impl<'a> Compiler<'a> {
                 }
                 None => {
                     self.errors.push(
-                        Diagnostic::error(
-                            "rubric::type_mismatch",
-                            other.span,
-                            format!("`{s}` is not a timestamp"),
-                        )
-                        .with_label("expected a timestamp")
-                        .with_help(
-                            "write RFC 3339 with an offset (`2026-11-20T10:00:00Z`) or a date (`2026-11-20`)",
-                        ),
+                        Diagnostic::new(DiagnosticKind::NotATimestamp { text: s.to_string() }, other.span)
+                            .with_label("expected a timestamp"),
                     );
                     return None;
                 }
@@ -108,17 +101,16 @@ impl<'a> Compiler<'a> {
         };
         let subject = describe(named);
         self.errors.push(
-            Diagnostic::error(
-                "rubric::type_mismatch",
+            Diagnostic::new(
+                DiagnosticKind::ComparedTypes {
+                    subject,
+                    ty: named.ty.name(),
+                    other: literal.ty.name(),
+                    advice: type_advice(named.ty, what),
+                },
                 literal.span,
-                format!(
-                    "{subject} is {} but is compared with {}",
-                    named.ty.name(),
-                    literal.ty.name()
-                ),
             )
-            .with_label(format!("{} here", literal.ty.name()))
-            .with_help(type_help(named.ty, what)),
+            .with_label(format!("{} here", literal.ty.name())),
         );
         false
     }
@@ -130,18 +122,17 @@ impl<'a> Compiler<'a> {
         }
         let wanted: Vec<&str> = accepted.iter().map(|a| a.name()).collect();
         self.errors.push(
-            Diagnostic::error(
-                "rubric::type_mismatch",
+            Diagnostic::new(
+                DiagnosticKind::ExpectedType {
+                    what: what.to_string(),
+                    wanted: wanted.join(" or "),
+                    subject: describe(t),
+                    ty: t.ty.name(),
+                    advice: type_advice(t.ty, what),
+                },
                 t.span,
-                format!(
-                    "`{what}` needs {}, but {} is {}",
-                    wanted.join(" or "),
-                    describe(t),
-                    t.ty.name()
-                ),
             )
-            .with_label(format!("this is {}", t.ty.name()))
-            .with_help(type_help(t.ty, what)),
+            .with_label(format!("this is {}", t.ty.name())),
         );
         false
     }
@@ -157,24 +148,16 @@ impl<'a> Compiler<'a> {
         };
         if n < info.low || n > info.high {
             self.errors.push(
-                Diagnostic::error(
-                    "rubric::threshold_out_of_range",
+                Diagnostic::new(
+                    DiagnosticKind::ThresholdOutOfRange {
+                        threshold: fmt_number(n),
+                        score: info.name.clone(),
+                        low: fmt_number(info.low),
+                        high: fmt_number(info.high),
+                    },
                     other.span,
-                    format!(
-                        "threshold {} is outside the range of score `{}` ({}..{})",
-                        fmt_number(n),
-                        info.name,
-                        fmt_number(info.low),
-                        fmt_number(info.high)
-                    ),
                 )
-                .with_label("outside the score's range")
-                .with_help(format!(
-                    "`{}` is clamped to {}..{}, so this test never changes; use a threshold inside the range",
-                    info.name,
-                    fmt_number(info.low),
-                    fmt_number(info.high)
-                )),
+                .with_label("outside the score's range"),
             );
         }
     }
@@ -199,18 +182,18 @@ impl<'a> Compiler<'a> {
         if ok {
             return;
         }
-        let help = match did_you_mean(value, allowed.iter().map(String::as_str)) {
-            Some(v) => format!("did you mean \"{v}\"? `{name}` is one of: {}", quote_all(allowed)),
-            None => format!("`{name}` is one of: {}", quote_all(allowed)),
-        };
+        let suggestion = did_you_mean(value, allowed.iter().map(String::as_str)).map(String::from);
         self.errors.push(
-            Diagnostic::error(
-                "rubric::value_not_allowed",
+            Diagnostic::new(
+                DiagnosticKind::ValueNotAllowed {
+                    name: name.clone(),
+                    value: value.to_string(),
+                    suggestion,
+                    allowed: quote_all(allowed),
+                },
                 other.span,
-                format!("`{name}` is never \"{value}\""),
             )
-            .with_label("not an allowed value")
-            .with_help(help),
+            .with_label("not an allowed value"),
         );
     }
 }
@@ -226,32 +209,22 @@ pub(super) fn duration_micros(d: &ast::Duration, errors: &mut Vec<Diagnostic>) -
         "week" | "weeks" => 7.0 * MICROS_PER_DAY as f64,
         _ => {
             let units = ["minutes", "hours", "days", "weeks"];
-            let help = if matches!(unit, "month" | "months" | "year" | "years") {
-                String::from("months and years vary in length; write days (`30 days`, `365 days`)")
-            } else if let Some(u) = did_you_mean(unit, units) {
-                format!("did you mean `{u}`? units are minutes, hours, days and weeks")
-            } else {
-                String::from("units are minutes, hours, days and weeks")
-            };
             errors.push(
-                Diagnostic::error(
-                    "rubric::invalid_duration",
+                Diagnostic::new(
+                    DiagnosticKind::UnknownDurationUnit {
+                        unit: unit.to_string(),
+                        suggestion: did_you_mean(unit, units).map(String::from),
+                    },
                     d.unit.span,
-                    format!("unknown duration unit `{unit}`"),
                 )
-                .with_label("not a unit")
-                .with_help(help),
+                .with_label("not a unit"),
             );
             return None;
         }
     };
     let micros = d.amount * per;
     if !micros.is_finite() || micros > 1e17 {
-        errors.push(
-            Diagnostic::error("rubric::invalid_duration", d.span, "duration is too long")
-                .with_label("too long")
-                .with_help("windows longer than a few thousand years are not meaningful"),
-        );
+        errors.push(Diagnostic::new(DiagnosticKind::DurationTooLong, d.span).with_label("too long"));
         return None;
     }
     Some(micros.round() as i64)
@@ -296,20 +269,19 @@ pub(super) fn describe(t: &Typed) -> String {
     }
 }
 
-pub(super) fn type_help(ty: Ty, what: &str) -> String {
+/// The advice for a type mismatch of a `ty` operand in the test `what`.
+fn type_advice(ty: Ty, what: &str) -> TypeAdvice {
     if what == "within" {
-        return String::from(
-            "`within` needs a timestamp: a `timestamp` property, or the time of an event (`last page_view within 7 days`)",
-        );
+        return TypeAdvice::Within;
     }
     match ty {
-        Ty::Number => String::from("compare a number with a number, e.g. `>= 200` (no quotes)"),
-        Ty::Text => String::from("compare text with text in double quotes, e.g. `== \"lead\"`"),
-        Ty::Bool => String::from("compare a boolean with `is true` or `is false`"),
-        Ty::Time => format!(
-            "`{what}` on a timestamp: use `within 7 days`, or compare with a date such as \"2026-11-01\""
-        ),
-        Ty::Null | Ty::Any => String::from("check the types of both sides"),
+        Ty::Number => TypeAdvice::Number,
+        Ty::Text => TypeAdvice::Text,
+        Ty::Bool => TypeAdvice::Bool,
+        Ty::Time => TypeAdvice::Time {
+            what: what.to_string(),
+        },
+        Ty::Null | Ty::Any => TypeAdvice::Other,
     }
 }
 

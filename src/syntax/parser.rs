@@ -5,7 +5,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 
 use super::ast::*;
-use crate::diagnostics::{Diagnostic, INTERNAL};
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -169,11 +169,6 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     } else {
         format!("`{found}`")
     };
-    let message = if expected_text.is_empty() {
-        format!("syntax error: unexpected {found_text}")
-    } else {
-        format!("syntax error: expected {expected_text}, found {found_text}")
-    };
     let label = if at_end {
         String::from("the file ends here")
     } else if expected_text.is_empty() {
@@ -181,19 +176,33 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     } else {
         format!("expected {expected_text}")
     };
-    let mut diagnostic = Diagnostic::error("rubric::syntax", span, message)
-        .with_label(label)
-        .with_help_opt(hint_for(text, offset, &found, &positives));
     let names_a_property = text
         .get(offset + found.len()..)
         .is_some_and(|t| t.trim_start().starts_with(':'));
-    if let Some(open) = unclosed_brace(text, offset) {
-        if at_end || (ITEM_KEYWORDS.contains(&found.as_str()) && !names_a_property) {
-            diagnostic = diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed");
-            diagnostic.help = Some(String::from("add the missing `}` before this line"));
+    // An item keyword (or the end) inside an open `{`: the brace is the problem.
+    let unclosed = unclosed_brace(text, offset)
+        .filter(|_| at_end || (ITEM_KEYWORDS.contains(&found.as_str()) && !names_a_property));
+    let hint = match unclosed {
+        Some(_) => Some(String::from("add the missing `}` before this line")),
+        None => hint_for(text, offset, &found, &positives),
+    };
+    let kind = if expected_text.is_empty() {
+        DiagnosticKind::SyntaxUnexpected {
+            found: found_text,
+            hint,
         }
+    } else {
+        DiagnosticKind::SyntaxExpected {
+            expected: expected_text,
+            found: found_text,
+            hint,
+        }
+    };
+    let diagnostic = Diagnostic::new(kind, span).with_label(label);
+    match unclosed {
+        Some(open) => diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed"),
+        None => diagnostic,
     }
-    diagnostic
 }
 
 /// The offset of a `{` still open at `offset` (outside strings and comments).
@@ -486,20 +495,22 @@ impl Builder<'_> {
     }
 
     fn unexpected(&self, pair: &Pair<'_, Rule>, context: &str) -> Diagnostic {
-        Diagnostic::error(
-            INTERNAL,
+        Diagnostic::new(
+            DiagnosticKind::InternalUnexpectedNode {
+                rule: format!("{:?}", pair.as_rule()),
+                context: context.to_string(),
+            },
             self.span(pair),
-            format!(
-                "internal error: unexpected `{:?}` while building {context}",
-                pair.as_rule()
-            ),
         )
-        .with_help("this is a bug in rubric; please report it with the rule file")
     }
 
     fn missing(&self, span: Span, context: &str) -> Diagnostic {
-        Diagnostic::error(INTERNAL, span, format!("internal error: incomplete {context}"))
-            .with_help("this is a bug in rubric; please report it with the rule file")
+        Diagnostic::new(
+            DiagnosticKind::InternalIncomplete {
+                context: context.to_string(),
+            },
+            span,
+        )
     }
 
     /// Children that are not keywords (keywords carry no data).
@@ -685,17 +696,19 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let text = pair.as_str().trim_start_matches('+');
         let value: f64 = text.parse().map_err(|_| {
-            Diagnostic::error(
-                "rubric::invalid_number",
+            Diagnostic::new(
+                DiagnosticKind::NotANumber {
+                    text: pair.as_str().to_string(),
+                },
                 span,
-                format!("`{}` is not a number", pair.as_str()),
             )
         })?;
         if !value.is_finite() {
-            return Err(Diagnostic::error(
-                "rubric::invalid_number",
+            return Err(Diagnostic::new(
+                DiagnosticKind::NumberTooLarge {
+                    text: pair.as_str().to_string(),
+                },
                 span,
-                format!("`{}` is too large", pair.as_str()),
             ));
         }
         Ok(NumLit { value, span })
@@ -705,15 +718,9 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let body = pair.into_inner().next();
         let raw = body.as_ref().map_or("", |b| b.as_str());
-        let value = unescape(raw).map_err(|(offset, message)| {
+        let value = unescape(raw).map_err(|(offset, kind)| {
             let at = span.start as usize + 1 + offset;
-            Diagnostic::error(
-                "rubric::invalid_escape",
-                Span::new(self.file, at, at + 2),
-                message,
-            )
-            .with_label("unknown escape")
-            .with_help("known escapes: \\\" \\\\ \\n \\t")
+            Diagnostic::new(kind, Span::new(self.file, at, at + 2)).with_label("unknown escape")
         })?;
         Ok(StrLit { value, span })
     }
@@ -1305,7 +1312,7 @@ fn comment_start(line: &str) -> Option<usize> {
 }
 
 /// Unescapes a string body; on failure returns the byte offset of the bad escape.
-fn unescape(raw: &str) -> Result<String, (usize, String)> {
+fn unescape(raw: &str) -> Result<String, (usize, DiagnosticKind)> {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.char_indices();
     while let Some((i, c)) = chars.next() {
@@ -1318,8 +1325,8 @@ fn unescape(raw: &str) -> Result<String, (usize, String)> {
             Some((_, '\\')) => out.push('\\'),
             Some((_, 'n')) => out.push('\n'),
             Some((_, 't')) => out.push('\t'),
-            Some((_, other)) => return Err((i, format!("unknown escape `\\{other}` in text"))),
-            None => return Err((i, String::from("text ends with a lone `\\`"))),
+            Some((_, other)) => return Err((i, DiagnosticKind::UnknownEscape { escape: other })),
+            None => return Err((i, DiagnosticKind::LoneBackslash)),
         }
     }
     Ok(out)
