@@ -237,6 +237,13 @@ fn unclosed_brace(text: &str, offset: usize) -> Option<usize> {
     stack.last().copied()
 }
 
+/// The comparison operator `before` (trimmed) ends with, if any.
+fn comparison_before(before: &str) -> Option<&'static str> {
+    [">=", "<=", "==", "!=", ">", "<"]
+        .into_iter()
+        .find(|op| before.ends_with(op))
+}
+
 /// A targeted hint for common slips.
 fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Option<String> {
     let before = text.get(..offset).unwrap_or("").trim_end();
@@ -261,6 +268,11 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
         return Some(format!(
             "`{found}` is a reserved word; write it between backticks to use it as a name: `` `{found}` ``"
         ));
+    }
+    // `x >= => +1`: the value is missing, not the operator; suggesting the
+    // operator just written would only confuse.
+    if let ("=>" | "=<", Some(op)) = (found, comparison_before(before)) {
+        return Some(format!("`{op}` needs a value to compare with, e.g. `{op} 10`"));
     }
     match found {
         "=" => return Some(String::from("compare with `==`")),
