@@ -197,6 +197,12 @@ pub fn compile_sources_seeded(
                     crate::diagnostics::render(&compiled.warnings, sources, color)
                 );
             }
+            // Build every regex now, so evaluation never does. The compiler
+            // checked them all: a failure here is an internal error.
+            if let Err(internal) = crate::compile::build_regexes(&compiled.plan) {
+                eprint!("{}", crate::diagnostics::render(&internal, sources, color));
+                return Err(Exit::RuleErrors);
+            }
             Ok(compiled)
         }
         Err(diagnostics) => {

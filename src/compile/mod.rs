@@ -19,8 +19,8 @@
 //! - `slots.rs`: slot allocation, the `DecodeSpec` builder with its seed;
 //! - `order.rs`: the evaluation order of scores, bands and segments and the
 //!   cycle search;
-//! - `regexes.rs`: the check of each pattern and the build of every regex of
-//!   a compiled plan (too large ones are errors here, for every command);
+//! - `regexes.rs`: the complete check of each pattern (syntax and size, the
+//!   same for every command) and the build of every regex of a plan;
 //! - `symbols.rs`: the symbol table, collected before anything is compiled;
 //! - `lints.rs`: warnings about rules that compile (`rubric check`).
 //!
@@ -155,21 +155,20 @@ fn compile_files_seeded(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
-    let Some(plan) = plan else {
-        return Err(diagnostics);
-    };
-    // Build every regex now, so that every command refuses the same ones and
-    // evaluation never builds one.
-    let unbuildable = regexes::build_all(&plan);
-    if !unbuildable.is_empty() {
-        diagnostics.extend(unbuildable);
-        diagnostics.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
-        return Err(diagnostics);
+    match plan {
+        Some(plan) => Ok(Compiled {
+            plan,
+            warnings: diagnostics,
+        }),
+        None => Err(diagnostics),
     }
-    Ok(Compiled {
-        plan,
-        warnings: diagnostics,
-    })
+}
+
+/// Builds every regular expression of a compiled plan before evaluation, so
+/// that evaluation never builds one. The compiler checked every pattern
+/// completely, so an `Err` here is an internal error (`rubric::internal`).
+pub fn build_regexes(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+    regexes::build_all(plan)
 }
 
 /// Compiles a rule set and, when it compiles, runs the lints

@@ -1,14 +1,16 @@
-//! Regular expressions of a rule set: the syntax and size check of each
-//! pattern as the compiler meets it ([`check_regex`], without building it),
-//! and the final build of every regex of a compiled plan ([`build_all`]), so
-//! that every command (`check`, `run`, `test`, `diff`, …) refuses the same
-//! patterns and evaluation never builds one.
+//! Regular expressions of a rule set: the complete check of each pattern as
+//! the compiler meets it ([`check_regex`]: syntax and size, without building
+//! it), so that every command (`check`, `run`, `test`, `diff`, …) refuses the
+//! same patterns; and the build of every regex of a compiled plan before
+//! evaluation ([`build_all`], which cannot fail on checked patterns).
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::plan::{Plan, PlanRegex};
 
-/// Checks a regular expression's syntax without building it (building is
-/// left to `Plan::prepare`, so `check` stays fast on large rule sets).
+/// Checks a regular expression completely without building it: its syntax,
+/// and the size limit exactly where building it would apply it. Building is
+/// left to [`Plan::prepare`] (so `check` stays fast on large rule sets), and
+/// it cannot fail on a pattern this accepts.
 pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> {
     let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(case_insensitive)
@@ -21,13 +23,22 @@ pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> 
                 |l| l.trim_start_matches("error:").trim().to_string(),
             )
         })?;
-    // The size limit applies to the Thompson NFA, which is cheap to build
-    // (the costly parts of a regex are its prefilters and caches).
-    regex_automata::nfa::thompson::Compiler::new()
-        .configure(
-            regex_automata::nfa::thompson::Config::new().nfa_size_limit(Some(PlanRegex::SIZE_LIMIT)),
-        )
-        .build_from_hir(&hir)
+    // `regex` applies its size limit to two Thompson NFAs: the forward one
+    // (with captures) and the reverse one (without), which its DFAs need; a
+    // Unicode class makes the reverse one the larger (`\w{30}`). Both are
+    // cheap to build: the costly parts of a regex are its prefilters and DFAs.
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    let config = Config::new()
+        .nfa_size_limit(Some(PlanRegex::SIZE_LIMIT))
+        .shrink(false);
+    let forward = Compiler::new().configure(config.clone()).build_from_hir(&hir);
+    let reverse = || {
+        Compiler::new()
+            .configure(config.clone().which_captures(WhichCaptures::None).reverse(true))
+            .build_from_hir(&hir)
+    };
+    forward
+        .and_then(|_| reverse())
         .map(|_| ())
         .map_err(|_| {
             format!(
@@ -37,14 +48,22 @@ pub fn check_regex(pattern: &str, case_insensitive: bool) -> Result<(), String> 
         })
 }
 
-/// Builds every regular expression of `plan` (in parallel, see
-/// [`Plan::prepare`]); returns an error for each one that cannot be built
-/// (too large once compiled, beyond what [`check_regex`] can tell).
-pub fn build_all(plan: &Plan) -> Vec<Diagnostic> {
-    plan.prepare()
+/// Builds every regular expression of a compiled plan (in parallel, see
+/// [`Plan::prepare`]), so that evaluation never builds one. The compiler has
+/// checked each with [`check_regex`], so one that cannot be built is a broken
+/// invariant: an internal error, returned rather than left for evaluation.
+pub fn build_all(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+    let unbuilt: Vec<Diagnostic> = plan
+        .prepare()
         .into_iter()
         .map(|(span, reason)| {
-            Diagnostic::new(DiagnosticKind::RegexTooLarge { reason }, span).with_label("too large")
+            Diagnostic::new(DiagnosticKind::InternalRegexNotBuilt { reason }, span)
+                .with_label("checked, not built")
         })
-        .collect()
+        .collect();
+    if unbuilt.is_empty() {
+        Ok(())
+    } else {
+        Err(unbuilt)
+    }
 }

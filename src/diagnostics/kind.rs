@@ -227,6 +227,9 @@ pub enum DiagnosticKind {
     InternalIncomplete { context: String },
     #[error("internal error: no slot for event {event} when resolving the prop `{prop}`")]
     InternalNoEventSlot { event: usize, prop: String },
+    /// A regular expression the compiler accepted that `regex` cannot build.
+    #[error("internal error: this regular expression was checked but cannot be built: {reason}")]
+    InternalRegexNotBuilt { reason: String },
 
     // Declarations (the symbol table).
     #[error("unknown type `{name}`")]
@@ -368,8 +371,6 @@ pub enum DiagnosticKind {
     /// (reported even when the constant is unused).
     #[error("invalid regular expression: {detail}")]
     InvalidRegexConstant { detail: String },
-    #[error("this regular expression cannot be built: {reason}")]
-    RegexTooLarge { reason: String },
 
     // Types and conditions.
     #[error("{subject} is {ty} but is compared with {other}")]
@@ -504,7 +505,8 @@ impl DiagnosticKind {
             K::NotANumber { .. } | K::NumberTooLarge { .. } => Code::InvalidNumber,
             K::InternalUnexpectedNode { .. }
             | K::InternalIncomplete { .. }
-            | K::InternalNoEventSlot { .. } => Code::Internal,
+            | K::InternalNoEventSlot { .. }
+            | K::InternalRegexNotBuilt { .. } => Code::Internal,
             K::UnknownType { .. } => Code::UnknownType,
             K::DuplicateEvent { .. }
             | K::DuplicateProperty { .. }
@@ -538,10 +540,9 @@ impl DiagnosticKind {
                 Code::InvalidDuration
             }
             K::Cycle { .. } => Code::Cycle,
-            K::UnknownRegexFlag { .. }
-            | K::InvalidRegex { .. }
-            | K::InvalidRegexConstant { .. }
-            | K::RegexTooLarge { .. } => Code::InvalidRegex,
+            K::UnknownRegexFlag { .. } | K::InvalidRegex { .. } | K::InvalidRegexConstant { .. } => {
+                Code::InvalidRegex
+            }
             K::OneOfNotText { .. }
             | K::AllowedValueNotText
             | K::ConstantListElementNotValue
@@ -593,9 +594,10 @@ impl DiagnosticKind {
             K::SyntaxExpected { hint, .. } | K::SyntaxUnexpected { hint, .. } => hint.clone(),
             K::UnknownEscape { .. } | K::LoneBackslash => text("known escapes: \\\" \\\\ \\n \\t"),
             K::NotANumber { .. } | K::NumberTooLarge { .. } => None,
-            K::InternalUnexpectedNode { .. } | K::InternalIncomplete { .. } | K::InternalNoEventSlot { .. } => {
-                text(REPORT_BUG)
-            }
+            K::InternalUnexpectedNode { .. }
+            | K::InternalIncomplete { .. }
+            | K::InternalNoEventSlot { .. }
+            | K::InternalRegexNotBuilt { .. } => text(REPORT_BUG),
             K::UnknownType { suggestion, .. } => Some(match suggestion {
                 Some(t) => format!("did you mean `{t}`? the types are text, number, boolean and timestamp"),
                 None => String::from("the types are text, number, boolean and timestamp"),
@@ -721,9 +723,6 @@ impl DiagnosticKind {
                 "rubric uses Rust regex syntax (https://docs.rs/regex); escape special characters with `\\`",
             ),
             K::InvalidRegexConstant { .. } => text("rubric uses Rust regex syntax (https://docs.rs/regex)"),
-            K::RegexTooLarge { .. } => {
-                text("simplify the pattern (large counted repetitions and long alternations grow it)")
-            }
             K::ComparedTypes { advice, .. } | K::ExpectedType { advice, .. } => Some(advice.text()),
             K::NotATimestamp { .. } => text(
                 "write RFC 3339 with an offset (`2026-11-20T10:00:00Z`) or a date (`2026-11-20`)",
