@@ -495,3 +495,79 @@ impl Compiler<'_> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{compiles, only_error};
+    use super::super::Compiler;
+    use crate::diagnostics::{Code, DiagnosticKind};
+    use crate::syntax::ast;
+
+    #[test]
+    fn an_undeclared_name_with_a_schema_suggests_the_closest_property() {
+        let d = only_error("properties {\n  job_title: text\n}\nsegment s when job_tilte == \"cto\"\n");
+        assert_eq!(d.code, "rubric::unknown_name");
+        assert_eq!(d.message, "unknown name `job_tilte`");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("did you mean `job_title`? if `job_tilte` is a contact property, declare it in the `properties` block")
+        );
+    }
+
+    #[test]
+    fn without_a_schema_a_near_miss_of_a_declared_name_is_a_typo_and_the_rest_are_properties() {
+        let rules = "score readiness 0..100 {\n  \"any\" when true => +1\n}\n";
+        let d = only_error(&format!("{rules}segment s when readines > 5\n"));
+        assert_eq!(d.code, "rubric::unknown_name");
+        assert!(
+            matches!(&d.kind, DiagnosticKind::UnknownName { suggestion: Some(s), schema: false, .. } if s == "readiness"),
+            "{d:#?}"
+        );
+        let plan = compiles(&format!("{rules}segment s when company_size > 5\n")).plan;
+        assert_eq!(plan.decode.properties.get("company_size"), Some(&0));
+        assert_eq!(plan.property_names, ["company_size"]);
+    }
+
+    #[test]
+    fn inside_a_where_bare_names_are_event_props() {
+        let plan = compiles(
+            "segment s when any page_view where url == \"/pricing\" within 7 days\nsegment t when any page_view where referrer == \"x\"\n",
+        )
+        .plan;
+        assert!(plan.decode.properties.is_empty(), "no contact property is read");
+        assert_eq!(plan.decode.event_types.get("page_view"), Some(&0));
+        assert_eq!(plan.event_prop_names, [vec!["url", "referrer"]]);
+    }
+
+    #[test]
+    fn a_constant_in_a_where_without_declared_props_is_ambiguous() {
+        let d = only_error("const url = \"/pricing\"\nsegment s when any page_view where url == \"x\"\n");
+        assert_eq!(d.kind.code(), Code::AmbiguousName);
+        assert_eq!(d.message, "`url` could be the constant or a prop of `page_view`");
+    }
+
+    #[test]
+    fn an_unknown_band_value_suggests_the_closest_value() {
+        let d = only_error(
+            "score fit 0..100 {\n  \"any\" when true => +1\n}\nband tier {\n  hot when fit >= 50\n  cold otherwise\n}\nsegment s when tier is hto\n",
+        );
+        assert_eq!(d.code, "rubric::unknown_band_value");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("did you mean `hot`? `tier` is one of: hot, cold")
+        );
+    }
+
+    #[test]
+    fn an_event_prop_slot_of_an_unknown_event_is_an_internal_error_not_slot_0() {
+        let mut compiler = Compiler::new(&[]);
+        let prop = ast::Ident {
+            name: String::from("url"),
+            span: crate::source::Span::default(),
+        };
+        assert_eq!(compiler.event_prop_slot(3, &prop), None);
+        let errors = compiler.into_diagnostics();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors.first().map(|d| d.code), Some("rubric::internal"));
+    }
+}

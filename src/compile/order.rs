@@ -116,3 +116,59 @@ impl<'a> Compiler<'a> {
         self.errors.push(d);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{compiles, only_error};
+    use crate::plan::{Plan, Step};
+
+    fn position(plan: &Plan, step: Step) -> usize {
+        plan.order.iter().position(|s| *s == step).unwrap_or(usize::MAX)
+    }
+
+    #[test]
+    fn everything_comes_after_what_it_reads_whatever_the_declaration_order() {
+        let plan = compiles(
+            "segment hot_lead when tier is hot and engaged\nband tier {\n  hot when fit >= 50\n  cold otherwise\n}\nsegment engaged when fit > 10\nscore fit 0..100 {\n  \"any\" when true => +1\n}\n",
+        )
+        .plan;
+        let fit = plan
+            .scores
+            .iter()
+            .position(|s| s.name == "fit")
+            .unwrap_or(usize::MAX);
+        let segment = |name: &str| {
+            plan.segments
+                .iter()
+                .position(|s| s.name == name)
+                .unwrap_or(usize::MAX)
+        };
+        let score = position(&plan, Step::Score(crate::plan::ScoreId(fit as u32)));
+        let band = position(&plan, Step::Band(crate::plan::BandId(0)));
+        let engaged = position(
+            &plan,
+            Step::Segment(crate::plan::SegmentId(segment("engaged") as u32)),
+        );
+        let hot_lead = position(
+            &plan,
+            Step::Segment(crate::plan::SegmentId(segment("hot_lead") as u32)),
+        );
+        assert_eq!(plan.order.len(), 4);
+        assert!(score < band && score < engaged, "{:?}", plan.order);
+        assert!(band < hot_lead && engaged < hot_lead, "{:?}", plan.order);
+    }
+
+    #[test]
+    fn a_cycle_is_reported_once_with_its_chain() {
+        let d = only_error("segment a when b\nsegment b when c\nsegment c when a\n");
+        assert_eq!(d.code, "rubric::cycle");
+        assert_eq!(d.message, "`a` depends on itself: a → b → c → a");
+        assert_eq!(d.notes.len(), 2, "the other members are noted: {:?}", d.notes);
+    }
+
+    #[test]
+    fn a_score_reading_itself_is_a_cycle() {
+        let d = only_error("score fit 0..100 {\n  \"loop\" when fit > 10 => +1\n}\n");
+        assert_eq!(d.message, "`fit` depends on itself: fit → fit");
+    }
+}

@@ -156,3 +156,96 @@ impl SlotAllocator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::panic)]
+
+    use super::super::test_support::{compiles, compiles_seeded};
+    use super::SlotAllocator;
+    use crate::snapshot::{DeclaredType, DecodeSpec};
+
+    #[test]
+    fn slots_are_dense_in_order_of_first_use_and_stable() {
+        let mut slots = SlotAllocator::default();
+        assert_eq!(slots.property("b", None), 0);
+        assert_eq!(slots.property("a", Some(DeclaredType::Number)), 1);
+        assert_eq!(slots.property("b", None), 0);
+        let page_view = slots.event("page_view");
+        assert_eq!(slots.event("form_submit"), 1);
+        assert_eq!(slots.event_prop(page_view, "url"), Some(0));
+        assert_eq!(slots.event_prop(page_view, "url"), Some(0));
+        assert_eq!(slots.event_prop(page_view, "referrer"), Some(1));
+        assert_eq!(slots.event_prop(7, "url"), None, "no such event slot");
+        let finished = slots.finish();
+        assert_eq!(finished.property_names, ["b", "a"]);
+        assert_eq!(finished.decode.property_types, [None, Some(DeclaredType::Number)]);
+        assert_eq!(finished.event_names, ["page_view", "form_submit"]);
+        assert_eq!(
+            finished.event_prop_names,
+            [vec![String::from("url"), String::from("referrer")], Vec::new()]
+        );
+    }
+
+    #[test]
+    fn a_seed_keeps_its_slots_and_counts_as_read_only_once_read() {
+        let mut base = SlotAllocator::default();
+        base.property("country", Some(DeclaredType::Text));
+        base.property("company_size", None);
+        let event = base.event("page_view");
+        base.event_prop(event, "url");
+        let seed = base.finish().decode;
+
+        let mut slots = SlotAllocator::default();
+        slots.seed(&seed);
+        assert!(!slots.reads_property("country"));
+        assert!(!slots.has_own_event("page_view"));
+        assert_eq!(slots.property("company_size", None), 1);
+        assert!(slots.reads_property("company_size"));
+        assert_eq!(slots.property("industry", None), 2);
+        assert_eq!(slots.event("email_open"), 1);
+        assert!(slots.has_own_event("email_open"));
+        let decode = slots.finish().decode;
+        assert_eq!(decode.property_types.first(), Some(&Some(DeclaredType::Text)));
+        assert_superset(&decode, &seed);
+    }
+
+    /// `decode` has every slot of `base`, under the same numbers.
+    fn assert_superset(decode: &DecodeSpec, base: &DecodeSpec) {
+        for (name, slot) in &base.properties {
+            assert_eq!(decode.properties.get(name), Some(slot), "property {name}");
+        }
+        for (name, slot) in &base.event_types {
+            assert_eq!(decode.event_types.get(name), Some(slot), "event {name}");
+            let (Some(props), Some(base_props)) =
+                (decode.event_props.get(*slot), base.event_props.get(*slot))
+            else {
+                panic!("no props for event {name}");
+            };
+            for (prop, prop_slot) in base_props {
+                assert_eq!(props.get(prop), Some(prop_slot), "prop {name}.{prop}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_seeded_compile_gives_the_base_slots_and_a_superset() {
+        let base = compiles(
+            "segment a when country == \"DE\" and any page_view where url == \"/pricing\"\nsegment b when company_size > 10\n",
+        )
+        .plan;
+        let new_rules =
+            "segment b when company_size > 10 and industry == \"SaaS\"\nsegment c when any email_open where campaign == \"x\" or any page_view where referrer == \"y\"\n";
+        let seeded = compiles_seeded(new_rules, &base.decode).plan;
+        assert_superset(&seeded.decode, &base.decode);
+        assert_eq!(seeded.property_names, ["country", "company_size", "industry"]);
+        assert_eq!(seeded.event_names, ["page_view", "email_open"]);
+        assert_eq!(
+            seeded.event_prop_names.first(),
+            Some(&vec![String::from("url"), String::from("referrer")])
+        );
+        // Without the seed the same rules number their slots from zero.
+        let plain = compiles(new_rules).plan;
+        assert_eq!(plain.property_names, ["company_size", "industry"]);
+    }
+}

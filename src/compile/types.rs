@@ -301,3 +301,78 @@ pub(super) fn fmt_number(n: f64) -> String {
         format!("{n}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{compiles, only_error};
+    use crate::plan::{Cond, Const, Operand};
+
+    #[test]
+    fn a_number_property_compared_with_text_is_a_type_mismatch() {
+        let d =
+            only_error("properties {\n  company_size: number\n}\nsegment s when company_size == \"big\"\n");
+        assert_eq!(d.code, "rubric::type_mismatch");
+        assert_eq!(d.message, "`company_size` is a number but is compared with text");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("compare a number with a number, e.g. `>= 200` (no quotes)")
+        );
+    }
+
+    #[test]
+    fn within_needs_a_timestamp() {
+        let d = only_error(
+            "properties {\n  company_size: number\n}\nsegment s when company_size within 7 days\n",
+        );
+        assert_eq!(
+            d.message,
+            "`within` needs a timestamp, but `company_size` is a number"
+        );
+    }
+
+    #[test]
+    fn text_against_a_timestamp_is_parsed_at_compile_time() {
+        let plan = compiles(
+            "properties {\n  signed_up_at: timestamp\n}\nsegment s when signed_up_at > \"2026-01-01\"\n",
+        )
+        .plan;
+        let condition = plan.segments.first().map(|s| &s.condition);
+        assert!(
+            matches!(
+                condition,
+                Some(Cond::Compare {
+                    right: Operand::Const(Const::Time(_)),
+                    time: true,
+                    ..
+                })
+            ),
+            "{condition:?}"
+        );
+        let d = only_error(
+            "properties {\n  signed_up_at: timestamp\n}\nsegment s when signed_up_at > \"yesterday\"\n",
+        );
+        assert_eq!(d.message, "`yesterday` is not a timestamp");
+    }
+
+    #[test]
+    fn a_threshold_outside_the_score_range_is_reported_with_the_range() {
+        let d = only_error("score fit 0..100 {\n  \"any\" when true => +1\n}\nsegment s when fit >= 150\n");
+        assert_eq!(d.code, "rubric::threshold_out_of_range");
+        assert_eq!(
+            d.message,
+            "threshold 150 is outside the range of score `fit` (0..100)"
+        );
+    }
+
+    #[test]
+    fn a_value_a_one_of_property_never_takes_suggests_the_closest() {
+        let d = only_error(
+            "properties {\n  stage: text one of [\"lead\", \"customer\"]\n}\nsegment s when stage == \"custmer\"\n",
+        );
+        assert_eq!(d.code, "rubric::value_not_allowed");
+        assert_eq!(
+            d.help.as_deref(),
+            Some("did you mean \"customer\"? `stage` is one of: \"lead\", \"customer\"")
+        );
+    }
+}

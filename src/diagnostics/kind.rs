@@ -804,3 +804,204 @@ impl DiagnosticKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Code, DiagnosticKind as K, Lint, TypeAdvice};
+
+    fn s(text: &str) -> String {
+        String::from(text)
+    }
+
+    /// One kind of each code (several codes have more kinds).
+    fn one_kind_per_code() -> Vec<K> {
+        vec![
+            K::SyntaxUnexpected {
+                found: s("`}`"),
+                hint: None,
+            },
+            K::LoneBackslash,
+            K::NotANumber { text: s("1e") },
+            K::UnknownName {
+                name: s("x"),
+                suggestion: None,
+                schema: true,
+            },
+            K::AmbiguousName {
+                name: s("x"),
+                event: s("e"),
+            },
+            K::UnknownType {
+                name: s("int"),
+                suggestion: None,
+            },
+            K::UnknownEvent {
+                name: s("e"),
+                suggestion: None,
+                declared: s("a, b"),
+            },
+            K::UnknownEventProp {
+                event: s("e"),
+                prop: s("p"),
+                suggestion: None,
+                props: s("a"),
+            },
+            K::UnknownFunction {
+                name: s("f"),
+                suggestion: None,
+                functions: s("lower"),
+            },
+            K::WrongArity {
+                function: "lower",
+                found: 2,
+            },
+            K::UnknownChannel {
+                name: s("sms"),
+                suggestion: None,
+            },
+            K::UnknownBandValue {
+                band: s("b"),
+                value: s("v"),
+                suggestion: None,
+                values: s("hot, cold"),
+            },
+            K::BuiltinName { name: s("id") },
+            K::DuplicateBranch {
+                owner: s("b"),
+                value: s("hot"),
+            },
+            K::DuplicateModifier { modifier: "max" },
+            K::DuplicateRouteField {
+                route: s("r"),
+                field: "sla",
+            },
+            K::MissingRouteField {
+                route: s("r"),
+                field: "task",
+            },
+            K::BandMissingOtherwise {
+                band: s("b"),
+                example: s("cold"),
+            },
+            K::UnreachableBranch {
+                branch: s("cold"),
+                owner: s("b"),
+            },
+            K::TooManyBandValues,
+            K::EmptyScoreRange {
+                score: s("fit"),
+                value: s("5"),
+            },
+            K::InvertedMinMax {
+                min: s("5"),
+                max: s("1"),
+            },
+            K::MisplacedModifier { modifier: "decay" },
+            K::DurationTooLong,
+            K::UnknownRegexFlag { flag: 'g' },
+            K::ExpectedType {
+                what: s("within"),
+                wanted: s("a timestamp"),
+                subject: s("`x`"),
+                ty: "a number",
+                advice: TypeAdvice::Within,
+            },
+            K::NotACondition { found: "a number" },
+            K::NullInList,
+            K::BandOrdered {
+                op: ">",
+                band: s("b"),
+            },
+            K::ThresholdOutOfRange {
+                threshold: s("150"),
+                score: s("fit"),
+                low: s("0"),
+                high: s("100"),
+            },
+            K::ValueNotAllowed {
+                name: s("stage"),
+                value: s("x"),
+                suggestion: None,
+                allowed: s("\"a\""),
+            },
+            K::NestedAggregate,
+            K::Cycle {
+                name: s("a"),
+                chain: s("a → a"),
+            },
+            K::InternalIncomplete { context: s("rule") },
+            K::LintBranchShadowed {
+                branch: s("cold"),
+                band: s("b"),
+            },
+            K::LintThresholdNeverMet {
+                score: s("fit"),
+                op: ">",
+                threshold: s("100"),
+                low: s("0"),
+                high: s("100"),
+            },
+            K::LintScoreCannotReach {
+                score: s("fit"),
+                op: ">",
+                threshold: s("90"),
+                low: s("0"),
+                high: s("20"),
+            },
+            K::LintOverlappingWorkflows {
+                first: s("a"),
+                second: s("b"),
+            },
+            K::LintNoCustomerSuppression {
+                kind: "audience",
+                name: s("a"),
+                channel: "ads",
+            },
+            K::LintUnusedConstant { name: s("c") },
+            K::LintUnusedSegment { name: s("s") },
+            K::LintUnusedSuppression {
+                name: s("s"),
+                channels: s("`sales`"),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_code_has_a_kind() {
+        let kinds = one_kind_per_code();
+        for code in Code::ALL {
+            assert!(
+                kinds.iter().any(|k| k.code() == *code),
+                "no kind has the code {code}"
+            );
+        }
+        assert_eq!(kinds.len(), Code::ALL.len(), "one kind per code");
+    }
+
+    #[test]
+    fn messages_and_help_follow_the_style() {
+        for kind in one_kind_per_code() {
+            let message = kind.to_string();
+            let first = message.chars().next().unwrap_or(' ');
+            assert!(!first.is_uppercase() && !message.ends_with('.'), "{message:?}");
+            if let Some(help) = kind.help() {
+                assert!(!help.ends_with('.'), "{help:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lints_are_the_kinds_with_lint_codes() {
+        for kind in one_kind_per_code() {
+            let is_lint_code = kind.code().as_str().starts_with("rubric::lint::");
+            assert_eq!(kind.lint().is_some(), is_lint_code, "{kind:?}");
+        }
+        assert_eq!(
+            Lint::ALL.len(),
+            Code::ALL
+                .iter()
+                .filter(|c| c.as_str().starts_with("rubric::lint::"))
+                .count()
+        );
+    }
+}
