@@ -4,8 +4,9 @@
 //! errors stop it before name resolution (a broken item would otherwise cause
 //! a cascade of "unknown name" errors).
 //!
-//! [`Compiler`] lives here; each sibling file is one `impl Compiler` block of
-//! one concern, as in PRQL's resolver:
+//! `Compiler` lives here; each of `names`, `types`, `conds`, `items` and
+//! `order` is one `impl Compiler` block of one concern, as in PRQL's
+//! resolver; `slots`, `regexes` and `symbols` know nothing of the compiler:
 //!
 //! - `names.rs`: name resolution in context (properties, event props,
 //!   constants, bands and their values) and did-you-mean;
@@ -13,10 +14,11 @@
 //!   both sides (type mismatches, score thresholds, `one of` values), plus
 //!   literal conversions (durations, numbers);
 //! - `conds.rs`: conditions and operands (comparisons, `in`, `matches`,
-//!   `is`, functions, event aggregates, regex syntax);
+//!   `is`, `within`, functions, event aggregates);
 //! - `items.rs`: items (scores, bands, segments, suppressions, audiences,
-//!   workflows, routes) and the whole-rule-set pass, [`Compiler::run`];
-//! - `slots.rs`: slot allocation, the `DecodeSpec` builder with its seed;
+//!   workflows, routes) and the whole-rule-set pass, `Compiler::run`;
+//! - `slots.rs`: slot allocation, `SlotAllocator`, the `DecodeSpec` builder
+//!   with its seed;
 //! - `order.rs`: the evaluation order of scores, bands and segments and the
 //!   cycle search;
 //! - `regexes.rs`: the complete check of each pattern (syntax and size, the
@@ -46,7 +48,7 @@ use crate::syntax::{self, ast};
 
 /// The compiler of one rule set: the symbol table, the diagnostics found so
 /// far, and what the plan is being built from.
-pub struct Compiler<'a> {
+struct Compiler<'a> {
     items: Vec<&'a ast::Item>,
     symbols: Symbols,
     errors: Vec<Diagnostic>,

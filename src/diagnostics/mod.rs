@@ -1,6 +1,6 @@
 //! Rule diagnostics: what a problem is ([`DiagnosticKind`], with its code,
 //! message and help), where it is ([`Diagnostic`]: span, label, notes,
-//! severity), did-you-mean, and the four renderers in [`render`]: `human`
+//! severity), did-you-mean, and the four renderers in [`mod@render`]: `human`
 //! (miette reports), `json`, `github` (workflow commands) and `sarif`.
 //!
 //! Every code is listed in `docs/errors.md`; a unit test below checks that
