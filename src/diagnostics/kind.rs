@@ -194,6 +194,101 @@ impl TypeAdvice {
     }
 }
 
+/// The advice of a syntax error for a common slip, chosen by the parser from
+/// the text around the error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyntaxHint {
+    /// `within 7`, `7day`: a number where a duration is expected.
+    DurationUnit,
+    /// A reserved word where a name is expected.
+    ReservedWord {
+        word: String,
+    },
+    /// `x >= => +1`: the comparison lacks its value.
+    ComparisonNeedsValue {
+        op: &'static str,
+    },
+    /// `=` where `==` is meant.
+    SingleEquals,
+    WriteAnd,
+    WriteOr,
+    /// `=>` where `>=` is meant.
+    ArrowForAtLeast,
+    /// `=<` where `<=` is meant.
+    ArrowForAtMost,
+    StartsWithIsTwoWords,
+    EndsWithIsTwoWords,
+    SingleQuotes,
+    UnterminatedText,
+    /// `AND`, `OR`, `NOT`.
+    UpperCaseKeyword {
+        keyword: String,
+    },
+    /// `x is "text"`.
+    IsWithText,
+    ListCommas,
+    WhereTakesOneTest,
+    /// `and and`, `or or`.
+    WrittenTwice {
+        word: String,
+    },
+    PointsAfterArrow,
+    UnclosedParen,
+    ScoreRange,
+    /// A misspelt item keyword.
+    MisspeltItem {
+        keyword: &'static str,
+    },
+    NotAnItem,
+    BranchForm,
+    /// An item keyword (or the end of the file) inside an open `{`.
+    UnclosedBrace,
+}
+
+impl SyntaxHint {
+    fn text(&self) -> String {
+        use SyntaxHint as H;
+        match self {
+            H::DurationUnit => {
+                String::from("a duration needs a unit on the same line: `7 days`, `24 hours`, `2 weeks`")
+            }
+            H::ReservedWord { word } => format!(
+                "`{word}` is a reserved word; write it between backticks to use it as a name: `` `{word}` ``"
+            ),
+            H::ComparisonNeedsValue { op } => format!("`{op}` needs a value to compare with, e.g. `{op} 10`"),
+            H::SingleEquals => String::from("compare with `==`"),
+            H::WriteAnd => String::from("write `and`"),
+            H::WriteOr => String::from("write `or`"),
+            H::ArrowForAtLeast => String::from("did you mean `>=`?"),
+            H::ArrowForAtMost => String::from("did you mean `<=`?"),
+            H::StartsWithIsTwoWords => String::from("write `starts with` (two words)"),
+            H::EndsWithIsTwoWords => String::from("write `ends with` (two words)"),
+            H::SingleQuotes => String::from("text is written in double quotes: \"like this\""),
+            H::UnterminatedText => String::from("this text has no closing `\"` on its line"),
+            H::UpperCaseKeyword { keyword } => format!("write `{keyword}` in lower case"),
+            H::IsWithText => {
+                String::from("`is` takes `null`, `true`, `false` or a band value; compare text with `==`")
+            }
+            H::ListCommas => String::from("separate list elements with commas: `[\"US\", \"CA\"]`"),
+            H::WhereTakesOneTest => String::from(
+                "a `where` takes one test; write longer conditions in parentheses: `where (not …)`",
+            ),
+            H::WrittenTwice { word } => format!("`{word}` is written twice"),
+            H::PointsAfterArrow => String::from("a rule gives points after `=>`: `when … => +10`"),
+            H::UnclosedParen => String::from("a `(` is not closed: add `)`"),
+            H::ScoreRange => String::from("a score declares its range: `score fit 0..100 { … }`"),
+            H::MisspeltItem { keyword } => format!("did you mean `{keyword}`?"),
+            H::NotAnItem => String::from(
+                "a rule file is a list of items: properties, events, const, segment, score, band, suppress, audience, workflow, route",
+            ),
+            H::BranchForm => {
+                String::from("each branch is `value when <condition>`, and the last is `value otherwise`")
+            }
+            H::UnclosedBrace => String::from("add the missing `}` before this line"),
+        }
+    }
+}
+
 /// The help line of every internal error.
 const REPORT_BUG: &str = "this is a bug in rubric; please report it with the rule file";
 
@@ -207,10 +302,10 @@ pub enum DiagnosticKind {
         expected: String,
         /// `the end of the file` or the token in backticks.
         found: String,
-        hint: Option<String>,
+        hint: Option<SyntaxHint>,
     },
     #[error("syntax error: unexpected {found}")]
-    SyntaxUnexpected { found: String, hint: Option<String> },
+    SyntaxUnexpected { found: String, hint: Option<SyntaxHint> },
     #[error("unknown escape `\\{escape}` in text")]
     UnknownEscape { escape: char },
     #[error("text ends with a lone `\\`")]
@@ -591,7 +686,7 @@ impl DiagnosticKind {
         use DiagnosticKind as K;
         let text = |s: &str| Some(String::from(s));
         match self {
-            K::SyntaxExpected { hint, .. } | K::SyntaxUnexpected { hint, .. } => hint.clone(),
+            K::SyntaxExpected { hint, .. } | K::SyntaxUnexpected { hint, .. } => hint.as_ref().map(SyntaxHint::text),
             K::UnknownEscape { .. } | K::LoneBackslash => text("known escapes: \\\" \\\\ \\n \\t"),
             K::NotANumber { .. } | K::NumberTooLarge { .. } => None,
             K::InternalUnexpectedNode { .. }

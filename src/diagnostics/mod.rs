@@ -11,7 +11,7 @@
 mod kind;
 pub mod render;
 
-pub use kind::{Code, DiagnosticKind, Lint, TypeAdvice};
+pub use kind::{Code, DiagnosticKind, Lint, SyntaxHint, TypeAdvice};
 pub use render::human::{render, Report};
 pub use render::json::JsonDiagnostic;
 

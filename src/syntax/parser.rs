@@ -5,7 +5,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 
 use super::ast::*;
-use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, SyntaxHint};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -183,7 +183,7 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     let unclosed = unclosed_brace(text, offset)
         .filter(|_| at_end || (ITEM_KEYWORDS.contains(&found.as_str()) && !names_a_property));
     let hint = match unclosed {
-        Some(_) => Some(String::from("add the missing `}` before this line")),
+        Some(_) => Some(SyntaxHint::UnclosedBrace),
         None => hint_for(text, offset, &found, &positives),
     };
     let kind = if expected_text.is_empty() {
@@ -245,7 +245,7 @@ fn comparison_before(before: &str) -> Option<&'static str> {
 }
 
 /// A targeted hint for common slips.
-fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Option<String> {
+fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Option<SyntaxHint> {
     let before = text.get(..offset).unwrap_or("").trim_end();
     let previous_word: String = before
         .chars()
@@ -260,70 +260,64 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
         || (found.starts_with(|c: char| c.is_ascii_digit()) && positives.contains(&Rule::duration))
         || (before.ends_with(|c: char| c.is_ascii_digit()) && previous_is_within(before))
     {
-        return Some(String::from(
-            "a duration needs a unit on the same line: `7 days`, `24 hours`, `2 weeks`",
-        ));
+        return Some(SyntaxHint::DurationUnit);
     }
     if positives.contains(&Rule::ident) && is_reserved(found) {
-        return Some(format!(
-            "`{found}` is a reserved word; write it between backticks to use it as a name: `` `{found}` ``"
-        ));
+        return Some(SyntaxHint::ReservedWord {
+            word: found.to_string(),
+        });
     }
     // `x >= => +1`: the value is missing, not the operator; suggesting the
     // operator just written would only confuse.
     if let ("=>" | "=<", Some(op)) = (found, comparison_before(before)) {
-        return Some(format!("`{op}` needs a value to compare with, e.g. `{op} 10`"));
+        return Some(SyntaxHint::ComparisonNeedsValue { op });
     }
     match found {
-        "=" => return Some(String::from("compare with `==`")),
-        "&&" | "&" => return Some(String::from("write `and`")),
-        "||" | "|" => return Some(String::from("write `or`")),
-        "=>" if !positives.contains(&Rule::arrow) => return Some(String::from("did you mean `>=`?")),
-        "=<" => return Some(String::from("did you mean `<=`?")),
-        "starts_with" | "startswith" => return Some(String::from("write `starts with` (two words)")),
-        "ends_with" | "endswith" => return Some(String::from("write `ends with` (two words)")),
+        "=" => return Some(SyntaxHint::SingleEquals),
+        "&&" | "&" => return Some(SyntaxHint::WriteAnd),
+        "||" | "|" => return Some(SyntaxHint::WriteOr),
+        "=>" if !positives.contains(&Rule::arrow) => return Some(SyntaxHint::ArrowForAtLeast),
+        "=<" => return Some(SyntaxHint::ArrowForAtMost),
+        "starts_with" | "startswith" => return Some(SyntaxHint::StartsWithIsTwoWords),
+        "ends_with" | "endswith" => return Some(SyntaxHint::EndsWithIsTwoWords),
         _ => {}
     }
     if found.starts_with('\'') {
-        return Some(String::from("text is written in double quotes: \"like this\""));
+        return Some(SyntaxHint::SingleQuotes);
     }
     if found.starts_with('"') && (found.len() == 1 || !found.ends_with('"')) {
-        return Some(String::from("this text has no closing `\"` on its line"));
+        return Some(SyntaxHint::UnterminatedText);
     }
     if found == "AND" || found == "OR" || found == "NOT" {
-        return Some(format!("write `{}` in lower case", found.to_lowercase()));
+        return Some(SyntaxHint::UpperCaseKeyword {
+            keyword: found.to_lowercase(),
+        });
     }
     if found.starts_with('"') && previous_word == "is" {
-        return Some(String::from(
-            "`is` takes `null`, `true`, `false` or a band value; compare text with `==`",
-        ));
+        return Some(SyntaxHint::IsWithText);
     }
     if found.starts_with('"') && positives.contains(&Rule::list_comma) {
-        return Some(String::from(
-            "separate list elements with commas: `[\"US\", \"CA\"]`",
-        ));
+        return Some(SyntaxHint::ListCommas);
     }
     if previous_word == "where" && (found == "not" || found == "(") {
-        return Some(String::from(
-            "a `where` takes one test; write longer conditions in parentheses: `where (not …)`",
-        ));
+        return Some(SyntaxHint::WhereTakesOneTest);
     }
     let doubled = text
         .get(..offset)
         .is_some_and(|t| t.trim_end().ends_with("and") || t.trim_end().ends_with("or"));
     if (found == "and" || found == "or") && doubled {
-        return Some(format!("`{found}` is written twice"));
+        return Some(SyntaxHint::WrittenTwice {
+            word: found.to_string(),
+        });
     }
     if positives.contains(&Rule::arrow) && !positives.contains(&Rule::item_start) {
-        return Some(String::from("a rule gives points after `=>`: `when … => +10`"));
+        return Some(SyntaxHint::PointsAfterArrow);
     }
     if positives.contains(&Rule::close_paren) {
-        return Some(String::from("a `(` is not closed: add `)`"));
+        return Some(SyntaxHint::UnclosedParen);
     }
     if positives.contains(&Rule::score_range) {
-        return Some(String::from(
-            "a score declares its range: `score fit 0..100 { … }`",
-        ));
+        return Some(SyntaxHint::ScoreRange);
     }
     if positives.contains(&Rule::item) || positives.contains(&Rule::item_start) {
         let word: String = found
@@ -331,22 +325,18 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
         if let Some(k) = crate::diagnostics::did_you_mean(&word, ITEM_KEYWORDS.iter().copied()) {
-            return Some(format!("did you mean `{k}`?"));
+            return Some(SyntaxHint::MisspeltItem { keyword: k });
         }
         if positives.len() == 1
             || positives
                 .iter()
                 .all(|p| matches!(p, Rule::item | Rule::item_start | Rule::EOI))
         {
-            return Some(String::from(
-                "a rule file is a list of items: properties, events, const, segment, score, band, suppress, audience, workflow, route",
-            ));
+            return Some(SyntaxHint::NotAnItem);
         }
     }
     if positives.contains(&Rule::otherwise) || positives.contains(&Rule::kw_when) {
-        return Some(String::from(
-            "each branch is `value when <condition>`, and the last is `value otherwise`",
-        ));
+        return Some(SyntaxHint::BranchForm);
     }
     None
 }
