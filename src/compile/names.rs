@@ -346,7 +346,7 @@ impl<'a> Compiler<'a> {
                     self.symbols
                         .condition_names()
                         .into_iter()
-                        .filter(|n| !crate::compile::symbols::BUILTINS.contains(n))
+                        .filter(|n| !super::symbols::BUILTINS.contains(n))
                         .collect()
                 };
                 if let Some(c) = did_you_mean(&ident.name, declared) {

@@ -3,7 +3,7 @@
 //! of a pull request.
 
 use super::json::JsonDiagnostic;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::diagnostic::Diagnostic;
 use crate::source::Sources;
 
 /// Escapes a workflow-command message (`%`, CR and LF).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use miette::{LabeledSpan, NamedSource, SourceSpan};
 
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::diagnostic::{Diagnostic, Severity};
 use crate::source::{Sources, Span};
 
 /// A diagnostic bound to its source text, ready for miette to render.

@@ -1,7 +1,7 @@
 //! The JSON renderer of `rubric check --format json`: one report object
 //! with a [`JsonDiagnostic`] per diagnostic (1-based lines and columns).
 
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::diagnostic::{Diagnostic, Severity};
 use crate::source::{Sources, Span};
 
 /// A diagnostic in the machine form of `rubric check --format json`.

@@ -2,7 +2,8 @@
 //! with one run of the `rubric` tool, one rule per code that occurs.
 
 use super::json::JsonDiagnostic;
-use crate::diagnostics::{Diagnostic, Lint};
+use crate::diagnostics::diagnostic::Diagnostic;
+use crate::diagnostics::kind::Lint;
 use crate::source::Sources;
 
 /// A SARIF 2.1.0 log with one run of the `rubric` tool.
