@@ -388,9 +388,24 @@ impl<'a> Compiler<'a> {
         let branches = self.branches(&b.name, &b.branches, BranchOwner::Band)?;
         let mut out = Vec::new();
         for (branch, condition) in b.branches.iter().zip(branches) {
-            let value = values.iter().position(|v| *v == branch.value.name)?;
+            // The symbol table took the values from these very branches
+            // (at most 64 of them, checked above).
+            let value = values
+                .iter()
+                .position(|v| *v == branch.value.name)
+                .and_then(|i| u16::try_from(i).ok());
+            let Some(value) = value else {
+                self.errors.push(Diagnostic::new(
+                    DiagnosticKind::InternalBandValueMissing {
+                        band: b.name.name.clone(),
+                        value: branch.value.name.clone(),
+                    },
+                    branch.value.span,
+                ));
+                return None;
+            };
             out.push(plan::BandBranch {
-                value: u16::try_from(value).ok()?,
+                value,
                 condition,
                 span: branch.span,
             });

@@ -162,7 +162,16 @@ fn compile_files_seeded(
             plan,
             warnings: diagnostics,
         }),
-        None => Err(diagnostics),
+        None => {
+            // Every failure is reported where it happens; failing without an
+            // error would be a compiler bug, so say so rather than nothing.
+            let start_of_first_file = crate::source::Span::default();
+            diagnostics.push(Diagnostic::new(
+                crate::diagnostics::DiagnosticKind::InternalNoPlan,
+                start_of_first_file,
+            ));
+            Err(diagnostics)
+        }
     }
 }
 

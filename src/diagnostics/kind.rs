@@ -322,6 +322,10 @@ pub enum DiagnosticKind {
     InternalIncomplete { context: String },
     #[error("internal error: no slot for event {event} when resolving the prop `{prop}`")]
     InternalNoEventSlot { event: usize, prop: String },
+    #[error("internal error: band `{band}` has no value `{value}` for its own branch")]
+    InternalBandValueMissing { band: String, value: String },
+    #[error("internal error: the rule set did not compile, but no error was reported")]
+    InternalNoPlan,
     /// A regular expression the compiler accepted that `regex` cannot build.
     #[error("internal error: this regular expression was checked but cannot be built: {reason}")]
     InternalRegexNotBuilt { reason: String },
@@ -601,7 +605,9 @@ impl DiagnosticKind {
             K::InternalUnexpectedNode { .. }
             | K::InternalIncomplete { .. }
             | K::InternalNoEventSlot { .. }
-            | K::InternalRegexNotBuilt { .. } => Code::Internal,
+            | K::InternalRegexNotBuilt { .. }
+            | K::InternalBandValueMissing { .. }
+            | K::InternalNoPlan => Code::Internal,
             K::UnknownType { .. } => Code::UnknownType,
             K::DuplicateEvent { .. }
             | K::DuplicateProperty { .. }
@@ -692,7 +698,9 @@ impl DiagnosticKind {
             K::InternalUnexpectedNode { .. }
             | K::InternalIncomplete { .. }
             | K::InternalNoEventSlot { .. }
-            | K::InternalRegexNotBuilt { .. } => text(REPORT_BUG),
+            | K::InternalRegexNotBuilt { .. }
+            | K::InternalBandValueMissing { .. }
+            | K::InternalNoPlan => text(REPORT_BUG),
             K::UnknownType { suggestion, .. } => Some(match suggestion {
                 Some(t) => format!("did you mean `{t}`? the types are text, number, boolean and timestamp"),
                 None => String::from("the types are text, number, boolean and timestamp"),
