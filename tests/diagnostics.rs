@@ -32,6 +32,7 @@ const EXPECTED: &[Row] = &[
     // Syntax errors: one per slip, reported where the slip is.
     ("err/syntax_and_and.rubric", &[SYNTAX], 2, 47),
     ("err/syntax_arrow_for_ge.rubric", &[SYNTAX], 2, 39),
+    ("err/syntax_arrow_after_comparison.rubric", &[SYNTAX], 4, 40),
     ("err/syntax_is_text.rubric", &["rubric::syntax"], 2, 50),
     ("err/syntax_incomplete_condition.rubric", &["rubric::syntax", "rubric::syntax"], 4, 1),
     ("err/syntax_keyword_as_name.rubric", &[SYNTAX], 3, 3),

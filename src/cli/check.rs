@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{ColorChoice, Exit};
-use crate::diagnostics::{render, Diagnostic, JsonDiagnostic, Severity};
+use crate::diagnostics::render::{self, json::JsonReport};
+use crate::diagnostics::Severity;
 use crate::source::Sources;
 
 #[derive(Debug, Args)]
@@ -33,15 +34,6 @@ enum CheckFormat {
     Json,
     Github,
     Sarif,
-}
-
-#[derive(serde::Serialize)]
-struct JsonReport<'a> {
-    ok: bool,
-    files: Vec<&'a str>,
-    errors: usize,
-    warnings: usize,
-    diagnostics: Vec<JsonDiagnostic>,
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -83,32 +75,23 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
     let warnings = diagnostics.len() - errors;
     let written = match args.format {
         CheckFormat::Json => {
-            let report = JsonReport {
-                ok: errors == 0,
-                files: sources.files.iter().map(|f| f.name.as_str()).collect(),
-                errors,
-                warnings,
-                diagnostics: diagnostics
-                    .iter()
-                    .map(|d| JsonDiagnostic::new(d, &sources))
-                    .collect(),
-            };
+            let report = JsonReport::new(&diagnostics, &sources);
             let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &report).is_ok() && writeln!(out).is_ok()
         }
         CheckFormat::Github => {
-            let text = github(&diagnostics, &sources);
+            let text = render::github::github(&diagnostics, &sources);
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes()).is_ok()
         }
         CheckFormat::Sarif => {
-            let report = sarif(&diagnostics, &sources);
+            let report = render::sarif::sarif(&diagnostics, &sources);
             let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &report).is_ok() && writeln!(out).is_ok()
         }
         CheckFormat::Human => {
             let color = args.color.for_stderr();
-            eprint!("{}", render(&diagnostics, &sources, color));
+            eprint!("{}", render::human::render(&diagnostics, &sources, color));
             let files = plural(sources.files.len(), "file");
             match summary {
                 Some(summary) if errors == 0 => {
@@ -131,106 +114,4 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
     } else {
         Ok(Exit::Success)
     }
-}
-
-/// Escapes a workflow-command message (`%`, CR and LF).
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
-/// Escapes a workflow-command property value (also `:` and `,`).
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// GitHub Actions workflow commands, one per diagnostic:
-/// `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`.
-/// GitHub shows them on the changed lines of a pull request.
-pub fn github(diagnostics: &[Diagnostic], sources: &Sources) -> String {
-    let mut out = String::new();
-    for d in diagnostics {
-        let j = JsonDiagnostic::new(d, sources);
-        let level = if d.is_error() { "error" } else { "warning" };
-        let mut message = j.message.clone();
-        if let Some(help) = &j.help {
-            message.push_str("\nhelp: ");
-            message.push_str(help);
-        }
-        out.push_str(&format!(
-            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
-            escape_property(&j.file),
-            j.line,
-            j.column,
-            j.end_line,
-            j.end_column,
-            escape_property(j.code),
-            escape_data(&message)
-        ));
-    }
-    out
-}
-
-/// A SARIF 2.1.0 log with one run of the `rubric` tool.
-pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources) -> serde_json::Value {
-    use serde_json::json;
-    let mut codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let rules: Vec<serde_json::Value> = codes
-        .iter()
-        .map(|c| {
-            let anchor = c.replace(':', "");
-            let description = crate::compile::lints::LINTS
-                .iter()
-                .find(|(name, _)| crate::compile::lints::name_of(c) == Some(*name))
-                .map_or(*c, |(_, d)| *d);
-            json!({
-                "id": c,
-                "shortDescription": { "text": description },
-                "help": { "text": format!("see docs/errors.md#{anchor}") },
-            })
-        })
-        .collect();
-    let results: Vec<serde_json::Value> = diagnostics
-        .iter()
-        .map(|d| {
-            let j = JsonDiagnostic::new(d, sources);
-            let mut text = j.message.clone();
-            if let Some(help) = &j.help {
-                text.push_str("\nhelp: ");
-                text.push_str(help);
-            }
-            json!({
-                "ruleId": d.code,
-                "ruleIndex": codes.iter().position(|c| *c == d.code).unwrap_or(0),
-                "level": if d.is_error() { "error" } else { "warning" },
-                "message": { "text": text },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": j.file.replace('\\', "/") },
-                        "region": {
-                            "startLine": j.line,
-                            "startColumn": j.column,
-                            "endLine": j.end_line,
-                            "endColumn": j.end_column,
-                        }
-                    }
-                }]
-            })
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "rubric",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "rules": rules,
-                }
-            },
-            "results": results,
-        }]
-    })
 }

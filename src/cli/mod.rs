@@ -220,25 +220,10 @@ pub fn compile_sources_seeded(
                     crate::diagnostics::render(&compiled.warnings, sources, color)
                 );
             }
-            // Build every regex now, so evaluation never does.
-            let too_large: Vec<crate::diagnostics::Diagnostic> = compiled
-                .plan
-                .prepare()
-                .into_iter()
-                .map(|(span, reason)| {
-                    crate::diagnostics::Diagnostic::error(
-                        "rubric::invalid_regex",
-                        span,
-                        format!("this regular expression cannot be built: {reason}"),
-                    )
-                    .with_label("too large")
-                    .with_help(
-                        "simplify the pattern (large counted repetitions and long alternations grow it)",
-                    )
-                })
-                .collect();
-            if !too_large.is_empty() {
-                eprint!("{}", crate::diagnostics::render(&too_large, sources, color));
+            // Build every regex now, so evaluation never does. The compiler
+            // checked them all: a failure here is an internal error.
+            if let Err(internal) = crate::compile::build_regexes(&compiled.plan) {
+                eprint!("{}", crate::diagnostics::render(&internal, sources, color));
                 return Err(Exit::RuleErrors);
             }
             Ok(compiled)

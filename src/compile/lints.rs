@@ -12,60 +12,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostics::Diagnostic;
+use super::types::fmt_number;
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Lint};
 use crate::plan::{BandId, Channel, Cond, Const, Operand, Plan, ScoreId, ScoreRuleKind};
 use crate::source::{Sources, Span};
 use crate::syntax::ast::{self, CompareOp, ExprKind, ItemKind, Literal, RouteFieldKind, RuleBody};
 use crate::syntax::comments;
-
-/// Every lint: its name and what it reports (for `docs/errors.md` and help).
-pub const LINTS: [(&str, &str); 8] = [
-    (
-        "shadowed_branch",
-        "a band branch that earlier branches always take first",
-    ),
-    (
-        "threshold_never_met",
-        "a score comparison that no value in the score's range satisfies",
-    ),
-    (
-        "score_cannot_reach",
-        "a threshold the score's rules can never add up to",
-    ),
-    (
-        "overlapping_workflows",
-        "two workflows a contact can be enrolled in at the same time",
-    ),
-    (
-        "no_customer_suppression",
-        "an audience or workflow whose channel has no customer suppression",
-    ),
-    ("unused_constant", "a constant nothing refers to"),
-    ("unused_segment", "a segment nothing refers to"),
-    (
-        "unused_suppression",
-        "a suppression on channels that have no audience, workflow or route",
-    ),
-];
-
-/// The code of a lint: `rubric::lint::<name>`.
-fn code(name: &str) -> &'static str {
-    match name {
-        "shadowed_branch" => "rubric::lint::shadowed_branch",
-        "threshold_never_met" => "rubric::lint::threshold_never_met",
-        "score_cannot_reach" => "rubric::lint::score_cannot_reach",
-        "overlapping_workflows" => "rubric::lint::overlapping_workflows",
-        "no_customer_suppression" => "rubric::lint::no_customer_suppression",
-        "unused_constant" => "rubric::lint::unused_constant",
-        "unused_segment" => "rubric::lint::unused_segment",
-        _ => "rubric::lint::unused_suppression",
-    }
-}
-
-/// The lint name of a code (`rubric::lint::x` → `x`).
-pub fn name_of(code: &str) -> Option<&str> {
-    code.strip_prefix("rubric::lint::")
-}
 
 /// Runs every lint on a rule set that compiled; returns warnings, minus those
 /// allowed by annotations.
@@ -79,7 +31,7 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     unused(files, plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
-        let name = name_of(d.code).unwrap_or("");
+        let name = d.kind.lint().map_or("", Lint::name);
         !allowed
             .iter()
             .any(|(span, names)| contains(*span, d.span) && names.iter().any(|n| n == name))
@@ -538,21 +490,18 @@ fn shadowed_branches(plan: &Plan, out: &mut Vec<Diagnostic>) {
                     let covered =
                         !mine.is_empty() && mine.iter().all(|c| earlier.iter().any(|e| c.implies(e, plan)));
                     if never || covered {
-                        let message = if never {
-                            format!("branch `{value}` of `{}` can never hold", band.name)
+                        let kind = if never {
+                            DiagnosticKind::LintBranchNeverHolds {
+                                branch: value.clone(),
+                                band: band.name.clone(),
+                            }
                         } else {
-                            format!(
-                                "branch `{value}` of `{}` is never chosen: the branches above take every contact it would",
-                                band.name
-                            )
+                            DiagnosticKind::LintBranchShadowed {
+                                branch: value.clone(),
+                                band: band.name.clone(),
+                            }
                         };
-                        let mut d = Diagnostic::warning(code("shadowed_branch"), branch.span, message)
-                            .with_label("never chosen")
-                            .with_help(if never {
-                                "its tests contradict each other; fix the condition or remove the branch"
-                            } else {
-                                "the first matching branch wins: move this branch above the one that covers it, or remove it"
-                            });
+                        let mut d = Diagnostic::new(kind, branch.span).with_label("never chosen");
                         if !never {
                             for (name, span) in &previous {
                                 d = d.with_note(*span, format!("`{name}` is tried first"));
@@ -648,24 +597,21 @@ fn thresholds(plan: &Plan, ranges: &Ranges, out: &mut Vec<Diagnostic>) {
         let Some(score) = plan.scores.get(id.index()) else {
             return;
         };
-        let n_text = super::expr::fmt_number(n);
+        let n_text = fmt_number(n);
         let range = Interval::closed(score.low, score.high);
         if !possible(&range, op, n) {
             out.push(
-                Diagnostic::warning(
-                    code("threshold_never_met"),
+                Diagnostic::new(
+                    DiagnosticKind::LintThresholdNeverMet {
+                        score: score.name.clone(),
+                        op: op.symbol(),
+                        threshold: n_text,
+                        low: fmt_number(score.low),
+                        high: fmt_number(score.high),
+                    },
                     *span,
-                    format!(
-                        "`{} {} {n_text}` is never true: `{}` is clamped to {}..{}",
-                        score.name,
-                        op.symbol(),
-                        score.name,
-                        super::expr::fmt_number(score.low),
-                        super::expr::fmt_number(score.high)
-                    ),
                 )
-                .with_label("never true")
-                .with_help("change the threshold so that some value in the score's range meets it"),
+                .with_label("never true"),
             );
             return;
         }
@@ -674,21 +620,18 @@ fn thresholds(plan: &Plan, ranges: &Ranges, out: &mut Vec<Diagnostic>) {
         };
         if !possible(reach, op, n) {
             out.push(
-                Diagnostic::warning(
-                    code("score_cannot_reach"),
+                Diagnostic::new(
+                    DiagnosticKind::LintScoreCannotReach {
+                        score: score.name.clone(),
+                        op: op.symbol(),
+                        threshold: n_text,
+                        low: fmt_number(reach.lo),
+                        high: fmt_number(reach.hi),
+                    },
                     *span,
-                    format!(
-                        "`{} {} {n_text}` is never true: the rules of `{}` add up to {}..{} at most",
-                        score.name,
-                        op.symbol(),
-                        score.name,
-                        super::expr::fmt_number(reach.lo),
-                        super::expr::fmt_number(reach.hi)
-                    ),
                 )
                 .with_label("unreachable threshold")
-                .with_note(score.span, "its rules are here")
-                .with_help("lower the threshold, or give the score rules that can reach it"),
+                .with_note(score.span, "its rules are here"),
             );
         }
     });
@@ -714,19 +657,15 @@ fn overlapping_workflows(plan: &Plan, out: &mut Vec<Diagnostic>) {
             let overlap = fa.iter().any(|x| fb.iter().any(|y| x.and(y, plan).is_some()));
             if overlap {
                 out.push(
-                    Diagnostic::warning(
-                        code("overlapping_workflows"),
+                    Diagnostic::new(
+                        DiagnosticKind::LintOverlappingWorkflows {
+                            first: a.name.clone(),
+                            second: b.name.clone(),
+                        },
                         b.span,
-                        format!(
-                            "a contact can be enrolled in both `{}` and `{}`",
-                            a.name, b.name
-                        ),
                     )
                     .with_label("overlaps")
-                    .with_note(a.span, format!("`{}` is declared here", a.name))
-                    .with_help(
-                        "nurture tracks usually exclude each other: make the conditions disjoint (for example different band values)",
-                    ),
+                    .with_note(a.span, format!("`{}` is declared here", a.name)),
                 );
             }
         }
@@ -778,20 +717,15 @@ fn customer_suppression(plan: &Plan, out: &mut Vec<Diagnostic>) {
         };
         for t in targets {
             out.push(
-                Diagnostic::warning(
-                    code("no_customer_suppression"),
+                Diagnostic::new(
+                    DiagnosticKind::LintNoCustomerSuppression {
+                        kind,
+                        name: t.name.clone(),
+                        channel: channel.name(),
+                    },
                     t.span,
-                    format!(
-                        "{kind} `{}` can include customers: no suppression on `{}` keeps them out",
-                        t.name,
-                        channel.name()
-                    ),
                 )
-                .with_label("customers not suppressed")
-                .with_help(format!(
-                    "add `suppress customer on {} when lifecycle_stage == \"customer\"`",
-                    channel.name()
-                )),
+                .with_label("customers not suppressed"),
             );
         }
     }
@@ -877,13 +811,13 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
     for name in consts {
         if !names.contains(name.name.as_str()) {
             out.push(
-                Diagnostic::warning(
-                    code("unused_constant"),
+                Diagnostic::new(
+                    DiagnosticKind::LintUnusedConstant {
+                        name: name.name.clone(),
+                    },
                     name.span,
-                    format!("constant `{}` is never used", name.name),
                 )
-                .with_label("unused")
-                .with_help("use it in a condition, or remove it"),
+                .with_label("unused"),
             );
         }
     }
@@ -911,13 +845,13 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
     for (index, segment) in plan.segments.iter().enumerate() {
         if !used_segments.contains(&index) {
             out.push(
-                Diagnostic::warning(
-                    code("unused_segment"),
+                Diagnostic::new(
+                    DiagnosticKind::LintUnusedSegment {
+                        name: segment.name.clone(),
+                    },
                     segment.span,
-                    format!("segment `{}` is never used", segment.name),
                 )
-                .with_label("unused")
-                .with_help("segments do not appear in results: use it in a condition, or remove it"),
+                .with_label("unused"),
             );
         }
     }
@@ -940,21 +874,18 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 .map(|c| c.name())
                 .collect();
             out.push(
-                Diagnostic::warning(
-                    code("unused_suppression"),
-                    s.span,
-                    format!(
-                        "suppression `{}` keeps contacts out of nothing: no audience, workflow or route is on {}",
-                        s.name,
-                        channels
+                Diagnostic::new(
+                    DiagnosticKind::LintUnusedSuppression {
+                        name: s.name.clone(),
+                        channels: channels
                             .iter()
                             .map(|c| format!("`{c}`"))
                             .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                            .join(", "),
+                    },
+                    s.span,
                 )
-                .with_label("suppresses nothing")
-                .with_help("it is still listed in `suppressed`; remove it, or add it to a channel that has targets"),
+                .with_label("suppresses nothing"),
             );
         }
     }

@@ -3,16 +3,91 @@
 //! The compiler collects every error of every file before it stops. Syntax
 //! errors stop it before name resolution (a broken item would otherwise cause
 //! a cascade of "unknown name" errors).
+//!
+//! `Compiler` lives here; each of `names`, `types`, `conds`, `items` and
+//! `order` is one `impl Compiler` block of one concern, as in PRQL's
+//! resolver; `slots`, `regexes` and `symbols` know nothing of the compiler:
+//!
+//! - `names.rs`: name resolution in context (properties, event props,
+//!   constants, bands and their values) and did-you-mean;
+//! - `types.rs`: static types of operands and the checks of a test that need
+//!   both sides (type mismatches, score thresholds, `one of` values), plus
+//!   literal conversions (durations, numbers);
+//! - `conds.rs`: conditions and operands (comparisons, `in`, `matches`,
+//!   `is`, `within`, functions, event aggregates);
+//! - `items.rs`: items (scores, bands, segments, suppressions, audiences,
+//!   workflows, routes) and the whole-rule-set pass, `Compiler::run`;
+//! - `slots.rs`: slot allocation, `SlotAllocator`, the `DecodeSpec` builder
+//!   with its seed;
+//! - `order.rs`: the evaluation order of scores, bands and segments and the
+//!   cycle search;
+//! - `regexes.rs`: the complete check of each pattern (syntax and size, the
+//!   same for every command) and the build of every regex of a plan;
+//! - `symbols.rs`: the symbol table, collected before anything is compiled;
+//! - `lints.rs`: warnings about rules that compile (`rubric check`).
+//!
+//! Helpers are imported one way only: `items` and `conds` use `names`,
+//! `types` and `regexes`; `names` uses `types`; `items` uses `order`'s
+//! `Dependencies`; nothing imports `items` or `conds`.
 
-mod expr;
+mod conds;
 mod items;
 pub mod lints;
+mod names;
+mod order;
+mod regexes;
+mod slots;
 mod symbols;
+mod types;
 
+use self::symbols::Symbols;
 use crate::diagnostics::Diagnostic;
-use crate::plan::Plan;
+use crate::plan::{self, Plan, Step};
 use crate::source::Sources;
 use crate::syntax::{self, ast};
+
+/// The compiler of one rule set: the symbol table, the diagnostics found so
+/// far, and what the plan is being built from.
+struct Compiler<'a> {
+    items: Vec<&'a ast::Item>,
+    symbols: Symbols,
+    errors: Vec<Diagnostic>,
+    aggregates: Vec<plan::Aggregate>,
+    /// Scores, bands and segments read by the item being compiled.
+    deps: Vec<Step>,
+    /// The property, event and event-prop slots handed out so far.
+    slots: slots::SlotAllocator,
+    /// Every event type named by an `each` rule or aggregate anywhere.
+    used_events: Vec<String>,
+    /// Regular expressions compiled so far (the next [`plan::PlanRegex::index`]).
+    regex_count: usize,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(items: &[&'a ast::Item]) -> Compiler<'a> {
+        let mut errors = Vec::new();
+        let symbols = Symbols::collect(items, &mut errors);
+        Compiler {
+            items: items.to_vec(),
+            symbols,
+            errors,
+            aggregates: Vec::new(),
+            deps: Vec::new(),
+            slots: slots::SlotAllocator::default(),
+            used_events: Compiler::used_events(items),
+            regex_count: 0,
+        }
+    }
+
+    /// Pre-fills the slots from another plan's spec ([`slots::SlotAllocator::seed`]).
+    pub fn seed(&mut self, seed: &crate::snapshot::DecodeSpec) {
+        self.slots.seed(seed);
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.errors
+    }
+}
 
 /// The result of compiling a rule set that has no errors.
 #[derive(Debug)]
@@ -72,7 +147,7 @@ fn compile_files_seeded(
     seed: Option<&crate::snapshot::DecodeSpec>,
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let items: Vec<&ast::Item> = files.iter().flat_map(|f| f.items.iter()).collect();
-    let mut compiler = items::Compiler::new(&items);
+    let mut compiler = Compiler::new(&items);
     if let Some(seed) = seed {
         compiler.seed(seed);
     }
@@ -87,8 +162,24 @@ fn compile_files_seeded(
             plan,
             warnings: diagnostics,
         }),
-        None => Err(diagnostics),
+        None => {
+            // Every failure is reported where it happens; failing without an
+            // error would be a compiler bug, so say so rather than nothing.
+            let start_of_first_file = crate::source::Span::default();
+            diagnostics.push(Diagnostic::new(
+                crate::diagnostics::DiagnosticKind::InternalNoPlan,
+                start_of_first_file,
+            ));
+            Err(diagnostics)
+        }
     }
+}
+
+/// Builds every regular expression of a compiled plan before evaluation, so
+/// that evaluation never builds one. The compiler checked every pattern
+/// completely, so an `Err` here is an internal error (`rubric::internal`).
+pub fn build_regexes(plan: &Plan) -> Result<(), Vec<Diagnostic>> {
+    regexes::build_all(plan)
 }
 
 /// Compiles a rule set and, when it compiles, runs the lints
@@ -107,4 +198,56 @@ pub fn compile_and_lint(sources: &Sources) -> Result<Compiled, Vec<Diagnostic>> 
         .warnings
         .sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
     Ok(compiled)
+}
+
+/// Helpers for the unit tests of the compiler's concerns (one test module
+/// per sibling file).
+#[cfg(test)]
+mod test_support {
+    #![allow(clippy::panic)]
+
+    use super::{compile, compile_with_seed, Compiled};
+    use crate::diagnostics::Diagnostic;
+    use crate::snapshot::DecodeSpec;
+    use crate::source::{SourceFile, Sources};
+
+    fn sources(text: &str) -> Sources {
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new("test.rubric", text));
+        sources
+    }
+
+    /// Compiles one rule file that must compile.
+    pub fn compiles(text: &str) -> Compiled {
+        match compile(&sources(text)) {
+            Ok(compiled) => compiled,
+            Err(d) => panic!("expected the rules to compile, got {d:#?}"),
+        }
+    }
+
+    /// Compiles one rule file with the slots of `seed`; it must compile.
+    pub fn compiles_seeded(text: &str, seed: &DecodeSpec) -> Compiled {
+        match compile_with_seed(&sources(text), seed) {
+            Ok(compiled) => compiled,
+            Err(d) => panic!("expected the rules to compile, got {d:#?}"),
+        }
+    }
+
+    /// Compiles one rule file that must fail; returns its diagnostics.
+    pub fn fails(text: &str) -> Vec<Diagnostic> {
+        match compile(&sources(text)) {
+            Ok(compiled) => panic!("expected errors, compiled with {:?}", compiled.warnings),
+            Err(d) => d,
+        }
+    }
+
+    /// The only diagnostic of a rule file that must fail with one error.
+    pub fn only_error(text: &str) -> Diagnostic {
+        let mut diagnostics = fails(text);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        match diagnostics.pop() {
+            Some(d) => d,
+            None => panic!("no diagnostic"),
+        }
+    }
 }

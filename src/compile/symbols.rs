@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
 use crate::plan::{BandId, ScoreId, SegmentId};
 use crate::snapshot::DeclaredType;
 use crate::source::Span;
@@ -98,17 +98,14 @@ pub fn declared_type(name: &ast::Ident) -> Result<DeclaredType, Diagnostic> {
         "timestamp" => Ok(DeclaredType::Timestamp),
         other => {
             let types = ["text", "number", "boolean", "timestamp"];
-            let help = match did_you_mean(other, types) {
-                Some(t) => format!("did you mean `{t}`? the types are text, number, boolean and timestamp"),
-                None => String::from("the types are text, number, boolean and timestamp"),
-            };
-            Err(Diagnostic::error(
-                "rubric::unknown_type",
+            Err(Diagnostic::new(
+                DiagnosticKind::UnknownType {
+                    name: other.to_string(),
+                    suggestion: did_you_mean(other, types).map(String::from),
+                },
                 name.span,
-                format!("unknown type `{other}`"),
             )
-            .with_label("not a type")
-            .with_help(help))
+            .with_label("not a type"))
         }
     }
 }
@@ -130,13 +127,13 @@ impl Symbols {
                     for decl in decls {
                         if map.contains_key(&decl.name.name) {
                             errors.push(
-                                Diagnostic::error(
-                                    "rubric::duplicate_name",
+                                Diagnostic::new(
+                                    DiagnosticKind::DuplicateEvent {
+                                        name: decl.name.name.clone(),
+                                    },
                                     decl.name.span,
-                                    format!("event `{}` is declared twice", decl.name.name),
                                 )
-                                .with_label("declared again here")
-                                .with_help("remove one of the declarations"),
+                                .with_label("declared again here"),
                             );
                             continue;
                         }
@@ -220,21 +217,18 @@ impl Symbols {
                     continue;
                 }
                 errors.push(
-                    Diagnostic::error(
-                        "rubric::duplicate_name",
+                    Diagnostic::new(
+                        DiagnosticKind::PropertyNameTaken {
+                            kind: existing.symbol.kind_name(),
+                            name: decl.name.name.clone(),
+                        },
                         existing.span,
-                        format!(
-                            "{} `{}` has the name of a declared property",
-                            existing.symbol.kind_name(),
-                            decl.name.name
-                        ),
                     )
                     .with_label(format!(
                         "this {} would hide the property",
                         existing.symbol.kind_name()
                     ))
-                    .with_note(decl.name.span, "property declared here")
-                    .with_help("rename one of them; a condition could not tell which one it means"),
+                    .with_note(decl.name.span, "property declared here"),
                 );
             }
         }
@@ -244,30 +238,27 @@ impl Symbols {
     fn declare(&mut self, name: &ast::Ident, symbol: Symbol, errors: &mut Vec<Diagnostic>) -> bool {
         if BUILTINS.contains(&name.name.as_str()) {
             errors.push(
-                Diagnostic::error(
-                    "rubric::duplicate_name",
+                Diagnostic::new(
+                    DiagnosticKind::BuiltinName {
+                        name: name.name.clone(),
+                    },
                     name.span,
-                    format!("`{}` is a built-in name of every contact", name.name),
                 )
-                .with_label("reserved")
-                .with_help("choose another name"),
+                .with_label("reserved"),
             );
             return false;
         }
         if let Some(existing) = self.names.get(&name.name) {
             errors.push(
-                Diagnostic::error(
-                    "rubric::duplicate_name",
+                Diagnostic::new(
+                    DiagnosticKind::AlreadyDeclared {
+                        name: name.name.clone(),
+                        existing: existing.symbol.kind_name(),
+                    },
                     name.span,
-                    format!(
-                        "`{}` is already declared as a {}",
-                        name.name,
-                        existing.symbol.kind_name()
-                    ),
                 )
                 .with_label(format!("second {} named `{}`", symbol.kind_name(), name.name))
-                .with_note(existing.span, "first declared here")
-                .with_help("names are shared by every file of a rule set; rename one of them"),
+                .with_note(existing.span, "first declared here"),
             );
             return false;
         }
@@ -314,32 +305,26 @@ fn add_property(
 ) {
     if BUILTINS.contains(&decl.name.name.as_str()) {
         errors.push(
-            Diagnostic::error(
-                "rubric::duplicate_name",
+            Diagnostic::new(
+                DiagnosticKind::BuiltinProperty {
+                    name: decl.name.name.clone(),
+                },
                 decl.name.span,
-                format!(
-                    "`{}` is a built-in field of every contact, not a property",
-                    decl.name.name
-                ),
             )
-            .with_label("built in")
-            .with_help(format!(
-                "remove this line: `{}` is read from the top level of each snapshot line",
-                decl.name.name
-            )),
+            .with_label("built in"),
         );
         return;
     }
     if let Some(existing) = map.get(&decl.name.name) {
         errors.push(
-            Diagnostic::error(
-                "rubric::duplicate_name",
+            Diagnostic::new(
+                DiagnosticKind::DuplicateProperty {
+                    name: decl.name.name.clone(),
+                },
                 decl.name.span,
-                format!("property `{}` is declared twice", decl.name.name),
             )
             .with_label("declared again here")
-            .with_note(existing.span, "first declared here")
-            .with_help("remove one of the declarations"),
+            .with_note(existing.span, "first declared here"),
         );
         return;
     }
@@ -354,16 +339,14 @@ fn add_property(
     if let Some(values) = &decl.allowed {
         if ty != DeclaredType::Text {
             errors.push(
-                Diagnostic::error(
-                    "rubric::type_mismatch",
+                Diagnostic::new(
+                    DiagnosticKind::OneOfNotText {
+                        name: decl.name.name.clone(),
+                        type_name: decl.type_name.name.clone(),
+                    },
                     decl.type_name.span,
-                    format!(
-                        "`one of` needs a text property, but `{}` is {}",
-                        decl.name.name, decl.type_name.name
-                    ),
                 )
-                .with_label("not text")
-                .with_help("declare the property as `text one of [...]`"),
+                .with_label("not text"),
             );
         }
         let mut list = Vec::new();
@@ -371,12 +354,7 @@ fn add_property(
             match &v.kind {
                 ast::ExprKind::Literal(ast::Literal::Str(s)) => list.push(s.clone()),
                 _ => errors.push(
-                    Diagnostic::error(
-                        "rubric::type_mismatch",
-                        v.span,
-                        "allowed values must be text in double quotes",
-                    )
-                    .with_label("not text"),
+                    Diagnostic::new(DiagnosticKind::AllowedValueNotText, v.span).with_label("not text"),
                 ),
             }
         }

@@ -319,7 +319,8 @@ impl std::fmt::Debug for PlanRegex {
 }
 
 impl PlanRegex {
-    /// Compiled regexes larger than this are refused (see [`Plan::prepare`]).
+    /// Regexes larger than this once compiled are refused by the compiler
+    /// (`compile::regexes::check_regex`), so [`Plan::prepare`] can build them all.
     pub const SIZE_LIMIT: usize = 1 << 20;
 
     pub fn new(pattern: String, case_insensitive: bool, index: usize) -> PlanRegex {

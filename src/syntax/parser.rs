@@ -6,7 +6,7 @@ use pest::Parser as _;
 
 use super::ast::*;
 use super::comments::{comment_start, skip_trivia};
-use crate::diagnostics::{Diagnostic, INTERNAL};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, SyntaxHint};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -150,11 +150,6 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     } else {
         format!("`{found}`")
     };
-    let message = if expected_text.is_empty() {
-        format!("syntax error: unexpected {found_text}")
-    } else {
-        format!("syntax error: expected {expected_text}, found {found_text}")
-    };
     let label = if at_end {
         String::from("the file ends here")
     } else if expected_text.is_empty() {
@@ -162,19 +157,33 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     } else {
         format!("expected {expected_text}")
     };
-    let mut diagnostic = Diagnostic::error("rubric::syntax", span, message)
-        .with_label(label)
-        .with_help_opt(hint_for(text, offset, &found, &positives));
     let names_a_property = text
         .get(offset + found.len()..)
         .is_some_and(|t| t.trim_start().starts_with(':'));
-    if let Some(open) = unclosed_brace(text, offset) {
-        if at_end || (ITEM_KEYWORDS.contains(&found.as_str()) && !names_a_property) {
-            diagnostic = diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed");
-            diagnostic.help = Some(String::from("add the missing `}` before this line"));
+    // An item keyword (or the end) inside an open `{`: the brace is the problem.
+    let unclosed = unclosed_brace(text, offset)
+        .filter(|_| at_end || (ITEM_KEYWORDS.contains(&found.as_str()) && !names_a_property));
+    let hint = match unclosed {
+        Some(_) => Some(SyntaxHint::UnclosedBrace),
+        None => hint_for(text, offset, &found, &positives),
+    };
+    let kind = if expected_text.is_empty() {
+        DiagnosticKind::SyntaxUnexpected {
+            found: found_text,
+            hint,
         }
+    } else {
+        DiagnosticKind::SyntaxExpected {
+            expected: expected_text,
+            found: found_text,
+            hint,
+        }
+    };
+    let diagnostic = Diagnostic::new(kind, span).with_label(label);
+    match unclosed {
+        Some(open) => diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed"),
+        None => diagnostic,
     }
-    diagnostic
 }
 
 /// The offset of a `{` still open at `offset` (outside strings and comments).
@@ -209,8 +218,15 @@ fn unclosed_brace(text: &str, offset: usize) -> Option<usize> {
     stack.last().copied()
 }
 
+/// The comparison operator `before` (trimmed) ends with, if any.
+fn comparison_before(before: &str) -> Option<&'static str> {
+    [">=", "<=", "==", "!=", ">", "<"]
+        .into_iter()
+        .find(|op| before.ends_with(op))
+}
+
 /// A targeted hint for common slips.
-fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Option<String> {
+fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Option<SyntaxHint> {
     let before = text.get(..offset).unwrap_or("").trim_end();
     let previous_word: String = before
         .chars()
@@ -225,65 +241,64 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
         || (found.starts_with(|c: char| c.is_ascii_digit()) && positives.contains(&Rule::duration))
         || (before.ends_with(|c: char| c.is_ascii_digit()) && previous_is_within(before))
     {
-        return Some(String::from(
-            "a duration needs a unit on the same line: `7 days`, `24 hours`, `2 weeks`",
-        ));
+        return Some(SyntaxHint::DurationUnit);
     }
     if positives.contains(&Rule::ident) && is_reserved(found) {
-        return Some(format!(
-            "`{found}` is a reserved word; write it between backticks to use it as a name: `` `{found}` ``"
-        ));
+        return Some(SyntaxHint::ReservedWord {
+            word: found.to_string(),
+        });
+    }
+    // `x >= => +1`: the value is missing, not the operator; suggesting the
+    // operator just written would only confuse.
+    if let ("=>" | "=<", Some(op)) = (found, comparison_before(before)) {
+        return Some(SyntaxHint::ComparisonNeedsValue { op });
     }
     match found {
-        "=" => return Some(String::from("compare with `==`")),
-        "&&" | "&" => return Some(String::from("write `and`")),
-        "||" | "|" => return Some(String::from("write `or`")),
-        "=>" if !positives.contains(&Rule::arrow) => return Some(String::from("did you mean `>=`?")),
-        "=<" => return Some(String::from("did you mean `<=`?")),
-        "starts_with" | "startswith" => return Some(String::from("write `starts with` (two words)")),
-        "ends_with" | "endswith" => return Some(String::from("write `ends with` (two words)")),
+        "=" => return Some(SyntaxHint::SingleEquals),
+        "&&" | "&" => return Some(SyntaxHint::WriteAnd),
+        "||" | "|" => return Some(SyntaxHint::WriteOr),
+        "=>" if !positives.contains(&Rule::arrow) => return Some(SyntaxHint::ArrowForAtLeast),
+        "=<" => return Some(SyntaxHint::ArrowForAtMost),
+        "starts_with" | "startswith" => return Some(SyntaxHint::StartsWithIsTwoWords),
+        "ends_with" | "endswith" => return Some(SyntaxHint::EndsWithIsTwoWords),
         _ => {}
     }
     if found.starts_with('\'') {
-        return Some(String::from("text is written in double quotes: \"like this\""));
+        return Some(SyntaxHint::SingleQuotes);
     }
     if found.starts_with('"') && (found.len() == 1 || !found.ends_with('"')) {
-        return Some(String::from("this text has no closing `\"` on its line"));
+        return Some(SyntaxHint::UnterminatedText);
     }
     if found == "AND" || found == "OR" || found == "NOT" {
-        return Some(format!("write `{}` in lower case", found.to_lowercase()));
+        return Some(SyntaxHint::UpperCaseKeyword {
+            keyword: found.to_lowercase(),
+        });
     }
     if found.starts_with('"') && previous_word == "is" {
-        return Some(String::from(
-            "`is` takes `null`, `true`, `false` or a band value; compare text with `==`",
-        ));
+        return Some(SyntaxHint::IsWithText);
     }
     if found.starts_with('"') && positives.contains(&Rule::list_comma) {
-        return Some(String::from(
-            "separate list elements with commas: `[\"US\", \"CA\"]`",
-        ));
+        return Some(SyntaxHint::ListCommas);
     }
     if previous_word == "where" && (found == "not" || found == "(") {
-        return Some(String::from(
-            "a `where` takes one test; write longer conditions in parentheses: `where (not …)`",
-        ));
+        return Some(SyntaxHint::WhereTakesOneTest);
     }
     let doubled = text
         .get(..offset)
         .is_some_and(|t| t.trim_end().ends_with("and") || t.trim_end().ends_with("or"));
     if (found == "and" || found == "or") && doubled {
-        return Some(format!("`{found}` is written twice"));
+        return Some(SyntaxHint::WrittenTwice {
+            word: found.to_string(),
+        });
     }
     if positives.contains(&Rule::arrow) && !positives.contains(&Rule::item_start) {
-        return Some(String::from("a rule gives points after `=>`: `when … => +10`"));
+        return Some(SyntaxHint::PointsAfterArrow);
     }
     if positives.contains(&Rule::close_paren) {
-        return Some(String::from("a `(` is not closed: add `)`"));
+        return Some(SyntaxHint::UnclosedParen);
     }
     if positives.contains(&Rule::score_range) {
-        return Some(String::from(
-            "a score declares its range: `score fit 0..100 { … }`",
-        ));
+        return Some(SyntaxHint::ScoreRange);
     }
     if positives.contains(&Rule::item) || positives.contains(&Rule::item_start) {
         let word: String = found
@@ -291,22 +306,18 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
         if let Some(k) = crate::diagnostics::did_you_mean(&word, ITEM_KEYWORDS.iter().copied()) {
-            return Some(format!("did you mean `{k}`?"));
+            return Some(SyntaxHint::MisspeltItem { keyword: k });
         }
         if positives.len() == 1
             || positives
                 .iter()
                 .all(|p| matches!(p, Rule::item | Rule::item_start | Rule::EOI))
         {
-            return Some(String::from(
-                "a rule file is a list of items: properties, events, const, segment, score, band, suppress, audience, workflow, route",
-            ));
+            return Some(SyntaxHint::NotAnItem);
         }
     }
     if positives.contains(&Rule::otherwise) || positives.contains(&Rule::kw_when) {
-        return Some(String::from(
-            "each branch is `value when <condition>`, and the last is `value otherwise`",
-        ));
+        return Some(SyntaxHint::BranchForm);
     }
     None
 }
@@ -467,20 +478,22 @@ impl Builder<'_> {
     }
 
     fn unexpected(&self, pair: &Pair<'_, Rule>, context: &str) -> Diagnostic {
-        Diagnostic::error(
-            INTERNAL,
+        Diagnostic::new(
+            DiagnosticKind::InternalUnexpectedNode {
+                rule: format!("{:?}", pair.as_rule()),
+                context: context.to_string(),
+            },
             self.span(pair),
-            format!(
-                "internal error: unexpected `{:?}` while building {context}",
-                pair.as_rule()
-            ),
         )
-        .with_help("this is a bug in rubric; please report it with the rule file")
     }
 
     fn missing(&self, span: Span, context: &str) -> Diagnostic {
-        Diagnostic::error(INTERNAL, span, format!("internal error: incomplete {context}"))
-            .with_help("this is a bug in rubric; please report it with the rule file")
+        Diagnostic::new(
+            DiagnosticKind::InternalIncomplete {
+                context: context.to_string(),
+            },
+            span,
+        )
     }
 
     /// Children that are not keywords (keywords carry no data).
@@ -666,17 +679,19 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let text = pair.as_str().trim_start_matches('+');
         let value: f64 = text.parse().map_err(|_| {
-            Diagnostic::error(
-                "rubric::invalid_number",
+            Diagnostic::new(
+                DiagnosticKind::NotANumber {
+                    text: pair.as_str().to_string(),
+                },
                 span,
-                format!("`{}` is not a number", pair.as_str()),
             )
         })?;
         if !value.is_finite() {
-            return Err(Diagnostic::error(
-                "rubric::invalid_number",
+            return Err(Diagnostic::new(
+                DiagnosticKind::NumberTooLarge {
+                    text: pair.as_str().to_string(),
+                },
                 span,
-                format!("`{}` is too large", pair.as_str()),
             ));
         }
         Ok(NumLit { value, span })
@@ -686,15 +701,9 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let body = pair.into_inner().next();
         let raw = body.as_ref().map_or("", |b| b.as_str());
-        let value = unescape(raw).map_err(|(offset, message)| {
+        let value = unescape(raw).map_err(|(offset, kind)| {
             let at = span.start as usize + 1 + offset;
-            Diagnostic::error(
-                "rubric::invalid_escape",
-                Span::new(self.file, at, at + 2),
-                message,
-            )
-            .with_label("unknown escape")
-            .with_help("known escapes: \\\" \\\\ \\n \\t")
+            Diagnostic::new(kind, Span::new(self.file, at, at + 2)).with_label("unknown escape")
         })?;
         Ok(StrLit { value, span })
     }
@@ -1264,7 +1273,7 @@ fn trim_trivia_end(text: &str, start: usize, end: usize) -> usize {
 }
 
 /// Unescapes a string body; on failure returns the byte offset of the bad escape.
-fn unescape(raw: &str) -> Result<String, (usize, String)> {
+fn unescape(raw: &str) -> Result<String, (usize, DiagnosticKind)> {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.char_indices();
     while let Some((i, c)) = chars.next() {
@@ -1277,8 +1286,8 @@ fn unescape(raw: &str) -> Result<String, (usize, String)> {
             Some((_, '\\')) => out.push('\\'),
             Some((_, 'n')) => out.push('\n'),
             Some((_, 't')) => out.push('\t'),
-            Some((_, other)) => return Err((i, format!("unknown escape `\\{other}` in text"))),
-            None => return Err((i, String::from("text ends with a lone `\\`"))),
+            Some((_, other)) => return Err((i, DiagnosticKind::UnknownEscape { escape: other })),
+            None => return Err((i, DiagnosticKind::LoneBackslash)),
         }
     }
     Ok(out)

@@ -1,0 +1,581 @@
+//! Conditions and operands: comparisons, `in`, `matches` (with the regex
+//! syntax check), `is`, `within`, function calls and event aggregates.
+
+use super::names::Ctx;
+use super::regexes::check_regex;
+use super::types::{describe, duration_micros, promote_time_literal, Info, Ty, Typed};
+use super::Compiler;
+use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
+use crate::plan::{AggregateId, Cond, Const, Function, Operand, PlanRegex};
+use crate::source::Span;
+use crate::syntax::ast::{self, AggregateKind, CompareOp, ExprKind, IsTarget, Literal};
+
+impl<'a> Compiler<'a> {
+    /// Compiles an expression used as a condition.
+    pub(super) fn condition(&mut self, expr: &ast::Expr, ctx: Ctx<'_>) -> Option<Cond> {
+        match &expr.kind {
+            ExprKind::Or(parts) | ExprKind::And(parts) => {
+                let mut out = Vec::with_capacity(parts.len());
+                let mut ok = true;
+                for p in parts {
+                    match self.condition(p, ctx) {
+                        Some(c) => out.push(c),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Some(if matches!(expr.kind, ExprKind::Or(_)) {
+                    Cond::Or(out)
+                } else {
+                    Cond::And(out)
+                })
+            }
+            ExprKind::Not(inner) => Some(Cond::Not(Box::new(self.condition(inner, ctx)?))),
+            ExprKind::Compare {
+                op,
+                left,
+                right,
+                ignore_case,
+            } => self.compare(expr.span, *op, left, right, *ignore_case, ctx),
+            ExprKind::In {
+                left,
+                list,
+                negated,
+                ignore_case,
+            } => self.in_test(expr.span, left, list, *negated, *ignore_case, ctx),
+            ExprKind::Matches {
+                left,
+                pattern,
+                ignore_case,
+            } => self.matches(expr.span, left, pattern, *ignore_case, ctx),
+            ExprKind::Text {
+                op,
+                left,
+                right,
+                ignore_case,
+            } => {
+                let l = self.operand(left, ctx);
+                let r = self.operand(right, ctx);
+                let (l, r) = (l?, r?);
+                let mut ok = self.expect_type(&l, &[Ty::Text], op.words());
+                ok &= self.expect_type(&r, &[Ty::Text], op.words());
+                ok.then_some(Cond::Text {
+                    op: *op,
+                    left: l.operand,
+                    right: r.operand,
+                    ignore_case: *ignore_case,
+                    span: expr.span,
+                })
+            }
+            ExprKind::Is {
+                left,
+                negated,
+                target,
+            } => self.is_test(expr.span, left, *negated, target, ctx),
+            ExprKind::Within { left, window } => {
+                let l = self.operand(left, ctx);
+                let w = duration_micros(window, &mut self.errors);
+                let (l, w) = (l?, w?);
+                if !self.expect_type(&l, &[Ty::Time], "within") {
+                    return None;
+                }
+                Some(Cond::Within {
+                    operand: l.operand,
+                    window: w,
+                    span: expr.span,
+                })
+            }
+            ExprKind::Literal(Literal::Bool(b)) => Some(Cond::Const(*b)),
+            ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::Aggregate(_) | ExprKind::Literal(_) => {
+                if let Some(band) = self.band_of(expr, ctx) {
+                    let values = self.band_values(band).join(", ");
+                    self.errors.push(
+                        Diagnostic::new(
+                            DiagnosticKind::BandNotACondition {
+                                band: self.band_name(band).to_string(),
+                                values,
+                            },
+                            expr.span,
+                        )
+                        .with_label("band"),
+                    );
+                    return None;
+                }
+                let t = self.operand(expr, ctx)?;
+                match t.ty {
+                    Ty::Bool | Ty::Any => Some(Cond::Truthy {
+                        operand: t.operand,
+                        span: expr.span,
+                    }),
+                    other => {
+                        self.errors.push(
+                            Diagnostic::new(DiagnosticKind::NotACondition { found: other.name() }, expr.span)
+                                .with_label(format!("this is {}", other.name())),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn compare(
+        &mut self,
+        span: Span,
+        op: CompareOp,
+        left: &ast::Expr,
+        right: &ast::Expr,
+        ignore_case: bool,
+        ctx: Ctx<'_>,
+    ) -> Option<Cond> {
+        // Bands: `readiness == hot` is `readiness is hot`.
+        let (band, other) = match (self.band_of(left, ctx), self.band_of(right, ctx)) {
+            (Some(b), _) => (Some(b), right),
+            (None, Some(b)) => (Some(b), left),
+            (None, None) => (None, right),
+        };
+        if let Some(band) = band {
+            if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                self.errors.push(
+                    Diagnostic::new(
+                        DiagnosticKind::BandOrdered {
+                            op: op.symbol(),
+                            band: self.band_name(band).to_string(),
+                        },
+                        span,
+                    )
+                    .with_label("ordering a band"),
+                );
+                return None;
+            }
+            let value = self.band_value_of(band, other)?;
+            return Some(Cond::BandIs {
+                band,
+                mask: 1u64 << value,
+                negated: op == CompareOp::Ne,
+                span,
+            });
+        }
+        if matches!(right.kind, ExprKind::Literal(Literal::Null))
+            || matches!(left.kind, ExprKind::Literal(Literal::Null))
+        {
+            self.errors.push(
+                Diagnostic::new(DiagnosticKind::NullComparison { op: op.symbol() }, span)
+                    .with_label("compares with null"),
+            );
+            return None;
+        }
+        let l = self.operand(left, ctx);
+        let r = self.operand(right, ctx);
+        let (mut l, mut r) = (l?, r?);
+        // A text literal against a timestamp is a timestamp literal; so is one
+        // ordered against an undeclared value (`signed_up_at > "2026-01-01"`).
+        let ordered = !matches!(op, CompareOp::Eq | CompareOp::Ne);
+        if ordered {
+            promote_time_literal(&l, &mut r);
+            promote_time_literal(&r, &mut l);
+        }
+        self.coerce_time_literal(&l, &mut r)?;
+        self.coerce_time_literal(&r, &mut l)?;
+        if !self.compatible(&l, &r, op.symbol()) {
+            return None;
+        }
+        let known = if l.ty == Ty::Any { r.ty } else { l.ty };
+        if ordered && matches!(known, Ty::Text | Ty::Bool) {
+            self.errors.push(
+                Diagnostic::new(
+                    DiagnosticKind::OrderedWithoutOrder {
+                        op: op.symbol(),
+                        ty: known.name(),
+                    },
+                    span,
+                )
+                .with_label(format!("{} cannot be ordered", known.name())),
+            );
+            return None;
+        }
+        if ignore_case && !matches!(known, Ty::Text | Ty::Any) {
+            self.errors.push(
+                Diagnostic::new(DiagnosticKind::IgnoringCaseNotText { ty: known.name() }, span)
+                    .with_label("not text"),
+            );
+            return None;
+        }
+        self.check_threshold(&l, &r);
+        self.check_threshold(&r, &l);
+        self.check_allowed(&l, &r, ignore_case);
+        self.check_allowed(&r, &l, ignore_case);
+        let time = l.ty == Ty::Time || r.ty == Ty::Time;
+        Some(Cond::Compare {
+            op,
+            left: l.operand,
+            right: r.operand,
+            ignore_case,
+            time,
+            span,
+        })
+    }
+
+    pub(super) fn in_test(
+        &mut self,
+        span: Span,
+        left: &ast::Expr,
+        list: &ast::Expr,
+        negated: bool,
+        ignore_case: bool,
+        ctx: Ctx<'_>,
+    ) -> Option<Cond> {
+        let list = self.list_of(list)?;
+        if let Some(band) = self.band_of(left, ctx) {
+            let mut mask = 0u64;
+            let mut ok = true;
+            for element in &list {
+                match self.band_value_of(band, element) {
+                    Some(v) => mask |= 1u64 << v,
+                    None => ok = false,
+                }
+            }
+            return ok.then_some(Cond::BandIs {
+                band,
+                mask,
+                negated,
+                span,
+            });
+        }
+        let l = self.operand(left, ctx)?;
+        let mut set = Vec::with_capacity(list.len());
+        let mut ok = true;
+        let mut first_element: Option<(Ty, Span)> = None;
+        for element in &list {
+            let Some(mut e) = self.operand(element, ctx) else {
+                ok = false;
+                continue;
+            };
+            if matches!(e.operand, Operand::Const(Const::Null)) {
+                self.errors
+                    .push(Diagnostic::new(DiagnosticKind::NullInList, e.span).with_label("null"));
+                ok = false;
+                continue;
+            }
+            if let Some(first) = &first_element {
+                if first.0 != e.ty && e.ty != Ty::Any && first.0 != Ty::Any {
+                    self.errors.push(
+                        Diagnostic::new(
+                            DiagnosticKind::MixedList {
+                                first: first.0.name(),
+                                second: e.ty.name(),
+                            },
+                            e.span,
+                        )
+                        .with_label(e.ty.name())
+                        .with_note(first.1, first.0.name()),
+                    );
+                    ok = false;
+                    continue;
+                }
+            } else {
+                first_element = Some((e.ty, e.span));
+            }
+            if !matches!(e.operand, Operand::Const(_)) {
+                self.errors.push(
+                    Diagnostic::new(DiagnosticKind::ListElementNotValue, e.span).with_label("not a value"),
+                );
+                ok = false;
+                continue;
+            }
+            if self.coerce_time_literal(&l, &mut e).is_none() || !self.compatible(&l, &e, "in") {
+                ok = false;
+                continue;
+            }
+            self.check_allowed(&l, &e, ignore_case);
+            if let Operand::Const(c) = e.operand {
+                set.push(match (c, ignore_case) {
+                    (Const::Text(t), true) => Const::Text(t.to_lowercase().into_boxed_str()),
+                    (c, _) => c,
+                });
+            }
+        }
+        ok.then_some(Cond::In {
+            left: l.operand,
+            set,
+            negated,
+            ignore_case,
+            span,
+        })
+    }
+
+    pub(super) fn matches(
+        &mut self,
+        span: Span,
+        left: &ast::Expr,
+        pattern: &ast::Expr,
+        ignore_case: bool,
+        ctx: Ctx<'_>,
+    ) -> Option<Cond> {
+        let l = self.operand(left, ctx);
+        let resolved = match &pattern.kind {
+            ExprKind::Name(ident) => self.const_value(&ident.name).unwrap_or(pattern),
+            _ => pattern,
+        };
+        let (source, flags) = match &resolved.kind {
+            ExprKind::Literal(Literal::Regex { pattern, flags }) => (pattern.clone(), flags.clone()),
+            ExprKind::Literal(Literal::Str(s)) => (s.clone(), String::new()),
+            _ => {
+                self.errors.push(
+                    Diagnostic::new(DiagnosticKind::MatchesNeedsRegex, pattern.span)
+                        .with_label("not a regular expression"),
+                );
+                return None;
+            }
+        };
+        let mut case_insensitive = ignore_case;
+        for flag in flags.chars() {
+            if flag == 'i' {
+                case_insensitive = true;
+            } else {
+                self.errors.push(
+                    Diagnostic::new(DiagnosticKind::UnknownRegexFlag { flag }, pattern.span)
+                        .with_label("unknown flag"),
+                );
+                return None;
+            }
+        }
+        if let Err(detail) = check_regex(&source, case_insensitive) {
+            self.errors.push(
+                Diagnostic::new(DiagnosticKind::InvalidRegex { detail }, pattern.span)
+                    .with_label("does not compile"),
+            );
+            return None;
+        }
+        let regex = PlanRegex::new(source, case_insensitive, self.regex_count);
+        self.regex_count += 1;
+        let l = l?;
+        if !self.expect_type(&l, &[Ty::Text], "matches") {
+            return None;
+        }
+        Some(Cond::Matches {
+            left: l.operand,
+            regex,
+            span,
+        })
+    }
+
+    pub(super) fn is_test(
+        &mut self,
+        span: Span,
+        left: &ast::Expr,
+        negated: bool,
+        target: &IsTarget,
+        ctx: Ctx<'_>,
+    ) -> Option<Cond> {
+        if let Some(band) = self.band_of(left, ctx) {
+            return match target {
+                IsTarget::Name(ident) => {
+                    let v = self.band_value(band, &ident.name, ident.span)?;
+                    Some(Cond::BandIs {
+                        band,
+                        mask: 1u64 << v,
+                        negated,
+                        span,
+                    })
+                }
+                IsTarget::Null | IsTarget::Bool(_) => {
+                    let name = self.band_name(band).to_string();
+                    let values = self.band_values(band).join(", ");
+                    self.errors.push(
+                        Diagnostic::new(DiagnosticKind::BandAlwaysHasValue { band: name, values }, span)
+                            .with_label("band"),
+                    );
+                    None
+                }
+            };
+        }
+        match target {
+            IsTarget::Null => {
+                let l = self.operand(left, ctx)?;
+                Some(Cond::IsNull {
+                    operand: l.operand,
+                    negated,
+                    span,
+                })
+            }
+            IsTarget::Bool(b) => {
+                let l = self.operand(left, ctx)?;
+                if !self.expect_type(&l, &[Ty::Bool], if *b { "is true" } else { "is false" }) {
+                    return None;
+                }
+                Some(Cond::Compare {
+                    op: if negated { CompareOp::Ne } else { CompareOp::Eq },
+                    left: l.operand,
+                    right: Operand::Const(Const::Bool(*b)),
+                    ignore_case: false,
+                    time: false,
+                    span,
+                })
+            }
+            IsTarget::Name(ident) => {
+                // `x is hot` where x is not a band: most likely a typo of a band name.
+                let l = self.operand(left, ctx)?;
+                let bands: Vec<&str> = self.symbols.bands.iter().map(|b| b.name.as_str()).collect();
+                let subject = describe(&l);
+                let band_suggestion = match (
+                    &left.kind,
+                    did_you_mean(subject.trim_matches('`'), bands.iter().copied()),
+                ) {
+                    (ExprKind::Name(n), Some(b)) => Some((b.to_string(), n.name.clone())),
+                    _ => None,
+                };
+                self.errors.push(
+                    Diagnostic::new(
+                        DiagnosticKind::IsNeedsBand {
+                            value: ident.name.clone(),
+                            subject,
+                            band_suggestion,
+                        },
+                        ident.span,
+                    )
+                    .with_label("a band value"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles an operand (a value).
+    pub(super) fn operand(&mut self, expr: &ast::Expr, ctx: Ctx<'_>) -> Option<Typed> {
+        let span = expr.span;
+        let plain = |operand, ty| {
+            Some(Typed {
+                operand,
+                ty,
+                info: Info::None,
+                span,
+            })
+        };
+        match &expr.kind {
+            ExprKind::Name(ident) => self.name(ident, ctx),
+            ExprKind::Literal(lit) => match lit {
+                Literal::Str(s) => plain(Operand::Const(Const::Text(s.clone().into_boxed_str())), Ty::Text),
+                Literal::Number(n) => plain(Operand::Const(Const::Number(*n)), Ty::Number),
+                Literal::Bool(b) => plain(Operand::Const(Const::Bool(*b)), Ty::Bool),
+                Literal::Null => plain(Operand::Const(Const::Null), Ty::Null),
+                Literal::Regex { .. } => {
+                    self.errors.push(
+                        Diagnostic::new(DiagnosticKind::RegexOutsideMatches, span)
+                            .with_label("regular expression"),
+                    );
+                    None
+                }
+                Literal::List(_) => {
+                    self.errors
+                        .push(Diagnostic::new(DiagnosticKind::ListOutsideIn, span).with_label("list"));
+                    None
+                }
+            },
+            ExprKind::Call { function, args } => self.call(span, function, args, ctx),
+            ExprKind::Aggregate(agg) => self.aggregate(span, agg, ctx),
+            _ => {
+                self.errors
+                    .push(Diagnostic::new(DiagnosticKind::ConditionAsValue, span).with_label("a condition"));
+                None
+            }
+        }
+    }
+
+    pub(super) fn call(
+        &mut self,
+        span: Span,
+        function: &ast::Ident,
+        args: &[ast::Expr],
+        ctx: Ctx<'_>,
+    ) -> Option<Typed> {
+        let (f, arg_ty, result) = match function.name.as_str() {
+            "lower" => (Function::Lower, Ty::Text, Ty::Text),
+            "upper" => (Function::Upper, Ty::Text, Ty::Text),
+            "trim" => (Function::Trim, Ty::Text, Ty::Text),
+            "domain" => (Function::Domain, Ty::Text, Ty::Text),
+            "days_since" => (Function::DaysSince, Ty::Time, Ty::Number),
+            other => {
+                let functions = ["lower", "upper", "trim", "domain", "days_since"];
+                self.errors.push(
+                    Diagnostic::new(
+                        DiagnosticKind::UnknownFunction {
+                            name: other.to_string(),
+                            suggestion: did_you_mean(other, functions).map(String::from),
+                            functions: functions.join(", "),
+                        },
+                        function.span,
+                    )
+                    .with_label("not a function"),
+                );
+                return None;
+            }
+        };
+        let [arg] = args else {
+            self.errors.push(
+                Diagnostic::new(
+                    DiagnosticKind::WrongArity {
+                        function: f.name(),
+                        found: args.len(),
+                    },
+                    span,
+                )
+                .with_label("wrong number of values"),
+            );
+            return None;
+        };
+        let a = self.operand(arg, ctx)?;
+        if !self.expect_type(&a, &[arg_ty], f.name()) {
+            return None;
+        }
+        Some(Typed {
+            operand: Operand::Call(f, Box::new(a.operand)),
+            ty: result,
+            info: Info::None,
+            span,
+        })
+    }
+
+    pub(super) fn aggregate(&mut self, span: Span, agg: &ast::Aggregate, ctx: Ctx<'_>) -> Option<Typed> {
+        if ctx.event.is_some() {
+            self.errors
+                .push(Diagnostic::new(DiagnosticKind::NestedAggregate, span).with_label("nested aggregate"));
+            return None;
+        }
+        let event = self.event_slot(&agg.event)?;
+        let filter = match &agg.filter {
+            Some(f) => Some(self.condition(
+                f,
+                Ctx {
+                    event: Some((event, agg.event.name.as_str())),
+                },
+            )?),
+            None => None,
+        };
+        let window = match &agg.window {
+            Some(w) => Some(duration_micros(w, &mut self.errors)?),
+            None => None,
+        };
+        let id = AggregateId(self.aggregates.len() as u32);
+        self.aggregates.push(crate::plan::Aggregate {
+            kind: agg.kind,
+            event,
+            filter,
+            window,
+            span,
+        });
+        let ty = match agg.kind {
+            AggregateKind::Count => Ty::Number,
+            AggregateKind::Any => Ty::Bool,
+            AggregateKind::Last => Ty::Time,
+        };
+        Some(Typed {
+            operand: Operand::Aggregate(id),
+            ty,
+            info: Info::None,
+            span,
+        })
+    }
+}

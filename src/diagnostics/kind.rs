@@ -1,0 +1,1110 @@
+//! Every kind of diagnostic rubric reports, with its words: the stable code
+//! ([`Code`]), the message (thiserror's `#[error(…)]`) and the help line
+//! ([`DiagnosticKind::help`]) live together on one variant, so a message is
+//! written once, here, and `docs/errors.md` can be checked against [`Code::ALL`].
+//!
+//! Several variants share a code (`rubric::type_mismatch` has many
+//! messages); users rely on the codes, never on the variant names. Lints are
+//! variants too (their codes are `rubric::lint::<name>`, their severity is
+//! warning); [`Lint`] names them for `# rubric: allow(…)` comments.
+//!
+//! Style of the words (see `docs/errors.md`): lower case, no final period,
+//! the user's text in backticks, advice in the help.
+
+/// Declares [`Code`] with its text and the list of all codes from one table,
+/// so the list cannot miss a code.
+macro_rules! codes {
+    ($($variant:ident => $text:literal,)*) => {
+        /// A stable diagnostic code, as shown to users and listed in `docs/errors.md`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order of `docs/errors.md`.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as users see it: `rubric::unknown_name`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    Syntax => "rubric::syntax",
+    InvalidEscape => "rubric::invalid_escape",
+    InvalidNumber => "rubric::invalid_number",
+    UnknownName => "rubric::unknown_name",
+    AmbiguousName => "rubric::ambiguous_name",
+    UnknownType => "rubric::unknown_type",
+    UnknownEvent => "rubric::unknown_event",
+    UnknownEventProp => "rubric::unknown_event_prop",
+    UnknownFunction => "rubric::unknown_function",
+    WrongArity => "rubric::wrong_arity",
+    UnknownChannel => "rubric::unknown_channel",
+    UnknownBandValue => "rubric::unknown_band_value",
+    DuplicateName => "rubric::duplicate_name",
+    DuplicateBranch => "rubric::duplicate_branch",
+    DuplicateModifier => "rubric::duplicate_modifier",
+    DuplicateRouteField => "rubric::duplicate_route_field",
+    MissingRouteField => "rubric::missing_route_field",
+    MissingOtherwise => "rubric::missing_otherwise",
+    UnreachableBranch => "rubric::unreachable_branch",
+    TooManyValues => "rubric::too_many_values",
+    EmptyRange => "rubric::empty_range",
+    InvertedRange => "rubric::inverted_range",
+    MisplacedModifier => "rubric::misplaced_modifier",
+    InvalidDuration => "rubric::invalid_duration",
+    InvalidRegex => "rubric::invalid_regex",
+    TypeMismatch => "rubric::type_mismatch",
+    NotACondition => "rubric::not_a_condition",
+    NullComparison => "rubric::null_comparison",
+    BandComparison => "rubric::band_comparison",
+    ThresholdOutOfRange => "rubric::threshold_out_of_range",
+    ValueNotAllowed => "rubric::value_not_allowed",
+    NestedAggregate => "rubric::nested_aggregate",
+    Cycle => "rubric::cycle",
+    Internal => "rubric::internal",
+    LintShadowedBranch => "rubric::lint::shadowed_branch",
+    LintThresholdNeverMet => "rubric::lint::threshold_never_met",
+    LintScoreCannotReach => "rubric::lint::score_cannot_reach",
+    LintOverlappingWorkflows => "rubric::lint::overlapping_workflows",
+    LintNoCustomerSuppression => "rubric::lint::no_customer_suppression",
+    LintUnusedConstant => "rubric::lint::unused_constant",
+    LintUnusedSegment => "rubric::lint::unused_segment",
+    LintUnusedSuppression => "rubric::lint::unused_suppression",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A lint: a warning about rules that compile but are probably not what was
+/// meant. Its name is what `# rubric: allow(name)` silences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lint {
+    ShadowedBranch,
+    ThresholdNeverMet,
+    ScoreCannotReach,
+    OverlappingWorkflows,
+    NoCustomerSuppression,
+    UnusedConstant,
+    UnusedSegment,
+    UnusedSuppression,
+}
+
+impl Lint {
+    /// Every lint, in the order of `docs/errors.md`.
+    pub const ALL: [Lint; 8] = [
+        Lint::ShadowedBranch,
+        Lint::ThresholdNeverMet,
+        Lint::ScoreCannotReach,
+        Lint::OverlappingWorkflows,
+        Lint::NoCustomerSuppression,
+        Lint::UnusedConstant,
+        Lint::UnusedSegment,
+        Lint::UnusedSuppression,
+    ];
+
+    pub fn code(self) -> Code {
+        match self {
+            Lint::ShadowedBranch => Code::LintShadowedBranch,
+            Lint::ThresholdNeverMet => Code::LintThresholdNeverMet,
+            Lint::ScoreCannotReach => Code::LintScoreCannotReach,
+            Lint::OverlappingWorkflows => Code::LintOverlappingWorkflows,
+            Lint::NoCustomerSuppression => Code::LintNoCustomerSuppression,
+            Lint::UnusedConstant => Code::LintUnusedConstant,
+            Lint::UnusedSegment => Code::LintUnusedSegment,
+            Lint::UnusedSuppression => Code::LintUnusedSuppression,
+        }
+    }
+
+    /// The name in `allow(…)` comments: the code without `rubric::lint::`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lint::ShadowedBranch => "shadowed_branch",
+            Lint::ThresholdNeverMet => "threshold_never_met",
+            Lint::ScoreCannotReach => "score_cannot_reach",
+            Lint::OverlappingWorkflows => "overlapping_workflows",
+            Lint::NoCustomerSuppression => "no_customer_suppression",
+            Lint::UnusedConstant => "unused_constant",
+            Lint::UnusedSegment => "unused_segment",
+            Lint::UnusedSuppression => "unused_suppression",
+        }
+    }
+
+    /// The lint of a name in an `allow(…)` comment.
+    pub fn from_name(name: &str) -> Option<Lint> {
+        Lint::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// What the lint reports, in a few words (for help and `docs/errors.md`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Lint::ShadowedBranch => "a band branch that earlier branches always take first",
+            Lint::ThresholdNeverMet => "a score comparison that no value in the score's range satisfies",
+            Lint::ScoreCannotReach => "a threshold the score's rules can never add up to",
+            Lint::OverlappingWorkflows => "two workflows a contact can be enrolled in at the same time",
+            Lint::NoCustomerSuppression => {
+                "an audience or workflow whose channel has no customer suppression"
+            }
+            Lint::UnusedConstant => "a constant nothing refers to",
+            Lint::UnusedSegment => "a segment nothing refers to",
+            Lint::UnusedSuppression => "a suppression on channels that have no audience, workflow or route",
+        }
+    }
+}
+
+/// Which advice a type mismatch gives: it depends on the type the test
+/// expected and on the test (`within` has its own).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeAdvice {
+    Within,
+    Number,
+    Text,
+    Bool,
+    /// A timestamp used by the test named `what`.
+    Time {
+        what: String,
+    },
+    Other,
+}
+
+impl TypeAdvice {
+    fn text(&self) -> String {
+        match self {
+            TypeAdvice::Within => String::from(
+                "`within` needs a timestamp: a `timestamp` property, or the time of an event (`last page_view within 7 days`)",
+            ),
+            TypeAdvice::Number => String::from("compare a number with a number, e.g. `>= 200` (no quotes)"),
+            TypeAdvice::Text => String::from("compare text with text in double quotes, e.g. `== \"lead\"`"),
+            TypeAdvice::Bool => String::from("compare a boolean with `is true` or `is false`"),
+            TypeAdvice::Time { what } => format!(
+                "`{what}` on a timestamp: use `within 7 days`, or compare with a date such as \"2026-11-01\""
+            ),
+            TypeAdvice::Other => String::from("check the types of both sides"),
+        }
+    }
+}
+
+/// The advice of a syntax error for a common slip, chosen by the parser from
+/// the text around the error.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyntaxHint {
+    /// `within 7`, `7day`: a number where a duration is expected.
+    DurationUnit,
+    /// A reserved word where a name is expected.
+    ReservedWord {
+        word: String,
+    },
+    /// `x >= => +1`: the comparison lacks its value.
+    ComparisonNeedsValue {
+        op: &'static str,
+    },
+    /// `=` where `==` is meant.
+    SingleEquals,
+    WriteAnd,
+    WriteOr,
+    /// `=>` where `>=` is meant.
+    ArrowForAtLeast,
+    /// `=<` where `<=` is meant.
+    ArrowForAtMost,
+    StartsWithIsTwoWords,
+    EndsWithIsTwoWords,
+    SingleQuotes,
+    UnterminatedText,
+    /// `AND`, `OR`, `NOT`.
+    UpperCaseKeyword {
+        keyword: String,
+    },
+    /// `x is "text"`.
+    IsWithText,
+    ListCommas,
+    WhereTakesOneTest,
+    /// `and and`, `or or`.
+    WrittenTwice {
+        word: String,
+    },
+    PointsAfterArrow,
+    UnclosedParen,
+    ScoreRange,
+    /// A misspelt item keyword.
+    MisspeltItem {
+        keyword: &'static str,
+    },
+    NotAnItem,
+    BranchForm,
+    /// An item keyword (or the end of the file) inside an open `{`.
+    UnclosedBrace,
+}
+
+impl SyntaxHint {
+    fn text(&self) -> String {
+        use SyntaxHint as H;
+        match self {
+            H::DurationUnit => {
+                String::from("a duration needs a unit on the same line: `7 days`, `24 hours`, `2 weeks`")
+            }
+            H::ReservedWord { word } => format!(
+                "`{word}` is a reserved word; write it between backticks to use it as a name: `` `{word}` ``"
+            ),
+            H::ComparisonNeedsValue { op } => format!("`{op}` needs a value to compare with, e.g. `{op} 10`"),
+            H::SingleEquals => String::from("compare with `==`"),
+            H::WriteAnd => String::from("write `and`"),
+            H::WriteOr => String::from("write `or`"),
+            H::ArrowForAtLeast => String::from("did you mean `>=`?"),
+            H::ArrowForAtMost => String::from("did you mean `<=`?"),
+            H::StartsWithIsTwoWords => String::from("write `starts with` (two words)"),
+            H::EndsWithIsTwoWords => String::from("write `ends with` (two words)"),
+            H::SingleQuotes => String::from("text is written in double quotes: \"like this\""),
+            H::UnterminatedText => String::from("this text has no closing `\"` on its line"),
+            H::UpperCaseKeyword { keyword } => format!("write `{keyword}` in lower case"),
+            H::IsWithText => {
+                String::from("`is` takes `null`, `true`, `false` or a band value; compare text with `==`")
+            }
+            H::ListCommas => String::from("separate list elements with commas: `[\"US\", \"CA\"]`"),
+            H::WhereTakesOneTest => String::from(
+                "a `where` takes one test; write longer conditions in parentheses: `where (not …)`",
+            ),
+            H::WrittenTwice { word } => format!("`{word}` is written twice"),
+            H::PointsAfterArrow => String::from("a rule gives points after `=>`: `when … => +10`"),
+            H::UnclosedParen => String::from("a `(` is not closed: add `)`"),
+            H::ScoreRange => String::from("a score declares its range: `score fit 0..100 { … }`"),
+            H::MisspeltItem { keyword } => format!("did you mean `{keyword}`?"),
+            H::NotAnItem => String::from(
+                "a rule file is a list of items: properties, events, const, segment, score, band, suppress, audience, workflow, route",
+            ),
+            H::BranchForm => {
+                String::from("each branch is `value when <condition>`, and the last is `value otherwise`")
+            }
+            H::UnclosedBrace => String::from("add the missing `}` before this line"),
+        }
+    }
+}
+
+/// The help line of every internal error.
+const REPORT_BUG: &str = "this is a bug in rubric; please report it with the rule file";
+
+/// One kind of problem, with the values its words need. Type names such as
+/// `a number` or `text` are passed already phrased (`Ty::name` in the compiler).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DiagnosticKind {
+    // Syntax (the parser).
+    #[error("syntax error: expected {expected}, found {found}")]
+    SyntaxExpected {
+        expected: String,
+        /// `the end of the file` or the token in backticks.
+        found: String,
+        hint: Option<SyntaxHint>,
+    },
+    #[error("syntax error: unexpected {found}")]
+    SyntaxUnexpected { found: String, hint: Option<SyntaxHint> },
+    #[error("unknown escape `\\{escape}` in text")]
+    UnknownEscape { escape: char },
+    #[error("text ends with a lone `\\`")]
+    LoneBackslash,
+    #[error("`{text}` is not a number")]
+    NotANumber { text: String },
+    #[error("`{text}` is too large")]
+    NumberTooLarge { text: String },
+
+    // Internal errors: a broken invariant of rubric itself.
+    #[error("internal error: unexpected `{rule}` while building {context}")]
+    InternalUnexpectedNode { rule: String, context: String },
+    #[error("internal error: incomplete {context}")]
+    InternalIncomplete { context: String },
+    #[error("internal error: no slot for event {event} when resolving the prop `{prop}`")]
+    InternalNoEventSlot { event: usize, prop: String },
+    #[error("internal error: band `{band}` has no value `{value}` for its own branch")]
+    InternalBandValueMissing { band: String, value: String },
+    #[error("internal error: the rule set did not compile, but no error was reported")]
+    InternalNoPlan,
+    /// A regular expression the compiler accepted that `regex` cannot build.
+    #[error("internal error: this regular expression was checked but cannot be built: {reason}")]
+    InternalRegexNotBuilt { reason: String },
+
+    // Declarations (the symbol table).
+    #[error("unknown type `{name}`")]
+    UnknownType {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("event `{name}` is declared twice")]
+    DuplicateEvent { name: String },
+    #[error("property `{name}` is declared twice")]
+    DuplicateProperty { name: String },
+    #[error("{kind} `{name}` has the name of a declared property")]
+    PropertyNameTaken { kind: &'static str, name: String },
+    #[error("`{name}` is a built-in name of every contact")]
+    BuiltinName { name: String },
+    #[error("`{name}` is a built-in field of every contact, not a property")]
+    BuiltinProperty { name: String },
+    #[error("`{name}` is already declared as a {existing}")]
+    AlreadyDeclared { name: String, existing: &'static str },
+    #[error("`one of` needs a text property, but `{name}` is {type_name}")]
+    OneOfNotText { name: String, type_name: String },
+    #[error("allowed values must be text in double quotes")]
+    AllowedValueNotText,
+
+    // Names.
+    #[error("unknown name `{name}`")]
+    UnknownName {
+        name: String,
+        suggestion: Option<String>,
+        /// Whether the rule set declares its properties (changes the advice).
+        schema: bool,
+    },
+    #[error("`{event}` is an event type, not a property")]
+    EventAsValue { event: String },
+    #[error("`{name}` could be the constant or a prop of `{event}`")]
+    AmbiguousName { name: String, event: String },
+    #[error("unknown event type `{name}`")]
+    UnknownEvent {
+        name: String,
+        suggestion: Option<String>,
+        /// The declared event types, joined.
+        declared: String,
+    },
+    #[error("event `{event}` has no prop `{prop}`")]
+    UnknownEventProp {
+        event: String,
+        prop: String,
+        suggestion: Option<String>,
+        /// The declared props, joined.
+        props: String,
+    },
+    #[error("unknown list constant `{name}`")]
+    UnknownListConstant {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("unknown function `{name}`")]
+    UnknownFunction {
+        name: String,
+        suggestion: Option<String>,
+        /// Every function, joined.
+        functions: String,
+    },
+    #[error("`{function}` takes one value, found {found}")]
+    WrongArity { function: &'static str, found: usize },
+    #[error("unknown channel `{name}`")]
+    UnknownChannel {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("band `{band}` has no value `{value}`")]
+    UnknownBandValue {
+        band: String,
+        value: String,
+        suggestion: Option<String>,
+        /// The band's values, joined.
+        values: String,
+    },
+    #[error("{kind} `{name}` cannot be used in a condition")]
+    TargetInCondition { kind: &'static str, name: String },
+
+    // Items.
+    #[error("score `{score}` already has a rule \"{label}\"")]
+    DuplicateRuleLabel { score: String, label: String },
+    #[error("channel `{channel}` is listed twice")]
+    DuplicateChannel { channel: String },
+    #[error("`{owner}` has two branches for `{value}`")]
+    DuplicateBranch { owner: String, value: String },
+    #[error("`{modifier}` is given twice")]
+    DuplicateModifier { modifier: &'static str },
+    #[error("route `{route}` has `{field}` twice")]
+    DuplicateRouteField { route: String, field: &'static str },
+    #[error("route `{route}` has no `{field}`")]
+    MissingRouteField { route: String, field: &'static str },
+    #[error("band `{band}` has no `otherwise` branch")]
+    BandMissingOtherwise { band: String, example: String },
+    #[error("the queue of route `{route}` has no `otherwise` branch")]
+    QueueMissingOtherwise { route: String, example: String },
+    #[error("branch `{branch}` of `{owner}` can never be chosen")]
+    UnreachableBranch { branch: String, owner: String },
+    #[error("a band has at most 64 values")]
+    TooManyBandValues,
+    #[error("score `{score}` has an empty range: it could only ever be {value}")]
+    EmptyScoreRange { score: String, value: String },
+    #[error("score `{score}` has an inverted range: {low} is above {high}")]
+    InvertedScoreRange {
+        score: String,
+        low: String,
+        high: String,
+    },
+    #[error("`min {min}` is above `max {max}`")]
+    InvertedMinMax { min: String, max: String },
+    #[error("`{modifier}` only applies to `each` rules")]
+    MisplacedModifier { modifier: &'static str },
+    #[error("unknown duration unit `{unit}`")]
+    UnknownDurationUnit {
+        unit: String,
+        suggestion: Option<String>,
+    },
+    #[error("duration is too long")]
+    DurationTooLong,
+    #[error("a half-life must be longer than zero")]
+    ZeroHalfLife,
+    #[error("an SLA must be longer than zero")]
+    ZeroSla,
+    #[error("a list element must be a single value")]
+    ConstantListElementNotValue,
+    #[error("`{name}` depends on itself: {chain}")]
+    Cycle { name: String, chain: String },
+
+    // Regular expressions.
+    #[error("`matches` needs a regular expression")]
+    MatchesNeedsRegex,
+    #[error("unknown regular expression flag `{flag}`")]
+    UnknownRegexFlag { flag: char },
+    #[error("invalid regular expression: {detail}")]
+    InvalidRegex { detail: String },
+    /// A constant holding a regular expression that does not compile
+    /// (reported even when the constant is unused).
+    #[error("invalid regular expression: {detail}")]
+    InvalidRegexConstant { detail: String },
+
+    // Types and conditions.
+    #[error("{subject} is {ty} but is compared with {other}")]
+    ComparedTypes {
+        subject: String,
+        ty: &'static str,
+        other: &'static str,
+        advice: TypeAdvice,
+    },
+    #[error("`{what}` needs {wanted}, but {subject} is {ty}")]
+    ExpectedType {
+        what: String,
+        wanted: String,
+        subject: String,
+        ty: &'static str,
+        advice: TypeAdvice,
+    },
+    #[error("`{text}` is not a timestamp")]
+    NotATimestamp { text: String },
+    #[error("`{op}` needs numbers or timestamps, not {ty}")]
+    OrderedWithoutOrder { op: &'static str, ty: &'static str },
+    #[error("`ignoring case` applies to text, not {ty}")]
+    IgnoringCaseNotText { ty: &'static str },
+    #[error("this list mixes {first} and {second}")]
+    MixedList {
+        first: &'static str,
+        second: &'static str,
+    },
+    #[error("list elements must be values")]
+    ListElementNotValue,
+    #[error("`in` needs a list")]
+    InNeedsList,
+    #[error("a regular expression can only follow `matches`")]
+    RegexOutsideMatches,
+    #[error("a list can only follow `in`")]
+    ListOutsideIn,
+    #[error("expected a value, found a condition")]
+    ConditionAsValue,
+    #[error("band `{band}` can only be compared with one of its values")]
+    BandNeedsValue { band: String, values: String },
+    #[error("band `{band}` always has a value; test which one")]
+    BandAlwaysHasValue { band: String, values: String },
+    #[error("band `{band}` can only be tested with `is`, `==`, `!=` or `in`")]
+    BandAsValue { band: String, first_value: String },
+    #[error("`is {value}` needs a band, but {subject} is not a band")]
+    IsNeedsBand {
+        value: String,
+        subject: String,
+        /// A band close to the name on the left, and that name.
+        band_suggestion: Option<(String, String)>,
+    },
+    #[error("a band is not a condition by itself")]
+    BandNotACondition { band: String, values: String },
+    #[error("expected a condition, found {found}")]
+    NotACondition { found: &'static str },
+    #[error("`{op}` with null is never true")]
+    NullComparison { op: &'static str },
+    #[error("`null` in a list never matches")]
+    NullInList,
+    #[error("band values have no order: `{op}` cannot be used with a band")]
+    BandOrdered { op: &'static str, band: String },
+    #[error("threshold {threshold} is outside the range of score `{score}` ({low}..{high})")]
+    ThresholdOutOfRange {
+        threshold: String,
+        score: String,
+        low: String,
+        high: String,
+    },
+    #[error("`{name}` is never \"{value}\"")]
+    ValueNotAllowed {
+        name: String,
+        value: String,
+        suggestion: Option<String>,
+        /// The allowed values, quoted and joined.
+        allowed: String,
+    },
+    #[error("an event aggregate cannot be used inside a `where`")]
+    NestedAggregate,
+
+    // Lints (warnings).
+    #[error("branch `{branch}` of `{band}` can never hold")]
+    LintBranchNeverHolds { branch: String, band: String },
+    #[error("branch `{branch}` of `{band}` is never chosen: the branches above take every contact it would")]
+    LintBranchShadowed { branch: String, band: String },
+    #[error("`{score} {op} {threshold}` is never true: `{score}` is clamped to {low}..{high}")]
+    LintThresholdNeverMet {
+        score: String,
+        op: &'static str,
+        threshold: String,
+        low: String,
+        high: String,
+    },
+    #[error(
+        "`{score} {op} {threshold}` is never true: the rules of `{score}` add up to {low}..{high} at most"
+    )]
+    LintScoreCannotReach {
+        score: String,
+        op: &'static str,
+        threshold: String,
+        low: String,
+        high: String,
+    },
+    #[error("a contact can be enrolled in both `{first}` and `{second}`")]
+    LintOverlappingWorkflows { first: String, second: String },
+    #[error("{kind} `{name}` can include customers: no suppression on `{channel}` keeps them out")]
+    LintNoCustomerSuppression {
+        kind: &'static str,
+        name: String,
+        channel: &'static str,
+    },
+    #[error("constant `{name}` is never used")]
+    LintUnusedConstant { name: String },
+    #[error("segment `{name}` is never used")]
+    LintUnusedSegment { name: String },
+    #[error(
+        "suppression `{name}` keeps contacts out of nothing: no audience, workflow or route is on {channels}"
+    )]
+    LintUnusedSuppression {
+        name: String,
+        /// The channels, each in backticks, joined.
+        channels: String,
+    },
+}
+
+impl DiagnosticKind {
+    /// The stable code users see.
+    pub fn code(&self) -> Code {
+        use DiagnosticKind as K;
+        match self {
+            K::SyntaxExpected { .. } | K::SyntaxUnexpected { .. } => Code::Syntax,
+            K::UnknownEscape { .. } | K::LoneBackslash => Code::InvalidEscape,
+            K::NotANumber { .. } | K::NumberTooLarge { .. } => Code::InvalidNumber,
+            K::InternalUnexpectedNode { .. }
+            | K::InternalIncomplete { .. }
+            | K::InternalNoEventSlot { .. }
+            | K::InternalRegexNotBuilt { .. }
+            | K::InternalBandValueMissing { .. }
+            | K::InternalNoPlan => Code::Internal,
+            K::UnknownType { .. } => Code::UnknownType,
+            K::DuplicateEvent { .. }
+            | K::DuplicateProperty { .. }
+            | K::PropertyNameTaken { .. }
+            | K::BuiltinName { .. }
+            | K::BuiltinProperty { .. }
+            | K::AlreadyDeclared { .. }
+            | K::DuplicateRuleLabel { .. }
+            | K::DuplicateChannel { .. } => Code::DuplicateName,
+            K::UnknownName { .. } | K::EventAsValue { .. } | K::UnknownListConstant { .. } => {
+                Code::UnknownName
+            }
+            K::AmbiguousName { .. } => Code::AmbiguousName,
+            K::UnknownEvent { .. } => Code::UnknownEvent,
+            K::UnknownEventProp { .. } => Code::UnknownEventProp,
+            K::UnknownFunction { .. } => Code::UnknownFunction,
+            K::WrongArity { .. } => Code::WrongArity,
+            K::UnknownChannel { .. } => Code::UnknownChannel,
+            K::UnknownBandValue { .. } => Code::UnknownBandValue,
+            K::DuplicateBranch { .. } => Code::DuplicateBranch,
+            K::DuplicateModifier { .. } => Code::DuplicateModifier,
+            K::DuplicateRouteField { .. } => Code::DuplicateRouteField,
+            K::MissingRouteField { .. } => Code::MissingRouteField,
+            K::BandMissingOtherwise { .. } | K::QueueMissingOtherwise { .. } => Code::MissingOtherwise,
+            K::UnreachableBranch { .. } => Code::UnreachableBranch,
+            K::TooManyBandValues => Code::TooManyValues,
+            K::EmptyScoreRange { .. } => Code::EmptyRange,
+            K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } => Code::InvertedRange,
+            K::MisplacedModifier { .. } => Code::MisplacedModifier,
+            K::UnknownDurationUnit { .. } | K::DurationTooLong | K::ZeroHalfLife | K::ZeroSla => {
+                Code::InvalidDuration
+            }
+            K::Cycle { .. } => Code::Cycle,
+            K::UnknownRegexFlag { .. } | K::InvalidRegex { .. } | K::InvalidRegexConstant { .. } => {
+                Code::InvalidRegex
+            }
+            K::OneOfNotText { .. }
+            | K::AllowedValueNotText
+            | K::ConstantListElementNotValue
+            | K::MatchesNeedsRegex
+            | K::ComparedTypes { .. }
+            | K::ExpectedType { .. }
+            | K::NotATimestamp { .. }
+            | K::OrderedWithoutOrder { .. }
+            | K::IgnoringCaseNotText { .. }
+            | K::MixedList { .. }
+            | K::ListElementNotValue
+            | K::InNeedsList
+            | K::RegexOutsideMatches
+            | K::ListOutsideIn
+            | K::ConditionAsValue
+            | K::BandNeedsValue { .. }
+            | K::BandAlwaysHasValue { .. }
+            | K::BandAsValue { .. }
+            | K::IsNeedsBand { .. }
+            | K::TargetInCondition { .. } => Code::TypeMismatch,
+            K::BandNotACondition { .. } | K::NotACondition { .. } => Code::NotACondition,
+            K::NullComparison { .. } | K::NullInList => Code::NullComparison,
+            K::BandOrdered { .. } => Code::BandComparison,
+            K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
+            K::ValueNotAllowed { .. } => Code::ValueNotAllowed,
+            K::NestedAggregate => Code::NestedAggregate,
+            K::LintBranchNeverHolds { .. } | K::LintBranchShadowed { .. } => Code::LintShadowedBranch,
+            K::LintThresholdNeverMet { .. } => Code::LintThresholdNeverMet,
+            K::LintScoreCannotReach { .. } => Code::LintScoreCannotReach,
+            K::LintOverlappingWorkflows { .. } => Code::LintOverlappingWorkflows,
+            K::LintNoCustomerSuppression { .. } => Code::LintNoCustomerSuppression,
+            K::LintUnusedConstant { .. } => Code::LintUnusedConstant,
+            K::LintUnusedSegment { .. } => Code::LintUnusedSegment,
+            K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
+        }
+    }
+
+    /// The lint this is, when it is one.
+    pub fn lint(&self) -> Option<Lint> {
+        let code = self.code();
+        Lint::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The advice shown under the message, if any.
+    pub fn help(&self) -> Option<String> {
+        use DiagnosticKind as K;
+        let text = |s: &str| Some(String::from(s));
+        match self {
+            K::SyntaxExpected { hint, .. } | K::SyntaxUnexpected { hint, .. } => hint.as_ref().map(SyntaxHint::text),
+            K::UnknownEscape { .. } | K::LoneBackslash => text("known escapes: \\\" \\\\ \\n \\t"),
+            K::NotANumber { .. } | K::NumberTooLarge { .. } => None,
+            K::InternalUnexpectedNode { .. }
+            | K::InternalIncomplete { .. }
+            | K::InternalNoEventSlot { .. }
+            | K::InternalRegexNotBuilt { .. }
+            | K::InternalBandValueMissing { .. }
+            | K::InternalNoPlan => text(REPORT_BUG),
+            K::UnknownType { suggestion, .. } => Some(match suggestion {
+                Some(t) => format!("did you mean `{t}`? the types are text, number, boolean and timestamp"),
+                None => String::from("the types are text, number, boolean and timestamp"),
+            }),
+            K::DuplicateEvent { .. } | K::DuplicateProperty { .. } => text("remove one of the declarations"),
+            K::PropertyNameTaken { .. } => {
+                text("rename one of them; a condition could not tell which one it means")
+            }
+            K::BuiltinName { .. } => text("choose another name"),
+            K::BuiltinProperty { name } => Some(format!(
+                "remove this line: `{name}` is read from the top level of each snapshot line"
+            )),
+            K::AlreadyDeclared { .. } => text("names are shared by every file of a rule set; rename one of them"),
+            K::OneOfNotText { .. } => text("declare the property as `text one of [...]`"),
+            K::AllowedValueNotText => None,
+            K::UnknownName {
+                name,
+                suggestion,
+                schema,
+            } => Some(match (suggestion, schema) {
+                (Some(c), true) => format!(
+                    "did you mean `{c}`? if `{name}` is a contact property, declare it in the `properties` block"
+                ),
+                (Some(c), false) => format!(
+                    "did you mean `{c}`? if `{name}` is a contact property, declare it in a `properties` block"
+                ),
+                (None, _) => {
+                    format!("if `{name}` is a contact property, declare it in the `properties` block")
+                }
+            }),
+            K::EventAsValue { event: e } => Some(format!(
+                "test events with an aggregate: `any {e} within 7 days`, `count of {e} within 30 days >= 3` or `last {e} within 7 days`"
+            )),
+            K::AmbiguousName { event, .. } => Some(format!(
+                "declare the props of `{event}` in an `events` block: then a name that is not one of its props is the constant"
+            )),
+            K::UnknownEvent {
+                suggestion, declared, ..
+            } => Some(match suggestion {
+                Some(e) => format!("did you mean `{e}`? declared events: {declared}"),
+                None => format!("declare it in the `events` block; declared events: {declared}"),
+            }),
+            K::UnknownEventProp {
+                event,
+                suggestion,
+                props,
+                ..
+            } => Some(match suggestion {
+                Some(p) => format!("did you mean `{p}`? `{event}` has: {props}"),
+                None => format!("`{event}` has: {props}"),
+            }),
+            K::UnknownListConstant { suggestion, .. } => Some(match suggestion {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => String::from("declare it: `const name = [\"a\", \"b\"]`, or write the list here"),
+            }),
+            K::UnknownFunction {
+                suggestion,
+                functions,
+                ..
+            } => Some(match suggestion {
+                Some(f) => format!("did you mean `{f}`? functions: {functions}"),
+                None => format!("functions: {functions}"),
+            }),
+            K::WrongArity { function, .. } => Some(format!("write `{function}(x)`")),
+            K::UnknownChannel { suggestion, .. } => Some(match suggestion {
+                Some(n) => format!("did you mean `{n}`? channels are ads, email and sales"),
+                None => String::from("channels are ads, email and sales"),
+            }),
+            K::UnknownBandValue {
+                band,
+                suggestion,
+                values,
+                ..
+            } => Some(match suggestion {
+                Some(v) => format!("did you mean `{v}`? `{band}` is one of: {values}"),
+                None => format!("`{band}` is one of: {values}"),
+            }),
+            K::TargetInCondition { .. } => {
+                text("name the shared condition with a `segment` and use that in both places")
+            }
+            K::DuplicateRuleLabel { .. } => text("labels name rules in traces; give each rule its own"),
+            K::DuplicateChannel { .. } => None,
+            K::DuplicateBranch { .. } => text("a value gets one branch; combine the conditions with `or`"),
+            K::DuplicateModifier { .. } | K::DuplicateRouteField { .. } => text("keep one"),
+            K::MissingRouteField { field, .. } => {
+                let example = match *field {
+                    "task" => "task \"Follow up\"",
+                    "sla" => "sla 24 hours",
+                    _ => "queue sales",
+                };
+                Some(format!("add `{example}` inside the route's braces"))
+            }
+            K::BandMissingOtherwise { example, .. } | K::QueueMissingOtherwise { example, .. } => {
+                Some(format!("end with a branch such as `{example} otherwise`"))
+            }
+            K::UnreachableBranch { .. } => {
+                text("the first matching branch wins; move this branch above, or remove it")
+            }
+            K::TooManyBandValues => None,
+            K::EmptyScoreRange { .. } => text("give the score room to move, e.g. `0..100`"),
+            K::InvertedScoreRange { low, high, .. } => Some(format!("write the low end first: `{high}..{low}`")),
+            K::InvertedMinMax { .. } => text("swap them"),
+            K::MisplacedModifier { .. } => text("remove it, or count events with `each <event> … => +N`"),
+            K::UnknownDurationUnit { unit, suggestion } => Some(
+                if matches!(unit.as_str(), "month" | "months" | "year" | "years") {
+                    String::from("months and years vary in length; write days (`30 days`, `365 days`)")
+                } else if let Some(u) = suggestion {
+                    format!("did you mean `{u}`? units are minutes, hours, days and weeks")
+                } else {
+                    String::from("units are minutes, hours, days and weeks")
+                },
+            ),
+            K::DurationTooLong => text("windows longer than a few thousand years are not meaningful"),
+            K::ZeroHalfLife => text("write e.g. `decay half-life 7 days`, or remove the decay"),
+            K::ZeroSla => text("write e.g. `sla 24 hours`"),
+            K::ConstantListElementNotValue => None,
+            K::Cycle { .. } => text(
+                "a segment, score or band cannot use itself, directly or through others; break the chain",
+            ),
+            K::MatchesNeedsRegex => text("write `/pattern/` (add `i` after it to ignore case: `/pattern/i`)"),
+            K::UnknownRegexFlag { .. } => text("the only flag is `i` (ignore case)"),
+            K::InvalidRegex { .. } => text(
+                "rubric uses Rust regex syntax (https://docs.rs/regex); escape special characters with `\\`",
+            ),
+            K::InvalidRegexConstant { .. } => text("rubric uses Rust regex syntax (https://docs.rs/regex)"),
+            K::ComparedTypes { advice, .. } | K::ExpectedType { advice, .. } => Some(advice.text()),
+            K::NotATimestamp { .. } => text(
+                "write RFC 3339 with an offset (`2026-11-20T10:00:00Z`) or a date (`2026-11-20`)",
+            ),
+            K::OrderedWithoutOrder { .. } => text("use `==`, `!=`, `in`, `starts with` or `matches` for text"),
+            K::IgnoringCaseNotText { .. } => text("remove `ignoring case`"),
+            K::MixedList { .. } => text("a value has one type; write all elements as the same type"),
+            K::ListElementNotValue => text("write text in double quotes, numbers, `true` or `false`"),
+            K::InNeedsList => text("write `[\"a\", \"b\"]` or name a list constant"),
+            K::RegexOutsideMatches => text("write `x matches /pattern/`"),
+            K::ListOutsideIn => text("write `x in [\"a\", \"b\"]`"),
+            K::ConditionAsValue => text("conditions combine with `and`/`or`; they cannot be compared"),
+            K::BandNeedsValue { values, .. } | K::BandAlwaysHasValue { values, .. } => {
+                Some(format!("values: {values}"))
+            }
+            K::BandAsValue { band, first_value } => Some(format!("e.g. `{band} is {first_value}`")),
+            K::IsNeedsBand {
+                value,
+                band_suggestion,
+                ..
+            } => Some(match band_suggestion {
+                Some((band, name)) => format!("did you mean band `{band}`? (`{name}` is not a band)"),
+                None => format!("to compare text write `== \"{value}\"`"),
+            }),
+            K::BandNotACondition { band, values } => {
+                Some(format!("test its value, e.g. `{band} is …` (values: {values})"))
+            }
+            K::NotACondition { found } => text(match *found {
+                "a number" => "compare it: `x >= 10`",
+                "a timestamp" => "test it with `within`: `x within 7 days`",
+                _ => "compare it: `x == \"value\"`, or test `x is not null`",
+            }),
+            K::NullComparison { op } => {
+                let negation = if *op == "!=" { "not " } else { "" };
+                Some(format!("test presence with `is {negation}null`"))
+            }
+            K::NullInList => text("test presence separately: `x is null or x in [...]`"),
+            K::BandOrdered { band, .. } => Some(format!("test membership instead: `{band} in [..]`")),
+            K::ThresholdOutOfRange {
+                score, low, high, ..
+            } => Some(format!(
+                "`{score}` is clamped to {low}..{high}, so this test never changes; use a threshold inside the range"
+            )),
+            K::ValueNotAllowed {
+                name,
+                suggestion,
+                allowed,
+                ..
+            } => Some(match suggestion {
+                Some(v) => format!("did you mean \"{v}\"? `{name}` is one of: {allowed}"),
+                None => format!("`{name}` is one of: {allowed}"),
+            }),
+            K::NestedAggregate => text("a `where` tests the props of one event"),
+            K::LintBranchNeverHolds { .. } => {
+                text("its tests contradict each other; fix the condition or remove the branch")
+            }
+            K::LintBranchShadowed { .. } => text(
+                "the first matching branch wins: move this branch above the one that covers it, or remove it",
+            ),
+            K::LintThresholdNeverMet { .. } => {
+                text("change the threshold so that some value in the score's range meets it")
+            }
+            K::LintScoreCannotReach { .. } => {
+                text("lower the threshold, or give the score rules that can reach it")
+            }
+            K::LintOverlappingWorkflows { .. } => text(
+                "nurture tracks usually exclude each other: make the conditions disjoint (for example different band values)",
+            ),
+            K::LintNoCustomerSuppression { channel, .. } => Some(format!(
+                "add `suppress customer on {channel} when lifecycle_stage == \"customer\"`"
+            )),
+            K::LintUnusedConstant { .. } => text("use it in a condition, or remove it"),
+            K::LintUnusedSegment { .. } => {
+                text("segments do not appear in results: use it in a condition, or remove it")
+            }
+            K::LintUnusedSuppression { .. } => text(
+                "it is still listed in `suppressed`; remove it, or add it to a channel that has targets",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Code, DiagnosticKind as K, Lint, TypeAdvice};
+
+    fn s(text: &str) -> String {
+        String::from(text)
+    }
+
+    /// One kind of each code (several codes have more kinds).
+    fn one_kind_per_code() -> Vec<K> {
+        vec![
+            K::SyntaxUnexpected {
+                found: s("`}`"),
+                hint: None,
+            },
+            K::LoneBackslash,
+            K::NotANumber { text: s("1e") },
+            K::UnknownName {
+                name: s("x"),
+                suggestion: None,
+                schema: true,
+            },
+            K::AmbiguousName {
+                name: s("x"),
+                event: s("e"),
+            },
+            K::UnknownType {
+                name: s("int"),
+                suggestion: None,
+            },
+            K::UnknownEvent {
+                name: s("e"),
+                suggestion: None,
+                declared: s("a, b"),
+            },
+            K::UnknownEventProp {
+                event: s("e"),
+                prop: s("p"),
+                suggestion: None,
+                props: s("a"),
+            },
+            K::UnknownFunction {
+                name: s("f"),
+                suggestion: None,
+                functions: s("lower"),
+            },
+            K::WrongArity {
+                function: "lower",
+                found: 2,
+            },
+            K::UnknownChannel {
+                name: s("sms"),
+                suggestion: None,
+            },
+            K::UnknownBandValue {
+                band: s("b"),
+                value: s("v"),
+                suggestion: None,
+                values: s("hot, cold"),
+            },
+            K::BuiltinName { name: s("id") },
+            K::DuplicateBranch {
+                owner: s("b"),
+                value: s("hot"),
+            },
+            K::DuplicateModifier { modifier: "max" },
+            K::DuplicateRouteField {
+                route: s("r"),
+                field: "sla",
+            },
+            K::MissingRouteField {
+                route: s("r"),
+                field: "task",
+            },
+            K::BandMissingOtherwise {
+                band: s("b"),
+                example: s("cold"),
+            },
+            K::UnreachableBranch {
+                branch: s("cold"),
+                owner: s("b"),
+            },
+            K::TooManyBandValues,
+            K::EmptyScoreRange {
+                score: s("fit"),
+                value: s("5"),
+            },
+            K::InvertedMinMax {
+                min: s("5"),
+                max: s("1"),
+            },
+            K::MisplacedModifier { modifier: "decay" },
+            K::DurationTooLong,
+            K::UnknownRegexFlag { flag: 'g' },
+            K::ExpectedType {
+                what: s("within"),
+                wanted: s("a timestamp"),
+                subject: s("`x`"),
+                ty: "a number",
+                advice: TypeAdvice::Within,
+            },
+            K::NotACondition { found: "a number" },
+            K::NullInList,
+            K::BandOrdered {
+                op: ">",
+                band: s("b"),
+            },
+            K::ThresholdOutOfRange {
+                threshold: s("150"),
+                score: s("fit"),
+                low: s("0"),
+                high: s("100"),
+            },
+            K::ValueNotAllowed {
+                name: s("stage"),
+                value: s("x"),
+                suggestion: None,
+                allowed: s("\"a\""),
+            },
+            K::NestedAggregate,
+            K::Cycle {
+                name: s("a"),
+                chain: s("a → a"),
+            },
+            K::InternalIncomplete { context: s("rule") },
+            K::LintBranchShadowed {
+                branch: s("cold"),
+                band: s("b"),
+            },
+            K::LintThresholdNeverMet {
+                score: s("fit"),
+                op: ">",
+                threshold: s("100"),
+                low: s("0"),
+                high: s("100"),
+            },
+            K::LintScoreCannotReach {
+                score: s("fit"),
+                op: ">",
+                threshold: s("90"),
+                low: s("0"),
+                high: s("20"),
+            },
+            K::LintOverlappingWorkflows {
+                first: s("a"),
+                second: s("b"),
+            },
+            K::LintNoCustomerSuppression {
+                kind: "audience",
+                name: s("a"),
+                channel: "ads",
+            },
+            K::LintUnusedConstant { name: s("c") },
+            K::LintUnusedSegment { name: s("s") },
+            K::LintUnusedSuppression {
+                name: s("s"),
+                channels: s("`sales`"),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_code_has_a_kind() {
+        let kinds = one_kind_per_code();
+        for code in Code::ALL {
+            assert!(
+                kinds.iter().any(|k| k.code() == *code),
+                "no kind has the code {code}"
+            );
+        }
+        assert_eq!(kinds.len(), Code::ALL.len(), "one kind per code");
+    }
+
+    #[test]
+    fn messages_and_help_follow_the_style() {
+        for kind in one_kind_per_code() {
+            let message = kind.to_string();
+            let first = message.chars().next().unwrap_or(' ');
+            assert!(!first.is_uppercase() && !message.ends_with('.'), "{message:?}");
+            if let Some(help) = kind.help() {
+                assert!(!help.ends_with('.'), "{help:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lints_are_the_kinds_with_lint_codes() {
+        for kind in one_kind_per_code() {
+            let is_lint_code = kind.code().as_str().starts_with("rubric::lint::");
+            assert_eq!(kind.lint().is_some(), is_lint_code, "{kind:?}");
+        }
+        assert_eq!(
+            Lint::ALL.len(),
+            Code::ALL
+                .iter()
+                .filter(|c| c.as_str().starts_with("rubric::lint::"))
+                .count()
+        );
+    }
+}
