@@ -49,8 +49,13 @@ pub struct RunTotals {
 /// Why a run stopped early.
 #[derive(Debug)]
 pub enum RunError {
-    /// Reading the snapshot failed (this wins over a write error).
-    Read(std::io::Error),
+    /// Reading the snapshot failed (this wins over a write error). The
+    /// complete lines before the failure were evaluated and written; their
+    /// counts are in `totals`.
+    Read {
+        error: std::io::Error,
+        totals: Box<RunTotals>,
+    },
     /// Writing the results failed (a closed pipe too).
     Write(std::io::Error),
 }
@@ -80,7 +85,12 @@ pub fn run_snapshot(
         InputFormat::JsonLines => run_jsonl(plan, as_of, settings.pipeline, reader, strict, &mut state, out),
         InputFormat::Csv => run_csv(plan, as_of, reader, strict, &mut state, out),
     };
-    result.map_err(RunError::Read)?;
+    if let Err(error) = result {
+        return Err(RunError::Read {
+            error,
+            totals: Box::new(state.totals),
+        });
+    }
     match state.write_error.take() {
         Some(e) => Err(RunError::Write(e)),
         None => Ok(state.totals),

@@ -414,3 +414,145 @@ fn no_help_cites_a_spec_the_repository_does_not_have() {
     }
     assert!(Path::new("docs/formats.md").is_file());
 }
+
+// ------------------------------------------------------- quiet, input formats
+
+/// `rubric run` on the example contacts, from `path` (or stdin with `-`).
+fn run_examples(extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = rubric();
+    cmd.args(["run", "--rules", "rules", "--as-of", AS_OF])
+        .args(extra);
+    cmd
+}
+
+#[test]
+fn quiet_drops_the_summary_but_not_the_results_or_the_rejected_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = std::fs::read_to_string("examples/contacts.jsonl").unwrap();
+    text.push_str("not json\n");
+    let contacts = write(dir.path(), "contacts.jsonl", &text);
+    let contacts = contacts.to_str().unwrap();
+    let expected = std::fs::read_to_string("examples/expected.jsonl").unwrap();
+    let loud = run_examples(&["--contacts", contacts]).output().unwrap();
+    assert!(
+        stderr_of(&loud).contains("rubric: 12 contacts evaluated"),
+        "{}",
+        stderr_of(&loud)
+    );
+    let quiet = run_examples(&["--contacts", contacts, "-q"]).output().unwrap();
+    assert_eq!(quiet.status.code(), Some(3));
+    assert_eq!(stdout_of(&quiet), expected);
+    assert_eq!(
+        stderr_of(&quiet),
+        "rejected line 13: not valid JSON: expected ident at column 2\n"
+    );
+}
+
+#[test]
+fn quiet_silences_the_summaries_of_check_fmt_diff_plan_and_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let contacts = ["--contacts", "examples/contacts.jsonl", "--as-of", AS_OF];
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["check", "rules"],
+        vec!["fmt", "--check", "rules"],
+        [
+            &["diff", "--base", "rules", "--rules", "rules"][..],
+            &contacts[..],
+        ]
+        .concat(),
+        [&["plan", "--rules", "rules", "--state", state][..], &contacts[..]].concat(),
+        [
+            &["apply", "--rules", "rules", "--state", state][..],
+            &contacts[..],
+        ]
+        .concat(),
+    ];
+    for args in commands {
+        let loud = rubric().args(&args).output().unwrap();
+        assert!(!stderr_of(&loud).is_empty(), "{args:?} prints a summary");
+        let quiet = rubric().args(&args).arg("--quiet").output().unwrap();
+        assert_eq!(quiet.status.code(), loud.status.code(), "{args:?}");
+        // Warnings (audiences below the ad platforms' minimum) stay.
+        let stderr = stderr_of(&quiet);
+        assert!(
+            stderr.lines().all(|l| l.starts_with("warning: ")),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains(" contact"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn input_format_reads_csv_from_stdin() {
+    let csv = "id,email,job_title,company_size,industry,country,lifecycle_stage\n\
+               c-1,ana@acme.io,VP Marketing,250,Software,US,lead\n";
+    let by_name = {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "contacts.csv", csv);
+        run_examples(&["--contacts", path.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let from_stdin = run_examples(&["--contacts", "-", "--input-format", "csv"])
+        .write_stdin(csv)
+        .output()
+        .unwrap();
+    assert_eq!(from_stdin.status.code(), Some(0), "{}", stderr_of(&from_stdin));
+    assert_eq!(stdout_of(&from_stdin), stdout_of(&by_name));
+    assert!(stdout_of(&from_stdin).starts_with("{\"id\":\"c-1\""));
+}
+
+#[test]
+fn csv_fed_as_json_lines_gets_a_hint() {
+    let out = run_examples(&["--contacts", "-"])
+        .write_stdin("id,email\nc-1,a@b.io\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr_of(&out).contains("rejected line 1: not valid JSON: expected value at column 1 (this looks like a CSV header: name the file `*.csv`, or pass `--input-format csv` for standard input)"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+/// Regression: 50 MB of a 1M-contact `.gz` gave fewer results than the
+/// complete lines `zcat` recovers, exit 2 and no summary.
+#[test]
+fn a_truncated_gzip_keeps_every_complete_line_and_still_prints_the_summary() {
+    use std::io::Write as _;
+    let one = std::fs::read_to_string("examples/contacts.jsonl").unwrap();
+    let lines: Vec<&str> = one.lines().collect();
+    let mut text = String::new();
+    for i in 0..3000 {
+        let line = lines[i % lines.len()].replacen("\"id\":\"c-", &format!("\"id\":\"c{i}-"), 1);
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).unwrap();
+    let mut gz = encoder.finish().unwrap();
+    gz.truncate(gz.len() / 2);
+    let recovered = {
+        use std::io::Read as _;
+        let mut out = Vec::new();
+        let _ = flate2::read::MultiGzDecoder::new(&gz[..]).read_to_end(&mut out);
+        out.iter().filter(|&&b| b == b'\n').count()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.jsonl.gz");
+    std::fs::write(&path, &gz).unwrap();
+    let out = run_examples(&["--contacts", path.to_str().unwrap(), "--threads", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout_of(&out).lines().count(), recovered);
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("reading `"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("rubric: {recovered} contacts evaluated")),
+        "{stderr}"
+    );
+}

@@ -159,7 +159,7 @@ pub fn run(args: &ApplyArgs) -> Result<Exit, Exit> {
     // After a commit this does nothing; after a failure it drops the run.
     start.end();
     let totals = result?;
-    report("apply", "emitted", &start, &totals);
+    report("apply", "emitted", &start, &totals, args.sync.quiet);
     Ok(exit_of(&totals))
 }
 

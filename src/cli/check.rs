@@ -23,6 +23,9 @@ pub struct CheckArgs {
     /// Treat warnings (lints) as errors: report them as errors and exit 1.
     #[arg(long)]
     deny_warnings: bool,
+    /// No `ok:` line when the rule set is clean (diagnostics are still shown).
+    #[arg(short, long)]
+    quiet: bool,
     /// Colour for people: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -94,6 +97,7 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
             eprint!("{}", render::human::render(&diagnostics, &sources, color));
             let files = plural(sources.files.len(), "file");
             match summary {
+                Some(_) if errors == 0 && args.quiet => {}
                 Some(summary) if errors == 0 => {
                     eprintln!("ok: {files}; {summary}; {}", plural(warnings, "warning"))
                 }

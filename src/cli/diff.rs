@@ -71,8 +71,9 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     };
     let (base, new) = (base?, new?);
     let as_of = input::as_of(args.as_of.as_deref())?;
-    let snapshot = input::snapshot(&args.contacts)?;
-    let mut rejects = args.stream.rejects()?;
+    let snapshot = input::snapshot(&args.contacts, args.stream.input_format)?;
+    let mut progress = snapshot.progress(args.stream.quiet);
+    let mut rejects = args.stream.rejects(&progress)?;
     let alignment = Alignment::new(&base.plan, &new.plan);
     let settings = CompareSettings {
         as_of,
@@ -88,8 +89,10 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
         snapshot.reader,
         snapshot.format,
         &mut rejects,
-    )
-    .map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
+    );
+    progress.finish();
+    let compared =
+        compared.map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
     rejects.flush();
     let rejected = rejects.count();
     let report = compared.aggregate.report(
@@ -133,7 +136,9 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     if compared.strict_stop {
         summary.push_str("; stopped at the first rejected line (--strict)");
     }
-    eprintln!("{summary}");
+    if !args.stream.quiet {
+        eprintln!("{summary}");
+    }
     if rejected > 0 {
         Ok(Exit::Rejected)
     } else if args.exit_code && report.changed > 0 {

@@ -20,6 +20,10 @@ pub struct ExplainArgs {
     /// The snapshot: JSON Lines (`.gz` for gzip), CSV (`.csv`), or `-` for stdin.
     #[arg(long)]
     contacts: String,
+    /// Read `--contacts` as JSON Lines or CSV whatever its name (for
+    /// standard input, which is otherwise JSON Lines).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<input::InputFormatArg>,
     /// The contact to explain; repeat for several.
     #[arg(long = "id", value_name = "ID", required = true)]
     ids: Vec<String>,
@@ -47,7 +51,7 @@ enum ExplainFormat {
 pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
     let loaded = input::load(&args.rules, args.as_of.as_deref(), args.color.for_stderr())?;
     let (sources, plan, as_of) = (&loaded.rules.sources, loaded.plan(), loaded.as_of);
-    let snapshot = input::snapshot(&args.contacts)?;
+    let snapshot = input::snapshot(&args.contacts, args.input_format)?;
     // The first valid line with each wanted id wins (docs/formats.md).
     let mut wanted: HashMap<&str, Option<Contact>> = args.ids.iter().map(|id| (id.as_str(), None)).collect();
     let mut rejected: HashMap<String, (u64, String)> = HashMap::new();

@@ -24,6 +24,9 @@ pub struct FmtArgs {
     /// Change nothing: print a diff of what would change and exit 1 if anything would.
     #[arg(long)]
     check: bool,
+    /// No summary line on stderr (diffs, errors and what stdin becomes are still shown).
+    #[arg(short, long)]
+    quiet: bool,
     /// Colour of syntax errors: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -115,14 +118,18 @@ pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
     }
     if args.check {
         if changed > 0 {
-            eprintln!("rubric fmt: {changed} of {files} files would be reformatted");
+            if !args.quiet {
+                eprintln!("rubric fmt: {changed} of {files} files would be reformatted");
+            }
             return Ok(Exit::RuleErrors);
         }
-        eprintln!(
-            "rubric fmt: {files} file{} already formatted",
-            if files == 1 { "" } else { "s" }
-        );
-    } else {
+        if !args.quiet {
+            eprintln!(
+                "rubric fmt: {files} file{} already formatted",
+                if files == 1 { "" } else { "s" }
+            );
+        }
+    } else if !args.quiet {
         eprintln!("rubric fmt: {changed} of {files} files reformatted");
     }
     Ok(Exit::Success)
@@ -153,7 +160,9 @@ fn run_stdin(args: &FmtArgs) -> Result<Exit, Exit> {
     };
     super::finish_output(written)?;
     if args.check && formatted != text {
-        eprintln!("rubric fmt: {STDIN_NAME} would be reformatted");
+        if !args.quiet {
+            eprintln!("rubric fmt: {STDIN_NAME} would be reformatted");
+        }
         return Ok(Exit::RuleErrors);
     }
     Ok(Exit::Success)

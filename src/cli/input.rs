@@ -1,11 +1,14 @@
 //! What the commands read before they work, loaded the same way for all of
 //! them: the rule set (loaded, compiled, its diagnostics printed), the as-of,
 //! the snapshot, and the flags of the commands that stream one (`--strict`,
-//! `--rejects`, `--threads`). Every step turns its failure into the exit
+//! `--rejects`, `--threads`, `--input-format`, `--quiet`). Every step turns its failure into the exit
 //! status, after printing it.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
+use super::progress::{self, Progress};
 use super::Exit;
 use crate::compile::Compiled;
 use crate::pipeline::Pipeline;
@@ -63,16 +66,53 @@ pub fn load(rules_path: &Path, as_of_text: Option<&str>, color: bool) -> Result<
     Ok(Loaded { rules, as_of })
 }
 
-/// An opened snapshot and its format.
+/// An opened snapshot, its format, and what a progress line follows.
 pub struct Snapshot {
     pub reader: Box<dyn std::io::BufRead + Send>,
     pub format: InputFormat,
+    /// The size of the file as stored, when known (not for stdin).
+    pub size: Option<u64>,
+    /// The bytes of the file read so far.
+    pub consumed: Arc<AtomicU64>,
 }
 
-/// Opens `--contacts` (a file, gzip, or `-` for stdin).
-pub fn snapshot(path: &str) -> Result<Snapshot, Exit> {
-    let (reader, format) = super::open_snapshot(path)?;
-    Ok(Snapshot { reader, format })
+impl Snapshot {
+    /// A progress line for reading this snapshot, when wanted (a terminal,
+    /// not `--quiet`).
+    pub fn progress(&self, quiet: bool) -> Progress {
+        Progress::start(progress::wanted(quiet), self.size, Arc::clone(&self.consumed))
+    }
+}
+
+/// `--input-format`: how to read a snapshot whatever its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormatArg {
+    // No doc comments here: clap would list each value with its help, in
+    // the long layout, in every command's `--help`.
+    Jsonl,
+    Csv,
+}
+
+impl InputFormatArg {
+    fn format(self) -> InputFormat {
+        match self {
+            InputFormatArg::Jsonl => InputFormat::JsonLines,
+            InputFormatArg::Csv => InputFormat::Csv,
+        }
+    }
+}
+
+/// Opens `--contacts` (a file, gzip, or `-` for stdin), as `format` when
+/// given, else by its name.
+pub fn snapshot(path: &str, format: Option<InputFormatArg>) -> Result<Snapshot, Exit> {
+    let opened = crate::snapshot::open_snapshot_input(path, format.map(InputFormatArg::format))
+        .map_err(|e| super::usage_error(format!("cannot read `{path}`: {e}")))?;
+    Ok(Snapshot {
+        reader: opened.reader,
+        format: opened.format,
+        size: opened.size,
+        consumed: opened.consumed,
+    })
 }
 
 /// The pipeline of `--threads` workers (default: the number of threads of
@@ -98,6 +138,14 @@ pub struct StreamOptions {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Read `--contacts` as JSON Lines or CSV whatever its name (for
+    /// standard input, which is otherwise JSON Lines).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
+    /// No progress line and no summary on stderr (rejected lines and errors
+    /// are still shown).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 impl StreamOptions {
@@ -106,9 +154,10 @@ impl StreamOptions {
         pipeline(self.threads)
     }
 
-    /// The rejected-line report: the first ones on stderr, and every one in
-    /// the `--rejects` file when asked for (created here).
-    pub fn rejects(&self) -> Result<Rejects, Exit> {
+    /// The rejected-line report: the first ones on stderr (above the
+    /// progress line), and every one in the `--rejects` file when asked for
+    /// (created here).
+    pub fn rejects(&self, progress: &Progress) -> Result<Rejects, Exit> {
         let file: Option<Box<dyn std::io::Write + Send>> = match &self.rejects {
             Some(path) => {
                 let file = std::fs::File::create(path)
@@ -117,6 +166,6 @@ impl StreamOptions {
             }
             None => None,
         };
-        Ok(Rejects::new(Box::new(std::io::stderr()), MORE_REJECTS_WITH_FILE).with_file(file))
+        Ok(Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE).with_file(file))
     }
 }

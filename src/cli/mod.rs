@@ -14,7 +14,6 @@ mod fmt;
 mod help_docs;
 mod input;
 mod plan;
-#[allow(dead_code)] // Wired into the commands once the pipeline restructure lands.
 mod progress;
 mod run;
 mod sync_command;
@@ -174,13 +173,6 @@ pub fn finish_output(written: std::io::Result<()>) -> Result<(), Exit> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Exit::Success),
         Err(e) => Err(usage_error(format!("cannot write the output: {e}"))),
     }
-}
-
-/// Opens `--contacts` (a file, gzip, or `-` for stdin); an unreadable path is a usage error.
-pub fn open_snapshot(
-    path: &str,
-) -> Result<(Box<dyn std::io::BufRead + Send>, crate::snapshot::InputFormat), Exit> {
-    crate::snapshot::open_input(path).map_err(|e| usage_error(format!("cannot read `{path}`: {e}")))
 }
 
 /// Parses `--as-of`: RFC 3339 with an offset, or a bare date (midnight UTC).

@@ -40,6 +40,6 @@ pub fn run(args: &PlanArgs) -> Result<Exit, Exit> {
             return Err(super::usage_error(format!("cannot write the actions: {e}")));
         }
     }
-    report("plan", "would emit", &start, &totals);
+    report("plan", "would emit", &start, &totals, args.sync.quiet);
     Ok(exit_of(&totals))
 }

@@ -2,9 +2,8 @@
 //! accepted contact on stdout, in input order ([`crate::run`]), then a
 //! summary on stderr (and a progress line on a terminal).
 
-use std::io::{IsTerminal as _, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
@@ -44,8 +43,9 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
     let pipeline = args.stream.pipeline()?;
     let loaded = input::load(&args.rules, args.as_of.as_deref(), color)?;
     let (plan, as_of) = (loaded.plan(), loaded.as_of);
-    let snapshot = input::snapshot(&args.contacts)?;
-    let mut rejects = args.stream.rejects()?;
+    let snapshot = input::snapshot(&args.contacts, args.stream.input_format)?;
+    let mut progress = snapshot.progress(args.stream.quiet);
+    let mut rejects = args.stream.rejects(&progress)?;
     // Buffered: results reach stdout in large writes, not line by line.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let settings = RunSettings {
@@ -54,7 +54,6 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
         table: args.format == RunFormat::Table,
         pipeline,
     };
-    let mut progress = Progress::new();
     let result = run_snapshot(
         plan,
         &settings,
@@ -62,18 +61,22 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
         snapshot.format,
         &mut rejects,
         &mut out,
-        &mut |accepted| progress.tick(accepted),
+        &mut |accepted| progress.contacts(accepted),
     );
-    progress.clear();
+    progress.finish();
     let (totals, written) = match result {
         Ok(totals) => (totals, Ok(())),
         Err(RunError::Write(e)) => (RunTotals::default(), Err(e)),
-        Err(RunError::Read(e)) => {
+        Err(RunError::Read { error, totals }) => {
+            // Every complete line before the failure was evaluated and
+            // written: say what failed, then what was done.
             let _ = out.flush();
-            return Err(super::usage_error(format!(
-                "reading `{}` failed: {e}",
-                args.contacts
-            )));
+            rejects.flush();
+            let exit = super::usage_error(format!("reading `{}` failed: {error}", args.contacts));
+            if !args.stream.quiet {
+                eprintln!("{}", summary(&totals, as_of, rejects.count()));
+            }
+            return Err(exit);
         }
     };
     let written = written.and_then(|()| {
@@ -86,13 +89,25 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
     });
     super::finish_output(written.and_then(|()| out.flush()))?;
     rejects.flush();
+    let rejected = rejects.count();
+    if !args.stream.quiet {
+        eprintln!("{}", summary(&totals, as_of, rejected));
+    }
+    if rejected > 0 {
+        Ok(Exit::Rejected)
+    } else {
+        Ok(Exit::Success)
+    }
+}
+
+/// The summary line: contacts evaluated, lines rejected, wrong types.
+fn summary(totals: &RunTotals, as_of: i64, rejected: u64) -> String {
     let mut summary = format!(
         "rubric: {} contact{} evaluated as of {}",
         totals.accepted,
         if totals.accepted == 1 { "" } else { "s" },
         crate::snapshot::format_timestamp(as_of)
     );
-    let rejected = rejects.count();
     if rejected > 0 {
         summary.push_str(&format!(
             "; {} line{} rejected",
@@ -110,43 +125,5 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
     if totals.strict_stop {
         summary.push_str("; stopped at the first rejected line (--strict)");
     }
-    eprintln!("{summary}");
-    if rejected > 0 {
-        Ok(Exit::Rejected)
-    } else {
-        Ok(Exit::Success)
-    }
-}
-
-/// The progress line on a terminal's stderr: contacts so far and their
-/// rate, redrawn at most every 250 ms after the first second.
-struct Progress {
-    shown: bool,
-    started: Instant,
-    last: Instant,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        Progress {
-            shown: std::io::stderr().is_terminal(),
-            started: Instant::now(),
-            last: Instant::now(),
-        }
-    }
-
-    fn tick(&mut self, accepted: u64) {
-        if self.shown && self.last.elapsed().as_millis() >= 250 && self.started.elapsed().as_secs() >= 1 {
-            self.last = Instant::now();
-            let rate = accepted as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-            eprint!("\r\x1b[2K{accepted} contacts ({rate:.0}/s)");
-        }
-    }
-
-    /// Erases the progress line.
-    fn clear(&self) {
-        if self.shown {
-            eprint!("\r\x1b[2K");
-        }
-    }
+    summary
 }

@@ -52,6 +52,14 @@ pub struct SyncArgs {
     /// the state store is read and written in input order on the main thread.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Read `--contacts` as JSON Lines or CSV whatever its name (for
+    /// standard input, which is otherwise JSON Lines).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<input::InputFormatArg>,
+    /// No progress line and no summary on stderr (rejected lines, warnings
+    /// and errors are still shown).
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Colour of diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -140,9 +148,10 @@ impl SyncStart {
     /// Opens the snapshot and runs the driver, sending actions to `sink` and
     /// rejected lines to stderr.
     pub fn sync(&self, args: &SyncArgs, sink: &mut impl ActionSink) -> Result<SyncTotals, Exit> {
-        let snapshot = input::snapshot(&args.contacts)?;
-        let mut rejects = Rejects::new(Box::new(std::io::stderr()), MORE_REJECTS);
-        sync_snapshot(
+        let snapshot = input::snapshot(&args.contacts, args.input_format)?;
+        let mut progress = snapshot.progress(args.quiet);
+        let mut rejects = Rejects::new(progress.stderr(), MORE_REJECTS);
+        let synced = sync_snapshot(
             self.loaded.plan(),
             &self.ctx,
             &self.settings,
@@ -151,8 +160,9 @@ impl SyncStart {
             snapshot.format,
             sink,
             &mut rejects,
-        )
-        .map_err(|e| sync_error(e, args, self.settings.write_state))
+        );
+        progress.finish();
+        synced.map_err(|e| sync_error(e, args, self.settings.write_state))
     }
 
     /// Abandons the store's transaction, if one is still open (after a
@@ -197,9 +207,9 @@ pub fn exit_of(totals: &SyncTotals) -> Exit {
     }
 }
 
-/// Prints the summary on stderr: one line, then one per target, then
-/// audience-size warnings.
-pub fn report(command: &str, verb: &str, start: &SyncStart, totals: &SyncTotals) {
+/// Prints the summary on stderr: one line, then one per target (not with
+/// `quiet`), then audience-size warnings.
+pub fn report(command: &str, verb: &str, start: &SyncStart, totals: &SyncTotals, quiet: bool) {
     let snapshot = start.settings.snapshot;
     let mut text = format!(
         "{command}: run {} {verb} {} action{} for {} contact{} as of {} (rules {}, {} snapshot)",
@@ -227,8 +237,10 @@ pub fn report(command: &str, verb: &str, start: &SyncStart, totals: &SyncTotals)
         ));
     }
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{text}");
-    for ((kind, target), counts) in &totals.summary.targets {
+    if !quiet {
+        let _ = writeln!(err, "{text}");
+    }
+    for ((kind, target), counts) in totals.summary.targets.iter().filter(|_| !quiet) {
         let line = match kind {
             0 => {
                 let moves: Vec<String> = counts

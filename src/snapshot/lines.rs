@@ -21,6 +21,11 @@ pub enum Line {
 /// Decodes one numbered line of a block (its text, or why it has none; see
 /// [`super::lines_of`]).
 pub fn decode_numbered_line(spec: &DecodeSpec, line: u64, text: Result<&str, String>) -> Line {
+    let first_line_text = if line == 1 {
+        text.as_ref().ok().copied()
+    } else {
+        None
+    };
     let decoded = match text {
         Ok(text) => decode_line(spec, text),
         Err(reason) => Err(reason),
@@ -28,8 +33,27 @@ pub fn decode_numbered_line(spec: &DecodeSpec, line: u64, text: Result<&str, Str
     match decoded {
         Ok(None) => Line::Blank,
         Ok(Some(contact)) => Line::Contact(line, contact),
-        Err(reason) => Line::Bad(BadLine { line, reason }),
+        Err(mut reason) => {
+            if first_line_text.is_some_and(text_looks_like_csv_header) {
+                reason.push_str(CSV_HEADER_HINT);
+            }
+            Line::Bad(BadLine { line, reason })
+        }
     }
+}
+
+/// Added to the rejection of a first line that looks like a CSV header.
+pub const CSV_HEADER_HINT: &str =
+    " (this looks like a CSV header: name the file `*.csv`, or pass `--input-format csv` for standard input)";
+
+/// Whether a line read as JSON Lines looks like the header of a CSV file: not
+/// JSON, and comma-separated names one of which is `id`.
+fn text_looks_like_csv_header(text: &str) -> bool {
+    !text.trim_start().starts_with('{')
+        && text.contains(',')
+        && text
+            .split(',')
+            .any(|name| name.trim().trim_matches('"').eq_ignore_ascii_case("id"))
 }
 
 /// Decodes the lines of one piece of a block (`first_line` is the number of
@@ -119,7 +143,21 @@ pub fn csv_batches<C>(
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::id_of_bad_line;
+    use super::*;
+
+    #[test]
+    fn a_csv_header_read_as_json_lines_gets_a_hint_on_line_1_only() {
+        let spec = DecodeSpec::default();
+        let bad = |line, text| match decode_numbered_line(&spec, line, Ok(text)) {
+            Line::Bad(bad) => bad.reason,
+            _ => String::from("accepted"),
+        };
+        assert!(bad(1, "id,email,company_size").ends_with(CSV_HEADER_HINT));
+        assert!(bad(1, "\"Id\",name").ends_with(CSV_HEADER_HINT));
+        assert!(!bad(2, "id,email").ends_with(CSV_HEADER_HINT));
+        assert!(!bad(1, "name,email").ends_with(CSV_HEADER_HINT));
+        assert!(!bad(1, "{\"id\":1,\"x\":2").ends_with(CSV_HEADER_HINT));
+    }
 
     #[test]
     fn ids_of_bad_lines() {
