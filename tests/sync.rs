@@ -294,6 +294,12 @@ fn plan_changes_nothing_and_works_without_a_state_file() {
     assert_eq!(code, 0);
     assert_actions(&planned, &expected_run_1());
     assert!(!env.state().exists(), "plan must not create the state file");
+    // Regression: docs promised the first apply's ids, which a plan cannot
+    // know before the state file (and its instance id) exists; it says so.
+    assert!(
+        stderr.contains("note: there is no state file yet, so these action ids are provisional"),
+        "{stderr}"
+    );
     // Per-target summary and the audience minimums.
     assert!(
         stderr.contains("plan: run 1 would emit 24 actions for 6 contacts"),

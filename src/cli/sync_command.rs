@@ -239,6 +239,12 @@ pub fn report(command: &str, verb: &str, start: &SyncStart, totals: &SyncTotals,
     let mut err = std::io::stderr().lock();
     if !quiet {
         let _ = writeln!(err, "{text}");
+        if start.store.is_none() {
+            let _ = writeln!(
+                err,
+                "note: there is no state file yet, so these action ids are provisional: every id includes the state file's own instance id, which the first apply creates (later plans print the ids the next apply emits)"
+            );
+        }
     }
     for ((kind, target), counts) in totals.summary.targets.iter().filter(|_| !quiet) {
         let line = match kind {
