@@ -538,7 +538,7 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    pub(super) fn aggregate(&mut self, span: Span, agg: &ast::Aggregate, ctx: Ctx<'_>) -> Option<Typed> {
+    pub(super) fn aggregate(&mut self, span: Span, agg: &ast::EventAggregate, ctx: Ctx<'_>) -> Option<Typed> {
         if ctx.event.is_some() {
             self.errors
                 .push(Diagnostic::new(DiagnosticKind::NestedAggregate, span).with_label("nested aggregate"));
@@ -559,7 +559,7 @@ impl<'a> Compiler<'a> {
             None => None,
         };
         let id = AggregateId(self.aggregates.len() as u32);
-        self.aggregates.push(crate::plan::Aggregate {
+        self.aggregates.push(crate::plan::EventAggregate {
             kind: agg.kind,
             event,
             filter,

@@ -52,7 +52,7 @@ struct Compiler<'a> {
     items: Vec<&'a ast::Item>,
     symbols: Symbols,
     errors: Vec<Diagnostic>,
-    aggregates: Vec<plan::Aggregate>,
+    aggregates: Vec<plan::EventAggregate>,
     /// Scores, bands and segments read by the item being compiled.
     deps: Vec<Step>,
     /// The property, event and event-prop slots handed out so far.

@@ -23,7 +23,7 @@ pub use value::Val;
 
 use crate::ops::{AggregateKind, CompareOp, TextOp};
 use crate::plan::{
-    Aggregate, Cond, Const, EachRule, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
+    Cond, Const, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
     MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, Value};
@@ -441,7 +441,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         value
     }
 
-    fn aggregate(&mut self, index: usize, agg: &'c Aggregate) -> Val<'c> {
+    fn aggregate(&mut self, index: usize, agg: &'c EventAggregate) -> Val<'c> {
         let contact = self.contact;
         let Some(events) = contact.events.get(agg.event) else {
             return match agg.kind {

@@ -78,7 +78,7 @@ pub struct Plan {
     pub scores: Vec<Score>,
     pub bands: Vec<Band>,
     pub segments: Vec<Segment>,
-    pub aggregates: Vec<Aggregate>,
+    pub aggregates: Vec<EventAggregate>,
     pub suppressions: Vec<Suppression>,
     pub audiences: Vec<Target>,
     pub workflows: Vec<Target>,
@@ -169,8 +169,11 @@ pub struct Segment {
     pub span: Span,
 }
 
+/// A compiled aggregate over a contact's events (`count of page_view where …`,
+/// `any …`, `last …`), behind an [`AggregateId`]: the event type and the window
+/// resolved, the `where` test compiled.
 #[derive(Debug)]
-pub struct Aggregate {
+pub struct EventAggregate {
     pub kind: AggregateKind,
     pub event: usize,
     pub filter: Option<Cond>,
