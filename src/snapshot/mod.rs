@@ -11,24 +11,24 @@
 mod csv_input;
 mod find;
 mod id_set;
+mod input;
 mod jsonl;
 mod lines;
 mod rejects;
-mod source;
 mod timestamp;
 
 pub use csv_input::CsvReader;
 pub use find::find_contacts;
 pub use id_set::IdSet;
+pub use input::{
+    lines_of, open_input, open_input_as, open_snapshot_input, Block, BlockReader, InputFormat, LineReader,
+    OpenedInput,
+};
 pub use jsonl::decode_line;
 pub use lines::{
     csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, Line, BATCH_LINES,
 };
 pub use rejects::{Rejects, SHOWN_REJECTS};
-pub use source::{
-    lines_of, open_input, open_input_as, open_snapshot_input, Block, BlockReader, InputFormat, LineReader,
-    OpenedInput,
-};
 pub use timestamp::{format_timestamp, parse_timestamp};
 
 /// Name → slot, with a fast hasher (names are looked up for every key of every line).
