@@ -26,7 +26,7 @@ use crate::plan::{
     Cond, Const, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
     MICROS_PER_DAY,
 };
-use crate::snapshot::{Contact, Event, Value};
+use crate::snapshot::{Contact, Event, FieldValue};
 use crate::source::Span;
 
 use std::borrow::Cow;
@@ -863,13 +863,13 @@ fn text_test(op: TextOp, a: &str, b: &str, ignore_case: bool) -> bool {
 }
 
 impl<'c> Val<'c> {
-    fn from_value(v: Option<&'c Value>) -> Val<'c> {
+    fn from_value(v: Option<&'c FieldValue>) -> Val<'c> {
         match v {
-            None | Some(Value::Missing) | Some(Value::Null) => Val::Absent,
-            Some(Value::Bool(b)) => Val::Bool(*b),
-            Some(Value::Number(n)) => Val::Num(*n),
-            Some(Value::Text(t)) => Val::Text(Cow::Borrowed(t)),
-            Some(Value::Composite) => Val::Composite,
+            None | Some(FieldValue::Missing) | Some(FieldValue::Null) => Val::Absent,
+            Some(FieldValue::Bool(b)) => Val::Bool(*b),
+            Some(FieldValue::Number(n)) => Val::Num(*n),
+            Some(FieldValue::Text(t)) => Val::Text(Cow::Borrowed(t)),
+            Some(FieldValue::Composite) => Val::Composite,
         }
     }
 

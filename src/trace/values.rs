@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use crate::eval::Val;
 use crate::ops::CompareOp;
 use crate::plan::{Cond, Const, Operand, Plan};
-use crate::snapshot::{format_timestamp, Value};
+use crate::snapshot::{format_timestamp, FieldValue};
 use crate::source::Sources;
 
 /// A run-time value as JSON (a time as RFC 3339 text, a band value by name).
@@ -40,13 +40,13 @@ pub(super) fn const_json(c: &Const) -> Json {
 }
 
 /// A decoded snapshot value (an event prop) as JSON.
-pub(super) fn value_json(v: &Value) -> Json {
+pub(super) fn value_json(v: &FieldValue) -> Json {
     match v {
-        Value::Missing | Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Number(n) => number_json(*n),
-        Value::Text(t) => Json::String(t.to_string()),
-        Value::Composite => composite_json(),
+        FieldValue::Missing | FieldValue::Null => Json::Null,
+        FieldValue::Bool(b) => Json::Bool(*b),
+        FieldValue::Number(n) => number_json(*n),
+        FieldValue::Text(t) => Json::String(t.to_string()),
+        FieldValue::Composite => composite_json(),
     }
 }
 
