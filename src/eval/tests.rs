@@ -159,12 +159,12 @@ impl Tracer for PairingTracer {
         );
     }
 
-    fn test(&mut self, cond: &Cond, _: bool, _: &Val<'_>, _: Option<&Val<'_>>) {
+    fn test(&mut self, cond: &Cond, _: bool, _: &EvalValue<'_>, _: Option<&EvalValue<'_>>) {
         assert!(!self.open.is_empty(), "a test outside every scope");
         self.tests.extend(cond.span());
     }
 
-    fn warning(&mut self, span: Span, _: &Val<'_>, _: &str) {
+    fn warning(&mut self, span: Span, _: &EvalValue<'_>, _: &str) {
         assert!(!self.open.is_empty(), "a warning outside every scope");
         self.warnings.push(span);
     }

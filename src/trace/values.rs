@@ -3,22 +3,22 @@
 
 use serde_json::Value as Json;
 
-use crate::eval::Val;
+use crate::eval::EvalValue;
 use crate::ops::CompareOp;
 use crate::plan::{Cond, Const, Operand, Plan};
 use crate::snapshot::{format_timestamp, FieldValue};
 use crate::source::Sources;
 
 /// A run-time value as JSON (a time as RFC 3339 text, a band value by name).
-pub(super) fn val_json(plan: &Plan, v: &Val<'_>) -> Json {
+pub(super) fn eval_value_json(plan: &Plan, v: &EvalValue<'_>) -> Json {
     match v {
-        Val::Absent => Json::Null,
-        Val::Bool(b) => Json::Bool(*b),
-        Val::Num(n) => number_json(*n),
-        Val::Text(t) => Json::String(t.to_string()),
-        Val::Time(t) => Json::String(format_timestamp(*t)),
-        Val::Composite => composite_json(),
-        Val::Band(b, value) => Json::String(
+        EvalValue::Absent => Json::Null,
+        EvalValue::Bool(b) => Json::Bool(*b),
+        EvalValue::Num(n) => number_json(*n),
+        EvalValue::Text(t) => Json::String(t.to_string()),
+        EvalValue::Time(t) => Json::String(format_timestamp(*t)),
+        EvalValue::Composite => composite_json(),
+        EvalValue::Band(b, value) => Json::String(
             plan.bands
                 .get(*b)
                 .and_then(|band| band.values.get(*value as usize))
@@ -40,7 +40,7 @@ pub(super) fn const_json(c: &Const) -> Json {
 }
 
 /// A decoded snapshot value (an event prop) as JSON.
-pub(super) fn value_json(v: &FieldValue) -> Json {
+pub(super) fn field_value_json(v: &FieldValue) -> Json {
     match v {
         FieldValue::Missing | FieldValue::Null => Json::Null,
         FieldValue::Bool(b) => Json::Bool(*b),
