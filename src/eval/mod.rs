@@ -23,7 +23,7 @@ pub use value::EvalValue;
 
 use crate::ops::{AggregateKind, CompareOp, TextOp};
 use crate::plan::{
-    Cond, Const, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
+    Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
     MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, FieldValue};
@@ -730,7 +730,13 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     }
 
     /// `Some(found)`, or `None` when the value is absent or of a wrong type.
-    fn in_set(&mut self, v: &EvalValue<'_>, set: &'c [Const], ignore_case: bool, span: Span) -> Option<bool> {
+    fn in_set(
+        &mut self,
+        v: &EvalValue<'_>,
+        set: &'c [ConstValue],
+        ignore_case: bool,
+        span: Span,
+    ) -> Option<bool> {
         if v.is_absent() {
             return None;
         }
@@ -813,13 +819,15 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
 }
 
 /// Whether a list element equals the value: `None` when they differ in type.
-fn member_matches(v: &EvalValue<'_>, c: &Const, ignore_case: bool) -> Option<bool> {
+fn member_matches(v: &EvalValue<'_>, c: &ConstValue, ignore_case: bool) -> Option<bool> {
     match (v, c) {
         // INVARIANT: with `ignoring case` the compiler lower-cased the set.
-        (EvalValue::Text(t), Const::Text(s)) => Some(if ignore_case { eq_lowered(t, s) } else { **t == **s }),
-        (EvalValue::Num(n), Const::Number(m)) => Some(n == m),
-        (EvalValue::Bool(b), Const::Bool(m)) => Some(b == m),
-        (EvalValue::Time(t), Const::Time(m)) => Some(t == m),
+        (EvalValue::Text(t), ConstValue::Text(s)) => {
+            Some(if ignore_case { eq_lowered(t, s) } else { **t == **s })
+        }
+        (EvalValue::Num(n), ConstValue::Number(m)) => Some(n == m),
+        (EvalValue::Bool(b), ConstValue::Bool(m)) => Some(b == m),
+        (EvalValue::Time(t), ConstValue::Time(m)) => Some(t == m),
         _ => None,
     }
 }
@@ -884,13 +892,13 @@ impl<'c> EvalValue<'c> {
         }
     }
 
-    fn from_const(c: &'c Const) -> EvalValue<'c> {
+    fn from_const(c: &'c ConstValue) -> EvalValue<'c> {
         match c {
-            Const::Null => EvalValue::Absent,
-            Const::Bool(b) => EvalValue::Bool(*b),
-            Const::Number(n) => EvalValue::Num(*n),
-            Const::Text(t) => EvalValue::Text(Cow::Borrowed(t)),
-            Const::Time(t) => EvalValue::Time(*t),
+            ConstValue::Null => EvalValue::Absent,
+            ConstValue::Bool(b) => EvalValue::Bool(*b),
+            ConstValue::Number(n) => EvalValue::Num(*n),
+            ConstValue::Text(t) => EvalValue::Text(Cow::Borrowed(t)),
+            ConstValue::Time(t) => EvalValue::Time(*t),
         }
     }
 }

@@ -236,7 +236,7 @@ pub enum Cond {
     },
     In {
         left: Operand,
-        set: Vec<Const>,
+        set: Vec<ConstValue>,
         negated: bool,
         ignore_case: bool,
         span: Span,
@@ -363,7 +363,7 @@ pub enum Operand {
     Score(ScoreId),
     Segment(SegmentId),
     Aggregate(AggregateId),
-    Const(Const),
+    Const(ConstValue),
     Call(Function, Box<Operand>),
 }
 
@@ -388,9 +388,9 @@ impl Function {
     }
 }
 
-/// A constant value known at compile time.
+/// A compiled literal (or a `const` it names): a value known at compile time.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Const {
+pub enum ConstValue {
     Null,
     Bool(bool),
     Number(f64),

@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 use crate::eval::EvalValue;
 use crate::ops::CompareOp;
-use crate::plan::{Cond, Const, Operand, Plan};
+use crate::plan::{Cond, ConstValue, Operand, Plan};
 use crate::snapshot::{format_timestamp, FieldValue};
 use crate::source::Sources;
 
@@ -29,13 +29,13 @@ pub(super) fn eval_value_json(plan: &Plan, v: &EvalValue<'_>) -> Json {
 }
 
 /// A constant of the plan as JSON.
-pub(super) fn const_json(c: &Const) -> Json {
+pub(super) fn const_json(c: &ConstValue) -> Json {
     match c {
-        Const::Null => Json::Null,
-        Const::Bool(b) => Json::Bool(*b),
-        Const::Number(n) => number_json(*n),
-        Const::Text(t) => Json::String(t.to_string()),
-        Const::Time(t) => Json::String(format_timestamp(*t)),
+        ConstValue::Null => Json::Null,
+        ConstValue::Bool(b) => Json::Bool(*b),
+        ConstValue::Number(n) => number_json(*n),
+        ConstValue::Text(t) => Json::String(t.to_string()),
+        ConstValue::Time(t) => Json::String(format_timestamp(*t)),
     }
 }
 
