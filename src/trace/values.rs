@@ -1,5 +1,6 @@
 //! Values and operands as a trace shows them: run-time values, constants and
-//! snapshot values as JSON, and operands and tests in words.
+//! snapshot values as JSON, numbers and recorded values for people, and
+//! operands and tests in words.
 
 use serde_json::Value as Json;
 
@@ -8,6 +9,25 @@ use crate::ops::CompareOp;
 use crate::plan::{Cond, ConstValue, Operand, Plan};
 use crate::snapshot::{format_timestamp, FieldValue};
 use crate::source::Sources;
+
+/// A number for people: up to 2 decimals, no trailing zeros.
+pub(super) fn number(x: f64) -> String {
+    let r = (x * 100.0).round() / 100.0;
+    if r == 0.0 {
+        return String::from("0");
+    }
+    let s = format!("{r:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A recorded JSON value for people: numbers through [`number`], anything else
+/// as JSON text.
+pub(super) fn json_text(v: &Json) -> String {
+    match v {
+        Json::Number(n) => number(n.as_f64().unwrap_or(0.0)),
+        other => other.to_string(),
+    }
+}
 
 /// A run-time value as JSON (a time as RFC 3339 text, a band value by name).
 pub(super) fn eval_value_json(plan: &Plan, v: &EvalValue<'_>) -> Json {
