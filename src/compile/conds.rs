@@ -534,7 +534,11 @@ impl<'a> Compiler<'a> {
             return None;
         }
         Some(Typed {
-            operand: Operand::Call(f, Box::new(a.operand)),
+            operand: Operand::Call {
+                function: f,
+                argument: Box::new(a.operand),
+                span,
+            },
             ty: result,
             info: Info::None,
             span,

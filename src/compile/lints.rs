@@ -829,7 +829,7 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 Operand::Segment(id) => {
                     used.insert(id.index());
                 }
-                Operand::Call(_, inner) => operand(inner, used),
+                Operand::Call { argument, .. } => operand(argument, used),
                 _ => {}
             }
         }

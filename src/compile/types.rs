@@ -261,7 +261,7 @@ pub(super) fn describe(t: &Typed) -> String {
         (Info::Property { name, .. }, _) => format!("`{name}`"),
         (_, Operand::Email) => String::from("`email`"),
         (_, Operand::Id) => String::from("`id`"),
-        (_, Operand::Call(f, _)) => format!("`{}(…)`", f.name()),
+        (_, Operand::Call { function, .. }) => format!("`{}(…)`", function.name()),
         (_, Operand::Aggregate(_)) => String::from("the aggregate"),
         (_, Operand::Score(_)) => String::from("the score"),
         (_, Operand::Segment(_)) => String::from("the segment"),

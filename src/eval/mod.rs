@@ -526,8 +526,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 time,
                 span,
             } => {
-                let l = self.operand(left, event, *span);
-                let r = self.operand(right, event, *span);
+                let l = self.operand(left, event);
+                let r = self.operand(right, event);
                 let result = if *time {
                     self.compare_times(*op, &l, &r, *span)
                 } else {
@@ -545,7 +545,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 ignore_case,
                 span,
             } => {
-                let l = self.operand(left, event, *span);
+                let l = self.operand(left, event);
                 let result = match self.in_set(&l, set, *ignore_case, *span) {
                     Some(found) => found != *negated,
                     None => false,
@@ -556,7 +556,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 result
             }
             Cond::Matches { left, regex, span } => {
-                let l = self.operand(left, event, *span);
+                let l = self.operand(left, event);
                 let result = match &l {
                     EvalValue::Text(t) => self.regexes.is_match(regex, t),
                     EvalValue::Absent => false,
@@ -574,8 +574,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 ignore_case,
                 span,
             } => {
-                let l = self.operand(left, event, *span);
-                let r = self.operand(right, event, *span);
+                let l = self.operand(left, event);
+                let r = self.operand(right, event);
                 let result = match (&l, &r) {
                     (EvalValue::Absent, _) | (_, EvalValue::Absent) => false,
                     (EvalValue::Text(a), EvalValue::Text(b)) => text_test(*op, a, b, *ignore_case),
@@ -586,12 +586,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
                 result
             }
-            Cond::IsNull {
-                operand,
-                negated,
-                span,
-            } => {
-                let v = self.operand(operand, event, *span);
+            Cond::IsNull { operand, negated, .. } => {
+                let v = self.operand(operand, event);
                 let result = v.is_absent() != *negated;
                 if T::ENABLED {
                     self.tracer.test(cond, result, &v, None);
@@ -603,7 +599,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 window,
                 span,
             } => {
-                let v = self.operand(operand, event, *span);
+                let v = self.operand(operand, event);
                 let result = match self.as_time(&v, *span) {
                     Some(t) => {
                         let age = self.as_of - t;
@@ -617,7 +613,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 result
             }
             Cond::Truthy { operand, span } => {
-                let v = self.operand(operand, event, *span);
+                let v = self.operand(operand, event);
                 let result = match &v {
                     EvalValue::Bool(b) => *b,
                     EvalValue::Absent => false,
@@ -757,9 +753,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
     }
 
-    /// The value of an operand of the test at `span` (where a function call's
-    /// wrong type is reported).
-    fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>, span: Span) -> EvalValue<'c> {
+    /// The value of an operand (a function call reports a wrong type at its
+    /// own span).
+    fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>) -> EvalValue<'c> {
         let contact = self.contact;
         match operand {
             Operand::Property(slot) => EvalValue::from_value(contact.props.get(*slot)),
@@ -781,14 +777,18 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
             }
             Operand::Const(c) => EvalValue::from_const(c),
-            Operand::Call(f, arg) => {
-                let v = self.operand(arg, event, span);
-                self.call(*f, v, span)
+            Operand::Call {
+                function,
+                argument,
+                span,
+            } => {
+                let v = self.operand(argument, event);
+                self.call(*function, v, *span)
             }
         }
     }
 
-    /// A function call inside the test at `span`.
+    /// A function call; `span` is the call's own text, where a wrong type is reported.
     fn call(&mut self, f: Function, v: EvalValue<'c>, span: Span) -> EvalValue<'c> {
         match (f, v) {
             (_, EvalValue::Absent) => EvalValue::Absent,

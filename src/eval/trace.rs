@@ -220,8 +220,8 @@ pub trait Tracer {
     fn exit(&mut self, result: ScopeResult<'_>) {}
     /// One test with the values it saw (`right` for two-sided tests).
     fn test(&mut self, cond: &Cond, result: bool, left: &EvalValue<'_>, right: Option<&EvalValue<'_>>) {}
-    /// A value of the wrong type, met by the test at `span` (in one of its
-    /// operands or in a function call inside it): the test is false.
+    /// A value of the wrong type: met by the test at `span`, or by a function
+    /// call inside it, at the call's own span. The test is false.
     fn warning(&mut self, span: Span, found: &EvalValue<'_>, expected: &str) {}
 }
 

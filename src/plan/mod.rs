@@ -364,7 +364,13 @@ pub enum Operand {
     Segment(SegmentId),
     Aggregate(AggregateId),
     Const(ConstValue),
-    Call(Function, Box<Operand>),
+    /// `lower(title)`: a function applied to an operand. `span` is the call's
+    /// own text, where a wrong-type value met by the function is reported.
+    Call {
+        function: Function,
+        argument: Box<Operand>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

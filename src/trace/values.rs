@@ -114,7 +114,9 @@ impl Describer<'_> {
                 .get(id.index())
                 .map_or(String::new(), |a| self.sources.text(a.span).to_string()),
             Operand::Const(c) => const_json(c).to_string(),
-            Operand::Call(f, arg) => format!("{}({})", f.name(), self.operand(arg)),
+            Operand::Call {
+                function, argument, ..
+            } => format!("{}({})", function.name(), self.operand(argument)),
         }
     }
 
