@@ -61,8 +61,8 @@ impl Tracer for CountingTracer {
         &mut self,
         _: &rubric::plan::Cond,
         _: bool,
-        _: &rubric::eval::Val<'_>,
-        _: Option<&rubric::eval::Val<'_>>,
+        _: &rubric::eval::EvalValue<'_>,
+        _: Option<&rubric::eval::EvalValue<'_>>,
     ) {
         self.0 += 1;
     }

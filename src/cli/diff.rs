@@ -95,7 +95,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
         compared.map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
     rejects.flush();
     let rejected = rejects.count();
-    let report = compared.aggregate.report(
+    let report = compared.tally.report(
         &alignment,
         Meta {
             base: args.base.clone(),

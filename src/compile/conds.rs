@@ -6,7 +6,7 @@ use super::regexes::check_regex;
 use super::types::{describe, duration_micros, promote_time_literal, Info, Ty, Typed};
 use super::Compiler;
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
-use crate::plan::{AggregateId, Cond, Const, Function, Operand, PlanRegex};
+use crate::plan::{AggregateId, Cond, ConstValue, Function, Operand, PlanRegex};
 use crate::source::Span;
 use crate::syntax::ast::{self, AggregateKind, CompareOp, ExprKind, IsTarget, Literal};
 
@@ -253,7 +253,7 @@ impl<'a> Compiler<'a> {
                 ok = false;
                 continue;
             };
-            if matches!(e.operand, Operand::Const(Const::Null)) {
+            if matches!(e.operand, Operand::Const(ConstValue::Null)) {
                 self.errors
                     .push(Diagnostic::new(DiagnosticKind::NullInList, e.span).with_label("null"));
                 ok = false;
@@ -292,7 +292,7 @@ impl<'a> Compiler<'a> {
             self.check_allowed(&l, &e, ignore_case);
             if let Operand::Const(c) = e.operand {
                 set.push(match (c, ignore_case) {
-                    (Const::Text(t), true) => Const::Text(t.to_lowercase().into_boxed_str()),
+                    (ConstValue::Text(t), true) => ConstValue::Text(t.to_lowercase().into_boxed_str()),
                     (c, _) => c,
                 });
             }
@@ -409,7 +409,7 @@ impl<'a> Compiler<'a> {
                 Some(Cond::Compare {
                     op: if negated { CompareOp::Ne } else { CompareOp::Eq },
                     left: l.operand,
-                    right: Operand::Const(Const::Bool(*b)),
+                    right: Operand::Const(ConstValue::Bool(*b)),
                     ignore_case: false,
                     time: false,
                     span,
@@ -457,10 +457,13 @@ impl<'a> Compiler<'a> {
         match &expr.kind {
             ExprKind::Name(ident) => self.name(ident, ctx),
             ExprKind::Literal(lit) => match lit {
-                Literal::Str(s) => plain(Operand::Const(Const::Text(s.clone().into_boxed_str())), Ty::Text),
-                Literal::Number(n) => plain(Operand::Const(Const::Number(*n)), Ty::Number),
-                Literal::Bool(b) => plain(Operand::Const(Const::Bool(*b)), Ty::Bool),
-                Literal::Null => plain(Operand::Const(Const::Null), Ty::Null),
+                Literal::Str(s) => plain(
+                    Operand::Const(ConstValue::Text(s.clone().into_boxed_str())),
+                    Ty::Text,
+                ),
+                Literal::Number(n) => plain(Operand::Const(ConstValue::Number(*n)), Ty::Number),
+                Literal::Bool(b) => plain(Operand::Const(ConstValue::Bool(*b)), Ty::Bool),
+                Literal::Null => plain(Operand::Const(ConstValue::Null), Ty::Null),
                 Literal::Regex { .. } => {
                     self.errors.push(
                         Diagnostic::new(DiagnosticKind::RegexOutsideMatches, span)
@@ -531,14 +534,18 @@ impl<'a> Compiler<'a> {
             return None;
         }
         Some(Typed {
-            operand: Operand::Call(f, Box::new(a.operand)),
+            operand: Operand::Call {
+                function: f,
+                argument: Box::new(a.operand),
+                span,
+            },
             ty: result,
             info: Info::None,
             span,
         })
     }
 
-    pub(super) fn aggregate(&mut self, span: Span, agg: &ast::Aggregate, ctx: Ctx<'_>) -> Option<Typed> {
+    pub(super) fn aggregate(&mut self, span: Span, agg: &ast::EventAggregate, ctx: Ctx<'_>) -> Option<Typed> {
         if ctx.event.is_some() {
             self.errors
                 .push(Diagnostic::new(DiagnosticKind::NestedAggregate, span).with_label("nested aggregate"));
@@ -559,7 +566,7 @@ impl<'a> Compiler<'a> {
             None => None,
         };
         let id = AggregateId(self.aggregates.len() as u32);
-        self.aggregates.push(crate::plan::Aggregate {
+        self.aggregates.push(crate::plan::EventAggregate {
             kind: agg.kind,
             event,
             filter,

@@ -514,7 +514,7 @@ impl<'a> Compiler<'a> {
             Cond::Compare {
                 op,
                 left: plan::Operand::Score(id),
-                right: plan::Operand::Const(plan::Const::Number(n)),
+                right: plan::Operand::Const(plan::ConstValue::Number(n)),
                 ..
             } => {
                 let Some(info) = self.symbols.scores.get(id.index()) else {

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::fmt_number;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Lint};
-use crate::plan::{BandId, Channel, Cond, Const, Operand, Plan, ScoreId, ScoreRuleKind};
+use crate::plan::{BandId, Channel, Cond, ConstValue, Operand, Plan, ScoreId, ScoreRuleKind};
 use crate::source::{Sources, Span};
 use crate::syntax::ast::{self, CompareOp, ExprKind, ItemKind, Literal, RouteFieldKind, RuleBody};
 use crate::syntax::comments;
@@ -403,10 +403,10 @@ fn operand_key(operand: &Operand, ignore_case: bool) -> String {
     format!("{operand:?}/{ignore_case}")
 }
 
-fn const_key(value: &Const, ignore_case: bool) -> String {
+fn const_key(value: &ConstValue, ignore_case: bool) -> String {
     match value {
-        Const::Text(t) if ignore_case => format!("t:{}", t.to_lowercase()),
-        Const::Text(t) => format!("t:{t}"),
+        ConstValue::Text(t) if ignore_case => format!("t:{}", t.to_lowercase()),
+        ConstValue::Text(t) => format!("t:{t}"),
         other => format!("{other:?}"),
     }
 }
@@ -453,8 +453,8 @@ fn cond_key(cond: &Cond) -> String {
 /// `score op n`, whichever side the score is written on.
 fn score_test(op: CompareOp, left: &Operand, right: &Operand) -> Option<(ScoreId, CompareOp, f64)> {
     match (left, right) {
-        (Operand::Score(id), Operand::Const(Const::Number(n))) => Some((*id, op, *n)),
-        (Operand::Const(Const::Number(n)), Operand::Score(id)) => {
+        (Operand::Score(id), Operand::Const(ConstValue::Number(n))) => Some((*id, op, *n)),
+        (Operand::Const(ConstValue::Number(n)), Operand::Score(id)) => {
             let flipped = match op {
                 CompareOp::Lt => CompareOp::Gt,
                 CompareOp::Le => CompareOp::Ge,
@@ -684,14 +684,14 @@ fn is_customer_suppression(s: &crate::plan::Suppression) -> bool {
             Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| walk(p, found)),
             Cond::Not(inner) => walk(inner, found),
             Cond::Compare {
-                right: Operand::Const(Const::Text(t)),
+                right: Operand::Const(ConstValue::Text(t)),
                 ..
             } if t.eq_ignore_ascii_case("customer") => *found = true,
             Cond::In {
                 set, negated: false, ..
             } if set
                 .iter()
-                .any(|v| matches!(v, Const::Text(t) if t.eq_ignore_ascii_case("customer"))) =>
+                .any(|v| matches!(v, ConstValue::Text(t) if t.eq_ignore_ascii_case("customer"))) =>
             {
                 *found = true
             }
@@ -829,7 +829,7 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 Operand::Segment(id) => {
                     used.insert(id.index());
                 }
-                Operand::Call(_, inner) => operand(inner, used),
+                Operand::Call { argument, .. } => operand(argument, used),
                 _ => {}
             }
         }

@@ -6,7 +6,7 @@
 use super::symbols::PropertyInfo;
 use super::Compiler;
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind, TypeAdvice};
-use crate::plan::{Const, Operand, ScoreId, MICROS_PER_DAY};
+use crate::plan::{ConstValue, Operand, ScoreId, MICROS_PER_DAY};
 use crate::snapshot::DeclaredType;
 use crate::source::Span;
 use crate::syntax::ast;
@@ -71,10 +71,10 @@ impl<'a> Compiler<'a> {
         if time.ty != Ty::Time {
             return Some(());
         }
-        if let Operand::Const(Const::Text(s)) = &other.operand {
+        if let Operand::Const(ConstValue::Text(s)) = &other.operand {
             match crate::snapshot::parse_timestamp(s) {
                 Some(t) => {
-                    other.operand = Operand::Const(Const::Time(t));
+                    other.operand = Operand::Const(ConstValue::Time(t));
                     other.ty = Ty::Time;
                 }
                 None => {
@@ -140,7 +140,7 @@ impl<'a> Compiler<'a> {
     /// A score compared with a number outside its declared range.
     pub(super) fn check_threshold(&mut self, score: &Typed, other: &Typed) {
         let Info::Score(id) = score.info else { return };
-        let Operand::Const(Const::Number(n)) = other.operand else {
+        let Operand::Const(ConstValue::Number(n)) = other.operand else {
             return;
         };
         let Some(info) = self.symbols.scores.get(id.index()) else {
@@ -171,7 +171,7 @@ impl<'a> Compiler<'a> {
         else {
             return;
         };
-        let Operand::Const(Const::Text(value)) = &other.operand else {
+        let Operand::Const(ConstValue::Text(value)) = &other.operand else {
             return;
         };
         let ok = if ignore_case {
@@ -236,9 +236,9 @@ pub(super) fn promote_time_literal(other_side: &Typed, literal: &mut Typed) {
     if other_side.ty != Ty::Any {
         return;
     }
-    if let Operand::Const(Const::Text(s)) = &literal.operand {
+    if let Operand::Const(ConstValue::Text(s)) = &literal.operand {
         if let Some(t) = crate::snapshot::parse_timestamp(s) {
-            literal.operand = Operand::Const(Const::Time(t));
+            literal.operand = Operand::Const(ConstValue::Time(t));
             literal.ty = Ty::Time;
         }
     }
@@ -261,7 +261,7 @@ pub(super) fn describe(t: &Typed) -> String {
         (Info::Property { name, .. }, _) => format!("`{name}`"),
         (_, Operand::Email) => String::from("`email`"),
         (_, Operand::Id) => String::from("`id`"),
-        (_, Operand::Call(f, _)) => format!("`{}(…)`", f.name()),
+        (_, Operand::Call { function, .. }) => format!("`{}(…)`", function.name()),
         (_, Operand::Aggregate(_)) => String::from("the aggregate"),
         (_, Operand::Score(_)) => String::from("the score"),
         (_, Operand::Segment(_)) => String::from("the segment"),
@@ -305,7 +305,7 @@ pub(super) fn fmt_number(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{compiles, only_error};
-    use crate::plan::{Cond, Const, Operand};
+    use crate::plan::{Cond, ConstValue, Operand};
 
     #[test]
     fn a_number_property_compared_with_text_is_a_type_mismatch() {
@@ -341,7 +341,7 @@ mod tests {
             matches!(
                 condition,
                 Some(Cond::Compare {
-                    right: Operand::Const(Const::Time(_)),
+                    right: Operand::Const(ConstValue::Time(_)),
                     time: true,
                     ..
                 })

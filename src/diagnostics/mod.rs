@@ -17,7 +17,7 @@ pub mod render;
 
 pub use diagnostic::{Diagnostic, Note, Severity};
 pub use kind::{Code, DiagnosticKind, Lint, SyntaxHint, TypeAdvice};
-pub use render::human::{render, Report};
+pub use render::human::{render, MietteReport};
 pub use render::json::JsonDiagnostic;
 
 /// The code of internal errors: a broken invariant of rubric itself.

@@ -1,13 +1,13 @@
 //! Comparing two plans over one snapshot in a single streaming pass: each
 //! line is decoded once with the new plan's `DecodeSpec` (a superset of the
 //! base plan's with the same slots), both plans evaluate the same
-//! `Contact`, and the cells and score values are added to an [`Aggregate`]
+//! `Contact`, and the cells and score values are added to an [`ImpactTally`]
 //! in input order after the duplicate-id check, so the result does not
 //! depend on the number of threads. Reading, bad lines and repeated ids work
 //! exactly as in `run` ([`crate::snapshot::decode_lines`],
 //! [`crate::snapshot::Rejects`]). Nothing here prints.
 
-use super::{Aggregate, Alignment};
+use super::{Alignment, ImpactTally};
 use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
 
 /// A worker's outcome and regex copies for the base plan, then for the new plan.
@@ -33,7 +33,7 @@ pub struct CompareSettings {
 
 /// The counts of a finished comparison.
 pub struct Compared {
-    pub aggregate: Aggregate,
+    pub tally: ImpactTally,
     /// The comparison stopped at the first rejected line (`strict`).
     pub strict_stop: bool,
 }
@@ -60,7 +60,7 @@ pub fn compare_snapshot(
     let mut state = DiffState {
         ids: IdSet::default(),
         rejects,
-        aggregate: Aggregate::new(alignment, settings.examples),
+        tally: ImpactTally::new(alignment, settings.examples),
         strict_stop: false,
     };
     let strict = settings.strict;
@@ -83,7 +83,7 @@ pub fn compare_snapshot(
         }
     }
     Ok(Compared {
-        aggregate: state.aggregate,
+        tally: state.tally,
         strict_stop: state.strict_stop,
     })
 }
@@ -163,7 +163,7 @@ impl Plans<'_> {
 struct DiffState<'a> {
     ids: IdSet,
     rejects: &'a mut Rejects,
-    aggregate: Aggregate,
+    tally: ImpactTally,
     strict_stop: bool,
 }
 
@@ -195,7 +195,7 @@ impl DiffState<'_> {
                         }
                         continue;
                     }
-                    self.aggregate.add(alignment, id, cells, values, warnings);
+                    self.tally.add(alignment, id, cells, values, warnings);
                 }
             }
         }

@@ -6,9 +6,9 @@
 //! and each line is decoded once. For every contact, [`Alignment::record`]
 //! turns the two outcomes into one cell index per compared item (a band's
 //! value, an audience or workflow membership, a route's queue: base label ×
-//! new label) and the values of the scores; [`Aggregate::add`] counts them in
+//! new label) and the values of the scores; [`ImpactTally::add`] counts them in
 //! input order (after the duplicate-id check), keeping the first few contact
-//! ids of every change; [`Aggregate::report`] builds the [`Report`], which is
+//! ids of every change; [`ImpactTally::report`] builds the [`ImpactReport`], which is
 //! also the JSON format (`--format json`, documented in docs/cli.md).
 //! [`render`] prints it as text or Markdown. [`compare::compare_snapshot`]
 //! streams a snapshot through both plans.
@@ -308,7 +308,7 @@ impl Alignment {
 
 /// The counts of a diff, added to contact by contact in input order.
 #[derive(Debug)]
-pub struct Aggregate {
+pub struct ImpactTally {
     max_examples: usize,
     contacts: u64,
     changed: u64,
@@ -325,9 +325,9 @@ pub struct Aggregate {
     moved: Vec<[u64; 2]>,
 }
 
-impl Aggregate {
-    pub fn new(alignment: &Alignment, max_examples: usize) -> Aggregate {
-        Aggregate {
+impl ImpactTally {
+    pub fn new(alignment: &Alignment, max_examples: usize) -> ImpactTally {
+        ImpactTally {
             max_examples,
             contacts: 0,
             changed: 0,
@@ -428,8 +428,8 @@ impl Aggregate {
     }
 
     /// The finished report.
-    pub fn report(self, alignment: &Alignment, meta: Meta) -> Report {
-        let mut report = Report {
+    pub fn report(self, alignment: &Alignment, meta: Meta) -> ImpactReport {
+        let mut report = ImpactReport {
             version: REPORT_VERSION,
             base: meta.base,
             rules: meta.rules,
@@ -659,7 +659,7 @@ impl std::fmt::Display for Num {
 /// (field by field in docs/cli.md). Adding a field is fine; renaming or
 /// removing one needs a new [`REPORT_VERSION`].
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct ImpactReport {
     pub version: u32,
     /// `--base` as given (a path or a git revision).
     pub base: String,

@@ -1,9 +1,9 @@
-//! A diff [`Report`] as text (for terminals) or Markdown (for a pull-request
+//! A diff [`ImpactReport`] as text (for terminals) or Markdown (for a pull-request
 //! comment: headings, tables, examples and histograms in `<details>`).
 
 use std::fmt::Write as _;
 
-use super::{BandReport, Histogram, Num, Report, ScoreReport, Side, Stats, TargetReport, Transition};
+use super::{BandReport, Histogram, ImpactReport, Num, ScoreReport, Side, Stats, TargetReport, Transition};
 use crate::output::display_width;
 
 /// Width of the longest histogram bar, in characters.
@@ -41,7 +41,7 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('`', "'").replace(['\n', '\r'], " ")
 }
 
-fn headline(r: &Report) -> String {
+fn headline(r: &ImpactReport) -> String {
     format!(
         "{} of {} change band, audience, workflow or route",
         r.changed,
@@ -50,7 +50,7 @@ fn headline(r: &Report) -> String {
 }
 
 /// Where the numbers come from; `quote` marks up the paths and revision.
-fn sources_line(r: &Report, quote: impl Fn(&str) -> String) -> String {
+fn sources_line(r: &ImpactReport, quote: impl Fn(&str) -> String) -> String {
     let mut s = format!(
         "base {} → rules {} on {}, as of {}",
         quote(&r.base),
@@ -212,7 +212,7 @@ fn histogram_text(s: &ScoreReport) -> String {
     out
 }
 
-fn target_rows(r: &Report) -> Vec<(&'static str, &TargetReport)> {
+fn target_rows(r: &ImpactReport) -> Vec<(&'static str, &TargetReport)> {
     let mut rows: Vec<(&'static str, &TargetReport)> = Vec::new();
     rows.extend(r.audiences.iter().map(|t| ("audience", t)));
     rows.extend(r.workflows.iter().map(|t| ("workflow", t)));
@@ -221,7 +221,7 @@ fn target_rows(r: &Report) -> Vec<(&'static str, &TargetReport)> {
 }
 
 /// The report for a terminal.
-pub fn text(r: &Report) -> String {
+pub fn text(r: &ImpactReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "rubric diff: {}", headline(r));
     let _ = writeln!(out, "{}", sources_line(r, str::to_string));
@@ -337,7 +337,7 @@ fn md_table(header: &[String], right: &[bool], rows: &[Vec<String>]) -> String {
 }
 
 /// The report as a pull-request comment.
-pub fn markdown(r: &Report) -> String {
+pub fn markdown(r: &ImpactReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## rubric diff\n");
     let _ = writeln!(out, "**{}**\n", headline(r));

@@ -19,14 +19,14 @@ mod trace;
 mod value;
 
 pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKind, Tracer};
-pub use value::Val;
+pub use value::EvalValue;
 
 use crate::ops::{AggregateKind, CompareOp, TextOp};
 use crate::plan::{
-    Aggregate, Cond, Const, EachRule, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
+    Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
     MICROS_PER_DAY,
 };
-use crate::snapshot::{Contact, Event, Value};
+use crate::snapshot::{Contact, Event, FieldValue};
 use crate::source::Span;
 
 use std::borrow::Cow;
@@ -441,13 +441,13 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         value
     }
 
-    fn aggregate(&mut self, index: usize, agg: &'c Aggregate) -> Val<'c> {
+    fn aggregate(&mut self, index: usize, agg: &'c EventAggregate) -> EvalValue<'c> {
         let contact = self.contact;
         let Some(events) = contact.events.get(agg.event) else {
             return match agg.kind {
-                AggregateKind::Count => Val::Num(0.0),
-                AggregateKind::Any => Val::Bool(false),
-                AggregateKind::Last => Val::Absent,
+                AggregateKind::Count => EvalValue::Num(0.0),
+                AggregateKind::Any => EvalValue::Bool(false),
+                AggregateKind::Last => EvalValue::Absent,
             };
         };
         if T::ENABLED {
@@ -472,9 +472,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             last = Some(last.map_or(event.at_micros, |l| l.max(event.at_micros)));
         }
         let result = match agg.kind {
-            AggregateKind::Count => Val::Num(f64::from(count)),
-            AggregateKind::Any => Val::Bool(count > 0),
-            AggregateKind::Last => last.map_or(Val::Absent, Val::Time),
+            AggregateKind::Count => EvalValue::Num(f64::from(count)),
+            AggregateKind::Any => EvalValue::Bool(count > 0),
+            AggregateKind::Last => last.map_or(EvalValue::Absent, EvalValue::Time),
         };
         if T::ENABLED {
             self.tracer.exit(ScopeResult::Aggregate { value: &result });
@@ -526,8 +526,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 time,
                 span,
             } => {
-                let l = self.operand(left, event, *span);
-                let r = self.operand(right, event, *span);
+                let l = self.operand(left, event);
+                let r = self.operand(right, event);
                 let result = if *time {
                     self.compare_times(*op, &l, &r, *span)
                 } else {
@@ -545,7 +545,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 ignore_case,
                 span,
             } => {
-                let l = self.operand(left, event, *span);
+                let l = self.operand(left, event);
                 let result = match self.in_set(&l, set, *ignore_case, *span) {
                     Some(found) => found != *negated,
                     None => false,
@@ -556,10 +556,10 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 result
             }
             Cond::Matches { left, regex, span } => {
-                let l = self.operand(left, event, *span);
+                let l = self.operand(left, event);
                 let result = match &l {
-                    Val::Text(t) => self.regexes.is_match(regex, t),
-                    Val::Absent => false,
+                    EvalValue::Text(t) => self.regexes.is_match(regex, t),
+                    EvalValue::Absent => false,
                     other => self.wrong_type(*span, other, "text"),
                 };
                 if T::ENABLED {
@@ -574,24 +574,20 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 ignore_case,
                 span,
             } => {
-                let l = self.operand(left, event, *span);
-                let r = self.operand(right, event, *span);
+                let l = self.operand(left, event);
+                let r = self.operand(right, event);
                 let result = match (&l, &r) {
-                    (Val::Absent, _) | (_, Val::Absent) => false,
-                    (Val::Text(a), Val::Text(b)) => text_test(*op, a, b, *ignore_case),
-                    (Val::Text(_), other) | (other, _) => self.wrong_type(*span, other, "text"),
+                    (EvalValue::Absent, _) | (_, EvalValue::Absent) => false,
+                    (EvalValue::Text(a), EvalValue::Text(b)) => text_test(*op, a, b, *ignore_case),
+                    (EvalValue::Text(_), other) | (other, _) => self.wrong_type(*span, other, "text"),
                 };
                 if T::ENABLED {
                     self.tracer.test(cond, result, &l, Some(&r));
                 }
                 result
             }
-            Cond::IsNull {
-                operand,
-                negated,
-                span,
-            } => {
-                let v = self.operand(operand, event, *span);
+            Cond::IsNull { operand, negated, .. } => {
+                let v = self.operand(operand, event);
                 let result = v.is_absent() != *negated;
                 if T::ENABLED {
                     self.tracer.test(cond, result, &v, None);
@@ -603,7 +599,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 window,
                 span,
             } => {
-                let v = self.operand(operand, event, *span);
+                let v = self.operand(operand, event);
                 let result = match self.as_time(&v, *span) {
                     Some(t) => {
                         let age = self.as_of - t;
@@ -617,10 +613,10 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 result
             }
             Cond::Truthy { operand, span } => {
-                let v = self.operand(operand, event, *span);
+                let v = self.operand(operand, event);
                 let result = match &v {
-                    Val::Bool(b) => *b,
-                    Val::Absent => false,
+                    EvalValue::Bool(b) => *b,
+                    EvalValue::Absent => false,
                     other => self.wrong_type(*span, other, "a boolean"),
                 };
                 if T::ENABLED {
@@ -638,7 +634,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 let result = (mask & (1u64 << value) != 0) != *negated;
                 if T::ENABLED {
                     self.tracer
-                        .test(cond, result, &Val::Band(band.index(), value), None);
+                        .test(cond, result, &EvalValue::Band(band.index(), value), None);
                 }
                 result
             }
@@ -646,7 +642,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     }
 
     /// Records a wrong-type value; the test is false.
-    fn wrong_type(&mut self, span: Span, found: &Val<'_>, expected: &str) -> bool {
+    fn wrong_type(&mut self, span: Span, found: &EvalValue<'_>, expected: &str) -> bool {
         self.outcome.warnings = self.outcome.warnings.saturating_add(1);
         if T::ENABLED {
             self.tracer.warning(span, found, expected);
@@ -655,17 +651,17 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     }
 
     /// A timestamp from a value: a time, or text that parses as one.
-    fn as_time(&mut self, v: &Val<'_>, span: Span) -> Option<i64> {
+    fn as_time(&mut self, v: &EvalValue<'_>, span: Span) -> Option<i64> {
         match v {
-            Val::Time(t) => Some(*t),
-            Val::Text(s) => match crate::snapshot::parse_timestamp(s) {
+            EvalValue::Time(t) => Some(*t),
+            EvalValue::Text(s) => match crate::snapshot::parse_timestamp(s) {
                 Some(t) => Some(t),
                 None => {
                     self.wrong_type(span, v, "a timestamp");
                     None
                 }
             },
-            Val::Absent => None,
+            EvalValue::Absent => None,
             other => {
                 self.wrong_type(span, other, "a timestamp");
                 None
@@ -675,7 +671,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
 
     /// Compares two timestamps (text is parsed; a side that is not a
     /// timestamp is a wrong type).
-    fn compare_times(&mut self, op: CompareOp, l: &Val<'_>, r: &Val<'_>, span: Span) -> bool {
+    fn compare_times(&mut self, op: CompareOp, l: &EvalValue<'_>, r: &EvalValue<'_>, span: Span) -> bool {
         if l.is_absent() || r.is_absent() {
             return false;
         }
@@ -685,28 +681,35 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         ordered(op, a.cmp(&b))
     }
 
-    fn compare(&mut self, op: CompareOp, l: &Val<'_>, r: &Val<'_>, ignore_case: bool, span: Span) -> bool {
+    fn compare(
+        &mut self,
+        op: CompareOp,
+        l: &EvalValue<'_>,
+        r: &EvalValue<'_>,
+        ignore_case: bool,
+        span: Span,
+    ) -> bool {
         use std::cmp::Ordering;
         let ordering: Option<Ordering> = match (l, r) {
-            (Val::Absent, _) | (_, Val::Absent) => return false,
-            (Val::Num(a), Val::Num(b)) => a.partial_cmp(b),
-            (Val::Time(a), Val::Time(b)) => Some(a.cmp(b)),
-            (Val::Time(a), Val::Text(_)) => match self.as_time(r, span) {
+            (EvalValue::Absent, _) | (_, EvalValue::Absent) => return false,
+            (EvalValue::Num(a), EvalValue::Num(b)) => a.partial_cmp(b),
+            (EvalValue::Time(a), EvalValue::Time(b)) => Some(a.cmp(b)),
+            (EvalValue::Time(a), EvalValue::Text(_)) => match self.as_time(r, span) {
                 Some(b) => Some(a.cmp(&b)),
                 None => return false,
             },
-            (Val::Text(_), Val::Time(b)) => match self.as_time(l, span) {
+            (EvalValue::Text(_), EvalValue::Time(b)) => match self.as_time(l, span) {
                 Some(a) => Some(a.cmp(b)),
                 None => return false,
             },
-            (Val::Text(a), Val::Text(b)) => {
+            (EvalValue::Text(a), EvalValue::Text(b)) => {
                 if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
                     return self.wrong_type(span, l, "a number or a timestamp");
                 }
                 let equal = if ignore_case { eq_ignore_case(a, b) } else { a == b };
                 return equal == (op == CompareOp::Eq);
             }
-            (Val::Bool(a), Val::Bool(b)) => {
+            (EvalValue::Bool(a), EvalValue::Bool(b)) => {
                 if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
                     return self.wrong_type(span, l, "a number or a timestamp");
                 }
@@ -723,7 +726,13 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     }
 
     /// `Some(found)`, or `None` when the value is absent or of a wrong type.
-    fn in_set(&mut self, v: &Val<'_>, set: &'c [Const], ignore_case: bool, span: Span) -> Option<bool> {
+    fn in_set(
+        &mut self,
+        v: &EvalValue<'_>,
+        set: &'c [ConstValue],
+        ignore_case: bool,
+        span: Span,
+    ) -> Option<bool> {
         if v.is_absent() {
             return None;
         }
@@ -744,71 +753,81 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
     }
 
-    /// The value of an operand of the test at `span` (where a function call's
-    /// wrong type is reported).
-    fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>, span: Span) -> Val<'c> {
+    /// The value of an operand (a function call reports a wrong type at its
+    /// own span).
+    fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>) -> EvalValue<'c> {
         let contact = self.contact;
         match operand {
-            Operand::Property(slot) => Val::from_value(contact.props.get(*slot)),
+            Operand::Property(slot) => EvalValue::from_value(contact.props.get(*slot)),
             Operand::Email => match &contact.email {
-                Some(e) => Val::Text(Cow::Borrowed(e.as_str())),
-                None => Val::Absent,
+                Some(e) => EvalValue::Text(Cow::Borrowed(e.as_str())),
+                None => EvalValue::Absent,
             },
-            Operand::Id => Val::Text(Cow::Borrowed(contact.id.as_str())),
-            Operand::EventProp(slot) => Val::from_value(event.and_then(|e| e.props.get(*slot))),
-            Operand::Score(id) => Val::Num(self.outcome.scores.get(id.index()).copied().unwrap_or(0.0)),
+            Operand::Id => EvalValue::Text(Cow::Borrowed(contact.id.as_str())),
+            Operand::EventProp(slot) => EvalValue::from_value(event.and_then(|e| e.props.get(*slot))),
+            Operand::Score(id) => EvalValue::Num(self.outcome.scores.get(id.index()).copied().unwrap_or(0.0)),
             Operand::Segment(id) => {
-                Val::Bool(self.outcome.segments.get(id.index()).copied().unwrap_or(false))
+                EvalValue::Bool(self.outcome.segments.get(id.index()).copied().unwrap_or(false))
             }
             Operand::Aggregate(id) => {
                 let plan = self.plan;
                 match plan.aggregates.get(id.index()) {
                     Some(agg) => self.aggregate(id.index(), agg),
-                    None => Val::Absent,
+                    None => EvalValue::Absent,
                 }
             }
-            Operand::Const(c) => Val::from_const(c),
-            Operand::Call(f, arg) => {
-                let v = self.operand(arg, event, span);
-                self.call(*f, v, span)
+            Operand::Const(c) => EvalValue::from_const(c),
+            Operand::Call {
+                function,
+                argument,
+                span,
+            } => {
+                let v = self.operand(argument, event);
+                self.call(*function, v, *span)
             }
         }
     }
 
-    /// A function call inside the test at `span`.
-    fn call(&mut self, f: Function, v: Val<'c>, span: Span) -> Val<'c> {
+    /// A function call; `span` is the call's own text, where a wrong type is reported.
+    fn call(&mut self, f: Function, v: EvalValue<'c>, span: Span) -> EvalValue<'c> {
         match (f, v) {
-            (_, Val::Absent) => Val::Absent,
-            (Function::Lower, Val::Text(t)) => Val::Text(Cow::Owned(t.to_lowercase())),
-            (Function::Upper, Val::Text(t)) => Val::Text(Cow::Owned(t.to_uppercase())),
-            (Function::Trim, Val::Text(t)) => match t {
-                Cow::Borrowed(b) => Val::Text(Cow::Borrowed(b.trim())),
-                Cow::Owned(o) => Val::Text(Cow::Owned(o.trim().to_string())),
+            (_, EvalValue::Absent) => EvalValue::Absent,
+            (Function::Lower, EvalValue::Text(t)) => EvalValue::Text(Cow::Owned(t.to_lowercase())),
+            (Function::Upper, EvalValue::Text(t)) => EvalValue::Text(Cow::Owned(t.to_uppercase())),
+            (Function::Trim, EvalValue::Text(t)) => match t {
+                Cow::Borrowed(b) => EvalValue::Text(Cow::Borrowed(b.trim())),
+                Cow::Owned(o) => EvalValue::Text(Cow::Owned(o.trim().to_string())),
             },
-            (Function::Domain, Val::Text(t)) => match t {
-                Cow::Borrowed(b) => domain(b).map_or(Val::Absent, |d| Val::Text(Cow::Borrowed(d))),
-                Cow::Owned(o) => domain(&o).map_or(Val::Absent, |d| Val::Text(Cow::Owned(d.to_string()))),
+            (Function::Domain, EvalValue::Text(t)) => match t {
+                Cow::Borrowed(b) => {
+                    domain(b).map_or(EvalValue::Absent, |d| EvalValue::Text(Cow::Borrowed(d)))
+                }
+                Cow::Owned(o) => {
+                    domain(&o).map_or(EvalValue::Absent, |d| EvalValue::Text(Cow::Owned(d.to_string())))
+                }
             },
             (Function::DaysSince, v) => match self.as_time(&v, span) {
-                Some(t) => Val::Num((self.as_of - t) as f64 / MICROS_PER_DAY as f64),
-                None => Val::Absent,
+                Some(t) => EvalValue::Num((self.as_of - t) as f64 / MICROS_PER_DAY as f64),
+                None => EvalValue::Absent,
             },
             (_, other) => {
                 self.wrong_type(span, &other, "text");
-                Val::Absent
+                EvalValue::Absent
             }
         }
     }
 }
 
 /// Whether a list element equals the value: `None` when they differ in type.
-fn member_matches(v: &Val<'_>, c: &Const, ignore_case: bool) -> Option<bool> {
+fn member_matches(v: &EvalValue<'_>, c: &ConstValue, ignore_case: bool) -> Option<bool> {
     match (v, c) {
         // INVARIANT: with `ignoring case` the compiler lower-cased the set.
-        (Val::Text(t), Const::Text(s)) => Some(if ignore_case { eq_lowered(t, s) } else { **t == **s }),
-        (Val::Num(n), Const::Number(m)) => Some(n == m),
-        (Val::Bool(b), Const::Bool(m)) => Some(b == m),
-        (Val::Time(t), Const::Time(m)) => Some(t == m),
+        (EvalValue::Text(t), ConstValue::Text(s)) => {
+            Some(if ignore_case { eq_lowered(t, s) } else { **t == **s })
+        }
+        (EvalValue::Num(n), ConstValue::Number(m)) => Some(n == m),
+        (EvalValue::Bool(b), ConstValue::Bool(m)) => Some(b == m),
+        (EvalValue::Time(t), ConstValue::Time(m)) => Some(t == m),
         _ => None,
     }
 }
@@ -862,24 +881,24 @@ fn text_test(op: TextOp, a: &str, b: &str, ignore_case: bool) -> bool {
     }
 }
 
-impl<'c> Val<'c> {
-    fn from_value(v: Option<&'c Value>) -> Val<'c> {
+impl<'c> EvalValue<'c> {
+    fn from_value(v: Option<&'c FieldValue>) -> EvalValue<'c> {
         match v {
-            None | Some(Value::Missing) | Some(Value::Null) => Val::Absent,
-            Some(Value::Bool(b)) => Val::Bool(*b),
-            Some(Value::Number(n)) => Val::Num(*n),
-            Some(Value::Text(t)) => Val::Text(Cow::Borrowed(t)),
-            Some(Value::Composite) => Val::Composite,
+            None | Some(FieldValue::Missing) | Some(FieldValue::Null) => EvalValue::Absent,
+            Some(FieldValue::Bool(b)) => EvalValue::Bool(*b),
+            Some(FieldValue::Number(n)) => EvalValue::Num(*n),
+            Some(FieldValue::Text(t)) => EvalValue::Text(Cow::Borrowed(t)),
+            Some(FieldValue::Composite) => EvalValue::Composite,
         }
     }
 
-    fn from_const(c: &'c Const) -> Val<'c> {
+    fn from_const(c: &'c ConstValue) -> EvalValue<'c> {
         match c {
-            Const::Null => Val::Absent,
-            Const::Bool(b) => Val::Bool(*b),
-            Const::Number(n) => Val::Num(*n),
-            Const::Text(t) => Val::Text(Cow::Borrowed(t)),
-            Const::Time(t) => Val::Time(*t),
+            ConstValue::Null => EvalValue::Absent,
+            ConstValue::Bool(b) => EvalValue::Bool(*b),
+            ConstValue::Number(n) => EvalValue::Num(*n),
+            ConstValue::Text(t) => EvalValue::Text(Cow::Borrowed(t)),
+            ConstValue::Time(t) => EvalValue::Time(*t),
         }
     }
 }

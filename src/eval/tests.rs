@@ -159,12 +159,12 @@ impl Tracer for PairingTracer {
         );
     }
 
-    fn test(&mut self, cond: &Cond, _: bool, _: &Val<'_>, _: Option<&Val<'_>>) {
+    fn test(&mut self, cond: &Cond, _: bool, _: &EvalValue<'_>, _: Option<&EvalValue<'_>>) {
         assert!(!self.open.is_empty(), "a test outside every scope");
         self.tests.extend(cond.span());
     }
 
-    fn warning(&mut self, span: Span, _: &Val<'_>, _: &str) {
+    fn warning(&mut self, span: Span, _: &EvalValue<'_>, _: &str) {
         assert!(!self.open.is_empty(), "a warning outside every scope");
         self.warnings.push(span);
     }
@@ -199,9 +199,12 @@ fn every_enter_is_matched_by_an_exit() {
 }
 
 /// Regression: a wrong type met inside a function call was reported without
-/// a span (and the trace waited for the next test to place it).
+/// a span (and the trace waited for the next test to place it); then at the
+/// span of the test around the call. It is reported at the call itself.
 #[test]
-fn a_wrong_type_in_a_function_call_is_reported_at_its_test() {
+fn a_wrong_type_in_a_function_call_is_reported_at_the_call() {
+    let mut sources = Sources::default();
+    sources.add(SourceFile::new("test.rubric", EVERY_SCOPE));
     let plan = compile(EVERY_SCOPE);
     let Some(line) = CONTACTS.get(2) else {
         panic!("no contact c")
@@ -217,13 +220,18 @@ fn a_wrong_type_in_a_function_call_is_reported_at_its_test() {
         &mut RegexScratch::default(),
         &mut tracer,
     );
-    assert!(!tracer.warnings.is_empty());
-    for span in &tracer.warnings {
-        assert!(tracer.tests.contains(span), "{span:?} is no test's span");
-    }
     // `title matches`, `lower(title)`, `days_since(signed_up)`, and `size`
     // in the rule, the segment and the suppression.
     assert_eq!(outcome.warnings, 6);
+    assert_eq!(tracer.warnings.len(), 6);
+    let (at_tests, at_calls): (Vec<Span>, Vec<Span>) = tracer
+        .warnings
+        .iter()
+        .partition(|span| tracer.tests.contains(span));
+    let texts =
+        |spans: &[Span]| -> Vec<String> { spans.iter().map(|s| sources.text(*s).to_string()).collect() };
+    assert_eq!(texts(&at_calls), ["lower(title)", "days_since(signed_up)"]);
+    assert_eq!(at_tests.len(), 4, "{:?}", texts(&at_tests));
 }
 
 /// The same pairing on the playbook in `rules/` and every example contact

@@ -11,7 +11,7 @@
 //! false so that the evaluator's `if T::ENABLED { … }` guards compile away and
 //! `run` pays nothing for tracing.
 
-use super::Val;
+use super::EvalValue;
 use crate::plan::Cond;
 use crate::source::Span;
 
@@ -179,7 +179,7 @@ pub enum ScopeResult<'v> {
     AfterFailure,
     /// The aggregate's value.
     Aggregate {
-        value: &'v Val<'v>,
+        value: &'v EvalValue<'v>,
     },
 }
 
@@ -219,10 +219,10 @@ pub trait Tracer {
     /// The innermost open scope closes with its result.
     fn exit(&mut self, result: ScopeResult<'_>) {}
     /// One test with the values it saw (`right` for two-sided tests).
-    fn test(&mut self, cond: &Cond, result: bool, left: &Val<'_>, right: Option<&Val<'_>>) {}
-    /// A value of the wrong type, met by the test at `span` (in one of its
-    /// operands or in a function call inside it): the test is false.
-    fn warning(&mut self, span: Span, found: &Val<'_>, expected: &str) {}
+    fn test(&mut self, cond: &Cond, result: bool, left: &EvalValue<'_>, right: Option<&EvalValue<'_>>) {}
+    /// A value of the wrong type: met by the test at `span`, or by a function
+    /// call inside it, at the call's own span. The test is false.
+    fn warning(&mut self, span: Span, found: &EvalValue<'_>, expected: &str) {}
 }
 
 /// The tracer of `run`: records nothing, costs nothing.

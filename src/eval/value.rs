@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 /// A value as a test sees it. `Absent` is a missing key or a null.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Val<'c> {
+pub enum EvalValue<'c> {
     Absent,
     Bool(bool),
     Num(f64),
@@ -17,21 +17,21 @@ pub enum Val<'c> {
     Band(usize, u16),
 }
 
-impl Val<'_> {
+impl EvalValue<'_> {
     pub fn is_absent(&self) -> bool {
-        matches!(self, Val::Absent)
+        matches!(self, EvalValue::Absent)
     }
 
     /// "a number", "text", … for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Val::Absent => "nothing",
-            Val::Bool(_) => "a boolean",
-            Val::Num(_) => "a number",
-            Val::Text(_) => "text",
-            Val::Time(_) => "a timestamp",
-            Val::Composite => "a list or object",
-            Val::Band(..) => "a band value",
+            EvalValue::Absent => "nothing",
+            EvalValue::Bool(_) => "a boolean",
+            EvalValue::Num(_) => "a number",
+            EvalValue::Text(_) => "text",
+            EvalValue::Time(_) => "a timestamp",
+            EvalValue::Composite => "a list or object",
+            EvalValue::Band(..) => "a band value",
         }
     }
 }

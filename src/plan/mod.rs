@@ -78,7 +78,7 @@ pub struct Plan {
     pub scores: Vec<Score>,
     pub bands: Vec<Band>,
     pub segments: Vec<Segment>,
-    pub aggregates: Vec<Aggregate>,
+    pub aggregates: Vec<EventAggregate>,
     pub suppressions: Vec<Suppression>,
     pub audiences: Vec<Target>,
     pub workflows: Vec<Target>,
@@ -169,8 +169,11 @@ pub struct Segment {
     pub span: Span,
 }
 
+/// A compiled aggregate over a contact's events (`count of page_view where …`,
+/// `any …`, `last …`), behind an [`AggregateId`]: the event type and the window
+/// resolved, the `where` test compiled.
 #[derive(Debug)]
-pub struct Aggregate {
+pub struct EventAggregate {
     pub kind: AggregateKind,
     pub event: usize,
     pub filter: Option<Cond>,
@@ -233,7 +236,7 @@ pub enum Cond {
     },
     In {
         left: Operand,
-        set: Vec<Const>,
+        set: Vec<ConstValue>,
         negated: bool,
         ignore_case: bool,
         span: Span,
@@ -360,8 +363,14 @@ pub enum Operand {
     Score(ScoreId),
     Segment(SegmentId),
     Aggregate(AggregateId),
-    Const(Const),
-    Call(Function, Box<Operand>),
+    Const(ConstValue),
+    /// `lower(title)`: a function applied to an operand. `span` is the call's
+    /// own text, where a wrong-type value met by the function is reported.
+    Call {
+        function: Function,
+        argument: Box<Operand>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,9 +394,9 @@ impl Function {
     }
 }
 
-/// A constant value known at compile time.
+/// A compiled literal (or a `const` it names): a value known at compile time.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Const {
+pub enum ConstValue {
     Null,
     Bool(bool),
     Number(f64),

@@ -5,7 +5,7 @@
 
 use std::io;
 
-use super::{BadLine, Contact, DeclaredType, DecodeSpec, LineReader, Value};
+use super::{BadLine, Contact, DeclaredType, DecodeSpec, FieldValue, LineReader};
 
 /// What one CSV column feeds.
 #[derive(Debug, Clone, Copy)]
@@ -239,7 +239,7 @@ impl<R: io::BufRead> CsvReader<R> {
         let mut contact = Contact {
             id: String::new(),
             email: None,
-            props: vec![Value::Missing; self.property_slots],
+            props: vec![FieldValue::Missing; self.property_slots],
             events: vec![Vec::new(); self.event_slots],
         };
         for (index, (column, raw)) in self.columns.iter().zip(self.row_fields()).enumerate() {
@@ -290,9 +290,9 @@ impl<R: io::BufRead> Iterator for CsvReader<R> {
 /// An empty cell is null. A declared number or boolean that does not parse
 /// stays text, so the evaluator reports a wrong type. Undeclared cells are
 /// inferred: a finite number, then `true` / `false` (any case), else text.
-fn convert_cell(cell: &str, declared: Option<DeclaredType>) -> Value {
+fn convert_cell(cell: &str, declared: Option<DeclaredType>) -> FieldValue {
     if cell.is_empty() {
-        return Value::Null;
+        return FieldValue::Null;
     }
     let converted = match declared {
         Some(DeclaredType::Text | DeclaredType::Timestamp) => None,
@@ -300,21 +300,21 @@ fn convert_cell(cell: &str, declared: Option<DeclaredType>) -> Value {
         Some(DeclaredType::Boolean) => parse_bool(cell),
         None => parse_number(cell).or_else(|| parse_bool(cell)),
     };
-    converted.unwrap_or_else(|| Value::Text(cell.into()))
+    converted.unwrap_or_else(|| FieldValue::Text(cell.into()))
 }
 
-fn parse_number(cell: &str) -> Option<Value> {
+fn parse_number(cell: &str) -> Option<FieldValue> {
     cell.parse::<f64>()
         .ok()
         .filter(|n| n.is_finite())
-        .map(Value::Number)
+        .map(FieldValue::Number)
 }
 
-fn parse_bool(cell: &str) -> Option<Value> {
+fn parse_bool(cell: &str) -> Option<FieldValue> {
     if cell.eq_ignore_ascii_case("true") {
-        Some(Value::Bool(true))
+        Some(FieldValue::Bool(true))
     } else if cell.eq_ignore_ascii_case("false") {
-        Some(Value::Bool(false))
+        Some(FieldValue::Bool(false))
     } else {
         None
     }
@@ -358,8 +358,8 @@ mod tests {
             .collect()
     }
 
-    fn text(s: &str) -> Value {
-        Value::Text(s.into())
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Text(s.into())
     }
 
     #[test]
@@ -374,11 +374,11 @@ mod tests {
         assert_eq!(
             contact.props,
             vec![
-                Value::Number(250.0),
-                Value::Bool(true),
+                FieldValue::Number(250.0),
+                FieldValue::Bool(true),
                 text("00123"),
                 text("2026-11-20"),
-                Value::Missing,
+                FieldValue::Missing,
             ]
         );
         assert_eq!(contact.events, vec![Vec::new()]);
@@ -390,22 +390,22 @@ mod tests {
         assert_eq!(rows[0].clone().unwrap().props[..2], [text("lots"), text("yes")]);
         assert_eq!(
             rows[1].clone().unwrap().props[..2],
-            [text("NaN"), Value::Bool(false)]
+            [text("NaN"), FieldValue::Bool(false)]
         );
     }
 
     #[test]
     fn undeclared_cells_are_inferred() {
         let rows = read("id,misc\na,12.5\nb,False\nc,hello\nd,inf\ne,\nf, 3\n");
-        let misc: Vec<Value> = rows.into_iter().map(|r| r.unwrap().props[4].clone()).collect();
+        let misc: Vec<FieldValue> = rows.into_iter().map(|r| r.unwrap().props[4].clone()).collect();
         assert_eq!(
             misc,
             vec![
-                Value::Number(12.5),
-                Value::Bool(false),
+                FieldValue::Number(12.5),
+                FieldValue::Bool(false),
                 text("hello"),
                 text("inf"),
-                Value::Null,
+                FieldValue::Null,
                 text(" 3"),
             ]
         );
@@ -416,9 +416,9 @@ mod tests {
         let rows = read("id,email,size,zip\nc-1,,,\n");
         let contact = rows[0].clone().unwrap();
         assert_eq!(contact.email, None);
-        assert_eq!(contact.props[0], Value::Null);
-        assert_eq!(contact.props[2], Value::Null);
-        assert_eq!(contact.props[1], Value::Missing);
+        assert_eq!(contact.props[0], FieldValue::Null);
+        assert_eq!(contact.props[2], FieldValue::Null);
+        assert_eq!(contact.props[1], FieldValue::Missing);
     }
 
     #[test]
@@ -440,7 +440,7 @@ mod tests {
             })
         );
         assert_eq!(rows[3].clone().unwrap().id, "c-4");
-        assert_eq!(rows[3].clone().unwrap().props[0], Value::Number(4.0));
+        assert_eq!(rows[3].clone().unwrap().props[0], FieldValue::Number(4.0));
         assert_eq!(
             rows[4],
             Err(BadLine {
@@ -561,7 +561,7 @@ mod tests {
         let rows = read("\u{feff}id,size\r\nc-1,7\r\n");
         let contact = rows[0].clone().unwrap();
         assert_eq!(contact.id, "c-1");
-        assert_eq!(contact.props[0], Value::Number(7.0));
+        assert_eq!(contact.props[0], FieldValue::Number(7.0));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::timestamp::parse_timestamp;
-use super::{Contact, DecodeSpec, Event, EventSlots, SlotMap, Value};
+use super::{Contact, DecodeSpec, Event, EventSlots, FieldValue, SlotMap};
 
 /// Decodes one line of a JSON Lines snapshot.
 ///
@@ -287,56 +287,56 @@ impl<'de> Visitor<'de> for StringSeed<'_> {
 }
 
 /// A property value: any JSON value; arrays and objects are skipped and
-/// become [`Value::Composite`].
+/// become [`FieldValue::Composite`].
 struct ValueSeed;
 
 impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = Value;
+    type Value = FieldValue;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldValue, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ValueSeed {
-    type Value = Value;
+    type Value = FieldValue;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<FieldValue, E> {
+        Ok(FieldValue::Bool(v))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v as f64))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Number(v as f64))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v as f64))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Number(v as f64))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Number(v))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<FieldValue, E> {
+        Ok(FieldValue::Number(v))
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Text(v.into()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldValue, E> {
+        Ok(FieldValue::Text(v.into()))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<FieldValue, E> {
+        Ok(FieldValue::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<FieldValue, A::Error> {
         IgnoredAny.visit_seq(seq)?;
-        Ok(Value::Composite)
+        Ok(FieldValue::Composite)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FieldValue, A::Error> {
         IgnoredAny.visit_map(map)?;
-        Ok(Value::Composite)
+        Ok(FieldValue::Composite)
     }
 }
 
@@ -348,10 +348,10 @@ enum PropsTarget<'t, 'de> {
     /// Store the named keys into their slots (first occurrence wins).
     Slots {
         names: &'t SlotMap,
-        slots: &'t mut [Value],
+        slots: &'t mut [FieldValue],
     },
     /// Keep every entry: an event's `props` seen before its `type`.
-    Buffer(&'t mut Vec<(Cow<'de, str>, Value)>),
+    Buffer(&'t mut Vec<(Cow<'de, str>, FieldValue)>),
     /// Check that it is an object (or null) and store nothing.
     Validate,
 }
@@ -398,7 +398,7 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_, 'de> {
             PropsTarget::Slots { names, slots } => {
                 while let Some(slot) = map.next_key_seed(KeySeed(slot_of(names)))? {
                     match slot.and_then(|slot| slots.get_mut(slot)) {
-                        Some(value @ Value::Missing) => *value = map.next_value_seed(ValueSeed)?,
+                        Some(value @ FieldValue::Missing) => *value = map.next_value_seed(ValueSeed)?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -539,7 +539,7 @@ enum EventProps<'de> {
     /// Decoded into the slots of the (already known) type.
     Slots(EventSlots),
     /// Came before `type`: every entry kept until the type is known.
-    Buffered(Vec<(Cow<'de, str>, Value)>),
+    Buffered(Vec<(Cow<'de, str>, FieldValue)>),
 }
 
 impl<'de> DeserializeSeed<'de> for EventSeed<'_, '_> {
@@ -591,7 +591,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
                         (EventProps::Unseen, Some(Some(slot))) => match spec.event_props.get(slot) {
                             Some(names) => PropsTarget::Slots {
                                 names,
-                                slots: decoded.insert(smallvec::smallvec![Value::Missing; names.len()]),
+                                slots: decoded.insert(smallvec::smallvec![FieldValue::Missing; names.len()]),
                             },
                             None => PropsTarget::Validate,
                         },
@@ -632,12 +632,12 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
         let slot_count = names.map_or(0, SlotMap::len);
         let props = match props {
             EventProps::Slots(slots) => slots,
-            EventProps::Unseen | EventProps::Absent => smallvec::smallvec![Value::Missing; slot_count],
+            EventProps::Unseen | EventProps::Absent => smallvec::smallvec![FieldValue::Missing; slot_count],
             EventProps::Buffered(entries) => {
-                let mut slots: EventSlots = smallvec::smallvec![Value::Missing; slot_count];
+                let mut slots: EventSlots = smallvec::smallvec![FieldValue::Missing; slot_count];
                 if let Some(names) = names {
                     for (key, value) in entries {
-                        if let Some(slot @ Value::Missing) =
+                        if let Some(slot @ FieldValue::Missing) =
                             names.get(&*key).and_then(|&slot| slots.get_mut(slot))
                         {
                             *slot = value;
@@ -715,7 +715,7 @@ impl<'de> Visitor<'de> for ContactSeed<'_, '_> {
         let mut id: Option<String> = None;
         // `Some(None)`: `"email": null`.
         let mut email: Option<Option<String>> = None;
-        let mut props = vec![Value::Missing; spec.property_slot_count()];
+        let mut props = vec![FieldValue::Missing; spec.property_slot_count()];
         let mut properties_seen = false;
         let mut events = vec![Vec::new(); spec.event_types.len()];
         let mut events_seen = false;
@@ -814,8 +814,8 @@ mod tests {
         decode_line(&spec(), line).unwrap_err()
     }
 
-    fn text(s: &str) -> Value {
-        Value::Text(s.into())
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Text(s.into())
     }
 
     /// `2026-11-25T09:00:00Z` (checked with `date -u -d ... +%s`).
@@ -837,9 +837,9 @@ mod tests {
             contact.props,
             vec![
                 text("VP Marketing"),
-                Value::Number(250.0),
-                Value::Null,
-                Value::Missing
+                FieldValue::Number(250.0),
+                FieldValue::Null,
+                FieldValue::Missing
             ]
         );
         assert_eq!(
@@ -851,7 +851,7 @@ mod tests {
                 }],
                 vec![Event {
                     at_micros: parse_timestamp("2026-11-26T15:30:00Z").unwrap(),
-                    props: smallvec::smallvec![text("demo_request"), Value::Missing],
+                    props: smallvec::smallvec![text("demo_request"), FieldValue::Missing],
                 }],
             ]
         );
@@ -865,7 +865,7 @@ mod tests {
             Contact {
                 id: "a".to_owned(),
                 email: None,
-                props: vec![Value::Missing; 4],
+                props: vec![FieldValue::Missing; 4],
                 events: vec![Vec::new(), Vec::new()],
             }
         );
@@ -892,12 +892,12 @@ mod tests {
             r#"{"id":"a","email":null,"properties":null,"events":[{"type":"page_view","at":"2026-11-25T09:00:00Z","props":null}]}"#,
         );
         assert_eq!(contact.email, None);
-        assert_eq!(contact.props, vec![Value::Missing; 4]);
+        assert_eq!(contact.props, vec![FieldValue::Missing; 4]);
         assert_eq!(
             contact.events[0],
             vec![Event {
                 at_micros: T1_MICROS,
-                props: smallvec::smallvec![Value::Missing]
+                props: smallvec::smallvec![FieldValue::Missing]
             }]
         );
         let contact = decode(r#"{"id":"a","events":null}"#);
@@ -912,18 +912,18 @@ mod tests {
         assert_eq!(
             contact.props,
             vec![
-                Value::Bool(true),
-                Value::Number(-150.0),
+                FieldValue::Bool(true),
+                FieldValue::Number(-150.0),
                 text(""),
-                Value::Composite
+                FieldValue::Composite
             ]
         );
         let contact = decode(
             r#"{"id":"a","properties":{"company_size":18446744073709551615,"tags":{},"owner":"250"}}"#,
         );
-        assert_eq!(contact.props[1], Value::Number(18_446_744_073_709_551_615.0));
+        assert_eq!(contact.props[1], FieldValue::Number(18_446_744_073_709_551_615.0));
         assert_eq!(contact.props[2], text("250"));
-        assert_eq!(contact.props[3], Value::Composite);
+        assert_eq!(contact.props[3], FieldValue::Composite);
     }
 
     #[test]
@@ -954,10 +954,13 @@ mod tests {
                 {"type":"form_submit","at":"2026-11-25T09:00:00Z"},
                 {"type":"page_view","at":"2026-11-25T11:00:00+02:00","props":{"url":"/2"}}]}"#,
         );
-        let urls: Vec<&Value> = contact.events[0].iter().map(|e| &e.props[0]).collect();
+        let urls: Vec<&FieldValue> = contact.events[0].iter().map(|e| &e.props[0]).collect();
         assert_eq!(urls, vec![&text("/1"), &text("/2")]);
         assert_eq!(contact.events[0][1].at_micros, T1_MICROS);
-        assert_eq!(contact.events[1][0].props[..], [Value::Missing, Value::Missing]);
+        assert_eq!(
+            contact.events[1][0].props[..],
+            [FieldValue::Missing, FieldValue::Missing]
+        );
     }
 
     #[test]
@@ -1007,7 +1010,12 @@ mod tests {
         assert_eq!(contact.email, None);
         assert_eq!(
             contact.props,
-            vec![Value::Missing, Value::Missing, text("p"), Value::Missing]
+            vec![
+                FieldValue::Missing,
+                FieldValue::Missing,
+                text("p"),
+                FieldValue::Missing
+            ]
         );
         assert_eq!(
             contact.events,
@@ -1150,7 +1158,7 @@ mod tests {
         let contact = decode(&format!(
             r#"{{"id":"a","x":{deep},"properties":{{"tags":{deep}}}}}"#
         ));
-        assert_eq!(contact.props[3], Value::Composite);
+        assert_eq!(contact.props[3], FieldValue::Composite);
     }
 
     // -----------------------------------------------------------------------
@@ -1158,17 +1166,17 @@ mod tests {
     // On lines without duplicate keys it must agree with `decode_line`.
 
     fn reference(spec: &DecodeSpec, line: &str) -> Option<Contact> {
-        fn scalar(v: &Json) -> Value {
+        fn scalar(v: &Json) -> FieldValue {
             match v {
-                Json::Null => Value::Null,
-                Json::Bool(b) => Value::Bool(*b),
-                Json::Number(n) => Value::Number(n.as_f64().unwrap()),
-                Json::String(s) => Value::Text(s.as_str().into()),
-                Json::Array(_) | Json::Object(_) => Value::Composite,
+                Json::Null => FieldValue::Null,
+                Json::Bool(b) => FieldValue::Bool(*b),
+                Json::Number(n) => FieldValue::Number(n.as_f64().unwrap()),
+                Json::String(s) => FieldValue::Text(s.as_str().into()),
+                Json::Array(_) | Json::Object(_) => FieldValue::Composite,
             }
         }
-        fn slots(names: &SlotMap, len: usize, obj: Option<&Json>) -> Option<Vec<Value>> {
-            let mut out = vec![Value::Missing; len];
+        fn slots(names: &SlotMap, len: usize, obj: Option<&Json>) -> Option<Vec<FieldValue>> {
+            let mut out = vec![FieldValue::Missing; len];
             match obj {
                 None | Some(Json::Null) => {}
                 Some(Json::Object(map)) => {

@@ -11,24 +11,24 @@
 mod csv_input;
 mod find;
 mod id_set;
+mod input;
 mod jsonl;
 mod lines;
 mod rejects;
-mod source;
 mod timestamp;
 
 pub use csv_input::CsvReader;
 pub use find::find_contacts;
 pub use id_set::IdSet;
+pub use input::{
+    lines_of, open_input, open_input_as, open_snapshot_input, Block, BlockReader, InputFormat, LineReader,
+    OpenedInput,
+};
 pub use jsonl::decode_line;
 pub use lines::{
     csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, Line, BATCH_LINES,
 };
 pub use rejects::{Rejects, SHOWN_REJECTS};
-pub use source::{
-    lines_of, open_input, open_input_as, open_snapshot_input, Block, BlockReader, InputFormat, LineReader,
-    OpenedInput,
-};
 pub use timestamp::{format_timestamp, parse_timestamp};
 
 /// Name → slot, with a fast hasher (names are looked up for every key of every line).
@@ -63,12 +63,12 @@ impl DecodeSpec {
     }
 }
 
-/// A scalar value from the snapshot.
+/// A scalar value read from a contact in the snapshot: a property or an event prop.
 ///
 /// `Missing` (key absent) and `Null` behave the same in every comparison;
 /// they are kept apart only so a trace can say which it was.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum Value {
+pub enum FieldValue {
     #[default]
     Missing,
     Null,
@@ -79,21 +79,21 @@ pub enum Value {
     Composite,
 }
 
-impl Value {
+impl FieldValue {
     pub fn is_absent(&self) -> bool {
-        matches!(self, Value::Missing | Value::Null)
+        matches!(self, FieldValue::Missing | FieldValue::Null)
     }
 }
 
 /// The prop slots of one event.
-pub type EventSlots = smallvec::SmallVec<[Value; 2]>;
+pub type EventSlots = smallvec::SmallVec<[FieldValue; 2]>;
 
 /// One event of a type the plan reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Microseconds since the Unix epoch (UTC).
     pub at_micros: i64,
-    /// Indexed by the event type's prop slots; `Value::Missing` when absent.
+    /// Indexed by the event type's prop slots; `FieldValue::Missing` when absent.
     /// Inline for up to two props (rules read few props of an event), so that
     /// an event costs no allocation of its own.
     pub props: EventSlots,
@@ -104,8 +104,8 @@ pub struct Event {
 pub struct Contact {
     pub id: String,
     pub email: Option<String>,
-    /// Indexed by property slot; `Value::Missing` when the key is absent.
-    pub props: Vec<Value>,
+    /// Indexed by property slot; `FieldValue::Missing` when the key is absent.
+    pub props: Vec<FieldValue>,
     /// Indexed by event type slot; events of types the plan does not read are
     /// validated and dropped. Within a slot, events keep input order.
     pub events: Vec<Vec<Event>>,

@@ -94,7 +94,7 @@ pub fn rows_of_run(store: &Store, run: i64) -> StoreResult<Vec<Row>> {
 
 /// What writing the destination files found.
 #[derive(Debug, Default)]
-pub struct Report {
+pub struct DestinationFilesWritten {
     /// Files written, in name order.
     pub files: Vec<PathBuf>,
     /// Per audience: rows without a usable email (kept, with an empty hash).
@@ -112,7 +112,11 @@ pub struct Report {
 /// audience, workflow and route), so an upload step always finds its file.
 /// Band changes have no destination file. A row without a usable email is
 /// kept with an empty hash and counted in the report; it never fails the file.
-pub fn write_dir(dir: &Path, targets: &[(ActionKind, String)], rows: &[Row]) -> std::io::Result<Report> {
+pub fn write_dir(
+    dir: &Path,
+    targets: &[(ActionKind, String)],
+    rows: &[Row],
+) -> std::io::Result<DestinationFilesWritten> {
     std::fs::create_dir_all(dir)?;
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let file_name = |kind: ActionKind, target: &str| -> Option<String> {
@@ -136,7 +140,7 @@ pub fn write_dir(dir: &Path, targets: &[(ActionKind, String)], rows: &[Row]) -> 
             files.entry(name).or_insert_with(|| header(*kind).to_vec());
         }
     }
-    let mut report = Report::default();
+    let mut report = DestinationFilesWritten::default();
     for row in rows {
         let Some(name) = file_name(row.kind, &row.target) else {
             continue;

@@ -288,7 +288,7 @@ pub enum ExprKind {
         args: Vec<Expr>,
     },
     /// `count of …`, `any …`, `last …`
-    Aggregate(Aggregate),
+    Aggregate(EventAggregate),
     Literal(Literal),
 }
 
@@ -300,8 +300,11 @@ pub enum IsTarget {
     Name(Ident),
 }
 
+/// An aggregate over a contact's events as written: `count of page_view where …`,
+/// `any demo_request`, `last page_view`; the compiler turns it into a
+/// [`crate::plan::EventAggregate`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Aggregate {
+pub struct EventAggregate {
     pub kind: AggregateKind,
     pub event: Ident,
     pub filter: Option<Box<Expr>>,

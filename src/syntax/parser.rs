@@ -1177,7 +1177,7 @@ impl Builder<'_> {
             }
         }
         Ok(Expr {
-            kind: ExprKind::Aggregate(Aggregate {
+            kind: ExprKind::Aggregate(EventAggregate {
                 kind,
                 event: event.ok_or_else(|| self.missing(span, "aggregate"))?,
                 filter,

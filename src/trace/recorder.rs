@@ -13,8 +13,8 @@ use super::schema::{
     BandTrace, BranchTrace, CapTrace, EventTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace, SegmentTrace,
     SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
 };
-use super::values::{val_json, value_json, Describer};
-use crate::eval::{EventDecision, Scope, ScopeResult, TargetKind, Tracer, Val};
+use super::values::{eval_value_json, field_value_json, Describer};
+use crate::eval::{EvalValue, EventDecision, Scope, ScopeResult, TargetKind, Tracer};
 use crate::plan::{Channel, Cond, Operand, Plan, ScoreRuleKind, MICROS_PER_DAY};
 use crate::snapshot::{format_timestamp, Contact};
 use crate::source::{Sources, Span};
@@ -419,7 +419,7 @@ impl<'a> Recorder<'a> {
         if let (Some(event), Some(names)) = (event, plan.event_prop_names.get(each.event)) {
             for (name, value) in names.iter().zip(&event.props) {
                 if !value.is_absent() {
-                    props.insert(name.clone(), value_json(value));
+                    props.insert(name.clone(), field_value_json(value));
                 }
             }
         }
@@ -463,7 +463,7 @@ impl Tracer for Recorder<'_> {
         }
     }
 
-    fn test(&mut self, cond: &Cond, result: bool, left: &Val<'_>, right: Option<&Val<'_>>) {
+    fn test(&mut self, cond: &Cond, result: bool, left: &EvalValue<'_>, right: Option<&EvalValue<'_>>) {
         if self.inside(|s| matches!(s, Scope::Aggregate { .. })) {
             return;
         }
@@ -484,10 +484,13 @@ impl Tracer for Recorder<'_> {
                 left: Operand::Const(_),
                 ..
             } => (
-                right.map_or(Json::Null, |r| val_json(plan, r)),
-                Some(val_json(plan, left)),
+                right.map_or(Json::Null, |r| eval_value_json(plan, r)),
+                Some(eval_value_json(plan, left)),
             ),
-            _ => (val_json(plan, left), right.map(|r| val_json(plan, r))),
+            _ => (
+                eval_value_json(plan, left),
+                right.map(|r| eval_value_json(plan, r)),
+            ),
         };
         let nots = self.open.iter().filter(|f| f.scope == Scope::Not).count();
         let test = TestTrace {
@@ -506,15 +509,15 @@ impl Tracer for Recorder<'_> {
         }
     }
 
-    fn warning(&mut self, span: Span, found: &Val<'_>, expected: &str) {
+    fn warning(&mut self, span: Span, found: &EvalValue<'_>, expected: &str) {
         // Branches after the chosen one and the rest of a failed `and` are
         // evaluated only to explain: `run` never meets their wrong types.
         if self.inside(|s| matches!(s, Scope::BranchNotReached { .. } | Scope::AfterFailure)) {
             return;
         }
         let found_text = match found {
-            Val::Absent => String::from("nothing"),
-            other => format!("{} {}", other.type_name(), val_json(self.plan, other)),
+            EvalValue::Absent => String::from("nothing"),
+            other => format!("{} {}", other.type_name(), eval_value_json(self.plan, other)),
         };
         let message = format!(
             "`{}`: expected {expected}, found {found_text}; the test is false",

@@ -4,8 +4,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
-
+use super::values::{json_text, number};
 use super::why_not::describe_test;
 use super::{BranchTrace, EventTrace, RuleKind, RuleTrace, TargetTrace, TestTrace, Trace, WhyNot};
 use crate::eval::SkipReason;
@@ -44,16 +43,6 @@ impl Style {
     }
 }
 
-/// A number for people: up to 2 decimals, no trailing zeros.
-pub fn number(x: f64) -> String {
-    let r = (x * 100.0).round() / 100.0;
-    if r == 0.0 {
-        return String::from("0");
-    }
-    let s = format!("{r:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 fn signed(x: f64) -> String {
     if x > 0.0 {
         format!("+{}", number(x))
@@ -68,13 +57,6 @@ fn days(age_days: f64) -> String {
         String::from("1 day")
     } else {
         format!("{} days", number(d))
-    }
-}
-
-fn json_short(v: &Json) -> String {
-    match v {
-        Json::Number(n) => number(n.as_f64().unwrap_or(0.0)),
-        other => other.to_string(),
     }
 }
 
@@ -273,7 +255,7 @@ fn event_line(style: &Style, e: &EventTrace) -> String {
     let props: Vec<String> = e
         .props
         .iter()
-        .map(|(k, v)| format!("{k}={}", json_short(v)))
+        .map(|(k, v)| format!("{k}={}", json_text(v)))
         .collect();
     let what = if props.is_empty() {
         e.event_type.clone()

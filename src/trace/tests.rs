@@ -163,9 +163,10 @@ fn records_band_branches_the_branches_not_reached_and_the_queue() {
 }
 
 /// Regression: a wrong type met inside a function call had no location and
-/// waited for the next test to get one.
+/// waited for the next test to get one; then it quoted the whole test. It
+/// quotes the call.
 #[test]
-fn places_a_function_call_warning_at_its_test() {
+fn places_a_function_call_warning_at_the_call() {
     let (_, trace) = explain_line(r#"{"id":"w","properties":{"title":42}}"#);
     let messages: Vec<(&str, &str)> = trace
         .warnings
@@ -181,7 +182,7 @@ fn places_a_function_call_warning_at_its_test() {
             ),
             (
                 "test.rubric:14",
-                "`lower(title) contains \"manager\"`: expected text, found a number 42.0; the test is false"
+                "`lower(title)`: expected text, found a number 42.0; the test is false"
             ),
         ]
     );

@@ -1,24 +1,44 @@
 //! Values and operands as a trace shows them: run-time values, constants and
-//! snapshot values as JSON, and operands and tests in words.
+//! snapshot values as JSON, numbers and recorded values for people, and
+//! operands and tests in words.
 
 use serde_json::Value as Json;
 
-use crate::eval::Val;
+use crate::eval::EvalValue;
 use crate::ops::CompareOp;
-use crate::plan::{Cond, Const, Operand, Plan};
-use crate::snapshot::{format_timestamp, Value};
+use crate::plan::{Cond, ConstValue, Operand, Plan};
+use crate::snapshot::{format_timestamp, FieldValue};
 use crate::source::Sources;
 
-/// A run-time value as JSON (a time as RFC 3339 text, a band value by name).
-pub(super) fn val_json(plan: &Plan, v: &Val<'_>) -> Json {
+/// A number for people: up to 2 decimals, no trailing zeros.
+pub(super) fn number(x: f64) -> String {
+    let r = (x * 100.0).round() / 100.0;
+    if r == 0.0 {
+        return String::from("0");
+    }
+    let s = format!("{r:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A recorded JSON value for people: numbers through [`number`], anything else
+/// as JSON text.
+pub(super) fn json_text(v: &Json) -> String {
     match v {
-        Val::Absent => Json::Null,
-        Val::Bool(b) => Json::Bool(*b),
-        Val::Num(n) => number_json(*n),
-        Val::Text(t) => Json::String(t.to_string()),
-        Val::Time(t) => Json::String(format_timestamp(*t)),
-        Val::Composite => composite_json(),
-        Val::Band(b, value) => Json::String(
+        Json::Number(n) => number(n.as_f64().unwrap_or(0.0)),
+        other => other.to_string(),
+    }
+}
+
+/// A run-time value as JSON (a time as RFC 3339 text, a band value by name).
+pub(super) fn eval_value_json(plan: &Plan, v: &EvalValue<'_>) -> Json {
+    match v {
+        EvalValue::Absent => Json::Null,
+        EvalValue::Bool(b) => Json::Bool(*b),
+        EvalValue::Num(n) => number_json(*n),
+        EvalValue::Text(t) => Json::String(t.to_string()),
+        EvalValue::Time(t) => Json::String(format_timestamp(*t)),
+        EvalValue::Composite => composite_json(),
+        EvalValue::Band(b, value) => Json::String(
             plan.bands
                 .get(*b)
                 .and_then(|band| band.values.get(*value as usize))
@@ -29,24 +49,24 @@ pub(super) fn val_json(plan: &Plan, v: &Val<'_>) -> Json {
 }
 
 /// A constant of the plan as JSON.
-pub(super) fn const_json(c: &Const) -> Json {
+pub(super) fn const_json(c: &ConstValue) -> Json {
     match c {
-        Const::Null => Json::Null,
-        Const::Bool(b) => Json::Bool(*b),
-        Const::Number(n) => number_json(*n),
-        Const::Text(t) => Json::String(t.to_string()),
-        Const::Time(t) => Json::String(format_timestamp(*t)),
+        ConstValue::Null => Json::Null,
+        ConstValue::Bool(b) => Json::Bool(*b),
+        ConstValue::Number(n) => number_json(*n),
+        ConstValue::Text(t) => Json::String(t.to_string()),
+        ConstValue::Time(t) => Json::String(format_timestamp(*t)),
     }
 }
 
 /// A decoded snapshot value (an event prop) as JSON.
-pub(super) fn value_json(v: &Value) -> Json {
+pub(super) fn field_value_json(v: &FieldValue) -> Json {
     match v {
-        Value::Missing | Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Number(n) => number_json(*n),
-        Value::Text(t) => Json::String(t.to_string()),
-        Value::Composite => composite_json(),
+        FieldValue::Missing | FieldValue::Null => Json::Null,
+        FieldValue::Bool(b) => Json::Bool(*b),
+        FieldValue::Number(n) => number_json(*n),
+        FieldValue::Text(t) => Json::String(t.to_string()),
+        FieldValue::Composite => composite_json(),
     }
 }
 
@@ -94,7 +114,9 @@ impl Describer<'_> {
                 .get(id.index())
                 .map_or(String::new(), |a| self.sources.text(a.span).to_string()),
             Operand::Const(c) => const_json(c).to_string(),
-            Operand::Call(f, arg) => format!("{}({})", f.name(), self.operand(arg)),
+            Operand::Call {
+                function, argument, ..
+            } => format!("{}({})", function.name(), self.operand(argument)),
         }
     }
 

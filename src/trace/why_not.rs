@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::values::{json_text, number};
 use super::{BandTrace, TargetTrace, TestTrace, Trace};
 
 /// The answer to "why is this contact not in TARGET?".
@@ -224,13 +225,6 @@ fn failed_tests(tests: &[TestTrace]) -> impl Iterator<Item = &TestTrace> {
     tests.iter().filter(|t| t.result == t.negated)
 }
 
-fn json_text(v: &Json) -> String {
-    match v {
-        Json::Number(n) => super::render::number(n.as_f64().unwrap_or(0.0)),
-        other => other.to_string(),
-    }
-}
-
 fn symbol(op: &str) -> &str {
     match op {
         ">=" => "≥",
@@ -298,7 +292,7 @@ fn change_for(t: &TestTrace) -> String {
     match (t.op.as_str(), &t.other) {
         (op @ (">=" | ">" | "<=" | "<"), Some(Json::Number(threshold))) => {
             let gap = match (t.value.as_f64(), threshold.as_f64()) {
-                (Some(v), Some(th)) => format!(", {} away", super::render::number((th - v).abs())),
+                (Some(v), Some(th)) => format!(", {} away", number((th - v).abs())),
                 _ => String::new(),
             };
             format!(

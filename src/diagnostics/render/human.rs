@@ -9,16 +9,17 @@ use miette::{LabeledSpan, NamedSource, SourceSpan};
 use crate::diagnostics::diagnostic::{Diagnostic, Severity};
 use crate::source::{Sources, Span};
 
-/// A diagnostic bound to its source text, ready for miette to render.
+/// A diagnostic bound to its source text, ready for miette's graphical report
+/// handler to draw (the input of rendering, not its output).
 #[derive(Debug)]
-pub struct Report {
+pub struct MietteReport {
     diagnostic: Diagnostic,
     source: NamedSource<Arc<str>>,
     extra_help: Option<String>,
 }
 
-impl Report {
-    pub fn new(diagnostic: &Diagnostic, sources: &Sources) -> Report {
+impl MietteReport {
+    pub fn new(diagnostic: &Diagnostic, sources: &Sources) -> MietteReport {
         let (name, text) = match sources.get(diagnostic.span.file) {
             Some(f) => (f.name.clone(), f.text.clone()),
             None => (String::from("<unknown>"), Arc::from("")),
@@ -35,7 +36,7 @@ impl Report {
         } else {
             Some(elsewhere.join("; "))
         };
-        Report {
+        MietteReport {
             diagnostic: diagnostic.clone(),
             source: NamedSource::new(name, text).with_language("rubric"),
             extra_help,
@@ -43,19 +44,19 @@ impl Report {
     }
 }
 
-impl std::fmt::Display for Report {
+impl std::fmt::Display for MietteReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.diagnostic.message)
     }
 }
 
-impl std::error::Error for Report {}
+impl std::error::Error for MietteReport {}
 
 fn source_span(span: Span) -> SourceSpan {
     SourceSpan::new((span.start as usize).into(), span.len())
 }
 
-impl miette::Diagnostic for Report {
+impl miette::Diagnostic for MietteReport {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         Some(Box::new(self.diagnostic.code))
     }
@@ -116,7 +117,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Str
         .with_context_lines(1);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let report = Report::new(diagnostic, sources);
+        let report = MietteReport::new(diagnostic, sources);
         if handler.render_report(&mut out, &report).is_err() {
             out.push_str(&diagnostic.message);
             out.push('\n');
