@@ -1,8 +1,10 @@
 //! The compiled plan: everything resolved to dense ids and slots, regexes
 //! compiled, windows and thresholds pre-computed.
 //!
-//! Architecture Invariant: evaluation never looks up a name or compiles a
-//! regex; names are kept only for output and traces.
+//! Architecture Invariant: evaluation never looks up a name; names are kept
+//! only for output and traces. A regex is compiled at most once per plan
+//! (`PlanRegex::get`), and every command builds them all before evaluating
+//! (`compile::build_regexes`), so `run` never compiles one per contact.
 
 use std::sync::OnceLock;
 
@@ -460,7 +462,7 @@ impl Plan {
     }
 
     /// Builds every regular expression (in parallel) before evaluation, so
-    /// that evaluation never compiles one. Returns the regexes that cannot be
+    /// that evaluation never waits for one to compile. Returns the regexes that cannot be
     /// built (too large), with their spans and the reason.
     pub fn prepare(&self) -> Vec<(Span, String)> {
         use rayon::prelude::*;

@@ -2,7 +2,7 @@
 //!
 //! Architecture Invariant: the field names, types and `skip_serializing_if`
 //! rules of these types are the JSON format, documented field by field in
-//! `docs/explain.md` and pinned by `tests/snapshots/explain__json_*.snap`.
+//! `docs/explain.md` and pinned by `tests/snapshots/integration__explain__json_*.snap`.
 //! Adding a field is fine; renaming or removing one breaks users.
 
 use std::collections::BTreeMap;
