@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::exit::{usage_error, Exit};
 use super::sync_command::{exit_of, report, SyncArgs, SyncStart};
-use super::Exit;
 use crate::snapshot::format_timestamp;
 use crate::sync::actions::ActionKind;
 use crate::sync::destinations::{rows_of_run, write_dir, AtomicFile};
@@ -35,7 +35,7 @@ pub struct ApplyArgs {
 /// the run, write the outputs, then commit.
 fn finish(args: &ApplyArgs, start: &mut SyncStart, totals: &SyncTotals) -> Result<(), Exit> {
     let Some(store) = start.store.as_mut() else {
-        return Err(super::usage_error("internal error: the state file is not open"));
+        return Err(usage_error("internal error: the state file is not open"));
     };
     let (ctx, plan) = (&start.ctx, &start.loaded.rules.compiled.plan);
     let as_of = start.settings.as_of;
@@ -52,12 +52,12 @@ fn finish(args: &ApplyArgs, start: &mut SyncStart, totals: &SyncTotals) -> Resul
         actions: i64::try_from(totals.actions).unwrap_or(i64::MAX),
         dropped: i64::try_from(totals.dropped).unwrap_or(i64::MAX),
     };
-    store.add_run(&record).map_err(super::usage_error)?;
+    store.add_run(&record).map_err(usage_error)?;
     let run = ctx.run;
     match &args.out {
         Some(path) => {
             let fail = |e: std::io::Error| {
-                super::usage_error(format!(
+                usage_error(format!(
                     "cannot write `{}`: {e}; nothing was applied",
                     path.display()
                 ))
@@ -76,7 +76,7 @@ fn finish(args: &ApplyArgs, start: &mut SyncStart, totals: &SyncTotals) -> Resul
                     }
                     Ok(())
                 })
-                .map_err(super::usage_error)?;
+                .map_err(usage_error)?;
             if let Some(e) = io_error {
                 return Err(fail(e));
             }
@@ -97,9 +97,9 @@ fn finish(args: &ApplyArgs, start: &mut SyncStart, totals: &SyncTotals) -> Resul
                     }
                     Ok(())
                 })
-                .map_err(super::usage_error)?;
+                .map_err(usage_error)?;
             if let Some(e) = io_error.or_else(|| out.flush().err()) {
-                return Err(super::usage_error(format!(
+                return Err(usage_error(format!(
                     "cannot write the actions to stdout: {e}; nothing was applied (use `--out FILE`)"
                 )));
             }
@@ -125,7 +125,7 @@ fn finish(args: &ApplyArgs, start: &mut SyncStart, totals: &SyncTotals) -> Resul
         write_destinations(store, run, dir, &targets)?;
     }
     store.commit().map_err(|e| {
-        super::usage_error(format!(
+        usage_error(format!(
             "{e}; the actions were written but not committed: the next apply emits them again with the same ids"
         ))
     })
@@ -139,9 +139,9 @@ pub(super) fn write_destinations(
     dir: &std::path::Path,
     targets: &[(ActionKind, String)],
 ) -> Result<(), Exit> {
-    let rows = rows_of_run(store, run).map_err(super::usage_error)?;
+    let rows = rows_of_run(store, run).map_err(usage_error)?;
     let report = write_dir(dir, targets, &rows)
-        .map_err(|e| super::usage_error(format!("cannot write the files in `{}`: {e}", dir.display())))?;
+        .map_err(|e| usage_error(format!("cannot write the files in `{}`: {e}", dir.display())))?;
     for (audience, n) in &report.without_email {
         eprintln!(
             "note: {n} row{} of audience `{audience}` ha{} no usable email (kept with an empty email_sha256; an ad platform cannot match {})",
@@ -173,7 +173,7 @@ fn sync_and_finish(args: &ApplyArgs, start: &mut SyncStart) -> Result<SyncTotals
                 run: start.ctx.run,
             },
         )?,
-        None => return Err(super::usage_error("internal error: the state file is not open")),
+        None => return Err(usage_error("internal error: the state file is not open")),
     };
     finish(args, start, &totals)?;
     Ok(totals)
