@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::apply::{apply_error, note_rows_without_email};
 use super::exit::{usage_error, Exit};
-use crate::sync::actions::ActionKind;
+use crate::sync::apply::{targets_of_run, write_destination_files};
 use crate::sync::store::{Store, DEFAULT_STATE};
 
 #[derive(Debug, Args)]
@@ -54,17 +55,10 @@ pub fn run(args: &ActionsArgs) -> Result<Exit, Exit> {
                 });
                 read.map_err(usage_error)?;
                 if let Some(dir) = &args.out_dir {
-                    let mut targets: Vec<(ActionKind, String)> = Vec::new();
-                    let read = store.actions_of(run, |a| {
-                        if let Some(kind) = ActionKind::from_name(&a.action) {
-                            if !targets.iter().any(|(k, t)| *k == kind && *t == a.target) {
-                                targets.push((kind, a.target));
-                            }
-                        }
-                        Ok(())
-                    });
-                    read.map_err(usage_error)?;
-                    super::apply::write_destinations(&store, run, dir, &targets)?;
+                    let targets = targets_of_run(&store, run).map_err(apply_error)?;
+                    let rows_without_email =
+                        write_destination_files(&store, run, dir, &targets).map_err(apply_error)?;
+                    note_rows_without_email(&rows_without_email);
                 }
                 io
             }
