@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::Exit;
-use crate::sync::actions::ActionKind;
+use super::apply::{apply_error, note_rows_without_email};
+use super::exit::{usage_error, Exit};
+use crate::sync::apply::{targets_of_run, write_destination_files};
 use crate::sync::store::{Store, DEFAULT_STATE};
 
 #[derive(Debug, Args)]
@@ -31,12 +32,12 @@ pub fn run(args: &ActionsArgs) -> Result<Exit, Exit> {
     let store = match Store::open_existing(&args.state, Duration::from_secs(args.wait)) {
         Ok(Some(store)) => store,
         Ok(None) => {
-            return Err(super::usage_error(format!(
+            return Err(usage_error(format!(
                 "no state file at `{}`: nothing has been applied yet (pass `--state DB`)",
                 args.state.display()
             )))
         }
-        Err(e) => return Err(super::usage_error(e)),
+        Err(e) => return Err(usage_error(e)),
     };
     let mut out = std::io::BufWriter::new(std::io::stdout());
     let result = match args.run {
@@ -52,36 +53,29 @@ pub fn run(args: &ActionsArgs) -> Result<Exit, Exit> {
                     }
                     Ok(())
                 });
-                read.map_err(super::usage_error)?;
+                read.map_err(usage_error)?;
                 if let Some(dir) = &args.out_dir {
-                    let mut targets: Vec<(ActionKind, String)> = Vec::new();
-                    let read = store.actions_of(run, |a| {
-                        if let Some(kind) = ActionKind::from_name(&a.action) {
-                            if !targets.iter().any(|(k, t)| *k == kind && *t == a.target) {
-                                targets.push((kind, a.target));
-                            }
-                        }
-                        Ok(())
-                    });
-                    read.map_err(super::usage_error)?;
-                    super::apply::write_destinations(&store, run, dir, &targets)?;
+                    let targets = targets_of_run(&store, run).map_err(apply_error)?;
+                    let rows_without_email =
+                        write_destination_files(&store, run, dir, &targets).map_err(apply_error)?;
+                    note_rows_without_email(&rows_without_email);
                 }
                 io
             }
             Ok(None) => {
-                return Err(super::usage_error(format!(
+                return Err(usage_error(format!(
                     "the state file `{}` has no run {run}; `rubric actions --state {}` lists the runs",
                     args.state.display(),
                     args.state.display()
                 )))
             }
-            Err(e) => return Err(super::usage_error(e)),
+            Err(e) => return Err(usage_error(e)),
         },
     };
     match result.and_then(|()| out.flush()) {
         Ok(()) => Ok(Exit::Success),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Success),
-        Err(e) => Err(super::usage_error(format!("cannot write to stdout: {e}"))),
+        Err(e) => Err(usage_error(format!("cannot write to stdout: {e}"))),
     }
 }
 

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{ColorChoice, Exit};
+use super::color::ColorChoice;
+use super::exit::{usage_error, Exit};
 use crate::diagnostics::render::{self, json::JsonReport};
 use crate::diagnostics::Severity;
 use crate::source::Sources;
@@ -48,7 +49,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
-    let sources = Sources::load(&args.path).map_err(super::usage_error)?;
+    let sources = Sources::load(&args.path).map_err(usage_error)?;
     let (mut diagnostics, summary) = match crate::compile::compile_and_lint(&sources) {
         Ok(compiled) => {
             let s = &compiled.plan;

@@ -4,9 +4,9 @@
 
 use std::io::Write as _;
 
-use clap::{Args, CommandFactory as _};
+use clap::Args;
 
-use super::{Cli, Exit};
+use super::exit::{finish_output, usage_error, Exit};
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -22,23 +22,24 @@ pub struct ManArgs {
     command: Option<String>,
 }
 
-/// Prints the completion script of `args.shell` on stdout.
-pub fn completions(args: &CompletionsArgs) -> Result<Exit, Exit> {
-    let mut command = Cli::command();
+/// Prints the completion script of `args.shell` for `command` (the clap
+/// definition of `rubric`) on stdout.
+pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> Result<Exit, Exit> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "rubric", &mut script);
     write_stdout(&script)
 }
 
-/// Prints the man page (roff) of `rubric`, or of one of its commands, on stdout.
-pub fn man(args: &ManArgs) -> Result<Exit, Exit> {
-    let page = man_page(args.command.as_deref()).map_err(super::usage_error)?;
+/// Prints the man page (roff) of `rubric` (`command`, its clap definition),
+/// or of one of its commands, on stdout.
+pub fn man(args: &ManArgs, command: clap::Command) -> Result<Exit, Exit> {
+    let page = man_page(command, args.command.as_deref()).map_err(usage_error)?;
     write_stdout(&page)
 }
 
-/// The roff text of the man page of `rubric` (`None`) or of one command.
-fn man_page(command_name: Option<&str>) -> Result<Vec<u8>, String> {
-    let mut command = Cli::command();
+/// The roff text of the man page of `command` (`None`) or of one of its
+/// commands.
+fn man_page(mut command: clap::Command, command_name: Option<&str>) -> Result<Vec<u8>, String> {
     command.build();
     let page_command = match command_name {
         None => command,
@@ -67,7 +68,7 @@ fn man_page(command_name: Option<&str>) -> Result<Vec<u8>, String> {
 
 fn write_stdout(bytes: &[u8]) -> Result<Exit, Exit> {
     let mut out = std::io::stdout().lock();
-    super::finish_output(out.write_all(bytes).and_then(|()| out.flush()))?;
+    finish_output(out.write_all(bytes).and_then(|()| out.flush()))?;
     Ok(Exit::Success)
 }
 
@@ -75,10 +76,12 @@ fn write_stdout(bytes: &[u8]) -> Result<Exit, Exit> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::cli::Cli;
+    use clap::CommandFactory as _;
 
     #[test]
     fn the_man_page_of_rubric_lists_every_command() {
-        let page = String::from_utf8(man_page(None).unwrap()).unwrap();
+        let page = String::from_utf8(man_page(Cli::command(), None).unwrap()).unwrap();
         assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{page}");
         for command in [
             "check",
@@ -101,14 +104,14 @@ mod tests {
 
     #[test]
     fn a_command_page_is_named_after_rubric_and_the_command() {
-        let page = String::from_utf8(man_page(Some("diff")).unwrap()).unwrap();
+        let page = String::from_utf8(man_page(Cli::command(), Some("diff")).unwrap()).unwrap();
         assert!(page.contains(".TH rubric-diff 1"), "{page}");
         assert!(page.contains("\\-\\-exit\\-code"), "{page}");
     }
 
     #[test]
     fn an_unknown_command_has_no_page() {
-        let error = man_page(Some("frobnicate")).unwrap_err();
+        let error = man_page(Cli::command(), Some("frobnicate")).unwrap_err();
         assert!(error.contains("`frobnicate` is not a rubric command"), "{error}");
     }
 }

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::color::ColorChoice;
+use super::exit::{finish_output, usage_error, Exit};
 use super::input::{self, StreamOptions};
-use super::{ColorChoice, Exit};
 use crate::diff::base::sources_at_revision;
 use crate::diff::compare::{compare_snapshot, CompareSettings};
 use crate::diff::{Alignment, Meta};
@@ -61,13 +62,13 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     } else {
         sources_at_revision(&args.base, &args.rules)
     };
-    let base_sources = base_sources.map_err(super::usage_error)?;
-    let new_sources = Sources::load(&args.rules).map_err(super::usage_error)?;
+    let base_sources = base_sources.map_err(usage_error)?;
+    let new_sources = Sources::load(&args.rules).map_err(usage_error)?;
     // Both rule sets are compiled (and their errors reported) before stopping.
-    let base = super::compile_sources(&base_sources, color);
+    let base = input::compile_sources(&base_sources, color);
     let new = match &base {
-        Ok(b) => super::compile_sources_seeded(&new_sources, color, Some(&b.plan.decode)),
-        Err(_) => super::compile_sources(&new_sources, color),
+        Ok(b) => input::compile_sources_seeded(&new_sources, color, Some(&b.plan.decode)),
+        Err(_) => input::compile_sources(&new_sources, color),
     };
     let (base, new) = (base?, new?);
     let as_of = input::as_of(args.as_of.as_deref())?;
@@ -91,8 +92,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
         &mut rejects,
     );
     progress.finish();
-    let compared =
-        compared.map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
+    let compared = compared.map_err(|e| usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
     rejects.flush();
     let rejected = rejects.count();
     let report = compared.tally.report(
@@ -110,7 +110,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
         DiffFormat::Markdown => crate::diff::render::markdown(&report),
         DiffFormat::Json => match serde_json::to_string_pretty(&report) {
             Ok(t) => t + "\n",
-            Err(e) => return Err(super::usage_error(format!("cannot write the report: {e}"))),
+            Err(e) => return Err(usage_error(format!("cannot write the report: {e}"))),
         },
     };
     let written = {
@@ -118,7 +118,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes()).and_then(|()| out.flush())
     };
-    super::finish_output(written)?;
+    finish_output(written)?;
     let mut summary = format!(
         "rubric: {} contact{} compared as of {}; {} changed",
         report.contacts,

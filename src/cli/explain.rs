@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{input, ColorChoice, Exit};
+use super::color::ColorChoice;
+use super::exit::{finish_output, usage_error, Exit};
+use super::input;
 use crate::snapshot::{find_contacts, Contact};
 use crate::trace::{explain, render, why_not, Trace};
 
@@ -62,7 +64,7 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
         &mut wanted,
         &mut rejected,
     );
-    found.map_err(|e| super::usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
+    found.map_err(|e| usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
     let missing: Vec<&str> = args
         .ids
         .iter()
@@ -80,7 +82,7 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
             .map(|m| format!("`{m}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        return Err(super::usage_error(format!(
+        return Err(usage_error(format!(
             "no contact with id {list} in `{}` (ids are compared exactly, case included)",
             args.contacts
         )));
@@ -96,11 +98,11 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
             continue;
         };
         let (_, trace) = explain(plan, sources, contact, as_of);
-        render_one(&trace, args, color, &mut out).map_err(super::usage_error)?;
+        render_one(&trace, args, color, &mut out).map_err(usage_error)?;
     }
     let mut stdout = std::io::stdout().lock();
     let written = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
-    super::finish_output(written)?;
+    finish_output(written)?;
     Ok(Exit::Success)
 }
 

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{ColorChoice, Exit};
+use super::color::ColorChoice;
+use super::exit::{finish_output, usage_error, Exit};
 use crate::fmt::line_endings::{to_lf, LineEndingCounts};
 use crate::fmt::Change;
 use crate::source::{SourceFile, Sources};
@@ -86,7 +87,7 @@ pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
     if args.path.as_os_str() == "-" {
         return run_stdin(args);
     }
-    let sources = Sources::load(&args.path).map_err(super::usage_error)?;
+    let sources = Sources::load(&args.path).map_err(usage_error)?;
     let mut failed = false;
     let mut changed = 0usize;
     let mut out = std::io::stdout().lock();
@@ -108,7 +109,7 @@ pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
             }
         } else {
             std::fs::write(&file.name, formatted)
-                .map_err(|e| super::usage_error(format!("cannot write `{}`: {e}", file.name)))?;
+                .map_err(|e| usage_error(format!("cannot write `{}`: {e}", file.name)))?;
         }
     }
     let files = sources.files.len();
@@ -144,7 +145,7 @@ fn run_stdin(args: &FmtArgs) -> Result<Exit, Exit> {
     std::io::stdin()
         .lock()
         .read_to_string(&mut text)
-        .map_err(|e| super::usage_error(format!("cannot read the rules on stdin: {e}")))?;
+        .map_err(|e| usage_error(format!("cannot read the rules on stdin: {e}")))?;
     let Some(formatted) = format_or_report(STDIN_NAME, &text, args.color.for_stderr()) else {
         eprintln!("error: the rules on stdin have syntax errors; nothing was written");
         return Ok(Exit::RuleErrors);
@@ -158,7 +159,7 @@ fn run_stdin(args: &FmtArgs) -> Result<Exit, Exit> {
         let mut out = std::io::stdout().lock();
         out.write_all(output.as_bytes()).and_then(|()| out.flush())
     };
-    super::finish_output(written)?;
+    finish_output(written)?;
     if args.check && formatted != text {
         if !args.quiet {
             eprintln!("rubric fmt: {STDIN_NAME} would be reformatted");

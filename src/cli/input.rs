@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+use super::exit::{usage_error, Exit};
 use super::progress::{self, Progress};
-use super::Exit;
 use crate::compile::Compiled;
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
@@ -20,6 +20,63 @@ use crate::source::Sources;
 /// `--rejects`.
 pub const MORE_REJECTS_WITH_FILE: &str =
     "(more rejected lines are counted but not shown; use --rejects FILE to keep them all)";
+
+/// Parses `--as-of`: RFC 3339 with an offset, or a bare date (midnight UTC).
+fn parse_as_of(text: Option<&str>) -> Result<i64, String> {
+    match text {
+        None => Ok(chrono::Utc::now().timestamp_micros()),
+        Some(t) => crate::snapshot::parse_timestamp(t).ok_or_else(|| {
+            format!("`--as-of {t}` is not an RFC 3339 timestamp with an offset (e.g. 2026-11-28T00:00:00Z) or a date (2026-11-28)")
+        }),
+    }
+}
+
+/// Compiles loaded sources, printing diagnostics; `Err` carries the exit code.
+pub fn compile_sources(
+    sources: &crate::source::Sources,
+    color: bool,
+) -> Result<crate::compile::Compiled, Exit> {
+    compile_sources_seeded(sources, color, None)
+}
+
+/// [`compile_sources`], with the slots of another plan as a seed
+/// ([`crate::compile::compile_with_seed`]; `diff`).
+pub fn compile_sources_seeded(
+    sources: &crate::source::Sources,
+    color: bool,
+    seed: Option<&crate::snapshot::DecodeSpec>,
+) -> Result<crate::compile::Compiled, Exit> {
+    let compiled = match seed {
+        Some(seed) => crate::compile::compile_with_seed(sources, seed),
+        None => crate::compile::compile(sources),
+    };
+    match compiled {
+        Ok(compiled) => {
+            if !compiled.warnings.is_empty() {
+                eprint!(
+                    "{}",
+                    crate::diagnostics::render(&compiled.warnings, sources, color)
+                );
+            }
+            // Build every regex now, so evaluation never does. The compiler
+            // checked them all: a failure here is an internal error.
+            if let Err(internal) = crate::compile::build_regexes(&compiled.plan) {
+                eprint!("{}", crate::diagnostics::render(&internal, sources, color));
+                return Err(Exit::RuleErrors);
+            }
+            Ok(compiled)
+        }
+        Err(diagnostics) => {
+            eprint!("{}", crate::diagnostics::render(&diagnostics, sources, color));
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "error: the rule set has {errors} error{}",
+                if errors == 1 { "" } else { "s" }
+            );
+            Err(Exit::RuleErrors)
+        }
+    }
+}
 
 /// A loaded and compiled rule set.
 pub struct Rules {
@@ -36,14 +93,14 @@ impl Rules {
 /// Loads and compiles the rule set at `path` (a file or a directory),
 /// printing its diagnostics.
 pub fn rules(path: &Path, color: bool) -> Result<Rules, Exit> {
-    let sources = Sources::load(path).map_err(super::usage_error)?;
-    let compiled = super::compile_sources(&sources, color)?;
+    let sources = Sources::load(path).map_err(usage_error)?;
+    let compiled = compile_sources(&sources, color)?;
     Ok(Rules { sources, compiled })
 }
 
 /// Parses `--as-of` (default now).
 pub fn as_of(text: Option<&str>) -> Result<i64, Exit> {
-    super::parse_as_of(text).map_err(super::usage_error)
+    parse_as_of(text).map_err(usage_error)
 }
 
 /// A rule set and the instant to evaluate it at.
@@ -106,7 +163,7 @@ impl InputFormatArg {
 /// given, else by its name.
 pub fn snapshot(path: &str, format: Option<InputFormatArg>) -> Result<Snapshot, Exit> {
     let opened = crate::snapshot::open_snapshot_input(path, format.map(InputFormatArg::format))
-        .map_err(|e| super::usage_error(format!("cannot read `{path}`: {e}")))?;
+        .map_err(|e| usage_error(format!("cannot read `{path}`: {e}")))?;
     Ok(Snapshot {
         reader: opened.reader,
         format: opened.format,
@@ -120,7 +177,7 @@ pub fn snapshot(path: &str, format: Option<InputFormatArg>) -> Result<Snapshot, 
 /// otherwise). Zero threads is a usage error.
 pub fn pipeline(threads: Option<usize>) -> Result<Pipeline, Exit> {
     match threads {
-        Some(0) => Err(super::usage_error("`--threads` must be at least 1")),
+        Some(0) => Err(usage_error("`--threads` must be at least 1")),
         Some(n) => Ok(Pipeline::new(n)),
         None => Ok(Pipeline::new(rayon::current_num_threads())),
     }
@@ -161,7 +218,7 @@ impl StreamOptions {
         let file: Option<Box<dyn std::io::Write + Send>> = match &self.rejects {
             Some(path) => {
                 let file = std::fs::File::create(path)
-                    .map_err(|e| super::usage_error(format!("cannot write `{}`: {e}", path.display())))?;
+                    .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
                 Some(Box::new(std::io::BufWriter::new(file)))
             }
             None => None,

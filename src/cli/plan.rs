@@ -7,8 +7,8 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::exit::{usage_error, Exit};
 use super::sync_command::{exit_of, report, SyncArgs, SyncStart};
-use super::Exit;
 use crate::sync::actions::Action;
 use crate::sync::run::{ActionSink, SyncError};
 
@@ -37,7 +37,7 @@ pub fn run(args: &PlanArgs) -> Result<Exit, Exit> {
     let totals = result?;
     if let Err(e) = flushed {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(super::usage_error(format!("cannot write the actions: {e}")));
+            return Err(usage_error(format!("cannot write the actions: {e}")));
         }
     }
     report("plan", "would emit", &start, &totals, args.sync.quiet);

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::color::ColorChoice;
+use super::exit::{finish_output, usage_error, Exit};
 use super::input::{self, StreamOptions};
-use super::{ColorChoice, Exit};
 use crate::run::{run_snapshot, RunError, RunSettings, RunTotals};
 
 #[derive(Debug, Args)]
@@ -72,7 +73,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
             // written: say what failed, then what was done.
             let _ = out.flush();
             rejects.flush();
-            let exit = super::usage_error(format!("reading `{}` failed: {error}", args.contacts));
+            let exit = usage_error(format!("reading `{}` failed: {error}", args.contacts));
             if !args.stream.quiet {
                 eprintln!("{}", summary(&totals, as_of, rejects.count()));
             }
@@ -87,7 +88,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
             Ok(())
         }
     });
-    super::finish_output(written.and_then(|()| out.flush()))?;
+    finish_output(written.and_then(|()| out.flush()))?;
     rejects.flush();
     let rejected = rejects.count();
     if !args.stream.quiet {

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{input, ColorChoice, Exit};
+use super::color::ColorChoice;
+use super::exit::{usage_error, Exit};
+use super::input;
 use crate::snapshot::{format_timestamp, Rejects};
 use crate::sync::actions::RunContext;
 use crate::sync::destinations::AUDIENCE_MINIMUMS;
@@ -108,13 +110,13 @@ impl SyncStart {
         let digest = rules_digest(&loaded.rules.sources);
         let wait = Duration::from_secs(args.wait);
         let mut store = if write_state {
-            let mut store = Store::open(&args.state, wait).map_err(super::usage_error)?;
-            store.begin(wait).map_err(super::usage_error)?;
+            let mut store = Store::open(&args.state, wait).map_err(usage_error)?;
+            store.begin(wait).map_err(usage_error)?;
             Some(store)
         } else {
-            match Store::open_existing(&args.state, wait).map_err(super::usage_error)? {
+            match Store::open_existing(&args.state, wait).map_err(usage_error)? {
                 Some(mut store) => {
-                    store.begin_read().map_err(super::usage_error)?;
+                    store.begin_read().map_err(usage_error)?;
                     Some(store)
                 }
                 None => None,
@@ -177,24 +179,24 @@ impl SyncStart {
 /// Reports why a sync stopped; its exit status.
 fn sync_error(error: SyncError, args: &SyncArgs, applying: bool) -> Exit {
     match error {
-        SyncError::EarlierThanLastRun { as_of, last } => super::usage_error(format!(
+        SyncError::EarlierThanLastRun { as_of, last } => usage_error(format!(
             "`--as-of {}` is earlier than the last applied run (run {}, as of {}); actions would undo newer ones. Pass `--force` if this is intended",
             format_timestamp(as_of),
             last.id,
             last.as_of
         )),
-        SyncError::TooManyRemovals { drops, max } => super::usage_error(format!(
+        SyncError::TooManyRemovals { drops, max } => usage_error(format!(
             "the snapshot would drop {drops} contacts that are absent from it, more than `--max-removals {max}`; nothing was {}. If the export is complete, raise `--max-removals`; to keep absent contacts, pass `--snapshot partial`",
             if applying { "applied" } else { "planned" }
         )),
         // A closed stdout (`rubric plan … | head`) is the reader's choice.
         SyncError::Read(e) | SyncError::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
-        SyncError::Read(e) => super::usage_error(format!(
+        SyncError::Read(e) => usage_error(format!(
             "reading `{}` failed: {e}; nothing was applied",
             args.contacts
         )),
-        SyncError::Write(e) => super::usage_error(format!("cannot write the actions: {e}")),
-        SyncError::Store(message) => super::usage_error(message),
+        SyncError::Write(e) => usage_error(format!("cannot write the actions: {e}")),
+        SyncError::Store(message) => usage_error(message),
     }
 }
 

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{input, ColorChoice, Exit};
+use super::color::ColorChoice;
+use super::exit::{usage_error, Exit};
+use super::input;
 use crate::testing::{self, CaseResult};
 
 #[derive(Debug, Args)]
@@ -69,7 +71,7 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
         (rules, vec![args.path.clone()])
     };
     if files.is_empty() {
-        return Err(super::usage_error(format!(
+        return Err(usage_error(format!(
             "no test files in `{}` (looked for `*.test.yaml` and `tests/*.yaml`)",
             args.path.display()
         )));
@@ -80,8 +82,8 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
     let mut filtered_out = 0usize;
     for file in &files {
         let name = file.display().to_string();
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| super::usage_error(format!("cannot read `{name}`: {e}")))?;
+        let text =
+            std::fs::read_to_string(file).map_err(|e| usage_error(format!("cannot read `{name}`: {e}")))?;
         match testing::parse(&text) {
             Err(e) => reports.push(FileReport {
                 error: Some(match e.line {

@@ -7,9 +7,11 @@
 //! its actions, in the documented order (docs/formats.md#actions), and its next state. The driver
 //! ([`run::sync_snapshot`]) streams the snapshot and reads and writes the
 //! state through a [`run::StateStore`] ([`store::Store`]); it prints nothing.
-//! The CLI (`plan`, `apply`) opens the store, reports and commits.
+//! [`apply::finish_apply`] logs an apply's run, writes its outputs and then
+//! commits. The CLI (`plan`, `apply`) opens the store and reports.
 
 pub mod actions;
+pub mod apply;
 pub mod destinations;
 pub mod run;
 pub mod store;

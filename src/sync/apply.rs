@@ -1,0 +1,304 @@
+//! The end of an apply, once the driver has stored the actions and the new
+//! state in the store's open transaction: log the run, write the actions
+//! (`--out` atomically, or a writer such as stdout), write the `--out-dir`
+//! files, then commit.
+//!
+//! Architecture Invariant: the outputs are written before the commit
+//! (docs/sync.md, docs/decisions.md "Outputs are written before the
+//! commit"). Killed before the commit, the state is entirely before the run
+//! and the next apply emits the same actions again with the same ids; killed
+//! after it, everything is done. Nothing here prints: what the caller reports
+//! (rows without an email, errors) is returned as data.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::actions::ActionKind;
+use super::destinations::{rows_of_run, write_dir, AtomicFile};
+use super::store::{RunRecord, Store};
+use crate::plan::Plan;
+
+/// Where an apply writes its actions and files.
+pub struct ApplyOutputs<'a, W: Write> {
+    /// `--out`: the file the actions (JSON Lines) are written to, atomically;
+    /// `None` to write them to `actions_writer`.
+    pub actions_file: Option<&'a Path>,
+    /// Where the actions go without an `actions_file` (the CLI's stdout);
+    /// flushed before the commit.
+    pub actions_writer: W,
+    /// `--out-dir`: the directory of the files per audience, workflow and route.
+    pub destination_dir: Option<&'a Path>,
+}
+
+/// What a finished apply has to report.
+#[derive(Debug, Default, PartialEq)]
+pub struct ApplyFinished {
+    /// Per audience: rows of the `--out-dir` files without a usable email
+    /// (kept, with an empty hash).
+    pub rows_without_email: BTreeMap<String, u64>,
+}
+
+/// Why an apply stopped before or at its commit. The transaction is still
+/// open (the caller rolls it back), except after [`ApplyError::Commit`].
+#[derive(Debug)]
+pub enum ApplyError {
+    /// Reading or writing the store failed (logging the run, reading the
+    /// actions back).
+    Store(String),
+    /// The `--out` file could not be written; nothing was applied.
+    ActionsFile { path: PathBuf, error: std::io::Error },
+    /// The actions writer failed; nothing was applied.
+    ActionsWriter(std::io::Error),
+    /// The `--out-dir` files could not be written; nothing was applied.
+    DestinationDir { dir: PathBuf, error: std::io::Error },
+    /// Every output was written, but the commit failed: the next apply emits
+    /// the same actions again with the same ids.
+    Commit(String),
+}
+
+/// Logs `record` (the run whose actions are in `store`'s open transaction),
+/// writes the outputs, then commits. `plan` lists the targets whose
+/// `--out-dir` files are written even when they have no rows.
+pub fn finish_apply<W: Write>(
+    store: &mut Store,
+    record: &RunRecord,
+    plan: &Plan,
+    outputs: ApplyOutputs<'_, W>,
+) -> Result<ApplyFinished, ApplyError> {
+    store.add_run(record).map_err(ApplyError::Store)?;
+    let run = record.id;
+    match outputs.actions_file {
+        Some(path) => {
+            let fail = |error: std::io::Error| ApplyError::ActionsFile {
+                path: path.to_path_buf(),
+                error,
+            };
+            let mut file = AtomicFile::create(path).map_err(fail)?;
+            let written = write_actions(store, run, |bytes| file.write_all(bytes))?;
+            written.map_err(fail)?;
+            file.commit().map_err(fail)?;
+        }
+        None => {
+            let mut writer = outputs.actions_writer;
+            let written = write_actions(store, run, |bytes| writer.write_all(bytes))?;
+            written
+                .and_then(|()| writer.flush())
+                .map_err(ApplyError::ActionsWriter)?;
+        }
+    }
+    let mut finished = ApplyFinished::default();
+    if let Some(dir) = outputs.destination_dir {
+        finished.rows_without_email = write_destination_files(store, run, dir, &destination_targets(plan))?;
+    }
+    store.commit().map_err(ApplyError::Commit)?;
+    Ok(finished)
+}
+
+/// Writes the stored actions of `run`, one line each, through `write`; the
+/// outer error is the store's, the inner the first write error (after which
+/// nothing more is written).
+fn write_actions(
+    store: &Store,
+    run: i64,
+    mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> Result<std::io::Result<()>, ApplyError> {
+    let mut written = Ok(());
+    store
+        .actions_of(run, |action| {
+            if written.is_ok() {
+                written = write(action.line.as_bytes()).and_then(|()| write(b"\n"));
+            }
+            Ok(())
+        })
+        .map_err(ApplyError::Store)?;
+    Ok(written)
+}
+
+/// Every audience, workflow and route of `plan`: the `--out-dir` files an
+/// apply writes, with rows or not.
+pub fn destination_targets(plan: &Plan) -> Vec<(ActionKind, String)> {
+    let audiences = plan
+        .audiences
+        .iter()
+        .map(|t| (ActionKind::AudienceAdd, t.name.clone()));
+    let workflows = plan
+        .workflows
+        .iter()
+        .map(|t| (ActionKind::WorkflowEnroll, t.name.clone()));
+    let routes = plan
+        .routes
+        .iter()
+        .map(|r| (ActionKind::TaskCreate, r.name.clone()));
+    audiences.chain(workflows).chain(routes).collect()
+}
+
+/// The targets that the stored actions of `run` name, in first-seen order
+/// (`rubric actions --out-dir`, which has no plan).
+pub fn targets_of_run(store: &Store, run: i64) -> Result<Vec<(ActionKind, String)>, ApplyError> {
+    let mut targets: Vec<(ActionKind, String)> = Vec::new();
+    store
+        .actions_of(run, |a| {
+            if let Some(kind) = ActionKind::from_name(&a.action) {
+                if !targets.iter().any(|(k, t)| *k == kind && *t == a.target) {
+                    targets.push((kind, a.target));
+                }
+            }
+            Ok(())
+        })
+        .map_err(ApplyError::Store)?;
+    Ok(targets)
+}
+
+/// Writes the `--out-dir` files of one run from its stored actions; per
+/// audience, the rows without a usable email.
+pub fn write_destination_files(
+    store: &Store,
+    run: i64,
+    dir: &Path,
+    targets: &[(ActionKind, String)],
+) -> Result<BTreeMap<String, u64>, ApplyError> {
+    let rows = rows_of_run(store, run).map_err(ApplyError::Store)?;
+    let written = write_dir(dir, targets, &rows).map_err(|error| ApplyError::DestinationDir {
+        dir: dir.to_path_buf(),
+        error,
+    })?;
+    Ok(written.without_email)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::source::{SourceFile, Sources};
+
+    const WAIT: Duration = Duration::from_millis(100);
+
+    const RULES: &str = r#"
+score fit 0..100 {
+  "size" when company_size >= 200 => +60
+}
+
+band tier {
+  big   when fit >= 50
+  small otherwise
+}
+
+audience ads_big when tier is big
+"#;
+
+    fn plan() -> Plan {
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new("rules.rubric", RULES));
+        crate::compile::compile(&sources).unwrap().plan
+    }
+
+    fn record(id: i64) -> RunRecord {
+        RunRecord {
+            id,
+            applied_at: "2026-11-30T00:00:00Z".into(),
+            as_of: "2026-11-28T00:00:00Z".into(),
+            as_of_micros: 0,
+            rules: "digest".into(),
+            snapshot: "contacts.jsonl".into(),
+            mode: "full".into(),
+            contacts: 2,
+            rejected: 0,
+            actions: 2,
+            dropped: 0,
+        }
+    }
+
+    /// A state file in a write transaction holding two `audience_add`
+    /// actions of run 1, one of them without an email.
+    fn store_with_actions(dir: &Path) -> (PathBuf, Store) {
+        let path = dir.join("state.db");
+        let mut store = Store::open(&path, WAIT).unwrap();
+        store.begin(WAIT).unwrap();
+        for (seq, (contact, email)) in [("a", Some("ab12")), ("b", None)].into_iter().enumerate() {
+            let line = format!(r#"{{"contact":"{contact}","action":"audience_add"}}"#);
+            let seq = i64::try_from(seq).unwrap();
+            let id = format!("id-{contact}");
+            store
+                .add_action(1, seq, &id, contact, "audience_add", "ads_big", email, &line)
+                .unwrap();
+        }
+        (path, store)
+    }
+
+    #[test]
+    fn apply_writes_the_actions_and_the_files_then_commits_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store) = store_with_actions(dir.path());
+        let out_dir = dir.path().join("out");
+        let mut stdout = Vec::new();
+        let finished = finish_apply(
+            &mut store,
+            &record(1),
+            &plan(),
+            ApplyOutputs {
+                actions_file: None,
+                actions_writer: &mut stdout,
+                destination_dir: Some(&out_dir),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(stdout).unwrap(),
+            "{\"contact\":\"a\",\"action\":\"audience_add\"}\n{\"contact\":\"b\",\"action\":\"audience_add\"}\n"
+        );
+        assert_eq!(
+            finished.rows_without_email,
+            BTreeMap::from([("ads_big".to_string(), 1)])
+        );
+        let audience = std::fs::read_to_string(out_dir.join("audience-ads_big.csv")).unwrap();
+        assert!(audience.contains("add,a,ab12"), "{audience}");
+        drop(store);
+        let reopened = Store::open_existing(&path, WAIT).unwrap().unwrap();
+        assert_eq!(reopened.run(1).unwrap(), Some(record(1)));
+    }
+
+    #[test]
+    fn an_unwritable_out_file_stops_the_apply_before_the_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store) = store_with_actions(dir.path());
+        let out = dir.path().join("missing").join("actions.jsonl");
+        let error = finish_apply(
+            &mut store,
+            &record(1),
+            &plan(),
+            ApplyOutputs {
+                actions_file: Some(&out),
+                actions_writer: std::io::sink(),
+                destination_dir: None,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, ApplyError::ActionsFile { path, .. } if *path == out),
+            "{error:?}"
+        );
+        store.rollback();
+        drop(store);
+        let reopened = Store::open_existing(&path, WAIT).unwrap().unwrap();
+        assert_eq!(reopened.run(1).unwrap(), None);
+        let mut actions = 0;
+        reopened
+            .actions_of(1, |_| {
+                actions += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(actions, 0);
+    }
+
+    #[test]
+    fn the_targets_of_a_plan_are_its_audiences_workflows_and_routes() {
+        assert_eq!(
+            destination_targets(&plan()),
+            vec![(ActionKind::AudienceAdd, "ads_big".to_string())]
+        );
+    }
+}
