@@ -341,3 +341,30 @@ fn rendered_diagnostics_match_snapshots() {
         });
     }
 }
+
+/// Issue 17, item 6: miette's graphical handler panicked ("Formatting
+/// argument out of range") when a diagnostic fell past column 65,535. A
+/// 70,000-character line with a slip near its end now renders without a
+/// panic and still names the file, the line and the column.
+#[test]
+fn a_diagnostic_past_column_65535_renders_with_its_location() {
+    let mut line = String::from("segment s when a == 1");
+    while line.len() < 70_000 {
+        line.push_str(" or a == 1");
+    }
+    line.push_str(" or a = 1");
+    let text = format!("# a long line follows\n{line}\n");
+    let column = line.rfind(" = 1").unwrap() + 2;
+    let mut sources = Sources::default();
+    sources.add(rubric::source::SourceFile::new("long.rubric", text));
+    let diagnostics = compile(&sources).expect_err("the single `=` is a syntax error");
+    let first = diagnostics.first().expect("one diagnostic");
+    assert_eq!(first.code, "rubric::syntax");
+    let rendered = render(&diagnostics, &sources, false);
+    assert!(
+        rendered.contains(&format!("long.rubric:2:{column}")),
+        "{}",
+        rendered.get(..2_000).unwrap_or(&rendered)
+    );
+    assert!(rendered.contains("syntax error"), "{rendered}");
+}
