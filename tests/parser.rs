@@ -890,9 +890,9 @@ fn deep_nesting_is_one_clear_error_not_a_stack_overflow() {
 /// At the limit, every recursive pass fits the 8 MiB stack of the main
 /// thread (where `rubric` parses and compiles) in a debug build, where
 /// frames are far larger than in a release build: parse, compile with lints,
-/// format and evaluate.
+/// format, evaluate and explain.
 #[test]
-fn nesting_at_the_limit_compiles_formats_and_evaluates_on_a_small_stack() {
+fn nesting_at_the_limit_compiles_formats_evaluates_and_explains() {
     let depth = rubric::syntax::MAX_NESTING_DEPTH;
     let prefix = "segment s when ";
     let conditions = [
@@ -921,6 +921,9 @@ fn nesting_at_the_limit_compiles_formats_and_evaluates_on_a_small_stack() {
                 .unwrap()
                 .unwrap();
             let _ = rubric::eval::evaluate(&compiled.plan, &contact, 0);
+            let (_, trace) = rubric::trace::explain(&compiled.plan, &sources, &contact, 0);
+            assert!(!rubric::trace::render::text(&trace, false).is_empty());
+            assert!(serde_json::to_string(&trace).is_ok());
         });
     }
 }
