@@ -341,3 +341,54 @@ fn rendered_diagnostics_match_snapshots() {
         });
     }
 }
+
+/// Issue 17, item 6: miette's graphical handler panicked ("Formatting
+/// argument out of range") when a diagnostic fell past column 65,535. A
+/// 70,000-character line with a slip near its end now renders without a
+/// panic and still names the file, the line and the column.
+#[test]
+fn a_diagnostic_past_column_65535_renders_with_its_location() {
+    let mut line = String::from("segment s when a == 1");
+    while line.len() < 70_000 {
+        line.push_str(" or a == 1");
+    }
+    line.push_str(" or a = 1");
+    let text = format!("# a long line follows\n{line}\n");
+    let column = line.rfind(" = 1").unwrap() + 2;
+    let mut sources = Sources::default();
+    sources.add(rubric::source::SourceFile::new("long.rubric", text));
+    let diagnostics = compile(&sources).expect_err("the single `=` is a syntax error");
+    let first = diagnostics.first().expect("one diagnostic");
+    assert_eq!(first.code, "rubric::syntax");
+    let rendered = render(&diagnostics, &sources, false);
+    assert!(
+        rendered.contains(&format!("long.rubric:2:{column}")),
+        "{}",
+        rendered.get(..2_000).unwrap_or(&rendered)
+    );
+    assert!(rendered.contains("syntax error"), "{rendered}");
+}
+
+/// Issue 17, item 8: "did you mean" was quadratic in the length of names, so
+/// an unknown name beside a 30,000-character property took 7.9 s to check.
+/// Names longer than 64 characters are no longer compared; the unknown name
+/// is still reported, without a suggestion.
+#[test]
+fn an_unknown_name_beside_a_30000_character_name_is_reported_quickly() {
+    let long = "a".repeat(30_000);
+    let near_miss = format!("{}b", "a".repeat(29_999));
+    let text = format!("properties {{\n  {long}: number\n}}\nsegment s when {near_miss} > 1\n");
+    let mut sources = Sources::default();
+    sources.add(rubric::source::SourceFile::new("long.rubric", text));
+    let started = std::time::Instant::now();
+    let diagnostics = compile(&sources).expect_err("the near miss is not declared");
+    let rendered = render(&diagnostics, &sources, false);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["rubric::unknown_name"]);
+    assert!(
+        rendered.contains("long.rubric:4:16"),
+        "{}",
+        rendered.get(..500).unwrap_or(&rendered)
+    );
+}

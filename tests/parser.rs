@@ -803,3 +803,127 @@ fn spans_point_into_the_file() {
     assert_eq!(at(right.span), "200");
     assert_eq!(at(s.condition.span).trim_end(), "company_size >= 200");
 }
+
+// ------------------------------------------------------------ nesting depth
+
+/// Runs `work` on a thread with a 2 MiB stack (the default of spawned
+/// threads, a quarter of the main thread's), to prove the stack it needs is
+/// bounded. An overflow aborts the test binary.
+fn on_a_two_mib_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    on_a_stack_of(2 << 20, work)
+}
+
+fn on_a_stack_of<T: Send + 'static>(bytes: usize, work: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(bytes)
+        .spawn(work)
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+fn one_file(text: String) -> Sources {
+    let mut sources = Sources::default();
+    sources.add(rubric::source::SourceFile::new("deep.rubric", text));
+    sources
+}
+
+/// Issue 17, item 7: 3,000 parentheses, 10,000 `not`s and 10,000 nested
+/// `lower(` overflowed the stack in `Builder::build_condition` (SIGABRT).
+/// Each is now one `rubric::nesting_too_deep` error at the token that crosses
+/// the limit, and the next item is still parsed.
+#[test]
+fn deep_nesting_is_one_clear_error_not_a_stack_overflow() {
+    let prefix = "segment s when ";
+    let limit = rubric::syntax::MAX_NESTING_DEPTH;
+    // Each case with the 1-based column of the token that crosses the limit.
+    let cases = [
+        (
+            format!("{prefix}{}a == 1{}", "(".repeat(3_000), ")".repeat(3_000)),
+            prefix.len() + limit + 1,
+        ),
+        (
+            format!("{prefix}{}a == 1", "not ".repeat(10_000)),
+            prefix.len() + 4 * limit + 1,
+        ),
+        (
+            format!(
+                "{prefix}{}email{} == \"x\"",
+                "lower(".repeat(10_000),
+                ")".repeat(10_000)
+            ),
+            prefix.len() + 6 * limit + "lower".len() + 1,
+        ),
+    ];
+    for (condition, column) in cases {
+        let text = format!("{condition}\nsegment t when b == 1 and\n");
+        let (diagnostics, formatted) = on_a_two_mib_stack(move || {
+            let sources = one_file(text.clone());
+            let diagnostics = compile(&sources).expect_err("too deep");
+            let rendered = rubric::diagnostics::render(&diagnostics, &sources, false);
+            let formatted = rubric::fmt::format_source(&text).is_err();
+            let located: Vec<(String, String)> = diagnostics
+                .iter()
+                .map(|d| (d.code.to_string(), sources.location(d.span).to_string()))
+                .collect();
+            assert!(
+                rendered.contains("conditions nest more than 256 levels deep"),
+                "{rendered}"
+            );
+            (located, formatted)
+        });
+        assert!(formatted, "fmt refuses the file");
+        // The deep item, then the syntax error of the next one: one pass.
+        assert_eq!(
+            diagnostics,
+            [
+                (
+                    String::from("rubric::nesting_too_deep"),
+                    format!("deep.rubric:1:{column}")
+                ),
+                (String::from("rubric::syntax"), String::from("deep.rubric:2:25")),
+            ]
+        );
+    }
+}
+
+/// At the limit, every recursive pass fits the 8 MiB stack of the main
+/// thread (where `rubric` parses and compiles) in a debug build, where
+/// frames are far larger than in a release build: parse, compile with lints,
+/// format, evaluate and explain.
+#[test]
+fn nesting_at_the_limit_compiles_formats_evaluates_and_explains() {
+    let depth = rubric::syntax::MAX_NESTING_DEPTH;
+    let prefix = "segment s when ";
+    let conditions = [
+        format!("{prefix}{}a == 1{}", "(".repeat(depth), ")".repeat(depth)),
+        format!("{prefix}{}a == 1", "not ".repeat(depth)),
+        format!(
+            "{prefix}{}email{} == \"x\"",
+            "lower(".repeat(depth),
+            ")".repeat(depth)
+        ),
+        format!(
+            "{prefix}{}(a == 1){}",
+            "not (".repeat(depth / 2 - 1),
+            ")".repeat(depth / 2 - 1)
+        ),
+    ];
+    for condition in conditions {
+        let text = format!("{condition}\naudience x when s\n");
+        on_a_stack_of(8 << 20, move || {
+            let sources = one_file(text.clone());
+            let compiled = rubric::compile::compile_and_lint(&sources).unwrap_or_else(|d| panic!("{d:#?}"));
+            let formatted = rubric::fmt::format_source(&text).unwrap_or_else(|d| panic!("{d:#?}"));
+            assert!(compile(&one_file(formatted)).is_ok());
+            let line = r#"{"id":"c1","email":"X","properties":{"a":1}}"#;
+            let contact = rubric::snapshot::decode_line(&compiled.plan.decode, line)
+                .unwrap()
+                .unwrap();
+            let _ = rubric::eval::evaluate(&compiled.plan, &contact, 0);
+            let (_, trace) = rubric::trace::explain(&compiled.plan, &sources, &contact, 0);
+            assert!(!rubric::trace::render::text(&trace, false).is_empty());
+            assert!(serde_json::to_string(&trace).is_ok());
+        });
+    }
+}

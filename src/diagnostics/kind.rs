@@ -39,6 +39,7 @@ codes! {
     Syntax => "rubric::syntax",
     InvalidEscape => "rubric::invalid_escape",
     InvalidNumber => "rubric::invalid_number",
+    NestingTooDeep => "rubric::nesting_too_deep",
     UnknownName => "rubric::unknown_name",
     AmbiguousName => "rubric::ambiguous_name",
     UnknownType => "rubric::unknown_type",
@@ -314,6 +315,10 @@ pub enum DiagnosticKind {
     NotANumber { text: String },
     #[error("`{text}` is too large")]
     NumberTooLarge { text: String },
+    /// Parentheses, `not`, `where` and calls nested deeper than the parser
+    /// accepts (`syntax::MAX_NESTING_DEPTH`), reported where the limit is crossed.
+    #[error("conditions nest more than {limit} levels deep")]
+    NestingTooDeep { limit: usize },
 
     // Internal errors: a broken invariant of rubric itself.
     #[error("internal error: unexpected `{rule}` while building {context}")]
@@ -602,6 +607,7 @@ impl DiagnosticKind {
             K::SyntaxExpected { .. } | K::SyntaxUnexpected { .. } => Code::Syntax,
             K::UnknownEscape { .. } | K::LoneBackslash => Code::InvalidEscape,
             K::NotANumber { .. } | K::NumberTooLarge { .. } => Code::InvalidNumber,
+            K::NestingTooDeep { .. } => Code::NestingTooDeep,
             K::InternalUnexpectedNode { .. }
             | K::InternalIncomplete { .. }
             | K::InternalNoEventSlot { .. }
@@ -694,6 +700,9 @@ impl DiagnosticKind {
         match self {
             K::SyntaxExpected { hint, .. } | K::SyntaxUnexpected { hint, .. } => hint.as_ref().map(SyntaxHint::text),
             K::UnknownEscape { .. } | K::LoneBackslash => text("known escapes: \\\" \\\\ \\n \\t"),
+            K::NestingTooDeep { .. } => text(
+                "remove redundant parentheses and `not`s, or name inner conditions with `segment` and use the names",
+            ),
             K::NotANumber { .. } | K::NumberTooLarge { .. } => None,
             K::InternalUnexpectedNode { .. }
             | K::InternalIncomplete { .. }
@@ -924,6 +933,7 @@ mod tests {
                 hint: None,
             },
             K::LoneBackslash,
+            K::NestingTooDeep { limit: 256 },
             K::NotANumber { text: s("1e") },
             K::UnknownName {
                 name: s("x"),

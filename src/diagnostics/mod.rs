@@ -23,16 +23,35 @@ pub use render::json::JsonDiagnostic;
 /// The code of internal errors: a broken invariant of rubric itself.
 pub const INTERNAL: &str = Code::Internal.as_str();
 
+/// The longest name, in characters, that [`did_you_mean`] compares: both
+/// measures it uses take time proportional to the product of the two
+/// lengths, so a longer name or candidate is never suggested nor compared.
+pub const DID_YOU_MEAN_MAX_CHARS: usize = 64;
+
+/// True when `text` has more than [`DID_YOU_MEAN_MAX_CHARS`] characters,
+/// found without counting past the limit.
+fn too_long_to_compare(text: &str) -> bool {
+    text.chars().nth(DID_YOU_MEAN_MAX_CHARS).is_some()
+}
+
 /// The closest candidate to `name` by edit distance, when close enough to be a
 /// plausible typo.
+///
+/// Names and candidates longer than [`DID_YOU_MEAN_MAX_CHARS`] are skipped,
+/// so the work per candidate is bounded and `check` stays linear in the size
+/// of the rule set, whatever the length of its names (issue 17, item 8: a
+/// 30,000-character name next to an unknown one took 7.9 s).
 pub fn did_you_mean<'a, I>(name: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    if too_long_to_compare(name) {
+        return None;
+    }
     let lower = name.to_lowercase();
     let mut best: Option<(f64, &'a str)> = None;
     for candidate in candidates {
-        if candidate == name {
+        if candidate == name || too_long_to_compare(candidate) {
             continue;
         }
         let score = strsim::jaro_winkler(&lower, &candidate.to_lowercase());
@@ -55,6 +74,27 @@ mod tests {
         assert_eq!(did_you_mean("readines", names), Some("readiness"));
         assert_eq!(did_you_mean("intnet", names), Some("intent"));
         assert_eq!(did_you_mean("company_size", names), None);
+    }
+
+    /// Issue 17, item 8: with a 30,000-character candidate (or name) the
+    /// comparison was quadratic (7.9 s). Such names are now skipped before
+    /// any distance is computed, so this takes microseconds.
+    #[test]
+    fn very_long_names_are_neither_compared_nor_suggested() {
+        let long = "a".repeat(30_000);
+        let near_miss = format!("{}b", "a".repeat(29_999));
+        let started = std::time::Instant::now();
+        assert_eq!(did_you_mean(&near_miss, [long.as_str()]), None);
+        assert_eq!(
+            did_you_mean("readines", [long.as_str(), "readiness"]),
+            Some("readiness")
+        );
+        assert_eq!(did_you_mean(&long, ["readiness"]), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // The limit itself still compares: a 64-character name finds its typo.
+        let at_limit = "x".repeat(super::DID_YOU_MEAN_MAX_CHARS);
+        let typo = format!("{}y", "x".repeat(super::DID_YOU_MEAN_MAX_CHARS - 1));
+        assert_eq!(did_you_mean(&typo, [at_limit.as_str()]), Some(at_limit.as_str()));
     }
 
     /// The codes `docs/errors.md` documents: its section headings.

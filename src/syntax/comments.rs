@@ -75,7 +75,7 @@ fn comment_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
 
 /// The offset just after the string, regex or quoted name that opens at
 /// `open`: after its closing quote, or at its line break when unclosed.
-fn literal_end(bytes: &[u8], open: usize) -> usize {
+pub(super) fn literal_end(bytes: &[u8], open: usize) -> usize {
     let quote = bytes.get(open).copied();
     let escapes = quote != Some(b'`');
     let mut i = open + 1;
@@ -93,7 +93,7 @@ fn literal_end(bytes: &[u8], open: usize) -> usize {
 
 /// The offset of the line break (`\n`, or `\r` of `\r\n`) that ends the
 /// line of `i`, or the end of the text.
-fn line_end(bytes: &[u8], i: usize) -> usize {
+pub(super) fn line_end(bytes: &[u8], i: usize) -> usize {
     let mut end = i;
     while let Some(&c) = bytes.get(end) {
         if c == b'\n' || c == b'\r' {

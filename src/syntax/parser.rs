@@ -35,6 +35,26 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let mut pos = skip_trivia(text, 0);
     while pos < text.len() {
         let rest = text.get(pos..).unwrap_or("");
+        // Too deep a nesting is reported once, where it crosses the limit,
+        // and the item is skipped like a syntax error, before pest could
+        // recurse that deep.
+        if let Some((at, len)) = super::depth::first_too_deep(rest) {
+            let start = pos + at;
+            diagnostics.push(
+                Diagnostic::new(
+                    DiagnosticKind::NestingTooDeep {
+                        limit: super::depth::MAX_NESTING_DEPTH,
+                    },
+                    Span::new(file, start, start + len),
+                )
+                .with_label("the limit is crossed here"),
+            );
+            match resume_point(text, pos, start) {
+                Some(next) => pos = next,
+                None => break,
+            }
+            continue;
+        }
         let parsed = RubricParser::parse(Rule::item_then_next, rest)
             .map(|mut pairs| pairs.next().and_then(|p| p.into_inner().next()));
         match parsed {
@@ -929,56 +949,56 @@ impl Builder<'_> {
 
     // ------------------------------------------------------------ conditions
 
+    /// Wrappers (`condition`, `primary`, `negation`) and an `or` or `and`
+    /// of one part are walked down in a loop, not by recursion, so a pair
+    /// of parentheses costs no stack frame: only `not`, a real `or` or
+    /// `and`, calls and aggregates recurse (see `depth.rs` for the limit).
     fn build_condition(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
-        let span = self.span(&pair);
-        match pair.as_rule() {
-            Rule::condition | Rule::primary => {
-                let inner = pair
-                    .into_inner()
-                    .next()
-                    .ok_or_else(|| self.missing(span, "condition"))?;
-                self.build_condition(inner)
-            }
-            Rule::disjunction | Rule::conjunction => {
-                let is_or = pair.as_rule() == Rule::disjunction;
-                let parts = self
-                    .children(pair)
-                    .into_iter()
-                    .map(|p| self.build_condition(p))
-                    .collect::<Built<Vec<_>>>()?;
-                if parts.len() == 1 {
-                    return parts
+        let mut pair = pair;
+        loop {
+            let span = self.span(&pair);
+            match pair.as_rule() {
+                Rule::condition | Rule::primary | Rule::negation => {
+                    pair = pair
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| self.missing(span, "condition"))?;
+                }
+                Rule::disjunction | Rule::conjunction => {
+                    let is_or = pair.as_rule() == Rule::disjunction;
+                    let mut children = self.children(pair);
+                    if children.len() == 1 {
+                        pair = children.pop().ok_or_else(|| self.missing(span, "condition"))?;
+                        continue;
+                    }
+                    let parts = children
+                        .into_iter()
+                        .map(|p| self.build_condition(p))
+                        .collect::<Built<Vec<_>>>()?;
+                    if parts.is_empty() {
+                        return Err(self.missing(span, "condition"));
+                    }
+                    let kind = if is_or {
+                        ExprKind::Or(parts)
+                    } else {
+                        ExprKind::And(parts)
+                    };
+                    return Ok(Expr { kind, span });
+                }
+                Rule::not_prefix => {
+                    let inner = self
+                        .children(pair)
                         .into_iter()
                         .next()
-                        .ok_or_else(|| self.missing(span, "condition"));
+                        .ok_or_else(|| self.missing(span, "not"))?;
+                    return Ok(Expr {
+                        kind: ExprKind::Not(Box::new(self.build_condition(inner)?)),
+                        span,
+                    });
                 }
-                let kind = if is_or {
-                    ExprKind::Or(parts)
-                } else {
-                    ExprKind::And(parts)
-                };
-                Ok(Expr { kind, span })
+                Rule::test => return self.build_test(pair),
+                _ => return Err(self.unexpected(&pair, "a condition")),
             }
-            Rule::negation => {
-                let inner = pair
-                    .into_inner()
-                    .next()
-                    .ok_or_else(|| self.missing(span, "condition"))?;
-                self.build_condition(inner)
-            }
-            Rule::not_prefix => {
-                let inner = self
-                    .children(pair)
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| self.missing(span, "not"))?;
-                Ok(Expr {
-                    kind: ExprKind::Not(Box::new(self.build_condition(inner)?)),
-                    span,
-                })
-            }
-            Rule::test => self.build_test(pair),
-            _ => Err(self.unexpected(&pair, "a condition")),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The human renderer: each diagnostic as a miette graphical report (code,
 //! message, the source with its labels underlined, help), as `rubric check`
-//! and every other command print them on stderr.
+//! and every other command print them on stderr. A diagnostic on a line
+//! too long to draw (miette panics past column 65,535) is written on one
+//! plain `file:line:column: …` line instead.
 
 use std::sync::Arc;
 
@@ -104,6 +106,81 @@ impl miette::Diagnostic for MietteReport {
     }
 }
 
+/// The longest line, in bytes, that a report draws. miette's graphical
+/// handler pads its underlines with format widths, which panic past column
+/// 65,535 ("Formatting argument out of range"); a diagnostic whose labelled
+/// lines (or the context lines around them) are longer than this is rendered
+/// on one plain line instead (issue 17, item 6). No rule file written by a
+/// person comes near it.
+const MAX_DRAWN_LINE_BYTES: usize = 1_000;
+
+/// True when every line that miette would draw for `diagnostic` (the lines of
+/// each label in its own file, and one line of context on either side) is at
+/// most [`MAX_DRAWN_LINE_BYTES`] long.
+fn lines_are_drawable(diagnostic: &Diagnostic, sources: &Sources) -> bool {
+    let Some(file) = sources.get(diagnostic.span.file) else {
+        return true;
+    };
+    let text: &str = &file.text;
+    let spans = std::iter::once(diagnostic.span).chain(
+        diagnostic
+            .notes
+            .iter()
+            .filter(|note| note.span.file == diagnostic.span.file)
+            .map(|note| note.span),
+    );
+    for span in spans {
+        let start = (span.start as usize).min(text.len());
+        let end = (span.end as usize).clamp(start, text.len());
+        // From the start of the line before the label to the end of the line
+        // after it.
+        let before = text.get(..start).unwrap_or("");
+        let first = before.rfind('\n').map_or(0, |i| {
+            before.get(..i).and_then(|b| b.rfind('\n')).map_or(0, |j| j + 1)
+        });
+        let after = text.get(end..).unwrap_or("");
+        let last = after.find('\n').map_or(text.len(), |i| {
+            let next = end + i + 1;
+            text.get(next..)
+                .and_then(|rest| rest.find('\n'))
+                .map_or(text.len(), |j| next + j)
+        });
+        let drawn = text.get(first..last).unwrap_or("");
+        if drawn.split('\n').any(|line| line.len() > MAX_DRAWN_LINE_BYTES) {
+            return false;
+        }
+    }
+    true
+}
+
+/// One diagnostic without drawing its source: `file:line:column: severity[code]:
+/// message`, then its help and the places of its notes, for lines too long
+/// to draw.
+fn render_plain(diagnostic: &Diagnostic, sources: &Sources, out: &mut String) {
+    use std::fmt::Write as _;
+    let severity = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let _ = writeln!(
+        out,
+        "{}: {severity}[{}]: {}",
+        sources.location(diagnostic.span),
+        diagnostic.code,
+        diagnostic.message
+    );
+    if !diagnostic.label.is_empty() {
+        let _ = writeln!(out, "  label: {}", diagnostic.label);
+    }
+    for note in &diagnostic.notes {
+        let _ = writeln!(out, "  note: {} ({})", note.message, sources.location(note.span));
+    }
+    if let Some(help) = &diagnostic.help {
+        let _ = writeln!(out, "  help: {help}");
+    }
+    let _ = writeln!(out, "  (the source line is too long to draw)");
+}
+
 /// Renders diagnostics for people. `color` is decided by the caller (terminal,
 /// `NO_COLOR`); tests render without colour.
 pub fn render(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
@@ -117,6 +194,11 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Str
         .with_context_lines(1);
     let mut out = String::new();
     for diagnostic in diagnostics {
+        if !lines_are_drawable(diagnostic, sources) {
+            render_plain(diagnostic, sources, &mut out);
+            out.push('\n');
+            continue;
+        }
         let report = MietteReport::new(diagnostic, sources);
         if handler.render_report(&mut out, &report).is_err() {
             out.push_str(&diagnostic.message);
