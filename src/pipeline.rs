@@ -77,7 +77,7 @@ impl Pipeline {
         let shared = Shared::new(blocks, self.threads, Some(Mutex::new(consume)));
         std::thread::scope(|scope| {
             for _ in 0..self.threads {
-                scope.spawn(|| shared.work(worker_state(), &process));
+                spawn_worker(scope, || shared.work(worker_state(), &process));
             }
         });
         shared.result()
@@ -102,7 +102,7 @@ impl Pipeline {
         let shared: Shared<_, C, fn(C) -> std::io::Result<bool>> = Shared::new(blocks, self.threads, None);
         std::thread::scope(|scope| {
             for _ in 0..self.threads {
-                scope.spawn(|| shared.work(worker_state(), &process));
+                spawn_worker(scope, || shared.work(worker_state(), &process));
             }
             while let Some(result) = shared.next_result() {
                 let outcome = if shared.stopped() {
@@ -114,6 +114,26 @@ impl Pipeline {
             }
         });
         shared.result()
+    }
+}
+
+/// The stack of a worker thread: as large as the main thread's, so that a
+/// condition nested up to the parser's limit (`syntax::MAX_NESTING_DEPTH`)
+/// evaluates on a worker as it does on the main thread (Rust's default for
+/// spawned threads is 2 MiB).
+const WORKER_STACK_BYTES: usize = 8 << 20;
+
+/// Spawns a worker with [`WORKER_STACK_BYTES`] of stack (or the default
+/// stack, should that fail).
+fn spawn_worker<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    work: impl FnOnce() + Send + Copy + 'scope,
+) {
+    let built = std::thread::Builder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .spawn_scoped(scope, work);
+    if built.is_err() {
+        scope.spawn(work);
     }
 }
 
