@@ -362,6 +362,28 @@ fn a_rejected_line_without_a_readable_id_stops_absence_removals() {
 }
 
 #[test]
+fn a_rejected_line_with_a_duplicate_id_key_is_pinned_on_its_first_id() {
+    // Issue 17, item 2: the decoder takes the first of duplicate keys, so the
+    // bad line is a-1's, and a-1 keeps its state; b-2 is not mistaken for it.
+    let env = Env::new();
+    let mut lines = SNAPSHOT_1.lines();
+    let (a1, b2) = (lines.next().unwrap(), lines.next().unwrap());
+    let s1 = env.write("s1.jsonl", &format!("{a1}\n{b2}\n"));
+    let (code, _, stderr) = env.apply(&s1, T1, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let bad = r#"{"id":"a-1","id":"b-2","events":"bad"}"#;
+    let s2 = env.write("s2.jsonl", &format!("{bad}\n{b2}\n"));
+    let (code, actions, stderr) = env.apply(&s2, T1, &[]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(actions.is_empty(), "{actions:?}");
+    let conn = rusqlite::Connection::open(env.state()).unwrap();
+    let kept: i64 = conn
+        .query_row("SELECT count(*) FROM contacts WHERE id = 'a-1'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 1, "a-1 keeps its state");
+}
+
+#[test]
 fn a_partial_snapshot_leaves_absent_contacts_alone() {
     let env = Env::new();
     let s1 = env.write("s1.jsonl", SNAPSHOT_1);

@@ -76,35 +76,65 @@ pub fn repeated_id(line: u64, id: &str) -> BadLine {
     }
 }
 
-/// The id of a rejected JSON Lines line, when one can be read: the `id`
-/// string of a line that is JSON, or else the first `"id": "…"` in the text
-/// (a line cut short). `None` when there is no such id.
+/// The id of a rejected JSON Lines line, when it is certain, read by the
+/// decoder's rule (src/snapshot/jsonl.rs): the first top-level `id` key wins
+/// and only a JSON string counts. A line that is JSON gives its first `id`;
+/// a line that is not JSON (cut short, or garbage further on) gives an id only
+/// when its first key is `id` with a complete string value, because anything
+/// later could hide an earlier key. `None` otherwise, and for an empty id.
 pub fn id_of_bad_line(text: &str) -> Option<String> {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) {
-        return match map.get("id") {
-            Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id.clone()),
-            _ => None,
-        };
+    let scan = std::cell::RefCell::new(FirstIdScan::default());
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let whole_line_is_json =
+        serde::de::Deserializer::deserialize_any(&mut deserializer, FirstIdVisitor { scan: &scan })
+            .and_then(|()| deserializer.end())
+            .is_ok();
+    let scan = scan.into_inner();
+    if !whole_line_is_json && !scan.id_is_the_first_key {
+        return None;
     }
-    let mut rest = text;
-    while let Some(at) = rest.find("\"id\"") {
-        let after = rest.get(at + 4..).unwrap_or("").trim_start();
-        if let Some(value) = after.strip_prefix(':') {
-            let value = value.trim_start();
-            if let Some(body) = value.strip_prefix('"') {
-                if let Some(end) = body.find('"') {
-                    let id = body.get(..end).unwrap_or("");
-                    // Escapes would need a JSON decoder: treat such ids as unreadable.
-                    if !id.is_empty() && !id.contains('\\') {
-                        return Some(id.to_string());
-                    }
-                }
+    scan.first_id.flatten().filter(|id| !id.is_empty())
+}
+
+/// What [`id_of_bad_line`] learnt before the line ended or broke.
+#[derive(Default)]
+struct FirstIdScan {
+    /// The value of the first top-level `id` key: `Some(None)` when it is not a string.
+    first_id: Option<Option<String>>,
+    /// Whether that `id` was the object's first key.
+    id_is_the_first_key: bool,
+}
+
+/// Walks a top-level JSON object, recording its first `id` in `scan`.
+struct FirstIdVisitor<'a> {
+    scan: &'a std::cell::RefCell<FirstIdScan>,
+}
+
+impl<'de> serde::de::Visitor<'de> for FirstIdVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut key_number = 0_u64;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "id" && self.scan.borrow().first_id.is_none() {
+                let value = map.next_value::<serde_json::Value>()?;
+                let mut scan = self.scan.borrow_mut();
+                scan.id_is_the_first_key = key_number == 0;
+                scan.first_id = Some(match value {
+                    serde_json::Value::String(id) => Some(id),
+                    _ => None,
+                });
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
             }
-            return None;
+            key_number += 1;
         }
-        rest = rest.get(at + 4..).unwrap_or("");
+        Ok(())
     }
-    None
 }
 
 /// CSV input on one thread: batches of [`BATCH_LINES`] records, each pushed
@@ -165,6 +195,21 @@ mod tests {
         assert_eq!(id_of_bad_line(r#"{"id": "c-2", "properties": {"#).unwrap(), "c-2");
         assert_eq!(id_of_bad_line(r#"{"id":5}"#), None);
         assert_eq!(id_of_bad_line("garbage"), None);
-        assert_eq!(id_of_bad_line(r#"{"x":"\"id\"", "id" : "c-3" ,"#).unwrap(), "c-3");
+        // Not JSON, and `id` is not the first key: an earlier key could be hidden.
+        assert_eq!(id_of_bad_line(r#"{"x":"\"id\"", "id" : "c-3" ,"#), None);
+        assert_eq!(id_of_bad_line(r#"{"events":[{"props":{"id":"c-4"}}"#), None);
+        assert_eq!(id_of_bad_line(r#"{"id":"c-5"#), None);
+        assert_eq!(id_of_bad_line(r#"{"id":"c-\u0036", "events": ["#).unwrap(), "c-6");
+    }
+
+    #[test]
+    fn the_id_of_a_bad_line_follows_the_decoder_first_duplicate_wins() {
+        let line = r#"{"id":"a","id":"b","events":"bad"}"#;
+        assert_eq!(id_of_bad_line(line).unwrap(), "a");
+        assert_eq!(id_of_bad_line(r#"{"x":1,"id":"a","id":"b"}"#).unwrap(), "a");
+        assert_eq!(id_of_bad_line(r#"{"id":5,"id":"b"}"#), None);
+        assert_eq!(id_of_bad_line(r#"{"props":{"id":"c"},"events":1}"#), None);
+        assert_eq!(id_of_bad_line(r#"{"id":""}"#), None);
+        assert_eq!(id_of_bad_line(r#"["id","a"]"#), None);
     }
 }
