@@ -619,6 +619,28 @@ fn state_files_are_versioned() {
 }
 
 #[test]
+fn an_empty_state_file_is_refused_until_deleted() {
+    // Issue 17, item 4: a state file truncated to 0 bytes is not a new state.
+    let env = Env::new();
+    let s1 = env.write("s1.jsonl", SNAPSHOT_1);
+    let (code, _, stderr) = env.apply(&s1, T1, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(env.state(), "").unwrap();
+    let (code, actions, stderr) = env.apply(&s1, T2, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(actions.is_empty(), "{actions:?}");
+    assert!(stderr.contains("is empty (0 bytes)"), "{stderr}");
+    assert!(stderr.contains("delete it to start over"), "{stderr}");
+    assert_eq!(std::fs::metadata(env.state()).unwrap().len(), 0);
+    let (code, _, stderr) = env.plan(&s1, T2, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    std::fs::remove_file(env.state()).unwrap();
+    let (code, actions, stderr) = env.apply(&s1, T2, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!actions.is_empty());
+}
+
+#[test]
 fn out_dir_writes_one_file_per_target_with_hashed_emails() {
     let env = Env::new();
     let s1 = env.write("s1.jsonl", SNAPSHOT_1);

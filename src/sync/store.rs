@@ -113,6 +113,10 @@ impl Store {
                 })?;
             }
         }
+        refuse_an_empty_file(path)?;
+        if !path.exists() {
+            create_with_a_header(path);
+        }
         let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
         let mut store = Store::configure(conn, path, wait)?;
         store.migrate(wait)?;
@@ -125,6 +129,7 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
+        refuse_an_empty_file(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -505,6 +510,44 @@ fn check_version(path: &Path, version: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Refuses a state file that exists but is empty (0 bytes, with no write-ahead
+/// log holding its data): its runs and instance id are gone, and starting it
+/// over as run 1 would emit actions whose ids share nothing with earlier ones.
+fn refuse_an_empty_file(path: &Path) -> StoreResult<()> {
+    let is_empty = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() == 0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_is_missing_or_empty = !Path::new(&wal).exists() || is_empty(Path::new(&wal));
+    if is_empty(path) && wal_is_missing_or_empty {
+        return Err(format!(
+            "the state file `{}` is empty (0 bytes): its runs and instance id are lost; restore it from a backup, or delete it to start over (the next apply then starts at run 1 with new action ids)",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a new state file holding only SQLite's header (in WAL mode), built
+/// under a temporary name and then linked into place, so that a process killed
+/// while creating it never leaves an empty file at `path` (which
+/// [`refuse_an_empty_file`] would refuse). When that fails (another process
+/// created `path` first, no hard links, no write access), `path` is left to
+/// [`Connection::open`], which reports any error.
+fn create_with_a_header(path: &Path) {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".rubric-new-{}", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    let _ = std::fs::remove_file(&temporary);
+    let created = Connection::open(&temporary).and_then(|conn| {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.close().map_err(|(_, e)| e)
+    });
+    if created.is_ok() {
+        let _ = std::fs::hard_link(&temporary, path);
+    }
+    let _ = std::fs::remove_file(&temporary);
+}
+
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -796,6 +839,33 @@ mod tests {
             error.contains("an SQLite database but not a rubric state file"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn an_empty_state_file_is_refused_but_a_missing_one_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let store = Store::open(&path, WAIT).unwrap();
+        drop(store);
+        assert!(std::fs::metadata(&path).unwrap().len() > 0);
+        std::fs::write(&path, "").unwrap();
+        let error = Store::open(&path, WAIT).err().unwrap();
+        assert!(error.contains("is empty (0 bytes)"), "{error}");
+        assert!(error.contains("delete it to start over"), "{error}");
+        let error = Store::open_existing(&path, WAIT).err().unwrap();
+        assert!(error.contains("is empty (0 bytes)"), "{error}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_new_state_file_is_never_empty_even_before_its_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        create_with_a_header(&path);
+        assert!(std::fs::metadata(&path).unwrap().len() > 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(Store::open_existing(&path, WAIT).unwrap().is_none());
+        assert!(Store::open(&path, WAIT).is_ok());
     }
 
     #[test]
