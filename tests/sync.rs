@@ -640,6 +640,53 @@ fn an_empty_state_file_is_refused_until_deleted() {
     assert!(!actions.is_empty());
 }
 
+#[cfg(unix)]
+#[test]
+fn plan_and_actions_read_a_state_in_a_read_only_directory() {
+    // Issue 17, item 9: reading a WAL-mode file needs a `-shm` file, which a
+    // read-only directory cannot hold.
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    let s1 = env.write("s1.jsonl", SNAPSHOT_1);
+    let (code, _, stderr) = env.apply(&s1, T1, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let _ = std::fs::remove_file(env.path("out.jsonl"));
+    let (directory, state) = (env.dir.path().to_path_buf(), env.state());
+    let set_mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    set_mode(&state, 0o444);
+    set_mode(&directory, 0o555);
+    // Root ignores the permissions: then the directory is not read-only at all.
+    let probe = directory.join("probe");
+    let writable = std::fs::write(&probe, "").is_ok();
+    let results = if writable {
+        let _ = std::fs::remove_file(&probe);
+        None
+    } else {
+        let plan = env.plan(&s1, T2, &[]);
+        let actions = Command::cargo_bin("rubric")
+            .unwrap()
+            .args(["actions", "--run", "1", "--state"])
+            .arg(&state)
+            .output()
+            .unwrap();
+        Some((plan, actions))
+    };
+    set_mode(&directory, 0o755);
+    set_mode(&state, 0o644);
+    let Some(((code, plan, stderr), actions)) = results else {
+        println!("note: running as root, the read-only directory is writable; nothing checked");
+        return;
+    };
+    assert_eq!(code, 0, "plan: {stderr}");
+    assert!(!plan.is_empty());
+    let stderr = String::from_utf8_lossy(&actions.stderr);
+    assert_eq!(actions.status.code(), Some(0), "actions: {stderr}");
+    let run_1 = parse_lines(&String::from_utf8_lossy(&actions.stdout));
+    assert_eq!(run_1.len(), expected_run_1().len());
+}
+
 #[test]
 fn out_dir_writes_one_file_per_target_with_hashed_emails() {
     let env = Env::new();

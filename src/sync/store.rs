@@ -130,18 +130,7 @@ impl Store {
             return Ok(None);
         }
         refuse_an_empty_file(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .or_else(|_| {
-            Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-        })
-        .map_err(|e| open_error(path, &e))?;
-        let mut store = Store::configure(conn, path, wait)?;
+        let mut store = Store::open_to_read(path, wait)?;
         let version = store.version()?;
         if version == 0 {
             // A file created but never migrated (an apply killed at its very
@@ -157,6 +146,40 @@ impl Store {
         }
         store.instance = store.read_instance()?;
         Ok(Some(store))
+    }
+
+    /// Opens an existing file to read it: read-write when allowed (so that a
+    /// WAL file can be recovered), else read-only. Reading a WAL-mode file needs
+    /// its `-shm` file, which a directory without write access cannot hold;
+    /// then, when no write-ahead log holds data, the file is read as immutable
+    /// (no locks, no `-shm`): nothing can change it while its directory stays
+    /// read-only.
+    fn open_to_read(path: &Path, wait: Duration) -> StoreResult<Store> {
+        let normal = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .or_else(|_| {
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        })
+        .map_err(|e| open_error(path, &e))
+        .and_then(|conn| Store::configure(conn, path, wait));
+        let error = match normal {
+            Ok(store) => return Ok(store),
+            Err(error) => error,
+        };
+        let Some(uri) = immutable_uri(path).filter(|_| !write_ahead_log_holds_data(path)) else {
+            return Err(error);
+        };
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        match Connection::open_with_flags(&uri, flags) {
+            Ok(conn) => Store::configure(conn, path, wait).map_err(|_| error),
+            Err(_) => Err(error),
+        }
     }
 
     fn configure(conn: Connection, path: &Path, wait: Duration) -> StoreResult<Store> {
@@ -527,6 +550,32 @@ fn refuse_an_empty_file(path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
+/// Whether `path`'s write-ahead log (`PATH-wal`) exists and is not empty: it
+/// may then hold committed data that an immutable read would miss.
+fn write_ahead_log_holds_data(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0)
+}
+
+/// The SQLite URI that opens `path` read-only as immutable, or `None` for a
+/// path that is not UTF-8. The path is made absolute, and `%`, `?` and `#`
+/// are escaped, as SQLite's URI syntax requires.
+fn immutable_uri(path: &Path) -> Option<String> {
+    let absolute = std::fs::canonicalize(path).ok()?;
+    let mut uri = String::from("file:");
+    for c in absolute.to_str()?.chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    Some(uri)
+}
+
 /// Creates a new state file holding only SQLite's header (in WAL mode), built
 /// under a temporary name and then linked into place, so that a process killed
 /// while creating it never leaves an empty file at `path` (which
@@ -866,6 +915,20 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         assert!(Store::open_existing(&path, WAIT).unwrap().is_none());
         assert!(Store::open(&path, WAIT).is_ok());
+    }
+
+    #[test]
+    fn the_immutable_uri_opens_a_path_with_uri_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a?b#c%d.db");
+        drop(Store::open(&path, WAIT).unwrap());
+        let uri = immutable_uri(&path).unwrap();
+        assert!(uri.ends_with("a%3fb%23c%25d.db?immutable=1"), "{uri}");
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&uri, flags).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert!(!write_ahead_log_holds_data(&path));
     }
 
     #[test]
