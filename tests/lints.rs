@@ -282,3 +282,35 @@ fn errors_in_github_format() {
         "{stdout}"
     );
 }
+
+#[test]
+fn confusable_target_names() {
+    let lint = "confusable_target_names";
+    fires(
+        lint,
+        &format!("{CUSTOMERS}audience `ads x` when true\naudience ads_x when true\n"),
+    );
+    fires(
+        lint,
+        &format!("{CUSTOMERS}workflow Nurture when true\nworkflow nurture when true\n"),
+    );
+    fires(
+        lint,
+        &format!("{CUSTOMERS}workflow `n.1` when true\nworkflow `n/1` when true\n"),
+    );
+    // Different kinds never share a file, and `-` and `_` are told apart.
+    quiet(
+        lint,
+        &format!("{CUSTOMERS}audience `ads x` when true\nworkflow ads_x when true\n"),
+    );
+    quiet(
+        lint,
+        &format!("{CUSTOMERS}audience ads_x when true\naudience `ads-x` when true\n"),
+    );
+    assert_eq!(
+        lints(&format!(
+            "{CUSTOMERS}audience a_b when true\n# rubric: allow(confusable_target_names)\naudience `a b` when true\n"
+        )),
+        Vec::<String>::new()
+    );
+}

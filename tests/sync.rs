@@ -798,3 +798,47 @@ fn apply_gives_the_same_actions_and_state_with_one_or_two_threads() {
     assert_eq!(one.2, two.2);
     assert_eq!(one.0, two.0);
 }
+
+#[test]
+fn out_dir_gives_targets_that_differ_only_by_punctuation_their_own_files() {
+    let env = Env::new();
+    let rules = env.write(
+        "targets.rubric",
+        "suppress customer on ads when lifecycle_stage == \"customer\"\n\
+         audience `ads x` when company_size > 100\n\
+         audience ads_x when company_size > 200\n",
+    );
+    let contacts = env.write(
+        "s.jsonl",
+        "{\"id\":\"big\",\"properties\":{\"company_size\":250}}\n\
+         {\"id\":\"mid\",\"properties\":{\"company_size\":150}}\n",
+    );
+    let dir = env.path("upload");
+    let output = Command::cargo_bin("rubric")
+        .unwrap()
+        .args(["apply", "--as-of", T1, "--rules"])
+        .arg(&rules)
+        .arg("--state")
+        .arg(env.state())
+        .arg("--contacts")
+        .arg(&contacts)
+        .arg("--out-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert_eq!(
+        read("audience-ads%20x.csv"),
+        "op,contact_id,email_sha256\nadd,big,\nadd,mid,\n"
+    );
+    assert_eq!(
+        read("audience-ads_x.csv"),
+        "op,contact_id,email_sha256\nadd,big,\n"
+    );
+}

@@ -29,6 +29,7 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     overlapping_workflows(plan, &mut out);
     customer_suppression(plan, &mut out);
     unused(files, plan, &mut out);
+    confusable_target_names(plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
         let name = d.kind.lint().map_or("", Lint::name);
@@ -667,6 +668,58 @@ fn overlapping_workflows(plan: &Plan, out: &mut Vec<Diagnostic>) {
                     .with_label("overlaps")
                     .with_note(a.span, format!("`{}` is declared here", a.name)),
                 );
+            }
+        }
+    }
+}
+
+/// A target name as `--out-dir` used to write it before names were
+/// `%XX`-encoded, lower-cased: two targets of a kind with the same key differ
+/// only in case or in characters other than letters, digits, `_` and `-`.
+fn confusable_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Two audiences, workflows or routes whose names differ only in case or in
+/// characters other than letters, digits, `_` and `-` (`` `ads x` `` and
+/// `ads_x`): their `--out-dir` files have distinct names, but ones that are
+/// easy to mix up, and they shared one file before names were encoded.
+fn confusable_target_names(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let audiences = plan.audiences.iter().map(|t| (t.name.as_str(), t.span));
+    let workflows = plan.workflows.iter().map(|t| (t.name.as_str(), t.span));
+    let routes = plan.routes.iter().map(|t| (t.name.as_str(), t.span));
+    let kinds: [(&'static str, Vec<(&str, Span)>); 3] = [
+        ("audience", audiences.collect()),
+        ("workflow", workflows.collect()),
+        ("route", routes.collect()),
+    ];
+    for (kind, targets) in kinds {
+        let mut first_of_key: BTreeMap<String, (&str, Span)> = BTreeMap::new();
+        for (name, span) in targets {
+            match first_of_key.get(&confusable_key(name)) {
+                Some((first, first_span)) => out.push(
+                    Diagnostic::new(
+                        DiagnosticKind::LintConfusableTargetNames {
+                            kind,
+                            first: (*first).to_string(),
+                            second: name.to_string(),
+                        },
+                        span,
+                    )
+                    .with_label("easy to confuse")
+                    .with_note(*first_span, format!("`{first}` is declared here")),
+                ),
+                None => {
+                    first_of_key.insert(confusable_key(name), (name, span));
+                }
             }
         }
     }

@@ -79,6 +79,7 @@ codes! {
     LintUnusedConstant => "rubric::lint::unused_constant",
     LintUnusedSegment => "rubric::lint::unused_segment",
     LintUnusedSuppression => "rubric::lint::unused_suppression",
+    LintConfusableTargetNames => "rubric::lint::confusable_target_names",
 }
 
 impl std::fmt::Display for Code {
@@ -99,11 +100,12 @@ pub enum Lint {
     UnusedConstant,
     UnusedSegment,
     UnusedSuppression,
+    ConfusableTargetNames,
 }
 
 impl Lint {
     /// Every lint, in the order of `docs/errors.md`.
-    pub const ALL: [Lint; 8] = [
+    pub const ALL: [Lint; 9] = [
         Lint::ShadowedBranch,
         Lint::ThresholdNeverMet,
         Lint::ScoreCannotReach,
@@ -112,6 +114,7 @@ impl Lint {
         Lint::UnusedConstant,
         Lint::UnusedSegment,
         Lint::UnusedSuppression,
+        Lint::ConfusableTargetNames,
     ];
 
     pub fn code(self) -> Code {
@@ -124,6 +127,7 @@ impl Lint {
             Lint::UnusedConstant => Code::LintUnusedConstant,
             Lint::UnusedSegment => Code::LintUnusedSegment,
             Lint::UnusedSuppression => Code::LintUnusedSuppression,
+            Lint::ConfusableTargetNames => Code::LintConfusableTargetNames,
         }
     }
 
@@ -138,6 +142,7 @@ impl Lint {
             Lint::UnusedConstant => "unused_constant",
             Lint::UnusedSegment => "unused_segment",
             Lint::UnusedSuppression => "unused_suppression",
+            Lint::ConfusableTargetNames => "confusable_target_names",
         }
     }
 
@@ -159,6 +164,9 @@ impl Lint {
             Lint::UnusedConstant => "a constant nothing refers to",
             Lint::UnusedSegment => "a segment nothing refers to",
             Lint::UnusedSuppression => "a suppression on channels that have no audience, workflow or route",
+            Lint::ConfusableTargetNames => {
+                "two targets of a kind whose names differ only in case or in characters other than letters, digits, `_` and `-`"
+            }
         }
     }
 }
@@ -597,6 +605,14 @@ pub enum DiagnosticKind {
         /// The channels, each in backticks, joined.
         channels: String,
     },
+    #[error(
+        "{kind} `{first}` and {kind} `{second}` differ only in case or in characters other than letters, digits, `_` and `-`"
+    )]
+    LintConfusableTargetNames {
+        kind: &'static str,
+        first: String,
+        second: String,
+    },
 }
 
 impl DiagnosticKind {
@@ -684,6 +700,7 @@ impl DiagnosticKind {
             K::LintUnusedConstant { .. } => Code::LintUnusedConstant,
             K::LintUnusedSegment { .. } => Code::LintUnusedSegment,
             K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
+            K::LintConfusableTargetNames { .. } => Code::LintConfusableTargetNames,
         }
     }
 
@@ -913,6 +930,9 @@ impl DiagnosticKind {
             K::LintUnusedSuppression { .. } => text(
                 "it is still listed in `suppressed`; remove it, or add it to a channel that has targets",
             ),
+            K::LintConfusableTargetNames { .. } => text(
+                "their `--out-dir` files are `%XX`-encoded apart, but people, upload scripts and case-insensitive file systems mix such names up: rename one",
+            ),
         }
     }
 }
@@ -1075,6 +1095,11 @@ mod tests {
             K::LintUnusedSuppression {
                 name: s("s"),
                 channels: s("`sales`"),
+            },
+            K::LintConfusableTargetNames {
+                kind: "audience",
+                first: s("ads x"),
+                second: s("ads_x"),
             },
         ]
     }

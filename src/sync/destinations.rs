@@ -2,6 +2,7 @@
 //! want them, and the per-target files of `apply --out-dir`.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -253,18 +254,22 @@ impl AtomicFile {
     }
 }
 
-/// A target name as a file name: letters, digits, `_`, `-` and `.` kept,
-/// anything else replaced by `_`.
+/// A target name as a file name. Letters, digits, `_`, `-` and `.` (ASCII)
+/// are kept as they are, so names made only of them give the same file
+/// names as before; every other character, `%` included, becomes `%XX` for
+/// each byte of its UTF-8 encoding. The mapping is reversible, so two
+/// different target names never share a file (`` `ads x` `` is
+/// `ads%20x`, `ads_x` stays `ads_x`).
 fn file_safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let mut safe = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.') {
+            safe.push(char::from(byte));
+        } else {
+            let _ = write!(safe, "%{byte:02X}");
+        }
+    }
+    safe
 }
 
 /// A CSV field, quoted when it needs to be.
@@ -314,6 +319,40 @@ mod tests {
         ] {
             assert_eq!(normalize_email(e), None, "{e:?}");
         }
+    }
+
+    #[test]
+    fn file_names_keep_safe_names_and_encode_the_rest() {
+        assert_eq!(file_safe("ads_x"), "ads_x");
+        assert_eq!(file_safe("Ads-2.v1"), "Ads-2.v1");
+        assert_eq!(file_safe("ads x"), "ads%20x");
+        assert_eq!(file_safe("ads%20x"), "ads%2520x");
+        assert_eq!(file_safe("a/b"), "a%2Fb");
+        assert_eq!(file_safe("café"), "caf%C3%A9");
+    }
+
+    #[test]
+    fn targets_differing_only_by_unsafe_characters_get_their_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let targets = vec![
+            (ActionKind::AudienceAdd, "ads x".to_string()),
+            (ActionKind::AudienceAdd, "ads_x".to_string()),
+            (ActionKind::AudienceAdd, "ads/x".to_string()),
+        ];
+        let written = write_dir(dir.path(), &targets, &[]).unwrap();
+        let names: Vec<String> = written
+            .files
+            .iter()
+            .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "audience-ads%20x.csv",
+                "audience-ads%2Fx.csv",
+                "audience-ads_x.csv"
+            ]
+        );
     }
 
     #[test]
