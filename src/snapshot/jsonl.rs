@@ -26,9 +26,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{
-    self, Deserialize as _, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::timestamp::parse_timestamp;
 use super::{Contact, DecodeSpec, Event, EventSlots, FieldValue, SlotMap};
@@ -294,25 +292,13 @@ impl<'de> Visitor<'de> for StringSeed<'_> {
 
 /// A property value: any JSON value; arrays and objects are skipped and
 /// become [`FieldValue::Composite`].
-///
-/// A number beyond the range of `f64` (`1e400`) is valid JSON, and a value is
-/// never a reason to reject a line (docs/decisions.md, "Numbers out of
-/// range"), so it is kept as text, as written: a wrong type for every
-/// numeric test, like the CSV cell `inf`. serde_json refuses such a number
-/// when it parses it but not when it skips it, so the value is first taken
-/// as its raw text (which checks the syntax), then parsed; parsing raw text
-/// that is valid JSON can only fail on such a number.
 struct ValueSeed;
 
 impl<'de> DeserializeSeed<'de> for ValueSeed {
     type Value = FieldValue;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldValue, D::Error> {
-        let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
-        let mut value_deserializer = serde_json::Deserializer::from_str(raw.get());
-        Ok(value_deserializer
-            .deserialize_any(ValueSeed)
-            .unwrap_or_else(|_| FieldValue::Text(raw.get().into())))
+        deserializer.deserialize_any(self)
     }
 }
 
@@ -979,42 +965,6 @@ mod tests {
             contact.events[1][0].props[..],
             [FieldValue::Missing, FieldValue::Missing]
         );
-    }
-
-    #[test]
-    fn numbers_out_of_range_are_kept_as_text_wherever_they_are() {
-        // A property a rule reads.
-        let contact = decode(r#"{"id":"a","properties":{"company_size":1e400,"owner":-2E+999}}"#);
-        assert_eq!(contact.props[1], text("1e400"));
-        assert_eq!(contact.props[2], text("-2E+999"));
-        // An integer too long for f64 is the same.
-        let digits = "9".repeat(400);
-        let contact = decode(&format!(
-            r#"{{"id":"a","properties":{{"company_size":{digits}}}}}"#
-        ));
-        assert_eq!(contact.props[1], FieldValue::Text(digits.as_str().into()));
-        // A property no rule reads, and a second occurrence of a read one.
-        let contact =
-            decode(r#"{"id":"a","properties":{"industry":1e400,"company_size":250,"company_size":1e400}}"#);
-        assert_eq!(contact.props[1], FieldValue::Number(250.0));
-        // An event prop, slotted directly and buffered before its type.
-        let contact = decode(
-            r#"{"id":"a","events":[{"type":"page_view","at":"2026-11-25T09:00:00Z","props":{"url":1e400}},{"props":{"form":1e400,"zzz":1e400},"at":"2026-11-25T09:00:00Z","type":"form_submit"}]}"#,
-        );
-        assert_eq!(contact.events[0][0].props[0], text("1e400"));
-        assert_eq!(contact.events[1][0].props[0], text("1e400"));
-        // Nested in a list or object, read or not, and in keys nobody reads.
-        let contact = decode(
-            r#"{"id":"a","extra":{"deep":[1e400]},"properties":{"tags":[1e400],"job_title":{"x":1e400},"other":{"y":1e400}},"events":[{"type":"email_click","at":"2026-11-25","props":{"n":1e400}}]}"#,
-        );
-        assert_eq!(contact.props[3], FieldValue::Composite);
-        assert_eq!(contact.props[0], FieldValue::Composite);
-        // Numbers that fit are unchanged, and tiny ones round to zero as before.
-        let contact = decode(r#"{"id":"a","properties":{"company_size":1.7e308,"owner":1e-400}}"#);
-        assert_eq!(contact.props[1], FieldValue::Number(1.7e308));
-        assert_eq!(contact.props[2], FieldValue::Number(0.0));
-        // Where a string is required, any number rejects the line.
-        assert!(reject(r#"{"id":1e400}"#).contains("number out of range"));
     }
 
     #[test]
