@@ -13,10 +13,6 @@
 //! First-wins is what a single streaming pass can do exactly: an event's
 //! `props` are decoded by its `type`, which may come later in the object.
 //!
-//! A number beyond the range of `f64` (`1e400`) never rejects a line: a
-//! property or event prop keeps it as text, as written, and anywhere else it
-//! is skipped like any other value (see [`ValueSeed`]).
-//!
 //! Rejection reasons are lower case and specific. Reasons about the contact's
 //! shape are recorded by the visitor that finds the problem (serde_json only
 //! carries a placeholder); syntax errors come from serde_json with their
