@@ -18,31 +18,15 @@ pub enum InputFormat {
     Csv,
 }
 
-/// Opens a snapshot for reading, with its format taken from its name.
-///
-/// Same as [`open_input_as`] with no format given.
+/// Opens a snapshot for reading, with its format taken from its name (see
+/// [`open_snapshot_input`]).
 pub fn open_input(path: &str) -> io::Result<(Box<dyn BufRead + Send>, InputFormat)> {
-    open_input_as(path, None)
+    let opened = open_snapshot_input(path, None)?;
+    Ok((opened.reader, opened.format))
 }
 
 /// The two bytes every gzip member starts with (RFC 1952, section 2.3.1).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
-/// Opens a snapshot for reading.
-///
-/// `-` is standard input. Any input that starts with the gzip magic bytes
-/// is decompressed, whatever its name (and a name ending in `.gz`, any case,
-/// is always gzip), possibly several members back to back. The format is
-/// `format` when given (`--input-format`); otherwise a name ending in
-/// `.csv` (any case, before an optional `.gz`) is CSV, and anything else,
-/// standard input included, is JSON Lines.
-pub fn open_input_as(
-    path: &str,
-    format: Option<InputFormat>,
-) -> io::Result<(Box<dyn BufRead + Send>, InputFormat)> {
-    let opened = open_snapshot_input(path, format)?;
-    Ok((opened.reader, opened.format))
-}
 
 /// An opened snapshot, with what a progress display needs.
 pub struct OpenedInput {
@@ -57,8 +41,15 @@ pub struct OpenedInput {
     pub consumed: Arc<AtomicU64>,
 }
 
-/// Like [`open_input_as`], also returning the input's size and a counter
-/// of the bytes read so far (see [`OpenedInput`]).
+/// Opens a snapshot for reading, with its size and a counter of the bytes
+/// read so far (see [`OpenedInput`]).
+///
+/// `-` is standard input. Any input that starts with the gzip magic bytes
+/// is decompressed, whatever its name (and a name ending in `.gz`, any case,
+/// is always gzip), possibly several members back to back. The format is
+/// `format` when given (`--input-format`); otherwise a name ending in
+/// `.csv` (any case, before an optional `.gz`) is CSV, and anything else,
+/// standard input included, is JSON Lines.
 pub fn open_snapshot_input(path: &str, format: Option<InputFormat>) -> io::Result<OpenedInput> {
     let (raw, name, size): (Box<dyn Read + Send>, &str, Option<u64>) = if path == "-" {
         (Box::new(io::stdin()), "", None)
@@ -522,9 +513,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("export.txt");
         std::fs::write(&path, "id\nc-1\n").unwrap();
-        let (_, format) = open_input_as(path.to_str().unwrap(), Some(InputFormat::Csv)).unwrap();
+        let format = open_snapshot_input(path.to_str().unwrap(), Some(InputFormat::Csv))
+            .unwrap()
+            .format;
         assert_eq!(format, InputFormat::Csv);
-        let (_, format) = open_input_as(path.to_str().unwrap(), None).unwrap();
+        let format = open_snapshot_input(path.to_str().unwrap(), None).unwrap().format;
         assert_eq!(format, InputFormat::JsonLines);
     }
 

@@ -21,8 +21,7 @@ pub use csv_input::CsvReader;
 pub use find::find_contacts;
 pub use id_set::IdSet;
 pub use input::{
-    lines_of, open_input, open_input_as, open_snapshot_input, Block, BlockReader, InputFormat, LineReader,
-    OpenedInput,
+    lines_of, open_input, open_snapshot_input, Block, BlockReader, InputFormat, LineReader, OpenedInput,
 };
 pub use jsonl::decode_line;
 pub use lines::{

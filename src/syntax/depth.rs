@@ -24,8 +24,9 @@ use super::comments::{line_end, literal_end};
 /// How deeply parentheses, `not`, `where` and calls may nest in one item.
 pub const MAX_NESTING_DEPTH: usize = 256;
 
-/// Words that end an item: the next item starts with one of them.
-const ITEM_KEYWORDS: &[&str] = &[
+/// Words that begin a top-level item: the depth scan of an item stops at
+/// one, and the parser resumes at one after an error.
+pub(super) const ITEM_KEYWORDS: &[&str] = &[
     "properties",
     "events",
     "const",

@@ -13,19 +13,7 @@ use crate::source::{FileId, Span};
 #[grammar = "../grammar/rubric.pest"]
 struct RubricParser;
 
-/// Words that begin a top-level item; the parser resumes at one after an error.
-const ITEM_KEYWORDS: &[&str] = &[
-    "properties",
-    "events",
-    "const",
-    "segment",
-    "score",
-    "band",
-    "suppress",
-    "audience",
-    "workflow",
-    "route",
-];
+use super::depth::ITEM_KEYWORDS;
 
 /// Parses one file. Returns the items that parsed and a diagnostic for each
 /// item that did not.
