@@ -25,6 +25,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+pub mod measure;
 pub mod ops;
 pub mod output;
 pub mod pipeline;

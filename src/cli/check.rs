@@ -63,6 +63,9 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
                 (s.routes.len(), "route"),
             ]
             .iter()
+            // Goals are listed only when there are some: most rule sets
+            // declare none, and a `0 goals` would read like a problem.
+            .chain((!s.goals.is_empty()).then_some(&(s.goals.len(), "goal")))
             .map(|(n, word)| plural(*n, word))
             .collect::<Vec<_>>()
             .join(", ");

@@ -17,6 +17,7 @@ mod fmt;
 #[cfg(test)]
 mod help_docs;
 mod input;
+mod measure;
 mod plan;
 mod progress;
 mod run;
@@ -57,6 +58,8 @@ enum Command {
     Test(test::TestArgs),
     /// The impact of a rule change on a snapshot: band transitions, target and score changes.
     Diff(diff::DiffArgs),
+    /// Judge a rule set by the outcomes it predicts: conversion by band value, score AUC, thresholds.
+    Measure(measure::MeasureArgs),
     /// Show the actions an apply would emit now (audience, workflow, task, band changes); changes nothing.
     Plan(plan::PlanArgs),
     /// Emit the actions against the last applied state and commit the new state.
@@ -90,6 +93,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Measure(args) => measure::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Actions(args) => actions::run(&args),

@@ -38,7 +38,8 @@ impl<'a> Compiler<'a> {
         for item in items {
             self.deps.clear();
             match &item.kind {
-                ItemKind::Properties(_) | ItemKind::Events(_) => {}
+                // Goals are compiled together after the loop.
+                ItemKind::Properties(_) | ItemKind::Events(_) | ItemKind::Goal(_) => {}
                 ItemKind::Const(c) => self.check_const(c),
                 ItemKind::Segment(s) => {
                     let Some(Symbol::Segment(id)) = self.symbol_of(&s.name) else {
@@ -120,6 +121,8 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        let goals = self.goals(items);
+        failed |= goals.is_none();
         let order = self.order(&deps);
         if failed || self.errors.iter().any(Diagnostic::is_error) {
             return None;
@@ -139,6 +142,7 @@ impl<'a> Compiler<'a> {
             audiences,
             workflows,
             routes,
+            goals: goals?,
             order,
             regex_count: self.regex_count,
         })

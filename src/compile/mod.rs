@@ -17,6 +17,7 @@
 //!   `is`, `within`, functions, event aggregates);
 //! - `items.rs`: items (scores, bands, segments, suppressions, audiences,
 //!   workflows, routes) and the whole-rule-set pass, `Compiler::run`;
+//! - `goals.rs`: goals (what the scores predict, for `rubric measure`);
 //! - `slots.rs`: slot allocation, `SlotAllocator`, the `DecodeSpec` builder
 //!   with its seed;
 //! - `order.rs`: the evaluation order of scores, bands and segments and the
@@ -31,6 +32,7 @@
 //! `Dependencies`; nothing imports `items` or `conds`.
 
 mod conds;
+mod goals;
 mod items;
 pub mod lints;
 mod names;

@@ -193,6 +193,8 @@ impl Symbols {
                 ast::ItemKind::Route(r) => {
                     symbols.declare(&r.name, Symbol::Route(index), errors);
                 }
+                // Goals have their own names (`--goal`), checked in `goals.rs`.
+                ast::ItemKind::Goal(_) => {}
             }
         }
         symbols.check_property_clashes(items, errors);

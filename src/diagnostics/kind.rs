@@ -54,6 +54,8 @@ codes! {
     DuplicateModifier => "rubric::duplicate_modifier",
     DuplicateRouteField => "rubric::duplicate_route_field",
     MissingRouteField => "rubric::missing_route_field",
+    DuplicateGoalField => "rubric::duplicate_goal_field",
+    MissingGoalField => "rubric::missing_goal_field",
     MissingOtherwise => "rubric::missing_otherwise",
     UnreachableBranch => "rubric::unreachable_branch",
     TooManyValues => "rubric::too_many_values",
@@ -436,6 +438,19 @@ pub enum DiagnosticKind {
     DuplicateRouteField { route: String, field: &'static str },
     #[error("route `{route}` has no `{field}`")]
     MissingRouteField { route: String, field: &'static str },
+    #[error("goal `{goal}` has `{field}` twice")]
+    DuplicateGoalField { goal: String, field: &'static str },
+    #[error("goal `{goal}` has no `{field}`")]
+    MissingGoalField { goal: String, field: &'static str },
+    #[error("outcome type `{name}` is listed twice")]
+    DuplicateOutcomeType { name: String },
+    #[error("an outcome has no value `{name}`")]
+    UnknownOutcomeValue {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("a goal's horizon must be longer than zero")]
+    ZeroHorizon,
     #[error("band `{band}` has no `otherwise` branch")]
     BandMissingOtherwise { band: String, example: String },
     #[error("the queue of route `{route}` has no `otherwise` branch")]
@@ -653,15 +668,21 @@ impl DiagnosticKind {
             K::DuplicateModifier { .. } => Code::DuplicateModifier,
             K::DuplicateRouteField { .. } => Code::DuplicateRouteField,
             K::MissingRouteField { .. } => Code::MissingRouteField,
+            K::DuplicateGoalField { .. } => Code::DuplicateGoalField,
+            K::MissingGoalField { .. } => Code::MissingGoalField,
+            K::DuplicateOutcomeType { .. } => Code::DuplicateName,
+            K::UnknownOutcomeValue { .. } => Code::UnknownName,
             K::BandMissingOtherwise { .. } | K::QueueMissingOtherwise { .. } => Code::MissingOtherwise,
             K::UnreachableBranch { .. } => Code::UnreachableBranch,
             K::TooManyBandValues => Code::TooManyValues,
             K::EmptyScoreRange { .. } => Code::EmptyRange,
             K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } => Code::InvertedRange,
             K::MisplacedModifier { .. } => Code::MisplacedModifier,
-            K::UnknownDurationUnit { .. } | K::DurationTooLong | K::ZeroHalfLife | K::ZeroSla => {
-                Code::InvalidDuration
-            }
+            K::UnknownDurationUnit { .. }
+            | K::DurationTooLong
+            | K::ZeroHalfLife
+            | K::ZeroSla
+            | K::ZeroHorizon => Code::InvalidDuration,
             K::Cycle { .. } => Code::Cycle,
             K::UnknownRegexFlag { .. } | K::InvalidRegex { .. } | K::InvalidRegexConstant { .. } => {
                 Code::InvalidRegex
@@ -810,7 +831,22 @@ impl DiagnosticKind {
             K::DuplicateRuleLabel { .. } => text("labels name rules in traces; give each rule its own"),
             K::DuplicateChannel { .. } => None,
             K::DuplicateBranch { .. } => text("a value gets one branch; combine the conditions with `or`"),
-            K::DuplicateModifier { .. } | K::DuplicateRouteField { .. } => text("keep one"),
+            K::DuplicateModifier { .. } | K::DuplicateRouteField { .. } | K::DuplicateGoalField { .. } => {
+                text("keep one")
+            }
+            K::DuplicateOutcomeType { .. } => text("list each outcome type once"),
+            K::UnknownOutcomeValue { suggestion, .. } => Some(match suggestion {
+                Some(s) => format!("did you mean `{s}`? an outcome's only value is `amount`: `value sum of amount`"),
+                None => String::from("an outcome's only value is `amount`: write `value sum of amount`"),
+            }),
+            K::MissingGoalField { field, .. } => {
+                let example = match *field {
+                    "outcome" => "outcome meeting_held",
+                    _ => "horizon 30 days",
+                };
+                Some(format!("add `{example}` inside the goal's braces"))
+            }
+            K::ZeroHorizon => text("write e.g. `horizon 30 days`"),
             K::MissingRouteField { field, .. } => {
                 let example = match *field {
                     "task" => "task \"Follow up\"",
@@ -1012,6 +1048,22 @@ mod tests {
                 route: s("r"),
                 field: "task",
             },
+            K::DuplicateGoalField {
+                goal: s("g"),
+                field: "horizon",
+            },
+            K::MissingGoalField {
+                goal: s("g"),
+                field: "outcome",
+            },
+            K::DuplicateOutcomeType {
+                name: s("meeting_held"),
+            },
+            K::UnknownOutcomeValue {
+                name: s("amout"),
+                suggestion: Some(s("amount")),
+            },
+            K::ZeroHorizon,
             K::BandMissingOtherwise {
                 band: s("b"),
                 example: s("cold"),

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{BandReport, Histogram, ImpactReport, Num, ScoreReport, Side, Stats, TargetReport, Transition};
-use crate::output::display_width;
+use crate::output::{aligned_table, display_width, markdown_escape, markdown_table};
 
 /// Width of the longest histogram bar, in characters.
 const BAR: usize = 24;
@@ -31,14 +31,9 @@ fn ids(list: &[String]) -> String {
 
 fn code_ids(list: &[String]) -> String {
     list.iter()
-        .map(|i| format!("`{}`", md_escape(i)))
+        .map(|i| format!("`{}`", markdown_escape(i)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Escapes what would break a Markdown table cell or inline code.
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('`', "'").replace(['\n', '\r'], " ")
 }
 
 fn headline(r: &ImpactReport) -> String {
@@ -69,36 +64,6 @@ fn sources_line(r: &ImpactReport, quote: impl Fn(&str) -> String) -> String {
         );
     }
     s
-}
-
-/// Pads cells into aligned columns (first column left, others right).
-fn table(rows: &[Vec<String>], indent: &str) -> String {
-    let width = |col: usize| {
-        rows.iter()
-            .map(|r| r.get(col).map_or(0, |c| display_width(c)))
-            .max()
-            .unwrap_or(0)
-    };
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols).map(width).collect();
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::from(indent);
-        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            let pad = w.saturating_sub(display_width(cell));
-            if i == 0 {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
-            } else {
-                line.push_str("  ");
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn matrix_rows(b: &BandReport) -> Vec<Vec<String>> {
@@ -240,7 +205,7 @@ pub fn text(r: &ImpactReport) -> String {
             continue;
         }
         let _ = writeln!(out, "band {}{}", b.name, side_note(b.side));
-        out.push_str(&table(&matrix_rows(b), "  "));
+        out.push_str(&aligned_table(&matrix_rows(b), "  "));
         for t in &b.transitions {
             let _ = writeln!(
                 out,
@@ -270,7 +235,7 @@ pub fn text(r: &ImpactReport) -> String {
                 format!("-{}", t.removed),
             ]);
         }
-        out.push_str(&table(&rows, ""));
+        out.push_str(&aligned_table(&rows, ""));
         for (kind, t) in &targets {
             if !t.examples.added.is_empty() {
                 let _ = writeln!(out, "  {kind} {} added: {}", t.name, ids(&t.examples.added));
@@ -316,22 +281,11 @@ pub fn text(r: &ImpactReport) -> String {
                 rows.push(row);
             }
         }
-        out.push_str(&table(&rows, ""));
+        out.push_str(&aligned_table(&rows, ""));
         for s in &r.scores {
             let _ = writeln!(out);
             out.push_str(&histogram_text(s));
         }
-    }
-    out
-}
-
-fn md_table(header: &[String], right: &[bool], rows: &[Vec<String>]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "| {} |", header.join(" | "));
-    let align: Vec<&str> = right.iter().map(|&r| if r { "---:" } else { "---" }).collect();
-    let _ = writeln!(out, "|{}|", align.join("|"));
-    for row in rows {
-        let _ = writeln!(out, "| {} |", row.join(" | "));
     }
     out
 }
@@ -341,7 +295,11 @@ pub fn markdown(r: &ImpactReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## rubric diff\n");
     let _ = writeln!(out, "**{}**\n", headline(r));
-    let _ = writeln!(out, "{}\n", sources_line(r, |s| format!("`{}`", md_escape(s))));
+    let _ = writeln!(
+        out,
+        "{}\n",
+        sources_line(r, |s| format!("`{}`", markdown_escape(s)))
+    );
     if r.rejected > 0 {
         let _ = writeln!(
             out,
@@ -354,10 +312,10 @@ pub fn markdown(r: &ImpactReport) -> String {
         let mut unchanged = Vec::new();
         for b in &r.bands {
             if b.transitions.is_empty() && b.side == Side::Both {
-                unchanged.push(format!("`{}`", md_escape(&b.name)));
+                unchanged.push(format!("`{}`", markdown_escape(&b.name)));
                 continue;
             }
-            let _ = writeln!(out, "#### `{}`{}\n", md_escape(&b.name), side_note(b.side));
+            let _ = writeln!(out, "#### `{}`{}\n", markdown_escape(&b.name), side_note(b.side));
             let rows = matrix_rows(b);
             let (header, body) = rows
                 .split_first()
@@ -369,7 +327,7 @@ pub fn markdown(r: &ImpactReport) -> String {
                     if i == 0 {
                         "base ＼ new".to_string()
                     } else {
-                        format!("**{}**", md_escape(h))
+                        format!("**{}**", markdown_escape(h))
                     }
                 })
                 .collect();
@@ -380,7 +338,7 @@ pub fn markdown(r: &ImpactReport) -> String {
                         .enumerate()
                         .map(|(i, c)| {
                             if i == 0 {
-                                format!("**{}**", md_escape(c))
+                                format!("**{}**", markdown_escape(c))
                             } else {
                                 c.clone()
                             }
@@ -389,7 +347,7 @@ pub fn markdown(r: &ImpactReport) -> String {
                 })
                 .collect();
             let right: Vec<bool> = (0..header.len()).map(|i| i > 0).collect();
-            out.push_str(&md_table(&header, &right, &body));
+            out.push_str(&markdown_table(&header, &right, &body));
             out.push('\n');
             let _ = writeln!(out, "<details><summary>Examples</summary>\n");
             let rows: Vec<Vec<String>> = b
@@ -397,13 +355,13 @@ pub fn markdown(r: &ImpactReport) -> String {
                 .iter()
                 .map(|t| {
                     vec![
-                        md_escape(&transition_name(t)),
+                        markdown_escape(&transition_name(t)),
                         t.contacts.to_string(),
                         code_ids(&t.examples),
                     ]
                 })
                 .collect();
-            out.push_str(&md_table(
+            out.push_str(&markdown_table(
                 &["transition".into(), "contacts".into(), "first contacts".into()],
                 &[false, true, false],
                 &rows,
@@ -422,7 +380,7 @@ pub fn markdown(r: &ImpactReport) -> String {
             .map(|(kind, t)| {
                 vec![
                     kind.to_string(),
-                    format!("`{}`{}", md_escape(&t.name), side_note(t.side)),
+                    format!("`{}`{}", markdown_escape(&t.name), side_note(t.side)),
                     t.base.to_string(),
                     t.new.to_string(),
                     if t.added > 0 {
@@ -438,7 +396,7 @@ pub fn markdown(r: &ImpactReport) -> String {
                 ]
             })
             .collect();
-        out.push_str(&md_table(
+        out.push_str(&markdown_table(
             &[
                 "".into(),
                 "name".into(),
@@ -453,7 +411,7 @@ pub fn markdown(r: &ImpactReport) -> String {
         out.push('\n');
         let mut examples = Vec::new();
         for (kind, t) in &targets {
-            let name = format!("{kind} `{}`", md_escape(&t.name));
+            let name = format!("{kind} `{}`", markdown_escape(&t.name));
             if !t.examples.added.is_empty() {
                 examples.push(vec![name.clone(), "added".into(), code_ids(&t.examples.added)]);
             }
@@ -467,14 +425,14 @@ pub fn markdown(r: &ImpactReport) -> String {
             for q in t.queue_changes.iter().flatten() {
                 examples.push(vec![
                     name.clone(),
-                    format!("queue {} ({})", md_escape(&transition_name(q)), q.contacts),
+                    format!("queue {} ({})", markdown_escape(&transition_name(q)), q.contacts),
                     code_ids(&q.examples),
                 ]);
             }
         }
         if !examples.is_empty() {
             let _ = writeln!(out, "<details><summary>Examples</summary>\n");
-            out.push_str(&md_table(
+            out.push_str(&markdown_table(
                 &["target".into(), "change".into(), "first contacts".into()],
                 &[false, false, false],
                 &examples,
@@ -492,7 +450,7 @@ pub fn markdown(r: &ImpactReport) -> String {
             {
                 let mut row = vec![
                     if i == 0 {
-                        format!("`{}`{}", md_escape(&s.name), side_note(s.side))
+                        format!("`{}`{}", markdown_escape(&s.name), side_note(s.side))
                     } else {
                         String::new()
                     },
@@ -503,7 +461,7 @@ pub fn markdown(r: &ImpactReport) -> String {
                 rows.push(row);
             }
         }
-        out.push_str(&md_table(
+        out.push_str(&markdown_table(
             &["score", "", "mean", "p10", "p25", "p50", "p75", "p90", "changed"].map(String::from),
             &[false, false, true, true, true, true, true, true, false],
             &rows,

@@ -25,7 +25,8 @@ pub mod line_endings;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
-    self, AggregateKind, Expr, ExprKind, IsTarget, ItemKind, Literal, ModifierKind, RouteFieldKind, RuleBody,
+    self, AggregateKind, Expr, ExprKind, GoalFieldKind, IsTarget, ItemKind, Literal, ModifierKind,
+    RouteFieldKind, RuleBody,
 };
 use crate::syntax::comments;
 use crate::syntax::written_name;
@@ -469,6 +470,32 @@ impl<'s> Printer<'s> {
                             self.close(2, fs.end);
                         }
                     }
+                }
+                self.close(0, item.span.end);
+            }
+            ItemKind::Goal(g) => {
+                self.push(
+                    0,
+                    format!("goal {} {{", written_name(&g.name.name)),
+                    start,
+                    g.name.span.end,
+                    true,
+                );
+                for field in &g.fields {
+                    let fs = field.span;
+                    let text = match &field.kind {
+                        GoalFieldKind::Outcome(types) => format!(
+                            "outcome {}",
+                            types
+                                .iter()
+                                .map(|t| written_name(&t.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        GoalFieldKind::Horizon(d) => format!("horizon {}", duration(d)),
+                        GoalFieldKind::ValueSumOf(v) => format!("value sum of {}", written_name(&v.name)),
+                    };
+                    self.push(2, text, fs.start, fs.end, true);
                 }
                 self.close(0, item.span.end);
             }

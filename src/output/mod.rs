@@ -238,6 +238,63 @@ pub fn render_table(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Pads cells into aligned columns (first column left, others right).
+pub fn aligned_table(rows: &[Vec<String>], indent: &str) -> String {
+    aligned_table_with_left(rows, indent, 1)
+}
+
+/// Pads cells into aligned columns: the first `left` columns (labels) are
+/// aligned left, the others (figures) right.
+pub fn aligned_table_with_left(rows: &[Vec<String>], indent: &str, left: usize) -> String {
+    let width = |col: usize| {
+        rows.iter()
+            .map(|r| r.get(col).map_or(0, |c| display_width(c)))
+            .max()
+            .unwrap_or(0)
+    };
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols).map(width).collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::from(indent);
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            let pad = w.saturating_sub(display_width(cell));
+            if i == 0 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else if i < left {
+                line.push_str("  ");
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str("  ");
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A Markdown table: a header, `right` says which columns align right.
+pub fn markdown_table(header: &[String], right: &[bool], rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    let align: Vec<&str> = right.iter().map(|&r| if r { "---:" } else { "---" }).collect();
+    out.push_str(&format!("|{}|\n", align.join("|")));
+    for row in rows {
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    out
+}
+
+/// Escapes what would break a Markdown table cell or inline code.
+pub fn markdown_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('`', "'").replace(['\n', '\r'], " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

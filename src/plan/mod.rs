@@ -85,6 +85,9 @@ pub struct Plan {
     pub audiences: Vec<Target>,
     pub workflows: Vec<Target>,
     pub routes: Vec<Route>,
+    /// What the scores are meant to predict (`rubric measure`); evaluation
+    /// never reads them.
+    pub goals: Vec<Goal>,
     /// Scores, bands and segments in an order where each comes after
     /// everything it reads. INVARIANT: a topological order (no cycles).
     pub order: Vec<Step>,
@@ -209,6 +212,28 @@ pub struct Route {
     pub sla_hours: f64,
     pub queue: Vec<QueueBranch>,
     pub span: Span,
+}
+
+/// A goal: a contact *converted* when it has an outcome of one of
+/// `outcome_types` in (as-of, as-of + horizon] (docs/measure.md).
+#[derive(Debug)]
+pub struct Goal {
+    pub name: String,
+    /// Outcome types, in declaration order (at least one).
+    pub outcome_types: Vec<String>,
+    /// The horizon in microseconds (above zero).
+    pub horizon_micros: i64,
+    pub value: GoalValue,
+    pub span: Span,
+}
+
+/// What a goal adds up for the contacts that converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoalValue {
+    /// No value: the report's amounts are 0.
+    None,
+    /// `value sum of amount`: the sum of the counted outcomes' `amount`s.
+    SumOfAmount,
 }
 
 /// One queue choice; the last has no condition.

@@ -56,7 +56,7 @@ pub fn decode_line(spec: &DecodeSpec, line: &str) -> Result<Option<Contact>, Str
 }
 
 /// Turns a serde_json error into `not valid JSON: <what> at column <n>`.
-fn describe_json_error(error: &serde_json::Error) -> String {
+pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
     let text = error.to_string();
     if error.line() == 0 {
         return format!("not valid JSON: {text}");

@@ -24,6 +24,7 @@ pub use input::{
     lines_of, open_input, open_snapshot_input, Block, BlockReader, InputFormat, LineReader, OpenedInput,
 };
 pub use jsonl::decode_line;
+pub(crate) use jsonl::describe_json_error;
 pub use lines::{
     csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, Line, BATCH_LINES,
 };

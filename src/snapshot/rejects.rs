@@ -19,6 +19,9 @@ pub struct Rejects {
     /// The line written once, after the last shown rejection.
     more: String,
     file: Option<Box<dyn Write + Send>>,
+    /// Which input the lines belong to, when a command reads two
+    /// (`measure`: `outcomes`); `None` for the snapshot.
+    input: Option<&'static str>,
 }
 
 impl Rejects {
@@ -30,12 +33,22 @@ impl Rejects {
             shown,
             more: more.into(),
             file: None,
+            input: None,
         }
     }
 
     /// Also writes every rejected line to `file` as `{"line":N,"reason":"…"}`.
     pub fn with_file(self, file: Option<Box<dyn Write + Send>>) -> Rejects {
         Rejects { file, ..self }
+    }
+
+    /// Names the input in every report: `rejected outcomes line N: …` and
+    /// `{"input":"outcomes","line":N,…}`.
+    pub fn for_input(self, input: &'static str) -> Rejects {
+        Rejects {
+            input: Some(input),
+            ..self
+        }
     }
 
     /// The number of rejected lines so far.
@@ -46,13 +59,17 @@ impl Rejects {
     /// Counts and reports one rejected line.
     pub fn reject(&mut self, bad: &BadLine) {
         self.count += 1;
+        let input = self.input.map(|i| format!("{i} ")).unwrap_or_default();
         if self.count <= SHOWN_REJECTS {
-            let _ = writeln!(self.shown, "rejected line {}: {}", bad.line, bad.reason);
+            let _ = writeln!(self.shown, "rejected {input}line {}: {}", bad.line, bad.reason);
         } else if self.count == SHOWN_REJECTS + 1 {
             let _ = writeln!(self.shown, "{}", self.more);
         }
         if let Some(f) = self.file.as_mut() {
-            let record = serde_json::json!({"line": bad.line, "reason": bad.reason});
+            let record = match self.input {
+                Some(input) => serde_json::json!({"input": input, "line": bad.line, "reason": bad.reason}),
+                None => serde_json::json!({"line": bad.line, "reason": bad.reason}),
+            };
             let _ = writeln!(f, "{record}");
         }
     }

@@ -72,6 +72,8 @@ pub enum ItemKind {
     Workflow(TargetDecl),
     /// `route route_hot_lead when … { task "…" sla 24 hours queue first { … } }`
     Route(RouteDecl),
+    /// `goal pipeline { outcome opportunity_created horizon 90 days value sum of amount }`
+    Goal(GoalDecl),
 }
 
 /// `name: type` or `name: text one of ["a", "b"]`.
@@ -225,6 +227,29 @@ pub enum RouteFieldKind {
     Queue(Ident),
     /// `queue first { na_sales when … global_sales otherwise }`
     QueueFirst(Vec<Branch>),
+}
+
+/// What a rule set's scores are meant to predict (`rubric measure`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalDecl {
+    pub name: Ident,
+    pub fields: Vec<GoalField>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalField {
+    pub kind: GoalFieldKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GoalFieldKind {
+    /// `outcome meeting_held` or `outcome demo_held, meeting_held`
+    Outcome(Vec<Ident>),
+    /// `horizon 30 days`
+    Horizon(Duration),
+    /// `value sum of amount` (the only value an outcome carries)
+    ValueSumOf(Ident),
 }
 
 /// An expression: a condition or an operand (the compiler checks which).

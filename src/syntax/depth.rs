@@ -37,6 +37,7 @@ pub(super) const ITEM_KEYWORDS: &[&str] = &[
     "audience",
     "workflow",
     "route",
+    "goal",
 ];
 
 /// The open parenthesis levels of the scan, each with the `not`s and

@@ -446,6 +446,8 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "property_decl" => "a property `name: type`",
         "event_decl" => "an event type",
         "route_field" => "`task`, `sla` or `queue`",
+        "goal_field" => "`outcome`, `horizon` or `value`",
+        "kw_sum" => "`sum`",
         "modifier" | "modifiers" => "a modifier (`decay half-life`, `max`, `min`)",
         "half_life" => "`half-life`",
         "score_range" => "a range such as `0..100`",
@@ -585,6 +587,7 @@ impl Builder<'_> {
                 }
             }
             Rule::route_decl => ItemKind::Route(self.build_route(inner, span)?),
+            Rule::goal_decl => ItemKind::Goal(self.build_goal(inner, span)?),
             _ => return Err(self.unexpected(&inner, "an item")),
         };
         Ok(Item { kind, span })
@@ -933,6 +936,38 @@ impl Builder<'_> {
             fields,
             body_span,
         })
+    }
+
+    fn build_goal(&self, pair: Pair<'_, Rule>, span: Span) -> Built<GoalDecl> {
+        let mut it = self.children(pair).into_iter();
+        let name = self.next_ident(&mut it, span, "goal")?;
+        let mut fields = Vec::new();
+        for field in it {
+            let fspan = self.span(&field);
+            let inner = field
+                .into_inner()
+                .next()
+                .ok_or_else(|| self.missing(fspan, "goal field"))?;
+            let rule = inner.as_rule();
+            let unexpected = self.unexpected(&inner, "a goal field");
+            let mut values = self.children(inner).into_iter();
+            let kind = match rule {
+                Rule::outcome_field => {
+                    GoalFieldKind::Outcome(values.map(|v| self.build_ident(v)).collect::<Built<_>>()?)
+                }
+                Rule::horizon_field => {
+                    let value = values.next().ok_or_else(|| self.missing(fspan, "goal field"))?;
+                    GoalFieldKind::Horizon(self.build_duration(value)?)
+                }
+                Rule::value_field => {
+                    let value = values.next().ok_or_else(|| self.missing(fspan, "goal field"))?;
+                    GoalFieldKind::ValueSumOf(self.build_ident(value)?)
+                }
+                _ => return Err(unexpected),
+            };
+            fields.push(GoalField { kind, span: fspan });
+        }
+        Ok(GoalDecl { name, fields })
     }
 
     // ------------------------------------------------------------ conditions
