@@ -32,9 +32,12 @@ pub struct OutcomeRecord {
     pub amount: f64,
 }
 
-/// One counted outcome of a goal's types: when, and its amount.
+/// One kept outcome (of the types the index was asked to keep): which of
+/// those types, when, and its amount.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GoalOutcome {
+    /// Index into the kept types given to [`read_outcomes`].
+    pub kind: u16,
     pub at: i64,
     pub amount: f64,
 }
@@ -111,10 +114,11 @@ impl IndexBuilder<'_> {
         if let Some(n) = self.index.lines.get_mut(entry as usize) {
             *n = n.saturating_add(1);
         }
-        if self.goal_types.contains(&record.kind) {
+        if let Some(kind) = self.goal_types.iter().position(|t| *t == record.kind) {
             self.pending.push((
                 entry,
                 GoalOutcome {
+                    kind: u16::try_from(kind).unwrap_or(u16::MAX),
                     at: record.at,
                     amount: record.amount,
                 },
@@ -147,7 +151,8 @@ impl IndexBuilder<'_> {
 }
 
 /// Reads every line of an outcomes file into an index that keeps the
-/// outcomes of `goal_types`. Bad lines go to `rejects`; with `strict` the
+/// outcomes of `goal_types` (a goal's outcome types; any list of types to
+/// keep, each kept outcome says which by its index in the list). Bad lines go to `rejects`; with `strict` the
 /// first one stops the read. Only an I/O error fails.
 pub fn read_outcomes(
     reader: Box<dyn BufRead + Send>,
