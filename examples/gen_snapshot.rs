@@ -36,9 +36,10 @@
 //! `sales_accepted`; about 0.5 % get a `meeting_held` before as-of (which
 //! measurement must ignore), and about 1 % of lines name a contact that is
 //! not in the snapshot (the ids the generator would give contacts past
-//! `--contacts`). The rules see the same signals, only some of them and
-//! differently weighted, so the reference playbook's bands rank contacts
-//! well but not perfectly. Lines follow contact order, not time order.
+//! `--contacts`). The reference playbook reads most of these signals,
+//! weighted its own way, and misses some (founders, older demo requests,
+//! lifecycle stage, the noise), so its bands rank contacts well but not
+//! perfectly. Lines follow contact order, not time order.
 //!
 //! The outcomes come from a second random stream seeded from `--seed`, so
 //! the snapshot on standard output is byte for byte the same with and
