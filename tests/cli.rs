@@ -45,7 +45,9 @@ fn check_accepts_the_playbook() {
         .args(["check", "rules"])
         .assert()
         .code(0)
-        .stderr(predicate::str::contains("ok: 5 files; 2 scores, 2 bands"));
+        .stderr(predicate::str::contains(
+            "ok: 6 files; 2 scores, 2 bands, 1 segment, 6 suppressions, 3 audiences, 3 workflows, 1 route, 2 goals",
+        ));
 }
 
 #[test]

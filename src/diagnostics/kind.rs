@@ -1056,14 +1056,6 @@ mod tests {
                 goal: s("g"),
                 field: "outcome",
             },
-            K::DuplicateOutcomeType {
-                name: s("meeting_held"),
-            },
-            K::UnknownOutcomeValue {
-                name: s("amout"),
-                suggestion: Some(s("amount")),
-            },
-            K::ZeroHorizon,
             K::BandMissingOtherwise {
                 band: s("b"),
                 example: s("cold"),
