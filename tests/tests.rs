@@ -22,6 +22,7 @@ mod explain;
 mod fmt;
 mod golden;
 mod lints;
+mod measure;
 mod parser;
 mod parser_props;
 mod rule_tests;
