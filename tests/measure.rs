@@ -409,6 +409,7 @@ fn the_report_does_not_depend_on_the_number_of_threads() {
         let settings = MeasureSettings {
             as_of: crate::common::as_of(),
             goal,
+            counted_kinds: &[true],
             by: Some("source"),
             strict: false,
             pipeline,
@@ -531,4 +532,86 @@ proptest! {
             _ => prop_assert!(false, "AUC defined for one sign only"),
         }
     }
+}
+
+#[test]
+fn a_series_has_one_report_per_as_of_and_a_stability_row_each() {
+    let (r, code) = measure_json(&[
+        "--rules", RULES, "--contacts", CONTACTS, "--outcomes", OUTCOMES, "--goal", "won", "--from",
+        "2026-10-25T00:00:00Z", "--to", "2026-11-08T00:00:00Z", "--every", "7d",
+    ]);
+    assert_eq!(code, 3);
+    let as_ofs: Vec<&str> = r["stability"].as_array().unwrap().iter().map(|s| s["as_of"].as_str().unwrap()).collect();
+    assert_eq!(as_ofs, ["2026-10-25T00:00:00Z", "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z"]);
+    assert_eq!(r["reports"].as_array().unwrap().len(), 3);
+    // Each report is exactly the one a single `--as-of` gives.
+    let (single, _) = measure_json(&[
+        "--rules", RULES, "--contacts", CONTACTS, "--outcomes", OUTCOMES, "--goal", "won", "--as-of",
+        HAND_AS_OF,
+    ]);
+    assert_eq!(r["reports"][1], single);
+    let row = &r["stability"][1];
+    assert_eq!((row["contacts"].as_u64(), row["converted"].as_u64()), (Some(6), Some(2)));
+    assert!(close(&row["auc"]["s"], 0.75));
+    // The top value of `level` (`empty`) has no contacts: no lift.
+    assert!(row["top_lift"]["level"].is_null());
+    // As of 2026-10-25 the horizon ends on 11-04: c2 (won 11-01) and c3
+    // (won 11-02) convert; c1's 11-05 is one day too late.
+    assert_eq!(r["reports"][0]["converted"], 2);
+}
+
+#[test]
+fn dated_snapshots_are_used_for_the_as_of_they_were_taken_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let october = dir.path().join("oct.jsonl");
+    // In October, c1 was not yet a senior title.
+    std::fs::write(&october, "{\"id\":\"c1\",\"properties\":{\"tier\":\"lo\"}}\n").unwrap();
+    let october_arg = format!("2026-10-20={}", october.display());
+    let november_arg = format!("2026-11-01={CONTACTS}");
+    let (r, _) = measure_json(&[
+        "--rules", RULES, "--contacts", &october_arg, "--contacts", &november_arg, "--outcomes", OUTCOMES,
+        "--goal", "won",
+    ]);
+    let rows = r["stability"].as_array().unwrap();
+    let files: Vec<&str> = rows.iter().map(|s| s["contacts_file"].as_str().unwrap()).collect();
+    assert_eq!(files, [october.to_str().unwrap(), CONTACTS]);
+    assert_eq!(rows[0]["as_of"], "2026-10-20T00:00:00Z");
+    assert_eq!(rows[0]["contacts"], 1);
+    assert_eq!(rows[1]["contacts"], 6);
+
+    // An as-of before every snapshot is a usage error.
+    let output = rubric()
+        .args(["measure", "--rules", RULES, "--contacts", &october_arg, "--outcomes", OUTCOMES])
+        .args(["--goal", "won", "--as-of", "2026-10-01"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no snapshot was taken at or before"));
+}
+
+#[test]
+fn base_measures_a_rule_change_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.rubric");
+    // Before the change `mid` was worth 9 too, so c3 and c4 were `top`.
+    let rules = std::fs::read_to_string(RULES).unwrap();
+    std::fs::write(&base, rules.replace("when tier == \"mid\" => +5", "when tier == \"mid\" => +9")).unwrap();
+    let (r, code) = measure_json(&[
+        "--rules", RULES, "--base", base.to_str().unwrap(), "--contacts", CONTACTS, "--outcomes", OUTCOMES,
+        "--goal", "won", "--as-of", HAND_AS_OF,
+    ]);
+    assert_eq!(code, 3);
+    assert_eq!(r["base"]["bands"]["level"][1]["contacts"], 4);
+    assert_eq!(r["new"]["bands"]["level"][1]["contacts"], 2);
+    // Base: positives 9, 9 vs negatives 9, 9, 1, 1 → (2·(1 + 2)) / 8.
+    assert!(close(&r["base"]["scores"]["s"]["auc"], 0.75));
+    assert_eq!(r["base_rules"], base.to_str().unwrap());
+
+    let output = rubric()
+        .args(["measure", "--rules", RULES, "--base", base.to_str().unwrap(), "--contacts", CONTACTS])
+        .args(["--outcomes", OUTCOMES, "--goal", "won", "--as-of", HAND_AS_OF, "--format", "markdown", "-q"])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(output.stdout).unwrap();
+    assert!(markdown.contains("| top | 4 → 2 (-2) |"), "{markdown}");
 }

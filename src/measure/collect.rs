@@ -21,6 +21,10 @@ pub struct MeasureSettings<'a> {
     /// The instant of evaluation (µs since the epoch).
     pub as_of: i64,
     pub goal: &'a Goal,
+    /// Per kept type of the outcome index (its `kind`): whether it is one
+    /// of the goal's types. An index may keep more types than one goal has
+    /// (`--base` compares two goals of the same name).
+    pub counted_kinds: &'a [bool],
     /// `--by`: the property whose text values group the rows.
     pub by: Option<&'a str>,
     /// Stop at the first rejected line.
@@ -54,6 +58,25 @@ pub fn spec_with_property(plan: &Plan, property: Option<&str>) -> (DecodeSpec, O
     (spec, Some(slot))
 }
 
+/// The kept types an index needs for `goals` (their outcome types, each
+/// once, in order), and for each goal which of them it counts
+/// ([`MeasureSettings::counted_kinds`]).
+pub fn kept_types(goals: &[&Goal]) -> (Vec<String>, Vec<Vec<bool>>) {
+    let mut kept: Vec<String> = Vec::new();
+    for goal in goals {
+        for t in &goal.outcome_types {
+            if !kept.contains(t) {
+                kept.push(t.clone());
+            }
+        }
+    }
+    let masks = goals
+        .iter()
+        .map(|goal| kept.iter().map(|t| goal.outcome_types.contains(t)).collect())
+        .collect();
+    (kept, masks)
+}
+
 /// Evaluates `plan` on every contact of a snapshot and tallies the goal's
 /// conversions. A read error stops the pass.
 pub fn measure_snapshot(
@@ -73,6 +96,7 @@ pub fn measure_snapshot(
         as_of: settings.as_of,
         horizon_end: settings.as_of.saturating_add(settings.goal.horizon_micros),
         with_value: settings.goal.value == GoalValue::SumOfAmount,
+        counted_kinds: settings.counted_kinds,
     };
     let mut state = Consumer {
         ids: IdSet::default(),
@@ -141,6 +165,7 @@ struct Worker<'a> {
     as_of: i64,
     horizon_end: i64,
     with_value: bool,
+    counted_kinds: &'a [bool],
 }
 
 impl Worker<'_> {
@@ -157,7 +182,12 @@ impl Worker<'_> {
                 let mut counted = 0u64;
                 let mut amount = 0.0f64;
                 for o in found.goal {
-                    if o.at > self.as_of && o.at <= self.horizon_end {
+                    let counted_kind = self
+                        .counted_kinds
+                        .get(usize::from(o.kind))
+                        .copied()
+                        .unwrap_or(false);
+                    if counted_kind && o.at > self.as_of && o.at <= self.horizon_end {
                         counted += 1;
                         if self.with_value {
                             amount += o.amount;

@@ -142,3 +142,68 @@ pub struct ByRow {
     #[serde(flatten)]
     pub metrics: Metrics,
 }
+
+/// Several as-of instants in one call (`--as-of` repeated, `--from/--to/--every`,
+/// or dated snapshots): one report each, then how stable the figures are.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesReport {
+    pub goal: String,
+    pub horizon_days: Real,
+    /// One report per as-of, in time order.
+    pub reports: Vec<MeasureReport>,
+    /// One row per as-of, in the same order.
+    pub stability: Vec<StabilityRow>,
+}
+
+/// The headline figures of one as-of in a series.
+#[derive(Debug, Clone, Serialize)]
+pub struct StabilityRow {
+    pub as_of: String,
+    /// The snapshot the as-of was measured on, as given.
+    pub contacts_file: String,
+    pub contacts: u64,
+    pub converted: u64,
+    pub rate: Option<Real>,
+    /// Score name → its AUC.
+    pub auc: Map<Option<Real>>,
+    /// Band name → the lift of its first (top) value.
+    pub top_lift: Map<Option<Real>>,
+}
+
+impl StabilityRow {
+    /// The row of one report.
+    pub fn of(report: &MeasureReport, contacts_file: &str) -> StabilityRow {
+        StabilityRow {
+            as_of: report.as_of.clone(),
+            contacts_file: contacts_file.to_owned(),
+            contacts: report.contacts,
+            converted: report.converted,
+            rate: report.rate,
+            auc: Map(report
+                .scores
+                .0
+                .iter()
+                .map(|(name, s)| (name.clone(), s.auc))
+                .collect()),
+            top_lift: Map(report
+                .bands
+                .0
+                .iter()
+                .map(|(name, rows)| (name.clone(), rows.first().and_then(|r| r.metrics.lift)))
+                .collect()),
+        }
+    }
+}
+
+/// `--base`: the rules before and after a change, measured on the same
+/// snapshot and outcomes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonReport {
+    pub goal: String,
+    pub as_of: String,
+    /// `--base` as given (a path or a git revision), and `--rules`.
+    pub base_rules: String,
+    pub rules: String,
+    pub base: MeasureReport,
+    pub new: MeasureReport,
+}
