@@ -106,6 +106,13 @@ const EXPECTED: &[Row] = &[
     ("err/missing_route_field.rubric", &["rubric::missing_route_field"], 1, 7),
     ("err/missing_route_field_all.rubric", &["rubric::missing_route_field", "rubric::missing_route_field", "rubric::missing_route_field"], 1, 7),
     ("err/duplicate_route_field.rubric", &["rubric::duplicate_route_field"], 5, 3),
+    ("err/duplicate_goal_field.rubric", &["rubric::duplicate_goal_field"], 4, 3),
+    ("err/missing_goal_field.rubric", &["rubric::missing_goal_field", "rubric::missing_goal_field"], 1, 6),
+    ("err/unknown_name_goal_value.rubric", &["rubric::unknown_name"], 4, 16),
+    ("err/invalid_duration_zero_horizon.rubric", &["rubric::invalid_duration"], 3, 11),
+    ("err/duplicate_name_goal.rubric", &["rubric::duplicate_name"], 6, 6),
+    ("err/duplicate_name_outcome_type.rubric", &["rubric::duplicate_name"], 2, 36),
+    ("err/syntax_goal_field.rubric", &[SYNTAX], 2, 3),
     // Schema, types and values.
     ("err/type_mismatch_number_text.rubric", &["rubric::type_mismatch"], 6, 38),
     ("err/type_mismatch_bool_text.rubric", &["rubric::type_mismatch"], 5, 64),

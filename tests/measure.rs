@@ -537,21 +537,56 @@ proptest! {
 #[test]
 fn a_series_has_one_report_per_as_of_and_a_stability_row_each() {
     let (r, code) = measure_json(&[
-        "--rules", RULES, "--contacts", CONTACTS, "--outcomes", OUTCOMES, "--goal", "won", "--from",
-        "2026-10-25T00:00:00Z", "--to", "2026-11-08T00:00:00Z", "--every", "7d",
+        "--rules",
+        RULES,
+        "--contacts",
+        CONTACTS,
+        "--outcomes",
+        OUTCOMES,
+        "--goal",
+        "won",
+        "--from",
+        "2026-10-25T00:00:00Z",
+        "--to",
+        "2026-11-08T00:00:00Z",
+        "--every",
+        "7d",
     ]);
     assert_eq!(code, 3);
-    let as_ofs: Vec<&str> = r["stability"].as_array().unwrap().iter().map(|s| s["as_of"].as_str().unwrap()).collect();
-    assert_eq!(as_ofs, ["2026-10-25T00:00:00Z", "2026-11-01T00:00:00Z", "2026-11-08T00:00:00Z"]);
+    let as_ofs: Vec<&str> = r["stability"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["as_of"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        as_ofs,
+        [
+            "2026-10-25T00:00:00Z",
+            "2026-11-01T00:00:00Z",
+            "2026-11-08T00:00:00Z"
+        ]
+    );
     assert_eq!(r["reports"].as_array().unwrap().len(), 3);
     // Each report is exactly the one a single `--as-of` gives.
     let (single, _) = measure_json(&[
-        "--rules", RULES, "--contacts", CONTACTS, "--outcomes", OUTCOMES, "--goal", "won", "--as-of",
+        "--rules",
+        RULES,
+        "--contacts",
+        CONTACTS,
+        "--outcomes",
+        OUTCOMES,
+        "--goal",
+        "won",
+        "--as-of",
         HAND_AS_OF,
     ]);
     assert_eq!(r["reports"][1], single);
     let row = &r["stability"][1];
-    assert_eq!((row["contacts"].as_u64(), row["converted"].as_u64()), (Some(6), Some(2)));
+    assert_eq!(
+        (row["contacts"].as_u64(), row["converted"].as_u64()),
+        (Some(6), Some(2))
+    );
     assert!(close(&row["auc"]["s"], 0.75));
     // The top value of `level` (`empty`) has no contacts: no lift.
     assert!(row["top_lift"]["level"].is_null());
@@ -569,11 +604,22 @@ fn dated_snapshots_are_used_for_the_as_of_they_were_taken_at() {
     let october_arg = format!("2026-10-20={}", october.display());
     let november_arg = format!("2026-11-01={CONTACTS}");
     let (r, _) = measure_json(&[
-        "--rules", RULES, "--contacts", &october_arg, "--contacts", &november_arg, "--outcomes", OUTCOMES,
-        "--goal", "won",
+        "--rules",
+        RULES,
+        "--contacts",
+        &october_arg,
+        "--contacts",
+        &november_arg,
+        "--outcomes",
+        OUTCOMES,
+        "--goal",
+        "won",
     ]);
     let rows = r["stability"].as_array().unwrap();
-    let files: Vec<&str> = rows.iter().map(|s| s["contacts_file"].as_str().unwrap()).collect();
+    let files: Vec<&str> = rows
+        .iter()
+        .map(|s| s["contacts_file"].as_str().unwrap())
+        .collect();
     assert_eq!(files, [october.to_str().unwrap(), CONTACTS]);
     assert_eq!(rows[0]["as_of"], "2026-10-20T00:00:00Z");
     assert_eq!(rows[0]["contacts"], 1);
@@ -581,7 +627,15 @@ fn dated_snapshots_are_used_for_the_as_of_they_were_taken_at() {
 
     // An as-of before every snapshot is a usage error.
     let output = rubric()
-        .args(["measure", "--rules", RULES, "--contacts", &october_arg, "--outcomes", OUTCOMES])
+        .args([
+            "measure",
+            "--rules",
+            RULES,
+            "--contacts",
+            &october_arg,
+            "--outcomes",
+            OUTCOMES,
+        ])
         .args(["--goal", "won", "--as-of", "2026-10-01"])
         .output()
         .unwrap();
@@ -595,10 +649,24 @@ fn base_measures_a_rule_change_side_by_side() {
     let base = dir.path().join("base.rubric");
     // Before the change `mid` was worth 9 too, so c3 and c4 were `top`.
     let rules = std::fs::read_to_string(RULES).unwrap();
-    std::fs::write(&base, rules.replace("when tier == \"mid\" => +5", "when tier == \"mid\" => +9")).unwrap();
+    std::fs::write(
+        &base,
+        rules.replace("when tier == \"mid\" => +5", "when tier == \"mid\" => +9"),
+    )
+    .unwrap();
     let (r, code) = measure_json(&[
-        "--rules", RULES, "--base", base.to_str().unwrap(), "--contacts", CONTACTS, "--outcomes", OUTCOMES,
-        "--goal", "won", "--as-of", HAND_AS_OF,
+        "--rules",
+        RULES,
+        "--base",
+        base.to_str().unwrap(),
+        "--contacts",
+        CONTACTS,
+        "--outcomes",
+        OUTCOMES,
+        "--goal",
+        "won",
+        "--as-of",
+        HAND_AS_OF,
     ]);
     assert_eq!(code, 3);
     assert_eq!(r["base"]["bands"]["level"][1]["contacts"], 4);
@@ -608,10 +676,82 @@ fn base_measures_a_rule_change_side_by_side() {
     assert_eq!(r["base_rules"], base.to_str().unwrap());
 
     let output = rubric()
-        .args(["measure", "--rules", RULES, "--base", base.to_str().unwrap(), "--contacts", CONTACTS])
-        .args(["--outcomes", OUTCOMES, "--goal", "won", "--as-of", HAND_AS_OF, "--format", "markdown", "-q"])
+        .args([
+            "measure",
+            "--rules",
+            RULES,
+            "--base",
+            base.to_str().unwrap(),
+            "--contacts",
+            CONTACTS,
+        ])
+        .args([
+            "--outcomes",
+            OUTCOMES,
+            "--goal",
+            "won",
+            "--as-of",
+            HAND_AS_OF,
+            "--format",
+            "markdown",
+            "-q",
+        ])
         .output()
         .unwrap();
     let markdown = String::from_utf8(output.stdout).unwrap();
     assert!(markdown.contains("| top | 4 → 2 (-2) |"), "{markdown}");
+}
+
+#[test]
+fn explain_shows_each_goal_verdict_with_the_outcomes_behind_it() {
+    let output = rubric()
+        .args([
+            "explain",
+            "--rules",
+            RULES,
+            "--contacts",
+            CONTACTS,
+            "--outcomes",
+            OUTCOMES,
+        ])
+        .args([
+            "--as-of", HAND_AS_OF, "--id", "c3", "--id", "c2", "--id", "c6", "--color", "never",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let goals: String = text
+        .lines()
+        .filter(|l| l.starts_with("goal ") || l.starts_with("  + ") || l.starts_with("  not counted"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!("explain_goal_verdicts", goals);
+
+    let output = rubric()
+        .args([
+            "explain",
+            "--rules",
+            RULES,
+            "--contacts",
+            CONTACTS,
+            "--outcomes",
+            OUTCOMES,
+        ])
+        .args(["--as-of", HAND_AS_OF, "--id", "c3", "--format", "json"])
+        .output()
+        .unwrap();
+    let trace: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let won = &trace["goals"][0];
+    assert_eq!(
+        (won["goal"].as_str(), won["converted"].as_bool()),
+        (Some("won"), Some(true))
+    );
+    assert_eq!(won["amount"], 12);
+    assert_eq!(won["counted"].as_array().unwrap().len(), 2);
+    // The trace's own keys come first, in their usual order.
+    assert_eq!(
+        trace.as_object().unwrap().keys().next().map(String::as_str),
+        Some("as_of")
+    );
 }

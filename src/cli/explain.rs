@@ -11,7 +11,10 @@ use clap::{Args, ValueEnum};
 use super::color::ColorChoice;
 use super::exit::{finish_output, usage_error, Exit};
 use super::input;
-use crate::snapshot::{find_contacts, Contact};
+use crate::measure::collect::kept_types;
+use crate::measure::goal_trace::{goal_traces, goals_text, GoalTrace};
+use crate::measure::outcomes::{read_outcomes, OutcomeIndex};
+use crate::snapshot::{find_contacts, Contact, Rejects};
 use crate::trace::{explain, render, why_not, Trace};
 
 #[derive(Debug, Args)]
@@ -39,6 +42,10 @@ pub struct ExplainArgs {
     /// (`ads_conversion`), or away from a band value (`readiness=hot`).
     #[arg(long, value_name = "TARGET")]
     why_not: Option<String>,
+    /// Also show, for each goal of the rule set, whether the contact
+    /// converted by these outcomes (as `rubric measure` counts them).
+    #[arg(long, value_name = "FILE")]
+    outcomes: Option<String>,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -87,6 +94,10 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
             args.contacts
         )));
     }
+    let goals = match &args.outcomes {
+        Some(path) => Some(read_goal_outcomes(plan, path)?),
+        None => None,
+    };
     let color = args.color.for_stdout();
     let mut out = String::new();
     let mut seen = std::collections::HashSet::new();
@@ -98,7 +109,10 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
             continue;
         };
         let (_, trace) = explain(plan, sources, contact, as_of);
-        render_one(&trace, args, color, &mut out).map_err(usage_error)?;
+        let goal_traces = goals
+            .as_ref()
+            .map(|(index, kept)| goal_traces(plan, index, kept, id, as_of));
+        render_one(&trace, goal_traces.as_deref(), args, color, &mut out).map_err(usage_error)?;
     }
     let mut stdout = std::io::stdout().lock();
     let written = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
@@ -106,16 +120,56 @@ pub fn run(args: &ExplainArgs) -> Result<Exit, Exit> {
     Ok(Exit::Success)
 }
 
-fn render_one(trace: &Trace, args: &ExplainArgs, color: bool, out: &mut String) -> Result<(), String> {
+/// Reads `--outcomes`, keeping the outcome types of every goal; bad lines
+/// are reported and skipped, as by `rubric measure`.
+fn read_goal_outcomes(plan: &crate::plan::Plan, path: &str) -> Result<(OutcomeIndex, Vec<String>), Exit> {
+    if plan.goals.is_empty() {
+        return Err(usage_error(
+            "`--outcomes` needs a rule set with goals (see docs/measure.md)",
+        ));
+    }
+    let goals: Vec<&crate::plan::Goal> = plan.goals.iter().collect();
+    let (kept, _) = kept_types(&goals);
+    let opened = input::snapshot(path, None)?;
+    let mut rejects =
+        Rejects::new(Box::new(std::io::stderr()), input::MORE_REJECTS_WITH_FILE).for_input("outcomes");
+    let index = read_outcomes(opened.reader, opened.format, &kept, false, &mut rejects)
+        .map_err(|e| usage_error(format!("reading `{path}` failed: {e}")))?;
+    rejects.flush();
+    Ok((index, kept))
+}
+
+fn render_one(
+    trace: &Trace,
+    goals: Option<&[GoalTrace]>,
+    args: &ExplainArgs,
+    color: bool,
+    out: &mut String,
+) -> Result<(), String> {
     match (&args.why_not, args.format) {
         (None, ExplainFormat::Text) => {
             if !out.is_empty() {
                 out.push('\n');
             }
             out.push_str(&render::text(trace, color));
+            if let Some(goals) = goals {
+                out.push('\n');
+                out.push_str(&goals_text(goals));
+            }
         }
         (None, ExplainFormat::Json) => {
-            out.push_str(&serde_json::to_string(trace).map_err(|e| e.to_string())?);
+            let mut object = serde_json::to_string(trace).map_err(|e| e.to_string())?;
+            if let Some(goals) = goals {
+                // The trace's keys keep their order; `goals` is the last one.
+                let goals = serde_json::to_string(goals).map_err(|e| e.to_string())?;
+                if object.ends_with('}') {
+                    object.pop();
+                    object.push_str(",\"goals\":");
+                    object.push_str(&goals);
+                    object.push('}');
+                }
+            }
+            out.push_str(&object);
             out.push('\n');
         }
         (Some(target), format) => {

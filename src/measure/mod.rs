@@ -10,10 +10,21 @@
 //! - `report.rs` is the JSON report; `render.rs` writes it for people
 //!   (text, Markdown).
 //!
-//! Nothing here prints; `cli/measure.rs` does.
+//! `goal_trace.rs` explains one contact's verdict per goal (`rubric explain
+//! --outcomes`). Nothing here prints; `cli/measure.rs` does.
 
 pub mod collect;
+pub mod goal_trace;
 pub mod metrics;
 pub mod outcomes;
 pub mod render;
 pub mod report;
+
+/// A whole number as is, otherwise two decimals (for people).
+pub(crate) fn render_number(x: report::Real) -> String {
+    if x.0.fract() == 0.0 && x.0.abs() < 9e15 {
+        format!("{}", x.0 as i64)
+    } else {
+        format!("{:.2}", x.0)
+    }
+}

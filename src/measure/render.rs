@@ -28,13 +28,8 @@ fn auc(x: Option<Real>) -> String {
     x.map_or_else(|| String::from("–"), |x| format!("{:.3}", x.0))
 }
 
-/// A whole number as is, otherwise two decimals.
 fn number(x: Real) -> String {
-    if x.0.fract() == 0.0 && x.0.abs() < 9e15 {
-        format!("{}", x.0 as i64)
-    } else {
-        format!("{:.2}", x.0)
-    }
+    super::render_number(x)
 }
 
 fn has_amounts(r: &MeasureReport) -> bool {
