@@ -15,6 +15,7 @@
 
 pub mod collect;
 pub mod goal_trace;
+pub mod live;
 pub mod metrics;
 pub mod outcomes;
 pub mod render;

@@ -1,0 +1,1003 @@
+//! Live measurement (`rubric measure --state DB`, docs/measure.md#live-measurement):
+//! instead of evaluating a snapshot at a past instant, judge what `apply`
+//! actually did. Every applied `band_change` is an *entry* of a contact into
+//! a band value at its run's as-of; every `task_create` a task of a route in
+//! a queue. A [`LiveTally`] adds them one at a time (the caller streams them
+//! from the state file) and looks each contact's outcomes up in the
+//! [`OutcomeIndex`]:
+//!
+//! - an entry *converted* when the contact has an outcome of the goal's types
+//!   with T < at ≤ T + horizon; an entry whose horizon has not ended by the
+//!   as-of is *open*, counted apart and left out of every rate;
+//! - a task was *accepted* when a `sales_accepted` outcome follows it within
+//!   the goal's horizon (open likewise);
+//! - a task's SLA was *met* when the first `sales_touch` after it comes within
+//!   its `sla_hours`, *breached* when it comes later or not at all by a
+//!   deadline already past, and is *open* otherwise.
+//!
+//! [`LiveTally::report`] turns the counts into the JSON report
+//! ([`LiveReport`]); `text` and `markdown` render it. Nothing here reads the
+//! state file or prints.
+
+use std::collections::{HashMap, HashSet};
+
+use rustc_hash::FxBuildHasher;
+use serde::Serialize;
+
+use super::metrics::{metrics, ratio, wilson, Counts};
+use super::outcomes::{GoalOutcome, OutcomeIndex};
+use super::report::Real;
+use crate::output::{aligned_table, aligned_table_with_left, markdown_escape, markdown_table};
+use crate::plan::{Goal, GoalValue, Plan};
+
+/// The outcome type of a sales acceptance.
+pub const ACCEPTED_TYPE: &str = "sales_accepted";
+/// The outcome type of a sales touch (for SLAs).
+pub const TOUCH_TYPE: &str = "sales_touch";
+
+const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
+const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+
+/// The outcome types to keep when reading the outcomes file for a live
+/// report, and which kept index means what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveOutcomeTypes {
+    /// The goal's types, then `sales_accepted` and `sales_touch` unless the
+    /// goal already has them: the list for `read_outcomes`.
+    pub kept: Vec<String>,
+    /// Kept indexes below this are the goal's types.
+    pub goal_kinds: u16,
+    pub accepted_kind: u16,
+    pub touch_kind: u16,
+}
+
+impl LiveOutcomeTypes {
+    pub fn for_goal(goal: &Goal) -> LiveOutcomeTypes {
+        let mut kept = goal.outcome_types.clone();
+        let mut index_of = |name: &str| -> u16 {
+            let position = kept.iter().position(|t| t == name).unwrap_or_else(|| {
+                kept.push(name.to_owned());
+                kept.len() - 1
+            });
+            u16::try_from(position).unwrap_or(u16::MAX)
+        };
+        let accepted_kind = index_of(ACCEPTED_TYPE);
+        let touch_kind = index_of(TOUCH_TYPE);
+        LiveOutcomeTypes {
+            goal_kinds: u16::try_from(goal.outcome_types.len()).unwrap_or(u16::MAX),
+            kept,
+            accepted_kind,
+            touch_kind,
+        }
+    }
+}
+
+/// Whether a window (an entry's horizon, a task's acceptance window) was
+/// over by the as-of, and what happened in it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowResult {
+    /// The window ends after the as-of: the result may still change.
+    pub open: bool,
+    /// At least one matching outcome in (start, min(end, as-of)].
+    pub hit: bool,
+    /// The sum of their amounts.
+    pub amount: f64,
+}
+
+/// The outcomes of `kinds` in (start, start + length], seen from `as_of`
+/// (outcomes after it do not count).
+pub fn window(
+    outcomes: &[GoalOutcome],
+    kinds: impl Fn(u16) -> bool,
+    start: i64,
+    length: i64,
+    as_of: i64,
+) -> WindowResult {
+    let end = start.saturating_add(length);
+    let seen_until = end.min(as_of);
+    let mut result = WindowResult {
+        open: end > as_of,
+        hit: false,
+        amount: 0.0,
+    };
+    for o in outcomes {
+        if kinds(o.kind) && o.at > start && o.at <= seen_until {
+            result.hit = true;
+            result.amount += o.amount;
+        }
+    }
+    result
+}
+
+/// Where a task stands against its SLA.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SlaStatus {
+    /// Touched within the SLA, after this many µs.
+    Met(i64),
+    /// Touched after the SLA, after this many µs.
+    Late(i64),
+    /// Not touched, and the SLA elapsed by the as-of.
+    Untouched,
+    /// Not touched yet, and the SLA has not elapsed.
+    Open,
+}
+
+/// A task created at `created` with an SLA of `sla_micros`, judged at
+/// `as_of` by the first touch after its creation (touches after the as-of do
+/// not count).
+pub fn sla_status(
+    outcomes: &[GoalOutcome],
+    touch_kind: u16,
+    created: i64,
+    sla_micros: i64,
+    as_of: i64,
+) -> SlaStatus {
+    let first_touch = outcomes
+        .iter()
+        .filter(|o| o.kind == touch_kind && o.at > created && o.at <= as_of)
+        .map(|o| o.at)
+        .min();
+    let deadline = created.saturating_add(sla_micros);
+    match first_touch {
+        Some(at) if at <= deadline => SlaStatus::Met(at - created),
+        Some(at) => SlaStatus::Late(at - created),
+        None if deadline <= as_of => SlaStatus::Untouched,
+        None => SlaStatus::Open,
+    }
+}
+
+/// The median of `values` (the mean of the two middle ones for an even
+/// count); `None` when empty. Sorts `values`.
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let middle = values.get(n / 2).copied()?;
+    if n % 2 == 1 {
+        Some(middle)
+    } else {
+        values.get(n / 2 - 1).map(|low| (low + middle) / 2.0)
+    }
+}
+
+/// How a live report is measured.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveSettings<'a> {
+    /// The instant the report is seen from (µs since the epoch).
+    pub as_of: i64,
+    pub goal: &'a Goal,
+}
+
+/// The entries into one band value (of one rule version).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EntryCounts {
+    pub entries: u64,
+    pub open: u64,
+    /// Open entries that already converted (not in any rate).
+    pub open_converted: u64,
+    /// Converted among the entries whose horizon ended.
+    pub converted: u64,
+    pub amount: f64,
+}
+
+/// The tasks of one route in one queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TaskCounts {
+    pub tasks: u64,
+    pub open: u64,
+    pub open_accepted: u64,
+    pub accepted: u64,
+}
+
+/// The SLA results of one queue.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlaCounts {
+    pub tasks: u64,
+    pub met: u64,
+    pub breached: u64,
+    pub open: u64,
+    /// Hours from creation to the first touch, of every touched task.
+    pub hours_to_touch: Vec<f64>,
+}
+
+/// One rule version (digest) and the runs that applied it.
+#[derive(Debug, Clone, PartialEq)]
+struct Version {
+    digest: String,
+    runs: u64,
+    first_as_of: i64,
+    last_as_of: i64,
+}
+
+/// Adds applied entries and tasks up (see the module documentation).
+pub struct LiveTally<'a> {
+    settings: LiveSettings<'a>,
+    outcomes: &'a OutcomeIndex,
+    types: LiveOutcomeTypes,
+    /// Rule versions in the order of their first run.
+    versions: Vec<Version>,
+    runs_after_as_of: u64,
+    /// (version, band, value) → counts.
+    bands: HashMap<(usize, String, String), EntryCounts>,
+    /// (route, queue) → counts.
+    routes: HashMap<(String, String), TaskCounts>,
+    /// Queue → SLA results.
+    sla: HashMap<String, SlaCounts>,
+    /// Contacts measured that have outcome lines (for `unmatched`).
+    matched: HashSet<Box<str>, FxBuildHasher>,
+}
+
+impl<'a> LiveTally<'a> {
+    pub fn new(settings: LiveSettings<'a>, outcomes: &'a OutcomeIndex) -> LiveTally<'a> {
+        LiveTally {
+            types: LiveOutcomeTypes::for_goal(settings.goal),
+            settings,
+            outcomes,
+            versions: Vec::new(),
+            runs_after_as_of: 0,
+            bands: HashMap::new(),
+            routes: HashMap::new(),
+            sla: HashMap::new(),
+            matched: HashSet::default(),
+        }
+    }
+
+    /// Notes one applied run (runs in order); a run after the as-of is left
+    /// out, with all its actions.
+    pub fn add_run(&mut self, digest: &str, as_of: i64) {
+        if as_of > self.settings.as_of {
+            self.runs_after_as_of += 1;
+            return;
+        }
+        let version = self.version(digest);
+        if let Some(v) = self.versions.get_mut(version) {
+            if v.runs == 0 {
+                v.first_as_of = as_of;
+            }
+            v.runs += 1;
+            v.first_as_of = v.first_as_of.min(as_of);
+            v.last_as_of = v.last_as_of.max(as_of);
+        }
+    }
+
+    fn version(&mut self, digest: &str) -> usize {
+        if let Some(i) = self.versions.iter().position(|v| v.digest == digest) {
+            return i;
+        }
+        self.versions.push(Version {
+            digest: digest.to_owned(),
+            runs: 0,
+            first_as_of: i64::MAX,
+            last_as_of: i64::MIN,
+        });
+        self.versions.len() - 1
+    }
+
+    fn outcomes_of(&mut self, contact: &str) -> &'a [GoalOutcome] {
+        let found = self.outcomes.get(contact);
+        if found.lines > 0 && !self.matched.contains(contact) {
+            self.matched.insert(contact.into());
+        }
+        found.goal
+    }
+
+    /// A contact entered band value `band` = `value` at `at` under rule
+    /// version `digest`.
+    pub fn add_band_entry(&mut self, digest: &str, contact: &str, band: &str, value: &str, at: i64) {
+        if at > self.settings.as_of {
+            return;
+        }
+        let outcomes = self.outcomes_of(contact);
+        let goal_kinds = self.types.goal_kinds;
+        let result = window(
+            outcomes,
+            |kind| kind < goal_kinds,
+            at,
+            self.settings.goal.horizon_micros,
+            self.settings.as_of,
+        );
+        let with_value = self.settings.goal.value == GoalValue::SumOfAmount;
+        let version = self.version(digest);
+        let counts = self
+            .bands
+            .entry((version, band.to_owned(), value.to_owned()))
+            .or_default();
+        counts.entries += 1;
+        if result.open {
+            counts.open += 1;
+            counts.open_converted += u64::from(result.hit);
+        } else if result.hit {
+            counts.converted += 1;
+            if with_value {
+                counts.amount += result.amount;
+            }
+        }
+    }
+
+    /// A task of `route` was created for `contact` in `queue` at `at`.
+    pub fn add_task(&mut self, contact: &str, route: &str, queue: &str, sla_hours: f64, at: i64) {
+        if at > self.settings.as_of {
+            return;
+        }
+        let outcomes = self.outcomes_of(contact);
+        let accepted_kind = self.types.accepted_kind;
+        let accepted = window(
+            outcomes,
+            |kind| kind == accepted_kind,
+            at,
+            self.settings.goal.horizon_micros,
+            self.settings.as_of,
+        );
+        let counts = self
+            .routes
+            .entry((route.to_owned(), queue.to_owned()))
+            .or_default();
+        counts.tasks += 1;
+        if accepted.open {
+            counts.open += 1;
+            counts.open_accepted += u64::from(accepted.hit);
+        } else {
+            counts.accepted += u64::from(accepted.hit);
+        }
+        // `as` saturates: an absurd SLA is simply never over.
+        let sla_micros = (sla_hours * MICROS_PER_HOUR).round() as i64;
+        let status = sla_status(
+            outcomes,
+            self.types.touch_kind,
+            at,
+            sla_micros,
+            self.settings.as_of,
+        );
+        let sla = self.sla.entry(queue.to_owned()).or_default();
+        sla.tasks += 1;
+        match status {
+            SlaStatus::Met(after) => {
+                sla.met += 1;
+                sla.hours_to_touch.push(after as f64 / MICROS_PER_HOUR);
+            }
+            SlaStatus::Late(after) => {
+                sla.breached += 1;
+                sla.hours_to_touch.push(after as f64 / MICROS_PER_HOUR);
+            }
+            SlaStatus::Untouched => sla.breached += 1,
+            SlaStatus::Open => sla.open += 1,
+        }
+    }
+
+    /// The report of everything added, `plan` giving the order of bands,
+    /// band values and routes.
+    pub fn report(self, plan: &Plan, header: LiveHeader) -> LiveReport {
+        let versions: Vec<VersionRow> = self
+            .versions
+            .iter()
+            .map(|v| VersionRow {
+                digest: v.digest.clone(),
+                runs: v.runs,
+                first_as_of: (v.runs > 0).then(|| crate::snapshot::format_timestamp(v.first_as_of)),
+                last_as_of: (v.runs > 0).then(|| crate::snapshot::format_timestamp(v.last_as_of)),
+            })
+            .collect();
+        let runs = self.versions.iter().map(|v| v.runs).sum();
+        let bands = band_rows(plan, &self.versions, &self.bands);
+        let routes = route_rows(plan, self.routes);
+        let sla = sla_rows(self.sla);
+        let matched_lines: u64 = self.matched.iter().map(|id| self.outcomes.get(id).lines).sum();
+        LiveReport {
+            goal: header.goal,
+            mode: "live",
+            as_of: crate::snapshot::format_timestamp(self.settings.as_of),
+            horizon_days: Real(self.settings.goal.horizon_micros as f64 / MICROS_PER_DAY),
+            state: header.state,
+            runs,
+            runs_after_as_of: self.runs_after_as_of,
+            versions,
+            bands,
+            routes,
+            sla,
+            outcomes: LiveOutcomeCounts {
+                read: self.outcomes.read,
+                rejected: self.outcomes.rejected,
+                unmatched: self.outcomes.valid_lines().saturating_sub(matched_lines),
+            },
+        }
+    }
+}
+
+/// What a live report says besides its counts.
+#[derive(Debug, Clone)]
+pub struct LiveHeader {
+    pub goal: String,
+    /// The state file, as given.
+    pub state: String,
+}
+
+/// The bands of the plan in declaration order (values too), then bands and
+/// values seen only in the state, by name; per value, one row per rule
+/// version that made any band entry.
+fn band_rows(
+    plan: &Plan,
+    versions: &[Version],
+    counts: &HashMap<(usize, String, String), EntryCounts>,
+) -> Vec<LiveBandRow> {
+    let mut bands: Vec<(String, Vec<String>)> = plan
+        .bands
+        .iter()
+        .map(|b| (b.name.clone(), b.values.clone()))
+        .collect();
+    let mut extra: Vec<(&str, &str)> = counts
+        .keys()
+        .map(|(_, band, value)| (band.as_str(), value.as_str()))
+        .collect();
+    extra.sort_unstable();
+    extra.dedup();
+    for (band, value) in extra {
+        match bands.iter_mut().find(|(name, _)| name == band) {
+            Some((_, values)) => {
+                if !values.iter().any(|v| v == value) {
+                    values.push(value.to_owned());
+                }
+            }
+            None => bands.push((band.to_owned(), vec![value.to_owned()])),
+        }
+    }
+    // Declared values first; undeclared ones were pushed in name order.
+    let with_entries: Vec<usize> = (0..versions.len())
+        .filter(|&v| counts.keys().any(|(version, _, _)| *version == v))
+        .collect();
+    let mut rows = Vec::new();
+    for (band, values) in &bands {
+        // The cohort of a band and version: every measured entry into any of
+        // its values.
+        let cohorts: Vec<Counts> = with_entries
+            .iter()
+            .map(|&version| {
+                let mut cohort = Counts::default();
+                for value in values {
+                    if let Some(c) = counts.get(&(version, band.clone(), value.clone())) {
+                        cohort.contacts += c.entries - c.open;
+                        cohort.converted += c.converted;
+                        cohort.amount += c.amount;
+                    }
+                }
+                cohort
+            })
+            .collect();
+        for value in values {
+            for (&version, cohort) in with_entries.iter().zip(&cohorts) {
+                let c = counts
+                    .get(&(version, band.clone(), value.clone()))
+                    .copied()
+                    .unwrap_or_default();
+                let measured = Counts {
+                    contacts: c.entries - c.open,
+                    converted: c.converted,
+                    amount: c.amount,
+                };
+                let cohort_rate = ratio(cohort.converted as f64, cohort.contacts as f64);
+                let m = metrics(&measured, cohort_rate, cohort.converted);
+                rows.push(LiveBandRow {
+                    band: band.clone(),
+                    value: value.clone(),
+                    digest: versions
+                        .get(version)
+                        .map(|v| v.digest.clone())
+                        .unwrap_or_default(),
+                    entries: c.entries,
+                    open: c.open,
+                    open_converted: c.open_converted,
+                    measured: measured.contacts,
+                    converted: c.converted,
+                    rate: m.rate,
+                    rate_low: m.rate_low,
+                    rate_high: m.rate_high,
+                    lift: m.lift,
+                    captured: m.captured,
+                    amount: Real(c.amount),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Routes in declaration order (then unknown ones by name), queues by name.
+fn route_rows(plan: &Plan, counts: HashMap<(String, String), TaskCounts>) -> Vec<RouteRow> {
+    let rank = |route: &str| {
+        plan.routes
+            .iter()
+            .position(|r| r.name == route)
+            .unwrap_or(plan.routes.len())
+    };
+    let mut counts: Vec<((String, String), TaskCounts)> = counts.into_iter().collect();
+    counts.sort_by(|((ra, qa), _), ((rb, qb), _)| (rank(ra), ra, qa).cmp(&(rank(rb), rb, qb)));
+    counts
+        .into_iter()
+        .map(|((route, queue), c)| {
+            let measured = c.tasks - c.open;
+            let interval = wilson(c.accepted, measured);
+            RouteRow {
+                route,
+                queue,
+                tasks: c.tasks,
+                open: c.open,
+                open_accepted: c.open_accepted,
+                measured,
+                accepted: c.accepted,
+                rate: ratio(c.accepted as f64, measured as f64).map(Real),
+                rate_low: interval.map(|(low, _)| Real(low)),
+                rate_high: interval.map(|(_, high)| Real(high)),
+            }
+        })
+        .collect()
+}
+
+/// Queues by name.
+fn sla_rows(counts: HashMap<String, SlaCounts>) -> Vec<SlaRow> {
+    let mut counts: Vec<(String, SlaCounts)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| a.0.cmp(&b.0));
+    counts
+        .into_iter()
+        .map(|(queue, mut c)| {
+            let decided = c.met + c.breached;
+            let interval = wilson(c.met, decided);
+            SlaRow {
+                queue,
+                tasks: c.tasks,
+                met: c.met,
+                breached: c.breached,
+                open: c.open,
+                touched: c.hours_to_touch.len() as u64,
+                compliance: ratio(c.met as f64, decided as f64).map(Real),
+                compliance_low: interval.map(|(low, _)| Real(low)),
+                compliance_high: interval.map(|(_, high)| Real(high)),
+                median_hours_to_touch: median(&mut c.hours_to_touch).map(Real),
+            }
+        })
+        .collect()
+}
+
+/// `rubric measure --state DB --format json` (docs/measure.md#live-measurement).
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveReport {
+    pub goal: String,
+    /// Always `"live"` (a backtest report has no `mode`).
+    pub mode: &'static str,
+    pub as_of: String,
+    pub horizon_days: Real,
+    /// The `--state` path, as given.
+    pub state: String,
+    /// Applied runs measured (as-of at or before the report's as-of).
+    pub runs: u64,
+    /// Applied runs left out because their as-of is after the report's.
+    pub runs_after_as_of: u64,
+    /// Rule versions, in the order of their first run.
+    pub versions: Vec<VersionRow>,
+    pub bands: Vec<LiveBandRow>,
+    pub routes: Vec<RouteRow>,
+    pub sla: Vec<SlaRow>,
+    pub outcomes: LiveOutcomeCounts,
+}
+
+/// One rule version: its digest and the runs that applied it.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionRow {
+    pub digest: String,
+    pub runs: u64,
+    pub first_as_of: Option<String>,
+    pub last_as_of: Option<String>,
+}
+
+/// Entries into one band value under one rule version.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveBandRow {
+    pub band: String,
+    pub value: String,
+    pub digest: String,
+    pub entries: u64,
+    /// Entries whose horizon ends after the as-of (in no rate).
+    pub open: u64,
+    /// Open entries that converted already.
+    pub open_converted: u64,
+    /// entries − open.
+    pub measured: u64,
+    /// Converted among the measured entries.
+    pub converted: u64,
+    pub rate: Option<Real>,
+    pub rate_low: Option<Real>,
+    pub rate_high: Option<Real>,
+    /// rate / the rate of all measured entries into the band (same version).
+    pub lift: Option<Real>,
+    /// converted / the converted entries into the band (same version).
+    pub captured: Option<Real>,
+    pub amount: Real,
+}
+
+/// The tasks of one route in one queue, and how many sales accepted.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteRow {
+    pub route: String,
+    pub queue: String,
+    pub tasks: u64,
+    pub open: u64,
+    pub open_accepted: u64,
+    pub measured: u64,
+    pub accepted: u64,
+    pub rate: Option<Real>,
+    pub rate_low: Option<Real>,
+    pub rate_high: Option<Real>,
+}
+
+/// The SLA results of one queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaRow {
+    pub queue: String,
+    pub tasks: u64,
+    pub met: u64,
+    pub breached: u64,
+    pub open: u64,
+    /// Tasks with a first touch by the as-of (met, or breached late).
+    pub touched: u64,
+    /// met / (met + breached).
+    pub compliance: Option<Real>,
+    pub compliance_low: Option<Real>,
+    pub compliance_high: Option<Real>,
+    pub median_hours_to_touch: Option<Real>,
+}
+
+/// What became of the outcomes file's lines.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LiveOutcomeCounts {
+    pub read: u64,
+    pub rejected: u64,
+    /// Valid lines whose id made no measured entry or task.
+    pub unmatched: u64,
+}
+
+/// `12.3 %`, or `–`.
+fn percent(x: Option<Real>) -> String {
+    x.map_or_else(|| String::from("–"), |x| format!("{:.1} %", x.0 * 100.0))
+}
+
+fn interval(low: Option<Real>, high: Option<Real>) -> String {
+    match (low, high) {
+        (Some(low), Some(high)) => format!("[{:.1} %, {:.1} %]", low.0 * 100.0, high.0 * 100.0),
+        _ => String::from("–"),
+    }
+}
+
+fn lift(x: Option<Real>) -> String {
+    x.map_or_else(|| String::from("–"), |x| format!("{:.2}×", x.0))
+}
+
+/// A whole number as is, otherwise two decimals; `–` for none.
+fn number(x: Option<Real>) -> String {
+    match x {
+        Some(x) if x.0.fract() == 0.0 && x.0.abs() < 9e15 => format!("{}", x.0 as i64),
+        Some(x) => format!("{:.2}", x.0),
+        None => String::from("–"),
+    }
+}
+
+fn strings<const N: usize>(cells: [&str; N]) -> Vec<String> {
+    cells.iter().map(|c| (*c).to_owned()).collect()
+}
+
+fn has_amounts(r: &LiveReport) -> bool {
+    r.bands.iter().any(|b| b.amount.0 != 0.0)
+}
+
+fn headline(r: &LiveReport) -> Vec<String> {
+    let versions = r
+        .versions
+        .iter()
+        .filter(|v| v.runs > 0)
+        .map(|v| {
+            format!(
+                "{} ({} run{}, as of {}{})",
+                v.digest,
+                v.runs,
+                if v.runs == 1 { "" } else { "s" },
+                v.first_as_of.as_deref().unwrap_or("–"),
+                match (&v.first_as_of, &v.last_as_of) {
+                    (Some(first), Some(last)) if first != last => format!(" to {last}"),
+                    _ => String::new(),
+                }
+            )
+        })
+        .collect::<Vec<_>>();
+    let mut lines = vec![format!(
+        "goal {} (horizon {} days), live from {} applied run{} as of {}",
+        r.goal,
+        number(Some(r.horizon_days)),
+        r.runs,
+        if r.runs == 1 { "" } else { "s" },
+        r.as_of
+    )];
+    if r.runs_after_as_of > 0 {
+        lines.push(format!(
+            "{} later run{} left out (as-of after {})",
+            r.runs_after_as_of,
+            if r.runs_after_as_of == 1 { "" } else { "s" },
+            r.as_of
+        ));
+    }
+    if !versions.is_empty() {
+        lines.push(format!("rules: {}", versions.join(", ")));
+    }
+    lines.push(format!(
+        "outcomes: {} read, {} rejected, {} unmatched",
+        r.outcomes.read, r.outcomes.rejected, r.outcomes.unmatched
+    ));
+    lines
+}
+
+fn band_header(amounts: bool) -> Vec<String> {
+    let mut header = strings([
+        "value",
+        "rules",
+        "entries",
+        "open",
+        "measured",
+        "converted",
+        "rate",
+        "95 % interval",
+        "lift",
+        "captured",
+    ]);
+    if amounts {
+        header.push(String::from("amount"));
+    }
+    header
+}
+
+fn band_cells(b: &LiveBandRow, amounts: bool) -> Vec<String> {
+    let mut cells = vec![
+        b.value.clone(),
+        b.digest.clone(),
+        b.entries.to_string(),
+        b.open.to_string(),
+        b.measured.to_string(),
+        b.converted.to_string(),
+        percent(b.rate),
+        interval(b.rate_low, b.rate_high),
+        lift(b.lift),
+        percent(b.captured),
+    ];
+    if amounts {
+        cells.push(number(Some(b.amount)));
+    }
+    cells
+}
+
+/// The bands' rows grouped by band, in report order.
+fn bands_grouped(r: &LiveReport) -> Vec<(&str, Vec<&LiveBandRow>)> {
+    let mut groups: Vec<(&str, Vec<&LiveBandRow>)> = Vec::new();
+    for row in &r.bands {
+        match groups.last_mut() {
+            Some((band, rows)) if *band == row.band => rows.push(row),
+            _ => groups.push((row.band.as_str(), vec![row])),
+        }
+    }
+    groups
+}
+
+const ROUTE_HEADER: [&str; 8] = [
+    "route",
+    "queue",
+    "tasks",
+    "open",
+    "measured",
+    "accepted",
+    "rate",
+    "95 % interval",
+];
+
+fn route_cells(row: &RouteRow) -> Vec<String> {
+    vec![
+        row.route.clone(),
+        row.queue.clone(),
+        row.tasks.to_string(),
+        row.open.to_string(),
+        row.measured.to_string(),
+        row.accepted.to_string(),
+        percent(row.rate),
+        interval(row.rate_low, row.rate_high),
+    ]
+}
+
+const SLA_HEADER: [&str; 8] = [
+    "queue",
+    "tasks",
+    "met",
+    "breached",
+    "open",
+    "compliance",
+    "95 % interval",
+    "median hours to touch",
+];
+
+fn sla_cells(row: &SlaRow) -> Vec<String> {
+    vec![
+        row.queue.clone(),
+        row.tasks.to_string(),
+        row.met.to_string(),
+        row.breached.to_string(),
+        row.open.to_string(),
+        percent(row.compliance),
+        interval(row.compliance_low, row.compliance_high),
+        number(row.median_hours_to_touch),
+    ]
+}
+
+/// The live report as aligned text tables.
+pub fn text(r: &LiveReport) -> String {
+    let amounts = has_amounts(r);
+    let mut out = headline(r).join("\n") + "\n";
+    for (band, rows) in bands_grouped(r) {
+        out.push_str(&format!("\nband {band}: entries, converted within the horizon\n"));
+        let mut table = vec![band_header(amounts)];
+        table.extend(rows.iter().map(|b| band_cells(b, amounts)));
+        out.push_str(&aligned_table_with_left(&table, "  ", 2));
+    }
+    out.push_str(&format!("\nacceptance ({ACCEPTED_TYPE} within the horizon)\n"));
+    if r.routes.is_empty() {
+        out.push_str("  no task created\n");
+    } else {
+        let mut table = vec![strings(ROUTE_HEADER)];
+        table.extend(r.routes.iter().map(route_cells));
+        out.push_str(&aligned_table_with_left(&table, "  ", 2));
+    }
+    out.push_str(&format!("\nSLA (first {TOUCH_TYPE} after the task)\n"));
+    if r.sla.is_empty() {
+        out.push_str("  no task created\n");
+    } else {
+        let mut table = vec![strings(SLA_HEADER)];
+        table.extend(r.sla.iter().map(sla_cells));
+        out.push_str(&aligned_table(&table, "  "));
+    }
+    out
+}
+
+/// The live report as Markdown (a pull-request or wiki comment).
+pub fn markdown(r: &LiveReport) -> String {
+    let amounts = has_amounts(r);
+    let escape = |row: Vec<String>| row.iter().map(|c| markdown_escape(c)).collect::<Vec<_>>();
+    let right = |left: usize, columns: usize| (0..columns).map(|i| i >= left).collect::<Vec<_>>();
+    let mut out = format!(
+        "### rubric measure (live): goal `{}`\n\n{}\n",
+        markdown_escape(&r.goal),
+        headline(r).join("  \n")
+    );
+    for (band, rows) in bands_grouped(r) {
+        out.push_str(&format!("\n**band `{}`**\n\n", markdown_escape(band)));
+        let header = band_header(amounts);
+        let rows: Vec<Vec<String>> = rows.iter().map(|b| escape(band_cells(b, amounts))).collect();
+        out.push_str(&markdown_table(&header, &right(2, header.len()), &rows));
+    }
+    out.push_str(&format!(
+        "\n**acceptance** (`{ACCEPTED_TYPE}` within the horizon)\n\n"
+    ));
+    let rows: Vec<Vec<String>> = r.routes.iter().map(|row| escape(route_cells(row))).collect();
+    out.push_str(&markdown_table(
+        &strings(ROUTE_HEADER),
+        &right(2, ROUTE_HEADER.len()),
+        &rows,
+    ));
+    out.push_str(&format!("\n**SLA** (first `{TOUCH_TYPE}` after the task)\n\n"));
+    let rows: Vec<Vec<String>> = r.sla.iter().map(|row| escape(sla_cells(row))).collect();
+    out.push_str(&markdown_table(
+        &strings(SLA_HEADER),
+        &right(1, SLA_HEADER.len()),
+        &rows,
+    ));
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const HOUR: i64 = 3_600_000_000;
+    const DAY: i64 = 24 * HOUR;
+
+    fn outcome(kind: u16, at: i64, amount: f64) -> GoalOutcome {
+        GoalOutcome { kind, at, amount }
+    }
+
+    #[test]
+    fn an_entry_converts_inside_its_horizon_only_and_is_open_until_it_ends() {
+        let outcomes = [
+            outcome(0, 10 * DAY, 0.0),            // at entry: not after it
+            outcome(0, 12 * DAY, 5.0),            // inside
+            outcome(1, 13 * DAY, 7.0),            // another type
+            outcome(0, 10 * DAY + 30 * DAY, 2.0), // the horizon's last instant
+            outcome(0, 41 * DAY, 9.0),            // after the horizon
+        ];
+        let goal = |k: u16| k == 0;
+        let closed = window(&outcomes, goal, 10 * DAY, 30 * DAY, 100 * DAY);
+        assert_eq!(
+            closed,
+            WindowResult {
+                open: false,
+                hit: true,
+                amount: 7.0
+            }
+        );
+        // Seen from day 20: open, and only what happened by then counts.
+        let open = window(&outcomes, goal, 10 * DAY, 30 * DAY, 20 * DAY);
+        assert_eq!(
+            open,
+            WindowResult {
+                open: true,
+                hit: true,
+                amount: 5.0
+            }
+        );
+        // The horizon ending exactly at the as-of is over.
+        assert!(!window(&outcomes, goal, 10 * DAY, 30 * DAY, 40 * DAY).open);
+        assert!(!window(&[], goal, 0, DAY, DAY).hit);
+    }
+
+    #[test]
+    fn sla_is_met_breached_late_untouched_or_open() {
+        let touch = 2u16;
+        let created = 100 * HOUR;
+        let sla = 24 * HOUR;
+        let at = |h: i64| outcome(touch, created + h * HOUR, 0.0);
+        // The first touch after creation decides; earlier touches and other types do not.
+        let touches = [at(30), at(-1), outcome(0, created + HOUR, 0.0), at(10)];
+        assert_eq!(
+            sla_status(&touches, touch, created, sla, created + 1000 * HOUR),
+            SlaStatus::Met(10 * HOUR)
+        );
+        assert_eq!(
+            sla_status(&[at(24)], touch, created, sla, created + 1000 * HOUR),
+            SlaStatus::Met(24 * HOUR)
+        );
+        assert_eq!(
+            sla_status(&[at(25)], touch, created, sla, created + 1000 * HOUR),
+            SlaStatus::Late(25 * HOUR)
+        );
+        assert_eq!(
+            sla_status(&[], touch, created, sla, created + 24 * HOUR),
+            SlaStatus::Untouched
+        );
+        assert_eq!(
+            sla_status(&[], touch, created, sla, created + 23 * HOUR),
+            SlaStatus::Open
+        );
+        // A touch after the as-of is not seen yet.
+        assert_eq!(
+            sla_status(&[at(10)], touch, created, sla, created + 5 * HOUR),
+            SlaStatus::Open
+        );
+    }
+
+    #[test]
+    fn the_median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [3.0]), Some(3.0));
+        assert_eq!(median(&mut [9.0, 1.0, 5.0]), Some(5.0));
+        assert_eq!(median(&mut [4.0, 1.0, 10.0, 2.0]), Some(3.0));
+    }
+
+    #[test]
+    fn the_kept_types_add_acceptance_and_touch_once() {
+        let goal = |types: &[&str]| Goal {
+            name: "g".into(),
+            outcome_types: types.iter().map(|t| (*t).to_owned()).collect(),
+            horizon_micros: DAY,
+            value: GoalValue::None,
+            span: crate::source::Span::default(),
+        };
+        let t = LiveOutcomeTypes::for_goal(&goal(&["meeting_held"]));
+        assert_eq!(t.kept, ["meeting_held", "sales_accepted", "sales_touch"]);
+        assert_eq!((t.goal_kinds, t.accepted_kind, t.touch_kind), (1, 1, 2));
+        let t = LiveOutcomeTypes::for_goal(&goal(&["sales_accepted"]));
+        assert_eq!(t.kept, ["sales_accepted", "sales_touch"]);
+        assert_eq!((t.goal_kinds, t.accepted_kind, t.touch_kind), (1, 0, 1));
+    }
+}
