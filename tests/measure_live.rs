@@ -339,8 +339,14 @@ fn live_markdown_has_every_table() {
 fn live_mode_refuses_flags_it_cannot_honour() {
     let scenario = Scenario::new();
     let cases: [(&[&str], &str); 3] = [
-        (&["--by", "source"], "`--by` is not available with `--state`"),
-        (&["--contacts", "x.jsonl"], "cannot be used with"),
+        (
+            &["--by", "source"],
+            "`--by` with `--state` needs `--contacts FILE`",
+        ),
+        (
+            &["--contacts", "x.jsonl"],
+            "`--contacts` with `--state` only gives `--by` its values",
+        ),
         (
             &["--input-format", "csv"],
             "`--input-format` describes `--contacts`",
@@ -370,4 +376,102 @@ fn live_mode_refuses_flags_it_cannot_honour() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no state file at"));
+}
+
+/// The `--by` row of `band` = `value` for `group`, with only the counts.
+fn by_counts(report: &Value, band: &str, value: &str, group: Option<&str>) -> Value {
+    let row = report["by"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["band"] == band && r["value"] == value && r["group"] == json!(group))
+        .unwrap_or_else(|| panic!("no row {band} {value} {group:?}"));
+    json!([
+        row["entries"],
+        row["open"],
+        row["open_converted"],
+        row["measured"],
+        row["converted"]
+    ])
+}
+
+#[test]
+fn by_a_property_reads_its_values_from_the_snapshot_given_alongside() {
+    let scenario = Scenario::new();
+    let contacts = scenario.path("snapshot-2.jsonl");
+    let (code, stdout, stderr) = scenario.measure(
+        "2026-12-24T00:00:00Z",
+        &[
+            "--format",
+            "json",
+            "--by",
+            "country",
+            "--contacts",
+            contacts.to_str().unwrap(),
+        ],
+    );
+    // Snapshot 2's f-6 line is rejected too.
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("line 5"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["by"]["property"], "country");
+    // Groups by code point, then null (f-6 rejected, c-3 not in the snapshot).
+    let groups: Vec<Value> = report["by"]["rows"].as_array().unwrap()[..5]
+        .iter()
+        .map(|r| r["group"].clone())
+        .collect();
+    assert_eq!(
+        groups,
+        [json!("CA"), json!("DE"), json!("GB"), json!("US"), Value::Null]
+    );
+    assert_eq!(report["by"]["rows"].as_array().unwrap().len(), 30);
+    // Over both rule versions: a-1 (DE, hot, converted), d-4 (US, hot), b-2
+    // (US: cold and converted in run 1, hot and open in run 2), f-6 (cold,
+    // no group), e-5 (CA) and g-7 (GB) cold in run 2 (open), c-3 (warm, no
+    // group, converted), g-7 (GB, warm in run 1).
+    assert_eq!(
+        by_counts(&report, "readiness", "hot", Some("DE")),
+        json!([1, 0, 0, 1, 1])
+    );
+    assert_eq!(
+        by_counts(&report, "readiness", "hot", Some("US")),
+        json!([2, 1, 1, 1, 0])
+    );
+    assert_eq!(
+        by_counts(&report, "readiness", "cold", Some("US")),
+        json!([1, 0, 0, 1, 1])
+    );
+    assert_eq!(
+        by_counts(&report, "readiness", "cold", None),
+        json!([1, 0, 0, 1, 0])
+    );
+    assert_eq!(
+        by_counts(&report, "readiness", "cold", Some("CA")),
+        json!([1, 1, 0, 0, 0])
+    );
+    assert_eq!(
+        by_counts(&report, "readiness", "warm", None),
+        json!([1, 0, 0, 1, 1])
+    );
+    assert_eq!(
+        by_counts(&report, "readiness", "warm", Some("GB")),
+        json!([1, 0, 0, 1, 0])
+    );
+    assert_eq!(
+        by_counts(&report, "readiness", "hot", Some("CA")),
+        json!([0, 0, 0, 0, 0])
+    );
+    // Lift against every measured readiness entry (3 of 6 converted).
+    let de_hot = report["by"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["band"] == "readiness" && r["value"] == "hot" && r["group"] == "DE")
+        .unwrap();
+    assert_eq!(
+        (de_hot["lift"].clone(), de_hot["captured"].clone()),
+        (json!(2), json!(1.0 / 3.0))
+    );
+    // Without `--by`, no `by` key.
+    assert!(scenario.json("2026-12-24T00:00:00Z").get("by").is_none());
 }

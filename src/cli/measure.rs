@@ -38,7 +38,8 @@ pub struct MeasureArgs {
     #[arg(long, value_name = "[DATE=]FILE")]
     contacts: Vec<String>,
     /// Measure what `apply` did instead of a backtest: the band entries and
-    /// tasks of this state file (SQLite), read only.
+    /// tasks of this state file (SQLite), read only; `--contacts` then only
+    /// gives `--by` its property values.
     #[arg(long, value_name = "DB")]
     state: Option<PathBuf>,
     /// The outcomes that followed: JSON Lines or CSV (`id`, `type`, `at`,

@@ -24,11 +24,15 @@ use std::collections::{HashMap, HashSet};
 use rustc_hash::FxBuildHasher;
 use serde::Serialize;
 
+use super::collect::spec_with_property;
 use super::metrics::{metrics, ratio, wilson, Counts};
 use super::outcomes::{GoalOutcome, OutcomeIndex};
 use super::report::Real;
 use crate::output::{aligned_table, aligned_table_with_left, markdown_escape, markdown_table};
 use crate::plan::{Goal, GoalValue, Plan};
+use crate::snapshot::{
+    decode_numbered_line, repeated_id, CsvReader, FieldValue, IdSet, InputFormat, Line, LineReader, Rejects,
+};
 
 /// The outcome type of a sales acceptance.
 pub const ACCEPTED_TYPE: &str = "sales_accepted";
@@ -182,6 +186,28 @@ pub struct EntryCounts {
     pub amount: f64,
 }
 
+impl EntryCounts {
+    fn add(&mut self, result: WindowResult, amount: f64) {
+        self.entries += 1;
+        if result.open {
+            self.open += 1;
+            self.open_converted += u64::from(result.hit);
+        } else if result.hit {
+            self.converted += 1;
+            self.amount += amount;
+        }
+    }
+
+    /// The entries whose horizon ended, as the counts of a group.
+    fn measured(&self) -> Counts {
+        Counts {
+            contacts: self.entries - self.open,
+            converted: self.converted,
+            amount: self.amount,
+        }
+    }
+}
+
 /// The tasks of one route in one queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TaskCounts {
@@ -211,6 +237,119 @@ struct Version {
     last_as_of: i64,
 }
 
+/// `--by PROPERTY` in live mode: each contact's text value of the property,
+/// read from a snapshot given alongside the state (the value in that
+/// snapshot, not at the time of the entry).
+#[derive(Debug, Default)]
+pub struct LiveGroups {
+    pub property: String,
+    /// Group names, in order of first appearance.
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+    /// Contact id → its group; a contact with no text value is left out.
+    of_contact: HashMap<Box<str>, u32, FxBuildHasher>,
+}
+
+impl LiveGroups {
+    pub fn new(property: &str) -> LiveGroups {
+        LiveGroups {
+            property: property.to_owned(),
+            ..LiveGroups::default()
+        }
+    }
+
+    /// Notes contact `id`'s value (`None`: missing, null or not text).
+    pub fn insert(&mut self, id: &str, value: Option<&str>) {
+        let Some(value) = value else {
+            return;
+        };
+        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let number = *self.numbers.entry(value.to_owned()).or_insert(next);
+        if number == next {
+            self.names.push(value.to_owned());
+        }
+        self.of_contact.insert(id.into(), number);
+    }
+
+    fn group_of(&self, contact: &str) -> Option<u32> {
+        self.of_contact.get(contact).copied()
+    }
+
+    fn name(&self, group: Option<u32>) -> Option<String> {
+        group.and_then(|g| self.names.get(g as usize).cloned())
+    }
+}
+
+/// The groups read from a snapshot, and whether `--strict` stopped the read.
+pub struct ReadGroups {
+    pub groups: LiveGroups,
+    pub strict_stop: bool,
+}
+
+/// Reads `property`'s text value of every contact of a snapshot (`--by` in
+/// live mode), with the snapshot's bad-line discipline: a line `run` would
+/// reject (the rule set's schema applies) and a repeated id go to
+/// `rejects`; the first contact with an id wins. Only an I/O error fails.
+pub fn read_groups(
+    plan: &Plan,
+    property: &str,
+    reader: Box<dyn std::io::BufRead + Send>,
+    format: InputFormat,
+    strict: bool,
+    rejects: &mut Rejects,
+) -> std::io::Result<ReadGroups> {
+    let (spec, slot) = spec_with_property(plan, Some(property));
+    let mut read = ReadGroups {
+        groups: LiveGroups::new(property),
+        strict_stop: false,
+    };
+    let mut ids = IdSet::default();
+    // False when `--strict` stops the read.
+    let mut take = |line: Line, read: &mut ReadGroups| -> bool {
+        let bad = match line {
+            Line::Blank => return true,
+            Line::Bad(bad) => bad,
+            Line::Contact(number, contact) => {
+                if ids.insert(&contact.id) {
+                    let value = match slot.and_then(|s| contact.props.get(s)) {
+                        Some(FieldValue::Text(text)) => Some(text.as_str()),
+                        _ => None,
+                    };
+                    read.groups.insert(&contact.id, value);
+                    return true;
+                }
+                repeated_id(number, &contact.id)
+            }
+        };
+        rejects.reject(&bad);
+        read.strict_stop = strict;
+        !strict
+    };
+    match format {
+        InputFormat::JsonLines => {
+            let mut lines = LineReader::new(reader);
+            while let Some((number, text)) = lines.next_line()? {
+                if !take(decode_numbered_line(&spec, number, text), &mut read) {
+                    break;
+                }
+            }
+        }
+        InputFormat::Csv => {
+            let mut csv = CsvReader::new(reader, &spec)?;
+            while let Some(record) = csv.next_record()? {
+                let line = match record {
+                    Ok(contact) => Line::Contact(csv.record_line(), contact),
+                    Err(bad) => Line::Bad(bad),
+                };
+                if !take(line, &mut read) {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(read)
+}
+
 /// Adds applied entries and tasks up (see the module documentation).
 pub struct LiveTally<'a> {
     settings: LiveSettings<'a>,
@@ -227,6 +366,10 @@ pub struct LiveTally<'a> {
     sla: HashMap<String, SlaCounts>,
     /// Contacts measured that have outcome lines (for `unmatched`).
     matched: HashSet<Box<str>, FxBuildHasher>,
+    /// `--by`: the groups, and (band, value, group) → counts over every
+    /// rule version.
+    groups: Option<LiveGroups>,
+    by: HashMap<(String, String, Option<u32>), EntryCounts>,
 }
 
 impl<'a> LiveTally<'a> {
@@ -241,7 +384,15 @@ impl<'a> LiveTally<'a> {
             routes: HashMap::new(),
             sla: HashMap::new(),
             matched: HashSet::default(),
+            groups: None,
+            by: HashMap::new(),
         }
+    }
+
+    /// Also counts band entries per group of a property (`--by`).
+    pub fn with_groups(mut self, groups: LiveGroups) -> LiveTally<'a> {
+        self.groups = Some(groups);
+        self
     }
 
     /// Notes one applied run (runs in order); a run after the as-of is left
@@ -298,21 +449,22 @@ impl<'a> LiveTally<'a> {
             self.settings.goal.horizon_micros,
             self.settings.as_of,
         );
-        let with_value = self.settings.goal.value == GoalValue::SumOfAmount;
+        let amount = if self.settings.goal.value == GoalValue::SumOfAmount {
+            result.amount
+        } else {
+            0.0
+        };
         let version = self.version(digest);
-        let counts = self
-            .bands
+        self.bands
             .entry((version, band.to_owned(), value.to_owned()))
-            .or_default();
-        counts.entries += 1;
-        if result.open {
-            counts.open += 1;
-            counts.open_converted += u64::from(result.hit);
-        } else if result.hit {
-            counts.converted += 1;
-            if with_value {
-                counts.amount += result.amount;
-            }
+            .or_default()
+            .add(result, amount);
+        if let Some(groups) = &self.groups {
+            let group = groups.group_of(contact);
+            self.by
+                .entry((band.to_owned(), value.to_owned(), group))
+                .or_default()
+                .add(result, amount);
         }
     }
 
@@ -383,6 +535,10 @@ impl<'a> LiveTally<'a> {
         let bands = band_rows(plan, &self.versions, &self.bands);
         let routes = route_rows(plan, self.routes);
         let sla = sla_rows(self.sla);
+        let by = self.groups.as_ref().map(|groups| LiveByReport {
+            property: groups.property.clone(),
+            rows: by_rows(plan, groups, &self.by),
+        });
         let matched_lines: u64 = self.matched.iter().map(|id| self.outcomes.get(id).lines).sum();
         LiveReport {
             goal: header.goal,
@@ -401,6 +557,7 @@ impl<'a> LiveTally<'a> {
                 rejected: self.outcomes.rejected,
                 unmatched: self.outcomes.valid_lines().saturating_sub(matched_lines),
             },
+            by,
         }
     }
 }
@@ -414,22 +571,17 @@ pub struct LiveHeader {
 }
 
 /// The bands of the plan in declaration order (values too), then bands and
-/// values seen only in the state, by name; per value, one row per rule
-/// version that made any band entry.
-fn band_rows(
+/// values seen only in the state (`seen`), by name.
+fn band_values<'k>(
     plan: &Plan,
-    versions: &[Version],
-    counts: &HashMap<(usize, String, String), EntryCounts>,
-) -> Vec<LiveBandRow> {
+    seen: impl Iterator<Item = (&'k str, &'k str)>,
+) -> Vec<(String, Vec<String>)> {
     let mut bands: Vec<(String, Vec<String>)> = plan
         .bands
         .iter()
         .map(|b| (b.name.clone(), b.values.clone()))
         .collect();
-    let mut extra: Vec<(&str, &str)> = counts
-        .keys()
-        .map(|(_, band, value)| (band.as_str(), value.as_str()))
-        .collect();
+    let mut extra: Vec<(&str, &str)> = seen.collect();
     extra.sort_unstable();
     extra.dedup();
     for (band, value) in extra {
@@ -442,41 +594,63 @@ fn band_rows(
             None => bands.push((band.to_owned(), vec![value.to_owned()])),
         }
     }
-    // Declared values first; undeclared ones were pushed in name order.
+    bands
+}
+
+/// The figures of one group of entries against its cohort (all measured
+/// entries into the band).
+fn figures(c: &EntryCounts, cohort: &Counts) -> EntryFigures {
+    let measured = c.measured();
+    let cohort_rate = ratio(cohort.converted as f64, cohort.contacts as f64);
+    let m = metrics(&measured, cohort_rate, cohort.converted);
+    EntryFigures {
+        entries: c.entries,
+        open: c.open,
+        open_converted: c.open_converted,
+        measured: measured.contacts,
+        converted: c.converted,
+        rate: m.rate,
+        rate_low: m.rate_low,
+        rate_high: m.rate_high,
+        lift: m.lift,
+        captured: m.captured,
+        amount: Real(c.amount),
+    }
+}
+
+/// The sum of the measured entries of `values`.
+fn cohort<'c>(values: &[String], counts: impl Fn(&str) -> Option<&'c EntryCounts>) -> Counts {
+    let mut cohort = Counts::default();
+    for c in values.iter().filter_map(|v| counts(v)) {
+        let m = c.measured();
+        cohort.contacts += m.contacts;
+        cohort.converted += m.converted;
+        cohort.amount += m.amount;
+    }
+    cohort
+}
+
+/// Per band value (see [`band_values`]), one row per rule version that made
+/// any band entry; the cohort of a row is its band under its version.
+fn band_rows(
+    plan: &Plan,
+    versions: &[Version],
+    counts: &HashMap<(usize, String, String), EntryCounts>,
+) -> Vec<LiveBandRow> {
+    let bands = band_values(plan, counts.keys().map(|(_, b, v)| (b.as_str(), v.as_str())));
     let with_entries: Vec<usize> = (0..versions.len())
         .filter(|&v| counts.keys().any(|(version, _, _)| *version == v))
         .collect();
     let mut rows = Vec::new();
     for (band, values) in &bands {
-        // The cohort of a band and version: every measured entry into any of
-        // its values.
+        let get = |version: usize, value: &str| counts.get(&(version, band.clone(), value.to_owned()));
         let cohorts: Vec<Counts> = with_entries
             .iter()
-            .map(|&version| {
-                let mut cohort = Counts::default();
-                for value in values {
-                    if let Some(c) = counts.get(&(version, band.clone(), value.clone())) {
-                        cohort.contacts += c.entries - c.open;
-                        cohort.converted += c.converted;
-                        cohort.amount += c.amount;
-                    }
-                }
-                cohort
-            })
+            .map(|&version| cohort(values, |value| get(version, value)))
             .collect();
         for value in values {
             for (&version, cohort) in with_entries.iter().zip(&cohorts) {
-                let c = counts
-                    .get(&(version, band.clone(), value.clone()))
-                    .copied()
-                    .unwrap_or_default();
-                let measured = Counts {
-                    contacts: c.entries - c.open,
-                    converted: c.converted,
-                    amount: c.amount,
-                };
-                let cohort_rate = ratio(cohort.converted as f64, cohort.contacts as f64);
-                let m = metrics(&measured, cohort_rate, cohort.converted);
+                let c = get(version, value).copied().unwrap_or_default();
                 rows.push(LiveBandRow {
                     band: band.clone(),
                     value: value.clone(),
@@ -484,17 +658,46 @@ fn band_rows(
                         .get(version)
                         .map(|v| v.digest.clone())
                         .unwrap_or_default(),
-                    entries: c.entries,
-                    open: c.open,
-                    open_converted: c.open_converted,
-                    measured: measured.contacts,
-                    converted: c.converted,
-                    rate: m.rate,
-                    rate_low: m.rate_low,
-                    rate_high: m.rate_high,
-                    lift: m.lift,
-                    captured: m.captured,
-                    amount: Real(c.amount),
+                    figures: figures(&c, cohort),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// `--by`: per band value, one row per group (by Unicode code points, the
+/// contacts without a text value last), over every rule version; the cohort
+/// of a row is its band (all groups, all versions).
+fn by_rows(
+    plan: &Plan,
+    groups: &LiveGroups,
+    counts: &HashMap<(String, String, Option<u32>), EntryCounts>,
+) -> Vec<LiveByRow> {
+    let bands = band_values(plan, counts.keys().map(|(b, v, _)| (b.as_str(), v.as_str())));
+    let mut order: Vec<Option<u32>> = (0..groups.names.len())
+        .map(|g| Some(u32::try_from(g).unwrap_or(u32::MAX)))
+        .collect();
+    order.sort_by_key(|g| groups.name(*g));
+    order.push(None);
+    let mut rows = Vec::new();
+    for (band, values) in &bands {
+        let get = |value: &str, group: Option<u32>| counts.get(&(band.clone(), value.to_owned(), group));
+        let mut whole = Counts::default();
+        for &group in &order {
+            let c = cohort(values, |value| get(value, group));
+            whole.contacts += c.contacts;
+            whole.converted += c.converted;
+            whole.amount += c.amount;
+        }
+        for value in values {
+            for &group in &order {
+                let c = get(value, group).copied().unwrap_or_default();
+                rows.push(LiveByRow {
+                    band: band.clone(),
+                    value: value.clone(),
+                    group: groups.name(group),
+                    figures: figures(&c, &whole),
                 });
             }
         }
@@ -578,6 +781,8 @@ pub struct LiveReport {
     pub routes: Vec<RouteRow>,
     pub sla: Vec<SlaRow>,
     pub outcomes: LiveOutcomeCounts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<LiveByReport>,
 }
 
 /// One rule version: its digest and the runs that applied it.
@@ -595,6 +800,33 @@ pub struct LiveBandRow {
     pub band: String,
     pub value: String,
     pub digest: String,
+    #[serde(flatten)]
+    pub figures: EntryFigures,
+}
+
+/// `--by PROPERTY`: the property and one row per band value and group.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveByReport {
+    pub property: String,
+    pub rows: Vec<LiveByRow>,
+}
+
+/// Entries into one band value by contacts of one group, over every rule
+/// version.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveByRow {
+    pub band: String,
+    pub value: String,
+    /// The property's text value in the snapshot; `None` (JSON null) for
+    /// missing, null or non-text values and contacts not in the snapshot.
+    pub group: Option<String>,
+    #[serde(flatten)]
+    pub figures: EntryFigures,
+}
+
+/// The figures of a group of band entries.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EntryFigures {
     pub entries: u64,
     /// Entries whose horizon ends after the as-of (in no rate).
     pub open: u64,
@@ -685,7 +917,7 @@ fn strings<const N: usize>(cells: [&str; N]) -> Vec<String> {
 }
 
 fn has_amounts(r: &LiveReport) -> bool {
-    r.bands.iter().any(|b| b.amount.0 != 0.0)
+    r.bands.iter().any(|b| b.figures.amount.0 != 0.0)
 }
 
 fn headline(r: &LiveReport) -> Vec<String> {
@@ -733,10 +965,9 @@ fn headline(r: &LiveReport) -> Vec<String> {
     lines
 }
 
-fn band_header(amounts: bool) -> Vec<String> {
-    let mut header = strings([
-        "value",
-        "rules",
+fn figures_header(first: &[&str], amounts: bool) -> Vec<String> {
+    let mut header: Vec<String> = first.iter().map(|c| (*c).to_owned()).collect();
+    header.extend(strings([
         "entries",
         "open",
         "measured",
@@ -745,30 +976,37 @@ fn band_header(amounts: bool) -> Vec<String> {
         "95 % interval",
         "lift",
         "captured",
-    ]);
+    ]));
     if amounts {
         header.push(String::from("amount"));
     }
     header
 }
 
-fn band_cells(b: &LiveBandRow, amounts: bool) -> Vec<String> {
-    let mut cells = vec![
-        b.value.clone(),
-        b.digest.clone(),
-        b.entries.to_string(),
-        b.open.to_string(),
-        b.measured.to_string(),
-        b.converted.to_string(),
-        percent(b.rate),
-        interval(b.rate_low, b.rate_high),
-        lift(b.lift),
-        percent(b.captured),
-    ];
+fn figures_cells(mut cells: Vec<String>, f: &EntryFigures, amounts: bool) -> Vec<String> {
+    cells.extend([
+        f.entries.to_string(),
+        f.open.to_string(),
+        f.measured.to_string(),
+        f.converted.to_string(),
+        percent(f.rate),
+        interval(f.rate_low, f.rate_high),
+        lift(f.lift),
+        percent(f.captured),
+    ]);
     if amounts {
-        cells.push(number(Some(b.amount)));
+        cells.push(number(Some(f.amount)));
     }
     cells
+}
+
+fn band_cells(b: &LiveBandRow, amounts: bool) -> Vec<String> {
+    figures_cells(vec![b.value.clone(), b.digest.clone()], &b.figures, amounts)
+}
+
+fn by_cells(b: &LiveByRow, amounts: bool) -> Vec<String> {
+    let group = b.group.clone().unwrap_or_else(|| String::from("(none)"));
+    figures_cells(vec![b.band.clone(), b.value.clone(), group], &b.figures, amounts)
 }
 
 /// The bands' rows grouped by band, in report order.
@@ -837,9 +1075,15 @@ pub fn text(r: &LiveReport) -> String {
     let mut out = headline(r).join("\n") + "\n";
     for (band, rows) in bands_grouped(r) {
         out.push_str(&format!("\nband {band}: entries, converted within the horizon\n"));
-        let mut table = vec![band_header(amounts)];
+        let mut table = vec![figures_header(&["value", "rules"], amounts)];
         table.extend(rows.iter().map(|b| band_cells(b, amounts)));
         out.push_str(&aligned_table_with_left(&table, "  ", 2));
+    }
+    if let Some(by) = &r.by {
+        out.push_str(&format!("\nby {} (every rule version)\n", by.property));
+        let mut table = vec![figures_header(&["band", "value", by.property.as_str()], amounts)];
+        table.extend(by.rows.iter().map(|b| by_cells(b, amounts)));
+        out.push_str(&aligned_table_with_left(&table, "  ", 3));
     }
     out.push_str(&format!("\nacceptance ({ACCEPTED_TYPE} within the horizon)\n"));
     if r.routes.is_empty() {
@@ -872,9 +1116,18 @@ pub fn markdown(r: &LiveReport) -> String {
     );
     for (band, rows) in bands_grouped(r) {
         out.push_str(&format!("\n**band `{}`**\n\n", markdown_escape(band)));
-        let header = band_header(amounts);
+        let header = figures_header(&["value", "rules"], amounts);
         let rows: Vec<Vec<String>> = rows.iter().map(|b| escape(band_cells(b, amounts))).collect();
         out.push_str(&markdown_table(&header, &right(2, header.len()), &rows));
+    }
+    if let Some(by) = &r.by {
+        out.push_str(&format!(
+            "\n**by `{}`** (every rule version)\n\n",
+            markdown_escape(&by.property)
+        ));
+        let header = figures_header(&["band", "value", by.property.as_str()], amounts);
+        let rows: Vec<Vec<String>> = by.rows.iter().map(|b| escape(by_cells(b, amounts))).collect();
+        out.push_str(&markdown_table(&header, &right(3, header.len()), &rows));
     }
     out.push_str(&format!(
         "\n**acceptance** (`{ACCEPTED_TYPE}` within the horizon)\n\n"
