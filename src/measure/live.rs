@@ -905,11 +905,7 @@ fn lift(x: Option<Real>) -> String {
 
 /// A whole number as is, otherwise two decimals; `–` for none.
 fn number(x: Option<Real>) -> String {
-    match x {
-        Some(x) if x.0.fract() == 0.0 && x.0.abs() < 9e15 => format!("{}", x.0 as i64),
-        Some(x) => format!("{:.2}", x.0),
-        None => String::from("–"),
-    }
+    x.map_or_else(|| String::from("–"), super::render_number)
 }
 
 fn strings<const N: usize>(cells: [&str; N]) -> Vec<String> {
