@@ -1225,6 +1225,108 @@ mod tests {
         );
     }
 
+    /// The playbook's plan (`rules/`: readiness hot/warm/cold, fit_tier
+    /// A/B/C, goal `pipeline` with a 90-day horizon and a value).
+    fn playbook() -> Plan {
+        let sources = crate::source::Sources::load(std::path::Path::new("rules")).unwrap();
+        crate::compile::compile(&sources)
+            .map_err(|_| "compiles")
+            .unwrap()
+            .plan
+    }
+
+    fn index(text: &str, goal: &Goal) -> OutcomeIndex {
+        let mut rejects = Rejects::new(Box::new(std::io::sink()), "");
+        let types = LiveOutcomeTypes::for_goal(goal);
+        let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        super::super::outcomes::read_outcomes(
+            reader,
+            InputFormat::JsonLines,
+            &types.kept,
+            false,
+            &mut rejects,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn rows_per_value_and_version_with_undeclared_values_last_and_amounts_within_each_horizon() {
+        let plan = playbook();
+        let goal = plan.goals.iter().find(|g| g.name == "pipeline").unwrap();
+        let t = crate::snapshot::parse_timestamp("2026-11-01T00:00:00Z").unwrap();
+        let outcomes = index(
+            r#"{"id":"c1","type":"opportunity_created","at":"2026-11-02T00:00:00Z","amount":5}
+{"id":"c1","type":"opportunity_created","at":"2026-11-13T00:00:00Z","amount":7}
+{"id":"c3","type":"opportunity_created","at":"2027-03-01T00:00:00Z","amount":9}
+{"id":"zz","type":"opportunity_created","at":"2026-11-02T00:00:00Z"}
+"#,
+            goal,
+        );
+        let settings = LiveSettings {
+            as_of: t + 200 * DAY,
+            goal,
+        };
+        let mut tally = LiveTally::new(settings, &outcomes);
+        tally.add_run("v1", t);
+        tally.add_run("v2", t + 10 * DAY);
+        tally.add_band_entry("v1", "c1", "readiness", "hot", t);
+        tally.add_band_entry("v1", "c2", "readiness", "cold", t);
+        tally.add_band_entry("v1", "c3", "readiness", "lukewarm", t);
+        tally.add_band_entry("v1", "c9", "gone", "x", t);
+        tally.add_band_entry("v2", "c1", "readiness", "hot", t + 10 * DAY);
+        let report = tally.report(
+            &plan,
+            LiveHeader {
+                goal: goal.name.clone(),
+                state: String::from("s.db"),
+            },
+        );
+        let rows: Vec<String> = report
+            .bands
+            .iter()
+            .map(|r| {
+                let f = &r.figures;
+                format!(
+                    "{} {} {}: {} {} {:?} {:?}",
+                    r.band,
+                    r.value,
+                    r.digest,
+                    f.measured,
+                    f.converted,
+                    f.amount.0,
+                    f.lift.map(|l| l.0)
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                // c1 in v1: both opportunities within 90 days; in v2 (entered
+                // on day 10) only the second. c3's comes after its horizon.
+                "readiness hot v1: 1 1 12.0 Some(3.0)",
+                "readiness hot v2: 1 1 7.0 Some(1.0)",
+                "readiness warm v1: 0 0 0.0 None",
+                "readiness warm v2: 0 0 0.0 None",
+                "readiness cold v1: 1 0 0.0 Some(0.0)",
+                "readiness cold v2: 0 0 0.0 None",
+                "readiness lukewarm v1: 1 0 0.0 Some(0.0)",
+                "readiness lukewarm v2: 0 0 0.0 None",
+                "fit_tier A v1: 0 0 0.0 None",
+                "fit_tier A v2: 0 0 0.0 None",
+                "fit_tier B v1: 0 0 0.0 None",
+                "fit_tier B v2: 0 0 0.0 None",
+                "fit_tier C v1: 0 0 0.0 None",
+                "fit_tier C v2: 0 0 0.0 None",
+                // No conversion into `gone`: its cohort rate is 0, no lift.
+                "gone x v1: 1 0 0.0 None",
+                "gone x v2: 0 0 0.0 None",
+            ]
+        );
+        // zz made no entry; c1 and c3 did (c2 and c9 have no outcome line).
+        assert_eq!(report.outcomes.unmatched, 1);
+        assert_eq!((report.runs, report.versions.len()), (2, 2));
+    }
+
     #[test]
     fn the_median_of_odd_and_even_counts() {
         assert_eq!(median(&mut []), None);
