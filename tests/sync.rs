@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::{json, Value};
 
-const T1: &str = "2026-11-21T00:00:00Z";
-const T2: &str = "2026-11-28T00:00:00Z";
+pub const T1: &str = "2026-11-21T00:00:00Z";
+pub const T2: &str = "2026-11-28T00:00:00Z";
 
 /// Snapshot 1 (as of T1). Hand-computed outcomes (playbook, SPEC §4):
 /// - a-1: fit 85 (VP 30, 250 → 25, Software 20, US 10); intent 35 (demo 1 day
@@ -24,7 +24,7 @@ const T2: &str = "2026-11-28T00:00:00Z";
 /// - f-6: fit 30 (Software, US) → cold, B; ads_awareness, nurture_educate.
 /// - g-7: fit 70 (manager 15, 250 → 25, Software, GB); demo 11 days old → 35
 ///   → warm, A; ads_retarget, nurture_evaluate.
-const SNAPSHOT_1: &str = r#"{"id":"a-1","email":"ana@acme.io","properties":{"job_title":"VP Marketing","company_size":250,"industry":"Software","country":"US","lifecycle_stage":"lead","owner":null},"events":[{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"}]}
+pub const SNAPSHOT_1: &str = r#"{"id":"a-1","email":"ana@acme.io","properties":{"job_title":"VP Marketing","company_size":250,"industry":"Software","country":"US","lifecycle_stage":"lead","owner":null},"events":[{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"}]}
 {"id":"b-2","email":" B.Smith+promo@GoogleMail.com ","properties":{"job_title":"VP Sales","company_size":250,"industry":"Software","country":"US","lifecycle_stage":"lead"},"events":[{"type":"email_click","at":"2026-11-20T00:00:00Z"},{"type":"email_click","at":"2026-11-20T00:00:00Z"},{"type":"email_click","at":"2026-11-20T00:00:00Z"},{"type":"email_click","at":"2026-11-20T00:00:00Z"}]}
 {"id":"c-3","email":"c3@shop.fr","properties":{"job_title":"Store Manager","company_size":60,"industry":"Retail","country":"FR"},"events":[{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}}]}
 {"id":"d-4","properties":{"job_title":"VP Marketing","company_size":250,"industry":"Software","country":"US","lifecycle_stage":"sql","owner":"rep-1"},"events":[{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"}]}
@@ -43,7 +43,7 @@ const SNAPSHOT_1: &str = r#"{"id":"a-1","email":"ana@acme.io","properties":{"job
 /// - g-7: demo now 18 days old → intent 0 → cold; fit 70 ≥ 30 →
 ///   ads_awareness, nurture_educate.
 /// - c-3: absent from this full snapshot → leaves its audience and workflow.
-const SNAPSHOT_2: &str = r#"{"id":"a-1","email":"ana@acme.io","properties":{"job_title":"VP Marketing","company_size":250,"industry":"Software","country":"DE","lifecycle_stage":"lead","owner":null},"events":[{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"}]}
+pub const SNAPSHOT_2: &str = r#"{"id":"a-1","email":"ana@acme.io","properties":{"job_title":"VP Marketing","company_size":250,"industry":"Software","country":"DE","lifecycle_stage":"lead","owner":null},"events":[{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"}]}
 {"id":"e-5","email":"e5@x.io","properties":{"job_title":"Director of Ops","company_size":100,"industry":"SaaS","country":"CA"}}
 {"id":"b-2","email":" B.Smith+promo@GoogleMail.com ","properties":{"job_title":"VP Sales","company_size":250,"industry":"Software","country":"US","lifecycle_stage":"lead"},"events":[{"type":"form_submit","at":"2026-11-27T00:00:00Z","props":{"form":"demo_request"}},{"type":"email_click","at":"2026-11-20T00:00:00Z"},{"type":"email_click","at":"2026-11-20T00:00:00Z"},{"type":"email_click","at":"2026-11-20T00:00:00Z"},{"type":"email_click","at":"2026-11-20T00:00:00Z"}]}
 {"id":"d-4","properties":{"job_title":"VP Marketing","company_size":250,"industry":"Software","country":"US","lifecycle_stage":"opportunity","owner":"rep-1"},"events":[{"type":"form_submit","at":"2026-11-20T00:00:00Z","props":{"form":"demo_request"}},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"},{"type":"email_click","at":"2026-11-19T00:00:00Z"}]}

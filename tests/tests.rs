@@ -23,6 +23,7 @@ mod fmt;
 mod golden;
 mod lints;
 mod measure;
+mod measure_live;
 mod parser;
 mod parser_props;
 mod rule_tests;

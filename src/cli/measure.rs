@@ -2,7 +2,8 @@
 //! compare its bands and scores with the outcomes that followed
 //! ([`crate::measure`]); the report as text, Markdown or JSON on stdout, a
 //! summary on stderr. Several as-of instants make a series with a
-//! stability summary; `--base` measures a rule change side by side.
+//! stability summary; `--base` measures a rule change side by side. With
+//! `--state`, the live measurement instead (`measure_live.rs`).
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -23,6 +24,9 @@ use crate::pipeline::Pipeline;
 use crate::plan::{Goal, Plan};
 use crate::snapshot::{format_timestamp, parse_timestamp, Rejects};
 
+#[path = "measure_live.rs"]
+mod live;
+
 #[derive(Debug, Args)]
 pub struct MeasureArgs {
     /// A `.rubric` file or a directory of them (with at least one `goal`).
@@ -33,6 +37,11 @@ pub struct MeasureArgs {
     /// each as-of then uses the latest export taken at or before it.
     #[arg(long, value_name = "[DATE=]FILE")]
     contacts: Vec<String>,
+    /// Measure what `apply` did instead of a backtest: the band entries and
+    /// tasks of this state file (SQLite), read only; `--contacts` then only
+    /// gives `--by` its property values.
+    #[arg(long, value_name = "DB")]
+    state: Option<PathBuf>,
     /// The outcomes that followed: JSON Lines or CSV (`id`, `type`, `at`,
     /// `amount`), `.gz` for gzip, `-` for stdin.
     #[arg(long, value_name = "FILE")]
@@ -333,6 +342,9 @@ fn base_rules(base: &str, rules: &Path, color: bool) -> Result<crate::compile::C
 }
 
 pub fn run(args: &MeasureArgs) -> Result<Exit, Exit> {
+    if let Some(state) = &args.state {
+        return live::run_live(args, state);
+    }
     let color = args.color.for_stderr();
     let pipeline = args.stream.pipeline()?;
     let rules = input::rules(&args.rules, color)?;

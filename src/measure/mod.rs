@@ -8,13 +8,17 @@
 //! - `metrics.rs` turns the tally into rates, Wilson intervals, lifts,
 //!   captured shares, AUCs, bins and thresholds;
 //! - `report.rs` is the JSON report; `render.rs` writes it for people
-//!   (text, Markdown).
+//!   (text, Markdown);
+//! - `live.rs` is the live measurement (`--state`): the band entries and
+//!   tasks `apply` recorded, judged by the outcomes that followed, with its
+//!   own report and renderings.
 //!
 //! `goal_trace.rs` explains one contact's verdict per goal (`rubric explain
 //! --outcomes`). Nothing here prints; `cli/measure.rs` does.
 
 pub mod collect;
 pub mod goal_trace;
+pub mod live;
 pub mod metrics;
 pub mod outcomes;
 pub mod render;

@@ -88,6 +88,45 @@ pub struct StoredAction {
     pub line: String,
 }
 
+/// One applied `band_change` or `task_create`, with its run's as-of and rule
+/// digest: what `measure --state` reads ([`Store::applied_entries`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AppliedEntry<'a> {
+    pub run: i64,
+    /// The run's as-of (µs since the epoch): when the change took effect.
+    pub as_of_micros: i64,
+    /// The run's rule-set digest (the model version).
+    pub rules: &'a str,
+    pub contact: &'a str,
+    pub kind: AppliedKind<'a>,
+}
+
+/// What an [`AppliedEntry`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AppliedKind<'a> {
+    /// The contact's band `band` took the value `to` (`None`: the band was
+    /// removed from the rules).
+    BandChange { band: &'a str, to: Option<&'a str> },
+    /// A task of route `route` was created in `queue` with an SLA of
+    /// `sla_hours`.
+    TaskCreate {
+        route: &'a str,
+        queue: &'a str,
+        sla_hours: f64,
+    },
+}
+
+/// The fields of an action line that [`Store::applied_entries`] needs.
+#[derive(serde::Deserialize)]
+struct ActionDetail<'a> {
+    #[serde(borrow, default)]
+    to: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    queue: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    sla_hours: Option<f64>,
+}
+
 /// An open state file.
 pub struct Store {
     conn: Connection,
@@ -487,6 +526,61 @@ impl Store {
         Ok(())
     }
 
+    /// Visits every applied `band_change` and `task_create` of every run,
+    /// runs in order and actions in emission order, one row at a time (the
+    /// outbox is never held in memory).
+    pub fn applied_entries(&self, mut f: impl FnMut(AppliedEntry<'_>)) -> StoreResult<()> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT a.run, r.as_of_micros, r.rules, a.contact, a.action, a.target, a.line
+                 FROM actions a JOIN runs r ON r.id = a.run
+                 WHERE a.action IN ('band_change', 'task_create')
+                 ORDER BY a.run, a.seq",
+            )
+            .map_err(|e| self.error("read", &e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.error("read", &e))?;
+        while let Some(row) = rows.next().map_err(|e| self.error("read", &e))? {
+            let text = |i: usize| -> StoreResult<&str> {
+                row.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+                    .map_err(|e| self.error("read", &e))
+            };
+            let run: i64 = row.get(0).map_err(|e| self.error("read", &e))?;
+            let as_of_micros: i64 = row.get(1).map_err(|e| self.error("read", &e))?;
+            let (rules, contact, action, target, line) = (text(2)?, text(3)?, text(4)?, text(5)?, text(6)?);
+            let detail: ActionDetail<'_> = serde_json::from_str(line).map_err(|e| {
+                self.corrupt(contact, &format!("an action line of run {run} is not JSON: {e}"))
+            })?;
+            let kind = if action == "band_change" {
+                AppliedKind::BandChange {
+                    band: target,
+                    to: detail.to.as_deref(),
+                }
+            } else {
+                let (Some(queue), Some(sla_hours)) = (detail.queue.as_deref(), detail.sla_hours) else {
+                    return Err(self.corrupt(
+                        contact,
+                        &format!("a task_create of run {run} has no `queue` or `sla_hours`"),
+                    ));
+                };
+                AppliedKind::TaskCreate {
+                    route: target,
+                    queue,
+                    sla_hours,
+                }
+            };
+            f(AppliedEntry {
+                run,
+                as_of_micros,
+                rules,
+                contact,
+                kind,
+            });
+        }
+        Ok(())
+    }
+
     fn error(&self, what: &str, e: &rusqlite::Error) -> String {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
             return format!(
@@ -850,6 +944,71 @@ mod tests {
             })
             .unwrap();
         assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn applied_entries_are_band_changes_and_tasks_with_their_runs_as_of_and_digest() {
+        let (_dir, _path, store) = fresh();
+        store.add_run(&record(1, 100)).unwrap();
+        let mut second = record(2, 200);
+        second.rules = "fedcba9876543210".into();
+        store.add_run(&second).unwrap();
+        let band =
+            r#"{"contact":"c-1","action":"band_change","target":"readiness","from":null,"to":"h\u006ft"}"#;
+        let removed = r#"{"contact":"c-1","action":"band_change","target":"old","from":"x","to":null}"#;
+        let task = r#"{"contact":"c-1","action":"task_create","target":"route_hot_lead","task":"t","sla_hours":1.5,"queue":"na_sales"}"#;
+        store
+            .add_action(2, 1, "id-d", "c-1", "task_create", "route_hot_lead", None, task)
+            .unwrap();
+        store
+            .add_action(1, 2, "id-b", "c-1", "audience_add", "ads", None, "{}")
+            .unwrap();
+        store
+            .add_action(1, 1, "id-a", "c-1", "band_change", "readiness", None, band)
+            .unwrap();
+        store
+            .add_action(1, 3, "id-c", "c-1", "band_change", "old", None, removed)
+            .unwrap();
+        let mut seen = Vec::new();
+        store
+            .applied_entries(|e| {
+                seen.push(format!(
+                    "{} {} {} {} {:?}",
+                    e.run, e.as_of_micros, e.rules, e.contact, e.kind
+                ))
+            })
+            .unwrap();
+        assert_eq!(
+            seen,
+            [
+                r#"1 100 0123456789abcdef c-1 BandChange { band: "readiness", to: Some("hot") }"#,
+                r#"1 100 0123456789abcdef c-1 BandChange { band: "old", to: None }"#,
+                r#"2 200 fedcba9876543210 c-1 TaskCreate { route: "route_hot_lead", queue: "na_sales", sla_hours: 1.5 }"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn an_applied_task_without_a_queue_is_an_unreadable_entry() {
+        let (_dir, _path, store) = fresh();
+        store.add_run(&record(1, 100)).unwrap();
+        store
+            .add_action(
+                1,
+                1,
+                "id-a",
+                "c-9",
+                "task_create",
+                "r",
+                None,
+                r#"{"sla_hours":1}"#,
+            )
+            .unwrap();
+        let error = store.applied_entries(|_| {}).unwrap_err();
+        assert!(
+            error.contains("contact `c-9`") && error.contains("no `queue`"),
+            "{error}"
+        );
     }
 
     #[test]
