@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-CLI benchmark: times `rubric run` (and `rubric diff` of a small rule
-# change, which should cost at most ~1.3× a run) on generated snapshots beside two
+# change, which should cost at most ~1.3× a run, and `rubric measure` of the
+# playbook's `meeting` goal against the generator's outcomes, at most 1.5×) on generated snapshots beside two
 # floors measured on the same file in the same run:
 #   io    reading the lines (cat > /dev/null)
 #   json  parsing every line into serde_json::Value and dropping it
@@ -48,7 +49,7 @@ measure_once() {
 }
 
 # The configurations timed on each file, by name.
-WHAT=("io floor (cat)" "json floor (serde_json::Value)" "rubric run, 1 thread" "rubric run, 2 threads" "rubric diff, 2 threads")
+WHAT=("io floor (cat)" "json floor (serde_json::Value)" "rubric run, 1 thread" "rubric run, 2 threads" "rubric diff, 2 threads" "rubric measure, 2 threads")
 run_config() {
   local i=$1 file=$2
   case $i in
@@ -57,6 +58,8 @@ run_config() {
     2) measure_once "$BIN" run --rules rules --contacts "$file" --as-of "$AS_OF" --threads 1 ;;
     3) measure_once "$BIN" run --rules rules --contacts "$file" --as-of "$AS_OF" --threads 2 ;;
     4) measure_once "$BIN" diff --base rules --rules "$DIFF_RULES" --contacts "$file" --as-of "$AS_OF" --threads 2 ;;
+    5) measure_once "$BIN" measure --rules rules --contacts "$file" --outcomes "${file%.jsonl}.outcomes.jsonl" \
+         --goal meeting --as-of "$AS_OF" --threads 2 --format json ;;
   esac
 }
 
@@ -71,13 +74,15 @@ declare -A RSS_OF
 for ids in $IDS; do
   for n in $SIZES; do
     file="$DATA/contacts-$ids-$n.jsonl"
-    if [ ! -s "$file" ]; then
-      target/release/examples/gen_snapshot --contacts "$n" --seed 7 --ids "$ids" > "$file"
+    if [ ! -s "$file" ] || [ ! -s "${file%.jsonl}.outcomes.jsonl" ]; then
+      target/release/examples/gen_snapshot --contacts "$n" --seed 7 --ids "$ids" \
+        --outcomes "${file%.jsonl}.outcomes.jsonl" > "$file"
     fi
     mb=$(du -mL "$file" | cut -f1)
     declare -a best_wall=() best_cpu=() max_rss=()
     speedups=()
     diff_ratios=()
+    measure_ratios=()
     for _ in $(seq "$REPEAT"); do
       declare -a wall_now=()
       for i in "${!WHAT[@]}"; do
@@ -93,6 +98,7 @@ for ids in $IDS; do
       done
       speedups+=("$(awk "BEGIN {printf \"%.2f\", ${wall_now[2]} / (${wall_now[3]} > 0 ? ${wall_now[3]} : 0.001)}")")
       diff_ratios+=("$(awk "BEGIN {printf \"%.2f\", ${wall_now[4]} / (${wall_now[3]} > 0 ? ${wall_now[3]} : 0.001)}")")
+      measure_ratios+=("$(awk "BEGIN {printf \"%.2f\", ${wall_now[5]} / (${wall_now[3]} > 0 ? ${wall_now[3]} : 0.001)}")")
     done
     json_wall=${best_wall[1]}
     for i in "${!WHAT[@]}"; do
@@ -105,6 +111,8 @@ for ids in $IDS; do
     echo "| $ids | $n | | 2 threads vs 1 | | | | | speed-up: best ${best_speedup}×, median of rounds $(printf '%s\n' "${speedups[@]}" | median)× (rounds: ${speedups[*]}) |"
     diff_ratio=$(awk "BEGIN {printf \"%.2f\", ${best_wall[4]} / (${best_wall[3]} > 0 ? ${best_wall[3]} : 0.001)}")
     echo "| $ids | $n | | diff vs run, 2 threads | | | | | best ${diff_ratio}×, median of rounds $(printf '%s\n' "${diff_ratios[@]}" | median)× (rounds: ${diff_ratios[*]}) |"
+    measure_ratio=$(awk "BEGIN {printf \"%.2f\", ${best_wall[5]} / (${best_wall[3]} > 0 ? ${best_wall[3]} : 0.001)}")
+    echo "| $ids | $n | | measure vs run, 2 threads | | | | | best ${measure_ratio}×, median of rounds $(printf '%s\n' "${measure_ratios[@]}" | median)× (rounds: ${measure_ratios[*]}) |"
     RSS_OF["$ids $n 1"]=${max_rss[2]}
     RSS_OF["$ids $n 2"]=${max_rss[3]}
   done

@@ -220,11 +220,37 @@ fn every_ok_file_is_covered_by_a_test() {
             "activation.rubric",
             "comments.rubric",
             "events.rubric",
+            "goals.rubric",
             "operators.rubric",
             "schema.rubric",
             "scores.rubric",
         ],
         "a file was added to tests/corpus/ok: give it a test below"
+    );
+}
+
+#[test]
+fn goals_compile_to_their_outcome_types_horizon_and_value() {
+    use rubric::plan::GoalValue;
+    let plan = compile_ok("tests/corpus/ok/goals.rubric");
+    let goals: Vec<(&str, Vec<&str>, i64, GoalValue)> = plan
+        .goals
+        .iter()
+        .map(|g| {
+            (
+                g.name.as_str(),
+                g.outcome_types.iter().map(String::as_str).collect(),
+                g.horizon_micros / 86_400_000_000,
+                g.value,
+            )
+        })
+        .collect();
+    assert_eq!(
+        goals,
+        [
+            ("meeting", vec!["meeting_held"], 30, GoalValue::None),
+            ("pipeline", vec!["opportunity_created"], 90, GoalValue::SumOfAmount),
+        ]
     );
 }
 
