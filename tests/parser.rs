@@ -249,7 +249,12 @@ fn goals_compile_to_their_outcome_types_horizon_and_value() {
         goals,
         [
             ("meeting", vec!["meeting_held"], 30, GoalValue::None),
-            ("pipeline", vec!["opportunity_created"], 90, GoalValue::SumOfAmount),
+            (
+                "pipeline",
+                vec!["opportunity_created"],
+                90,
+                GoalValue::SumOfAmount
+            ),
         ]
     );
 }
