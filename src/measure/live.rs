@@ -1,4 +1,4 @@
-//! Live measurement (`rubric measure --state DB`, docs/measure.md#live-measurement):
+//! Live measurement (`rubric measure --state DB`, docs/measure.md#12-live-measurement):
 //! instead of evaluating a snapshot at a past instant, judge what `apply`
 //! actually did. Every applied `band_change` is an *entry* of a contact into
 //! a band value at its run's as-of; every `task_create` a task of a route in
@@ -761,7 +761,7 @@ fn sla_rows(counts: HashMap<String, SlaCounts>) -> Vec<SlaRow> {
         .collect()
 }
 
-/// `rubric measure --state DB --format json` (docs/measure.md#live-measurement).
+/// `rubric measure --state DB --format json` (docs/measure.md#12-live-measurement).
 #[derive(Debug, Clone, Serialize)]
 pub struct LiveReport {
     pub goal: String,
