@@ -520,9 +520,9 @@ proptest! {
             }
         }
         // AUC in [0, 1]; negating the score gives 1 − AUC.
-        let a = auc(&mut scores.clone());
-        let mut negated: Vec<(f64, bool)> = scores.iter().map(|&(s, c)| (-s, c)).collect();
-        let b = auc(&mut negated);
+        let a = auc(&scores);
+        let negated: Vec<(f64, bool)> = scores.iter().map(|&(s, c)| (-s, c)).collect();
+        let b = auc(&negated);
         match (a, b) {
             (Some(a), Some(b)) => {
                 prop_assert!((0.0..=1.0).contains(&a));
@@ -754,4 +754,31 @@ fn explain_shows_each_goal_verdict_with_the_outcomes_behind_it() {
         trace.as_object().unwrap().keys().next().map(String::as_str),
         Some("as_of")
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The AUC equals the definition: over every (converted, not converted)
+    /// pair, 1 when the converted contact scores higher, ½ on a tie.
+    #[test]
+    fn auc_equals_the_pairwise_definition(
+        values in prop::collection::vec((prop_oneof![(0u8..6).prop_map(f64::from), 0.0f64..5.0], any::<bool>()), 0..40),
+    ) {
+        let positives: Vec<f64> = values.iter().filter(|v| v.1).map(|v| v.0).collect();
+        let negatives: Vec<f64> = values.iter().filter(|v| !v.1).map(|v| v.0).collect();
+        let mut wins = 0.0;
+        for p in &positives {
+            for n in &negatives {
+                wins += if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 };
+            }
+        }
+        let expected = (!positives.is_empty() && !negatives.is_empty())
+            .then(|| wins / (positives.len() * negatives.len()) as f64);
+        let actual = rubric::measure::metrics::auc(&values);
+        match (actual, expected) {
+            (Some(a), Some(e)) => prop_assert!((a - e).abs() < 1e-12, "{a} vs {e}"),
+            (a, e) => prop_assert_eq!(a, e),
+        }
+    }
 }

@@ -69,8 +69,8 @@ pub struct Tally {
     band_offsets: Vec<usize>,
     band_values: usize,
     bands: Vec<Counts>,
-    /// Per score: (value, converted) of every contact.
-    scores: Vec<Vec<(f64, bool)>>,
+    /// Per score: its value for every contact, split by conversion.
+    scores: Vec<ScoreValues>,
     by: Option<ByTally>,
 }
 
@@ -90,7 +90,7 @@ impl Tally {
             band_offsets,
             band_values,
             bands: vec![Counts::default(); band_values],
-            scores: vec![Vec::new(); plan.scores.len()],
+            scores: vec![ScoreValues::default(); plan.scores.len()],
             by: by.then(ByTally::default),
         }
     }
@@ -109,8 +109,8 @@ impl Tally {
                 cell.add(converted, facts.amount);
             }
         }
-        for (list, &score) in self.scores.iter_mut().zip(facts.scores) {
-            list.push((score, converted));
+        for (values, &score) in self.scores.iter_mut().zip(facts.scores) {
+            values.push(score, converted);
         }
         if let Some(by) = self.by.as_mut() {
             let key = facts.group.map(str::to_owned);
@@ -265,63 +265,88 @@ pub fn metrics(counts: &Counts, cohort_rate: Option<f64>, cohort_converted: u64)
     }
 }
 
+/// The scores of one score over the cohort, split by conversion: 8 bytes
+/// per contact, and what the AUC, bins and thresholds need.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreValues {
+    pub converted: Vec<f64>,
+    pub not_converted: Vec<f64>,
+}
+
+impl ScoreValues {
+    fn push(&mut self, score: f64, converted: bool) {
+        if converted {
+            self.converted.push(score);
+        } else {
+            self.not_converted.push(score);
+        }
+    }
+}
+
 /// The Mann–Whitney AUC of `values` (score, converted): the probability
 /// that a converted contact scores higher than one that did not, ties
-/// counting ½; `None` when either group is empty. Sorts `values`.
-pub fn auc(values: &mut [(f64, bool)]) -> Option<f64> {
-    values.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let positives = values.iter().filter(|v| v.1).count() as f64;
-    let negatives = values.len() as f64 - positives;
-    if positives == 0.0 || negatives == 0.0 {
+/// counting ½; `None` when either group is empty.
+pub fn auc(values: &[(f64, bool)]) -> Option<f64> {
+    let mut split = ScoreValues::default();
+    for &(score, converted) in values {
+        split.push(score, converted);
+    }
+    sort(&mut split);
+    auc_of_sorted(&split)
+}
+
+fn sort(values: &mut ScoreValues) {
+    values.converted.sort_by(f64::total_cmp);
+    values.not_converted.sort_by(f64::total_cmp);
+}
+
+/// [`auc`] of values whose two lists are sorted.
+fn auc_of_sorted(values: &ScoreValues) -> Option<f64> {
+    let (positives, negatives) = (&values.converted, &values.not_converted);
+    if positives.is_empty() || negatives.is_empty() {
         return None;
     }
-    // For each run of equal scores: its positives beat every negative
-    // below the run and tie with the run's negatives.
+    // Each positive beats the negatives below it and ties with those equal
+    // to it; both lists are sorted, so two cursors walk them once.
     let mut wins = 0.0f64;
-    let mut negatives_below = 0.0f64;
-    let mut start = 0;
-    while start < values.len() {
-        let score = values.get(start).map_or(0.0, |v| v.0);
-        let end = start
-            + values
-                .get(start..)
-                .map_or(0, |rest| rest.iter().take_while(|v| v.0 == score).count());
-        let run = values.get(start..end).unwrap_or(&[]);
-        let run_positives = run.iter().filter(|v| v.1).count() as f64;
-        let run_negatives = run.len() as f64 - run_positives;
-        wins += run_positives * (negatives_below + 0.5 * run_negatives);
-        negatives_below += run_negatives;
-        start = end.max(start + 1);
+    let (mut below, mut up_to) = (0usize, 0usize);
+    for &p in positives {
+        while negatives.get(below).is_some_and(|&n| n < p) {
+            below += 1;
+        }
+        up_to = up_to.max(below);
+        while negatives.get(up_to).is_some_and(|&n| n <= p) {
+            up_to += 1;
+        }
+        wins += below as f64 + 0.5 * (up_to - below) as f64;
     }
-    Some(wins / (positives * negatives))
+    Some(wins / (positives.len() as f64 * negatives.len() as f64))
+}
+
+/// The bin of score `x` of the range starting at `low` with bins `width` wide.
+fn bin_of(x: f64, low: f64, width: f64) -> usize {
+    let index = ((x - low) / width).floor();
+    if index.is_nan() || index < 0.0 {
+        0
+    } else {
+        (index as usize).min(SCORE_BINS - 1)
+    }
 }
 
 /// A score's AUC, bins and thresholds over its declared range [low, high].
-pub fn score_report(mut values: Vec<(f64, bool)>, low: f64, high: f64, cohort_converted: u64) -> ScoreReport {
-    let auc = auc(&mut values);
+pub fn score_report(mut values: ScoreValues, low: f64, high: f64, cohort_converted: u64) -> ScoreReport {
+    sort(&mut values);
+    let auc = auc_of_sorted(&values);
     let width = (high - low) / SCORE_BINS as f64;
     let mut bins = [(0u64, 0u64); SCORE_BINS];
-    for &(x, converted) in &values {
-        let index = ((x - low) / width).floor();
-        let index = if index.is_nan() || index < 0.0 {
-            0
-        } else {
-            (index as usize).min(SCORE_BINS - 1)
-        };
-        if let Some(bin) = bins.get_mut(index) {
-            bin.0 += 1;
-            bin.1 += u64::from(converted);
+    for (list, converted) in [(&values.converted, 1), (&values.not_converted, 0)] {
+        for &x in list {
+            if let Some(bin) = bins.get_mut(bin_of(x, low, width)) {
+                bin.0 += 1;
+                bin.1 += converted;
+            }
         }
     }
-    // `values` is sorted: the contacts at or above a cut-off are a suffix.
-    let mut converted_before = Vec::with_capacity(values.len() + 1);
-    let mut running = 0u64;
-    converted_before.push(0);
-    for &(_, converted) in &values {
-        running += u64::from(converted);
-        converted_before.push(running);
-    }
-    let total_converted = running;
     let mut report_bins = Vec::with_capacity(SCORE_BINS);
     let mut thresholds = Vec::with_capacity(SCORE_BINS);
     for (i, &(contacts, converted)) in bins.iter().enumerate() {
@@ -333,9 +358,10 @@ pub fn score_report(mut values: Vec<(f64, bool)>, low: f64, high: f64, cohort_co
             converted,
             rate: ratio(converted as f64, contacts as f64).map(Real),
         });
-        let first = values.partition_point(|v| v.0 < from);
-        let above = (values.len() - first) as u64;
-        let above_converted = total_converted - converted_before.get(first).copied().unwrap_or(0);
+        // Both lists are sorted: the contacts at or above a cut-off are a suffix.
+        let at_or_above = |list: &Vec<f64>| (list.len() - list.partition_point(|&x| x < from)) as u64;
+        let above_converted = at_or_above(&values.converted);
+        let above = above_converted + at_or_above(&values.not_converted);
         thresholds.push(Threshold {
             at: Real(from),
             contacts: above,
@@ -358,16 +384,16 @@ mod tests {
 
     #[test]
     fn auc_counts_ties_as_half() {
-        assert_eq!(auc(&mut [(1.0, true), (0.0, false)]), Some(1.0));
-        assert_eq!(auc(&mut [(0.0, true), (1.0, false)]), Some(0.0));
-        assert_eq!(auc(&mut [(1.0, true), (1.0, false)]), Some(0.5));
+        assert_eq!(auc(&[(1.0, true), (0.0, false)]), Some(1.0));
+        assert_eq!(auc(&[(0.0, true), (1.0, false)]), Some(0.0));
+        assert_eq!(auc(&[(1.0, true), (1.0, false)]), Some(0.5));
         // 2 positives × 2 negatives: (5 > 1, 5 > 3) + (3 = 3: ½, 3 > 1) = 3.5 / 4.
         assert_eq!(
-            auc(&mut [(5.0, true), (3.0, true), (3.0, false), (1.0, false)]),
+            auc(&[(5.0, true), (3.0, true), (3.0, false), (1.0, false)]),
             Some(0.875)
         );
-        assert_eq!(auc(&mut [(1.0, true)]), None);
-        assert_eq!(auc(&mut []), None);
+        assert_eq!(auc(&[(1.0, true)]), None);
+        assert_eq!(auc(&[]), None);
     }
 
     #[test]
@@ -384,13 +410,10 @@ mod tests {
 
     #[test]
     fn bins_and_thresholds_cut_the_declared_range() {
-        let values = vec![
-            (0.0, false),
-            (9.99, true),
-            (10.0, false),
-            (55.0, true),
-            (100.0, true),
-        ];
+        let values = ScoreValues {
+            converted: vec![100.0, 55.0, 9.99],
+            not_converted: vec![10.0, 0.0],
+        };
         let report = score_report(values, 0.0, 100.0, 3);
         let bins: Vec<(u64, u64)> = report.bins.iter().map(|b| (b.contacts, b.converted)).collect();
         assert_eq!(
