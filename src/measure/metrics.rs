@@ -53,8 +53,10 @@ impl Counts {
 /// The `--by` groups met so far and their counts per band value.
 #[derive(Debug, Default)]
 struct ByTally {
-    /// Group → its number (in order of first appearance).
-    numbers: HashMap<Option<String>, usize>,
+    /// Text group → its number (numbers in order of first appearance).
+    numbers: HashMap<String, usize>,
+    /// The number of the `null` group, once met.
+    null_number: Option<usize>,
     /// Per group number: one `Counts` per band value, bands in order.
     cells: Vec<Vec<Counts>>,
 }
@@ -113,9 +115,18 @@ impl Tally {
             values.push(score, converted);
         }
         if let Some(by) = self.by.as_mut() {
-            let key = facts.group.map(str::to_owned);
             let next = by.cells.len();
-            let number = *by.numbers.entry(key).or_insert(next);
+            // Looked up by `&str`: no allocation for a group met before.
+            let number = match facts.group {
+                Some(group) => match by.numbers.get(group) {
+                    Some(&number) => number,
+                    None => {
+                        by.numbers.insert(group.to_owned(), next);
+                        next
+                    }
+                },
+                None => *by.null_number.get_or_insert(next),
+            };
             if number == next {
                 by.cells.push(vec![Counts::default(); self.band_values]);
             }
@@ -164,7 +175,12 @@ impl Tally {
             ));
         }
         let by = self.by.map(|by| {
-            let mut groups: Vec<(Option<String>, usize)> = by.numbers.into_iter().collect();
+            let mut groups: Vec<(Option<String>, usize)> = by
+                .numbers
+                .into_iter()
+                .map(|(group, number)| (Some(group), number))
+                .chain(by.null_number.map(|number| (None, number)))
+                .collect();
             // Unicode code points (Rust's `str` order), the null group last.
             groups.sort_by(|(a, _), (b, _)| match (a, b) {
                 (Some(a), Some(b)) => a.cmp(b),
