@@ -188,7 +188,8 @@ pub fn read_outcomes(
             let mut lines = LineReader::new(reader);
             while let Some((line, text)) = lines.next_line()? {
                 let result = match text {
-                    Ok(text) if text.trim().is_empty() => continue,
+                    // Blank as in a snapshot: only spaces, tabs and line ends.
+                    Ok(text) if text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) => continue,
                     Ok(text) => parse_json_outcome(text),
                     Err(reason) => Err(reason),
                 };
