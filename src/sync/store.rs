@@ -13,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
 use super::ContactState;
+use crate::atomic_file::fresh_temporary_path;
 
 /// The schema version this rubric reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -458,6 +459,55 @@ impl Store {
             .map_err(|e| self.error("write", &e))
     }
 
+    /// Marks `run` as committed but not yet confirmed delivered (in the
+    /// open transaction, so it is committed with the run): until
+    /// [`Store::confirm_delivery`], the next apply delivers that run's
+    /// actions again instead of applying (docs/sync.md, "Atomicity and
+    /// recovery"). Kept in `meta` (`delivery_pending`), so the schema does
+    /// not change.
+    pub fn set_delivery_pending(&self, run: i64) -> StoreResult<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('delivery_pending', ?1)",
+                params![run.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
+    /// The committed run whose delivery was not confirmed, if any.
+    pub fn delivery_pending(&self) -> StoreResult<Option<i64>> {
+        let value: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'delivery_pending'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.error("read", &e))?;
+        match value {
+            None => Ok(None),
+            Some(text) => text.parse::<i64>().map(Some).map_err(|_| {
+                format!(
+                    "the state file `{}` holds an unreadable delivery mark (`{text}`); restore it from a backup",
+                    self.path.display()
+                )
+            }),
+        }
+    }
+
+    /// Records that `run`'s outputs are in place: clears the mark of
+    /// [`Store::set_delivery_pending`] (in the open transaction if there is
+    /// one, otherwise on its own).
+    pub fn confirm_delivery(&self, run: i64) -> StoreResult<()> {
+        self.conn
+            .execute(
+                "DELETE FROM meta WHERE key = 'delivery_pending' AND value = ?1",
+                params![run.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
     /// Visits the actions of one run in emission order.
     pub fn actions_of(
         &self,
@@ -577,16 +627,17 @@ fn immutable_uri(path: &Path) -> Option<String> {
 }
 
 /// Creates a new state file holding only SQLite's header (in WAL mode), built
-/// under a temporary name and then linked into place, so that a process killed
-/// while creating it never leaves an empty file at `path` (which
-/// [`refuse_an_empty_file`] would refuse). When that fails (another process
-/// created `path` first, no hard links, no write access), `path` is left to
-/// [`Connection::open`], which reports any error.
+/// under a fresh temporary name (`.NAME.XXXXXX.rubric-tmp`, created with
+/// `O_EXCL` by [`fresh_temporary_path`], so never a planted link) and then
+/// linked into place, so that a process killed while creating it never
+/// leaves an empty file at `path` (which [`refuse_an_empty_file`] would
+/// refuse). When that fails (another process created `path` first, no hard
+/// links, no write access), `path` is left to [`Connection::open`], which
+/// reports any error.
 fn create_with_a_header(path: &Path) {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".rubric-new-{}", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    let _ = std::fs::remove_file(&temporary);
+    let Ok(temporary) = fresh_temporary_path(path) else {
+        return;
+    };
     let created = Connection::open(&temporary).and_then(|conn| {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.close().map_err(|(_, e)| e)
@@ -594,7 +645,7 @@ fn create_with_a_header(path: &Path) {
     if created.is_ok() {
         let _ = std::fs::hard_link(&temporary, path);
     }
-    let _ = std::fs::remove_file(&temporary);
+    // Dropping `temporary` removes the temporary name.
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
