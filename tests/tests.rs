@@ -24,6 +24,7 @@ mod golden;
 mod lints;
 mod parser;
 mod parser_props;
+mod reliability;
 mod rule_tests;
 mod run_props;
 mod semantics;

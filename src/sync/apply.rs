@@ -389,6 +389,70 @@ audience ads_big when tier is big
         assert_eq!(actions, 0);
     }
 
+    /// Regression (issue 17, item 3): a run committed but never confirmed
+    /// is delivered again from the outbox, to any paths, then confirmed.
+    #[test]
+    fn a_committed_run_is_pending_until_confirmed_and_can_be_delivered_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store) = store_with_actions(dir.path());
+        let (out, out_dir) = (dir.path().join("a.jsonl"), dir.path().join("a"));
+        let outputs = |out, out_dir| ApplyOutputs {
+            actions_file: Some(out),
+            actions_writer: std::io::sink(),
+            destination_dir: Some(out_dir),
+        };
+        finish_apply(&mut store, &record(1), &plan(), outputs(&out, &out_dir)).unwrap();
+        // Killed here: the run is committed, its delivery not confirmed.
+        drop(store);
+        let mut store = Store::open(&path, WAIT).unwrap();
+        assert_eq!(store.delivery_pending().unwrap(), Some(1));
+        let (again, again_dir) = (dir.path().join("b.jsonl"), dir.path().join("b"));
+        store.begin(WAIT).unwrap();
+        redeliver(&mut store, 1, &plan(), outputs(&again, &again_dir)).unwrap();
+        assert_eq!(store.delivery_pending().unwrap(), None);
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap();
+        assert_eq!(read(&again), read(&out));
+        let audience = "audience-ads_big.csv";
+        assert_eq!(read(&again_dir.join(audience)), read(&out_dir.join(audience)));
+        assert_eq!(std::fs::read_dir(&again_dir).unwrap().count(), 1);
+    }
+
+    /// Regression (issue 17, item 11): when the `--out-dir` files cannot be
+    /// written, the `--out` file is left as it was (every output is staged
+    /// before any is renamed) and no temporary file remains.
+    #[test]
+    fn a_failing_out_dir_leaves_the_out_file_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_path, mut store) = store_with_actions(dir.path());
+        let out = dir.path().join("actions.jsonl");
+        std::fs::write(&out, "earlier\n").unwrap();
+        let not_a_dir = dir.path().join("upload");
+        std::fs::write(&not_a_dir, "a file").unwrap();
+        let error = finish_apply(
+            &mut store,
+            &record(1),
+            &plan(),
+            ApplyOutputs {
+                actions_file: Some(&out),
+                actions_writer: std::io::sink(),
+                destination_dir: Some(&not_a_dir),
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, ApplyError::DestinationDir { actions: ActionsOutput::FileUnchanged(p), .. } if *p == out),
+            "{error:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier\n");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.starts_with("state.db"))
+            .collect();
+        names.sort();
+        assert_eq!(names, ["actions.jsonl", "upload"]);
+    }
+
     #[test]
     fn the_targets_of_a_plan_are_its_audiences_workflows_and_routes() {
         assert_eq!(
