@@ -202,3 +202,33 @@ fn plan_on_a_corrupt_state_prints_nothing() {
     assert!(stderr.contains("unreadable entry for contact `c-39`"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&output.stdout), "");
 }
+
+/// Regression (issue 17, item 12): `company_size: 1e400` rejected its line
+/// while the same number under an unused key was accepted. Both lines are
+/// now evaluated; the read one is a value of the wrong type.
+#[test]
+fn a_number_out_of_range_never_rejects_a_line_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let contacts = dir.path().join("contacts.jsonl");
+    std::fs::write(
+        &contacts,
+        "{\"id\":\"a\",\"properties\":{\"company_size\":1e400}}\n\
+         {\"id\":\"b\",\"properties\":{\"unused\":1e400,\"company_size\":250}}\n\
+         {\"id\":1e400}\n",
+    )
+    .unwrap();
+    let output = rubric()
+        .args(["run", "--rules", "rules", "--as-of", AS_OF, "--contacts"])
+        .arg(&contacts)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stderr.contains("of the wrong type"), "{stderr}");
+    assert!(
+        stderr.contains("rejected line 3: not valid JSON: number out of range"),
+        "{stderr}"
+    );
+}
