@@ -20,6 +20,7 @@ mod diagnostics;
 mod diff;
 mod explain;
 mod fmt;
+mod fuzz;
 mod golden;
 mod lints;
 mod parser;
