@@ -305,6 +305,18 @@ fn an_apply_stopped_after_its_commit_is_delivered_again_by_the_next_one() {
         .unwrap();
     assert_eq!(stopped.status.code(), Some(2));
     assert_eq!(last_run_and_pending(&state), (Some(2), Some(2)));
+    let planned = Command::new(assert_cmd::cargo::cargo_bin("rubric"))
+        .args(["plan", "--rules", "rules", "--as-of", T2, "--state"])
+        .arg(&state)
+        .arg("--contacts")
+        .arg(&s2)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&planned.stderr);
+    assert!(
+        stderr.contains("warning: run 2 was committed but its delivery was never confirmed"),
+        "{stderr}"
+    );
     let delivered = deliveries(&out, &out_dir);
     assert!(delivered[0].1.as_deref().is_some_and(|t| t.lines().count() > 50));
     assert!(delivered.len() > 3, "{delivered:?}");
