@@ -182,6 +182,14 @@ fn apply_killed_at_random_points_ends_like_one_clean_run() {
     assert_eq!(outbox(&crashed), clean_outbox);
 }
 
+/// The two weeks' snapshots of `n` contacts, written into `dir`.
+fn two_snapshots(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let (s1, s2) = (dir.join("s1.jsonl"), dir.join("s2.jsonl"));
+    std::fs::write(&s1, snapshot(n, 0)).unwrap();
+    std::fs::write(&s2, snapshot(n, 1)).unwrap();
+    (s1, s2)
+}
+
 /// `apply` of `contacts` with both delivery outputs: `--out OUT` and
 /// `--out-dir DIR`.
 fn apply_delivering(state: &Path, contacts: &Path, as_of: &str, out: &Path, dir: &Path) -> Command {
@@ -286,10 +294,7 @@ fn copy_state(from: &Path, to: &Path) {
 #[test]
 fn an_apply_stopped_after_its_commit_is_delivered_again_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
-    let s1 = dir.path().join("s1.jsonl");
-    let s2 = dir.path().join("s2.jsonl");
-    std::fs::write(&s1, snapshot(120, 0)).unwrap();
-    std::fs::write(&s2, snapshot(120, 1)).unwrap();
+    let (s1, s2) = two_snapshots(dir.path(), 120);
     let state = dir.path().join("state.db");
     let (out, out_dir) = (dir.path().join("out.jsonl"), dir.path().join("upload"));
     let run = |contacts: &Path, as_of: &str| {
@@ -366,10 +371,7 @@ fn apply_killed_at_random_points_leaves_the_delivery_files_of_a_clean_run() {
         .and_then(|t| t.parse().ok())
         .unwrap_or(12);
     let dir = tempfile::tempdir().unwrap();
-    let s1 = dir.path().join("s1.jsonl");
-    let s2 = dir.path().join("s2.jsonl");
-    std::fs::write(&s1, snapshot(400, 0)).unwrap();
-    std::fs::write(&s2, snapshot(400, 1)).unwrap();
+    let (s1, s2) = two_snapshots(dir.path(), 400);
     let base = dir.path().join("base.db");
     let (out, out_dir) = (dir.path().join("out.jsonl"), dir.path().join("upload"));
     assert!(apply_delivering(&base, &s1, T1, &out, &out_dir)

@@ -13,7 +13,7 @@ use super::sync_command::{exit_of, report, SyncArgs, SyncStart};
 use crate::snapshot::format_timestamp;
 use crate::sync::apply::{finish_apply, redeliver, ActionsOutput, ApplyError, ApplyOutputs};
 use crate::sync::run::{Outbox, SyncTotals};
-use crate::sync::store::{RunRecord, Store};
+use crate::sync::store::RunRecord;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -105,14 +105,7 @@ pub(super) fn note_rows_without_email(rows_without_email: &BTreeMap<String, u64>
 
 pub fn run(args: &ApplyArgs) -> Result<Exit, Exit> {
     let mut start = SyncStart::begin(&args.sync, true)?;
-    let pending = match start.store.as_ref().map(Store::delivery_pending) {
-        Some(Ok(pending)) => pending,
-        Some(Err(message)) => {
-            start.end();
-            return Err(usage_error(message));
-        }
-        None => None,
-    };
+    let pending = start.delivery_pending()?;
     if let Some(run) = pending {
         let result = redeliver_run(args, &mut start, run);
         start.end();

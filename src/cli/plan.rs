@@ -11,7 +11,6 @@ use super::exit::{usage_error, Exit};
 use super::sync_command::{exit_of, report, SyncArgs, SyncStart};
 use crate::sync::actions::Action;
 use crate::sync::run::{ActionSink, SyncError};
-use crate::sync::store::Store;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -34,14 +33,7 @@ impl<W: Write> ActionSink for PrintActions<W> {
 
 pub fn run(args: &PlanArgs) -> Result<Exit, Exit> {
     let mut start = SyncStart::begin(&args.sync, false)?;
-    let pending = match start.store.as_ref().map(Store::delivery_pending) {
-        Some(Ok(pending)) => pending,
-        Some(Err(message)) => {
-            start.end();
-            return Err(usage_error(message));
-        }
-        None => None,
-    };
+    let pending = start.delivery_pending()?;
     // The actions are held back (in memory, then in an anonymous temporary
     // file) until the whole state has been read: a state file found corrupt
     // half way prints no action at all (issue 17, item 11).

@@ -167,6 +167,20 @@ impl SyncStart {
         synced.map_err(|e| sync_error(e, args, self.settings.write_state))
     }
 
+    /// The committed run whose delivery was never confirmed, if any (see
+    /// [`Store::set_delivery_pending`]); on an error, the transaction is
+    /// abandoned.
+    pub fn delivery_pending(&mut self) -> Result<Option<i64>, Exit> {
+        match self.store.as_ref().map(Store::delivery_pending) {
+            Some(Ok(pending)) => Ok(pending),
+            Some(Err(message)) => {
+                self.end();
+                Err(usage_error(message))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Abandons the store's transaction, if one is still open (after a
     /// commit, nothing happens).
     pub fn end(&mut self) {
