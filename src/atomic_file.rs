@@ -10,6 +10,8 @@
 //! symbolic link at the target is replaced, never followed. A failure, or a
 //! drop before [`AtomicFile::persist`], removes the temporary file and leaves
 //! the target alone; only a process killed while writing leaves one behind.
+//! The `--rejects` report is written the same way, renamed into place when
+//! the snapshot has been read.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -48,11 +50,6 @@ impl AtomicFile {
         })
     }
 
-    pub fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.synced = false;
-        self.file.write_all(bytes)
-    }
-
     /// Writes out what is buffered and syncs the data to disk: after this,
     /// only the rename is left, so a full disk shows here, before any target
     /// has changed.
@@ -76,6 +73,17 @@ impl AtomicFile {
             let _ = directory.sync_all();
         }
         Ok(())
+    }
+}
+
+impl std::io::Write for AtomicFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.synced = false;
+        self.file.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 

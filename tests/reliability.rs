@@ -168,7 +168,10 @@ fn a_failing_out_file_leaves_no_temporary_file() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("nothing was applied"), "{stderr}");
-    assert_eq!(names(dir.path()), ["contacts.jsonl", "out", "state.db"]);
+    assert_eq!(
+        names(dir.path()),
+        ["contacts.jsonl", "out", "state.db", "state.db-lock"]
+    );
     assert_eq!(runs(&dir.path().join("state.db")), 0);
 }
 
@@ -230,5 +233,37 @@ fn a_number_out_of_range_never_rejects_a_line_by_itself() {
     assert!(
         stderr.contains("rejected line 3: not valid JSON: number out of range"),
         "{stderr}"
+    );
+}
+
+/// Regression (issue 17, item 10): the `--rejects` report is written
+/// atomically too, so a link at its path is replaced, not written through.
+#[cfg(unix)]
+#[test]
+fn the_rejects_file_replaces_a_link_instead_of_writing_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let rejects = dir.path().join("rejects.jsonl");
+    std::os::unix::fs::symlink(&victim, &rejects).unwrap();
+    let contacts = dir.path().join("contacts.jsonl");
+    std::fs::write(&contacts, "{\"id\":\"a\"}\nnot json\n").unwrap();
+    let output = rubric()
+        .args(["run", "--rules", "rules", "--as-of", AS_OF, "--contacts"])
+        .arg(&contacts)
+        .arg("--rejects")
+        .arg(&rejects)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(text(&victim), "precious\n");
+    assert!(!std::fs::symlink_metadata(&rejects)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(text(&rejects).starts_with("{\"line\":2,"), "{}", text(&rejects));
+    assert_eq!(
+        names(dir.path()),
+        ["contacts.jsonl", "rejects.jsonl", "victim.txt"]
     );
 }

@@ -92,8 +92,10 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
         &mut rejects,
     );
     progress.finish();
+    // After a failed read too, the `--rejects` file holds what was rejected.
+    let rejects_written = args.stream.finish_rejects(&mut rejects);
     let compared = compared.map_err(|e| usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
-    rejects.flush();
+    rejects_written?;
     let rejected = rejects.count();
     let report = compared.tally.report(
         &alignment,

@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use super::exit::{usage_error, Exit};
 use super::progress::{self, Progress};
+use crate::atomic_file::AtomicFile;
 use crate::compile::Compiled;
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
-use crate::snapshot::{InputFormat, Rejects};
+use crate::snapshot::{InputFormat, Rejects, ReportFile};
 use crate::source::Sources;
 
 /// Shown once, after the first rejected lines, by the commands that have
@@ -213,16 +214,31 @@ impl StreamOptions {
 
     /// The rejected-line report: the first ones on stderr (above the
     /// progress line), and every one in the `--rejects` file when asked for
-    /// (created here).
+    /// (written atomically: its temporary file is created here and renamed
+    /// into place by [`StreamOptions::finish_rejects`]).
     pub fn rejects(&self, progress: &Progress) -> Result<Rejects, Exit> {
-        let file: Option<Box<dyn std::io::Write + Send>> = match &self.rejects {
+        let file: Option<Box<dyn ReportFile>> = match &self.rejects {
             Some(path) => {
-                let file = std::fs::File::create(path)
+                let file = AtomicFile::create(path)
                     .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
-                Some(Box::new(std::io::BufWriter::new(file)))
+                Some(Box::new(file))
             }
             None => None,
         };
         Ok(Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE).with_file(file))
+    }
+
+    /// Puts the `--rejects` file in place once the snapshot has been read
+    /// (also after a failed read: it then holds the lines rejected before
+    /// the failure). A failure to write it is an error: the file asked for
+    /// would not hold every rejected line.
+    pub fn finish_rejects(&self, rejects: &mut Rejects) -> Result<(), Exit> {
+        rejects.finish().map_err(|e| {
+            let path = self.rejects.as_deref().unwrap_or(Path::new("--rejects"));
+            usage_error(format!(
+                "cannot write `{}`: {e}; it does not hold the rejected lines",
+                path.display()
+            ))
+        })
     }
 }

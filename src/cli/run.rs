@@ -72,7 +72,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
             // Every complete line before the failure was evaluated and
             // written: say what failed, then what was done.
             let _ = out.flush();
-            rejects.flush();
+            let _ = args.stream.finish_rejects(&mut rejects);
             let exit = usage_error(format!("reading `{}` failed: {error}", args.contacts));
             if !args.stream.quiet {
                 eprintln!("{}", summary(&totals, as_of, rejects.count()));
@@ -89,7 +89,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
         }
     });
     finish_output(written.and_then(|()| out.flush()))?;
-    rejects.flush();
+    args.stream.finish_rejects(&mut rejects)?;
     let rejected = rejects.count();
     if !args.stream.quiet {
         eprintln!("{}", summary(&totals, as_of, rejected));
