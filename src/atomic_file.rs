@@ -10,8 +10,8 @@
 //! symbolic link at the target is replaced, never followed. A failure, or a
 //! drop before [`AtomicFile::persist`], removes the temporary file and leaves
 //! the target alone; only a process killed while writing leaves one behind.
-//! The `--rejects` report is written the same way, renamed into place when
-//! the snapshot has been read.
+//! The `--rejects` report is written the same way (`src/cli/input.rs`),
+//! renamed into place when the snapshot has been read.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

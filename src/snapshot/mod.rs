@@ -27,7 +27,7 @@ pub use jsonl::decode_line;
 pub use lines::{
     csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, Line, BATCH_LINES,
 };
-pub use rejects::{Rejects, ReportFile, SHOWN_REJECTS};
+pub use rejects::{Rejects, SHOWN_REJECTS};
 pub use timestamp::{format_timestamp, parse_timestamp};
 
 /// Name → slot, with a fast hasher (names are looked up for every key of every line).

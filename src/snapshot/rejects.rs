@@ -10,31 +10,15 @@ use super::BadLine;
 /// Rejected lines shown before the rest are only counted.
 pub const SHOWN_REJECTS: u64 = 50;
 
-/// The file every rejected line is written to: a writer that is put in
-/// place once the report is complete (the command line's is an
-/// [`crate::atomic_file::AtomicFile`], renamed over `--rejects`).
-pub trait ReportFile: Write + Send {
-    /// Completes the file.
-    fn complete(self: Box<Self>) -> std::io::Result<()>;
-}
-
-impl ReportFile for crate::atomic_file::AtomicFile {
-    fn complete(self: Box<Self>) -> std::io::Result<()> {
-        (*self).persist()
-    }
-}
-
 /// Counts rejected lines and reports them (see the module documentation).
-/// A rejection is counted whatever happens to its message: errors showing
-/// one are ignored, and the first error writing the file is kept for
-/// [`Rejects::finish`].
+/// Errors writing a report are ignored: a rejection is counted whatever
+/// happens to its message.
 pub struct Rejects {
     count: u64,
     shown: Box<dyn Write + Send>,
     /// The line written once, after the last shown rejection.
     more: String,
-    file: Option<Box<dyn ReportFile>>,
-    file_error: Option<std::io::Error>,
+    file: Option<Box<dyn Write + Send>>,
 }
 
 impl Rejects {
@@ -46,12 +30,11 @@ impl Rejects {
             shown,
             more: more.into(),
             file: None,
-            file_error: None,
         }
     }
 
     /// Also writes every rejected line to `file` as `{"line":N,"reason":"…"}`.
-    pub fn with_file(self, file: Option<Box<dyn ReportFile>>) -> Rejects {
+    pub fn with_file(self, file: Option<Box<dyn Write + Send>>) -> Rejects {
         Rejects { file, ..self }
     }
 
@@ -70,27 +53,15 @@ impl Rejects {
         }
         if let Some(f) = self.file.as_mut() {
             let record = serde_json::json!({"line": bad.line, "reason": bad.reason});
-            if let Err(error) = writeln!(f, "{record}") {
-                self.file_error.get_or_insert(error);
-            }
+            let _ = writeln!(f, "{record}");
         }
     }
 
-    /// Flushes the lines shown.
+    /// Flushes the reports (the `--rejects` file is buffered).
     pub fn flush(&mut self) {
         let _ = self.shown.flush();
-    }
-
-    /// Flushes the lines shown and completes the file, if there is one;
-    /// the first error writing it (then nothing is put in place).
-    pub fn finish(&mut self) -> std::io::Result<()> {
-        self.flush();
-        let Some(file) = self.file.take() else {
-            return Ok(());
-        };
-        match self.file_error.take() {
-            Some(error) => Err(error),
-            None => file.complete(),
+        if let Some(f) = self.file.as_mut() {
+            let _ = f.flush();
         }
     }
 }
@@ -115,12 +86,6 @@ mod tests {
         }
     }
 
-    impl ReportFile for Shared {
-        fn complete(self: Box<Self>) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     impl Shared {
         fn text(&self) -> String {
             String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
@@ -138,7 +103,7 @@ mod tests {
                 reason: String::from("bad"),
             });
         }
-        rejects.finish().unwrap();
+        rejects.flush();
         assert_eq!(rejects.count(), SHOWN_REJECTS + 5);
         let shown = shown.text();
         assert_eq!(shown.lines().count() as u64, SHOWN_REJECTS + 1);
