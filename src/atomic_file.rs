@@ -10,6 +10,8 @@
 //! symbolic link at the target is replaced, never followed. A failure, or a
 //! drop before [`AtomicFile::persist`], removes the temporary file and leaves
 //! the target alone; only a process killed while writing leaves one behind.
+//! A device, FIFO or socket (`--out /dev/null`) is written directly: renaming
+//! a file over it would replace it.
 //! The `--rejects` report is written the same way (`src/cli/input.rs`),
 //! renamed into place when the snapshot has been read.
 
@@ -23,11 +25,39 @@ pub const TEMPORARY_SUFFIX: &str = ".rubric-tmp";
 
 /// A file being written beside its target, renamed into place by
 /// [`AtomicFile::persist`].
+///
+/// A target that is a device, a FIFO or a socket (`--out /dev/null`, a named
+/// pipe; also through a symbolic link, as `/dev/stdout` is) cannot be
+/// replaced by a rename, and must not be: it is written directly.
 pub struct AtomicFile {
     path: PathBuf,
     directory: PathBuf,
-    file: std::io::BufWriter<NamedTempFile>,
+    file: std::io::BufWriter<Destination>,
     synced: bool,
+}
+
+/// Where the bytes of an [`AtomicFile`] go.
+enum Destination {
+    /// The fresh temporary file beside the target.
+    Temporary(NamedTempFile),
+    /// The target itself: a device, a FIFO or a socket.
+    Special(std::fs::File),
+}
+
+impl std::io::Write for Destination {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Destination::Temporary(file) => file.write(bytes),
+            Destination::Special(file) => file.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Destination::Temporary(file) => file.flush(),
+            Destination::Special(file) => file.flush(),
+        }
+    }
 }
 
 impl AtomicFile {
@@ -36,27 +66,34 @@ impl AtomicFile {
     /// a new file (read and write for all, less the umask).
     pub fn create(path: &Path) -> std::io::Result<AtomicFile> {
         let directory = directory_of(path);
-        let file = temporary_file(path)?;
-        if let Ok(meta) = std::fs::symlink_metadata(path) {
-            if meta.is_file() {
-                file.as_file().set_permissions(meta.permissions())?;
+        let destination = if is_special(path) {
+            Destination::Special(std::fs::OpenOptions::new().write(true).open(path)?)
+        } else {
+            let file = temporary_file(path)?;
+            if let Ok(meta) = std::fs::symlink_metadata(path) {
+                if meta.is_file() {
+                    file.as_file().set_permissions(meta.permissions())?;
+                }
             }
-        }
+            Destination::Temporary(file)
+        };
         Ok(AtomicFile {
             path: path.to_path_buf(),
             directory,
-            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            file: std::io::BufWriter::with_capacity(1 << 20, destination),
             synced: false,
         })
     }
 
     /// Writes out what is buffered and syncs the data to disk: after this,
     /// only the rename is left, so a full disk shows here, before any target
-    /// has changed.
+    /// has changed. (A special file is only flushed.)
     pub fn sync(&mut self) -> std::io::Result<()> {
         if !self.synced {
             self.file.flush()?;
-            self.file.get_ref().as_file().sync_all()?;
+            if let Destination::Temporary(file) = self.file.get_ref() {
+                file.as_file().sync_all()?;
+            }
             self.synced = true;
         }
         Ok(())
@@ -65,7 +102,9 @@ impl AtomicFile {
     /// Syncs the data and renames the file over its target.
     pub fn persist(mut self) -> std::io::Result<()> {
         self.sync()?;
-        let file = self.file.into_inner().map_err(|e| e.into_error())?;
+        let Destination::Temporary(file) = self.file.into_inner().map_err(|e| e.into_error())? else {
+            return Ok(());
+        };
         file.persist(&self.path).map_err(|e| e.error)?;
         // Make the rename itself durable (best effort: not every platform
         // can sync a directory).
@@ -74,6 +113,14 @@ impl AtomicFile {
         }
         Ok(())
     }
+}
+
+/// Whether `path` is (or links to) a device, a FIFO or a socket.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| {
+        let kind = meta.file_type();
+        !kind.is_file() && !kind.is_dir()
+    })
 }
 
 impl std::io::Write for AtomicFile {
@@ -198,6 +245,28 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "newer\n");
         assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+    }
+
+    /// A named pipe (or a device such as `/dev/null`) is written directly,
+    /// never replaced by a regular file.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_written_to_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // No mkfifo here: nothing to check.
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomically(&fifo, b"through the pipe\n").unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe\n");
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind));
+        assert_eq!(names(dir.path()), ["pipe"]);
     }
 
     #[cfg(unix)]
