@@ -267,3 +267,24 @@ fn the_rejects_file_replaces_a_link_instead_of_writing_through_it() {
         ["contacts.jsonl", "rejects.jsonl", "victim.txt"]
     );
 }
+
+/// Regression (issue 17, item 11), with a real full disk: `/dev/full`
+/// fails every write with "no space left on device". Nothing is applied,
+/// the error says so, and the device is written to, never replaced.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_applies_nothing_and_says_so() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let full = Path::new("/dev/full");
+    if !std::fs::metadata(full).is_ok_and(|m| m.file_type().is_char_device()) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = apply(dir.path(), &["--out", "/dev/full"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write `/dev/full`"), "{stderr}");
+    assert!(stderr.contains("nothing was applied"), "{stderr}");
+    assert_eq!(runs(&dir.path().join("state.db")), 0);
+    assert!(std::fs::metadata(full).unwrap().file_type().is_char_device());
+}
