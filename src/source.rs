@@ -137,7 +137,10 @@ impl Sources {
     }
 
     /// Loads a rule set: one `.rubric` file, or every `*.rubric` file in a
-    /// directory (not recursive), sorted by file name.
+    /// directory (not recursive), sorted by file name. A directory entry
+    /// that is a symbolic link to a file outside the directory is refused
+    /// ([`LoadError::LinkOutside`]), not read: nothing outside the directory
+    /// is read, echoed in a diagnostic or rewritten by `fmt` (issue 17).
     pub fn load(path: &Path) -> Result<Sources, LoadError> {
         let mut paths: Vec<PathBuf> = Vec::new();
         let meta = std::fs::metadata(path).map_err(|e| LoadError::Io {
@@ -156,6 +159,12 @@ impl Sources {
                 })?;
                 let p = entry.path();
                 if p.extension().is_some_and(|e| e == "rubric") && p.is_file() {
+                    if entry.file_type().is_ok_and(|t| t.is_symlink()) && !links_inside(path, &p) {
+                        return Err(LoadError::LinkOutside {
+                            path: p.display().to_string(),
+                            dir: path.display().to_string(),
+                        });
+                    }
                     paths.push(p);
                 }
             }
@@ -184,6 +193,15 @@ impl Sources {
     }
 }
 
+/// Whether the symbolic link `link`, an entry of the rule directory `dir`,
+/// leads to a file inside `dir` (through any number of links).
+fn links_inside(dir: &Path, link: &Path) -> bool {
+    match (std::fs::canonicalize(dir), std::fs::canonicalize(link)) {
+        (Ok(dir), Ok(target)) => target.starts_with(dir),
+        _ => false,
+    }
+}
+
 /// A human location, 1-based.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -207,4 +225,6 @@ pub enum LoadError {
     Empty { path: String },
     #[error("`{path}` is not valid UTF-8 (first invalid byte at offset {offset})")]
     Utf8 { path: String, offset: usize },
+    #[error("`{path}` is a symbolic link to a file outside `{dir}`, which rubric does not follow; copy the file into the directory, or link to a file inside it")]
+    LinkOutside { path: String, dir: String },
 }

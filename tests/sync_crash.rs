@@ -18,7 +18,7 @@ const KILLS_PER_STEP: usize = 20;
 /// A snapshot of `n` contacts; `week` shifts which contacts exist and how
 /// active they are, so that the second snapshot has changes, deletions and
 /// new contacts.
-fn snapshot(n: usize, week: usize) -> String {
+pub(crate) fn snapshot(n: usize, week: usize) -> String {
     let mut text = String::new();
     for i in 0..n {
         if week == 1 && i % 7 == 3 {
@@ -180,4 +180,256 @@ fn apply_killed_at_random_points_ends_like_one_clean_run() {
     );
     assert_eq!(state_rows(&crashed), clean_states[2]);
     assert_eq!(outbox(&crashed), clean_outbox);
+}
+
+/// The two weeks' snapshots of `n` contacts, written into `dir`.
+fn two_snapshots(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let (s1, s2) = (dir.join("s1.jsonl"), dir.join("s2.jsonl"));
+    std::fs::write(&s1, snapshot(n, 0)).unwrap();
+    std::fs::write(&s2, snapshot(n, 1)).unwrap();
+    (s1, s2)
+}
+
+/// `apply` of `contacts` with both delivery outputs: `--out OUT` and
+/// `--out-dir DIR`.
+fn apply_delivering(state: &Path, contacts: &Path, as_of: &str, out: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("rubric"));
+    cmd.args(["apply", "--rules", "rules", "--as-of", as_of, "--state"])
+        .arg(state)
+        .arg("--contacts")
+        .arg(contacts)
+        .arg("--out")
+        .arg(out)
+        .arg("--out-dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// The delivery files: the `--out` file (as `out`) and every `--out-dir`
+/// file by name; `None` for a missing one. The temporary files a killed
+/// apply can leave (`.NAME.XXXXXX.rubric-tmp`, docs/sync.md) are not
+/// deliveries.
+fn deliveries(out: &Path, dir: &Path) -> Vec<(String, Option<String>)> {
+    let mut files = vec![("out".to_string(), std::fs::read_to_string(out).ok())];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut names: Vec<String> = entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.ends_with(".rubric-tmp"))
+            .collect();
+        names.sort();
+        for name in names {
+            let text = std::fs::read_to_string(dir.join(&name)).ok();
+            files.push((name, text));
+        }
+    }
+    files
+}
+
+/// Checks that two sets of delivery files are equal, showing only the names
+/// and sizes of the ones that differ.
+fn assert_same_deliveries(
+    actual: &[(String, Option<String>)],
+    expected: &[(String, Option<String>)],
+    when: &str,
+) {
+    if actual != expected {
+        let show = |files: &[(String, Option<String>)]| -> Vec<String> {
+            files
+                .iter()
+                .filter(|file| !actual.contains(file) || !expected.contains(file))
+                .map(|(name, text)| format!("{name}: {:?} bytes", text.as_ref().map(String::len)))
+                .collect()
+        };
+        panic!(
+            "{when}: the delivery files differ from a clean run's\nactual: {:?}\nexpected: {:?}",
+            show(actual),
+            show(expected)
+        );
+    }
+}
+
+/// Removes the delivery files of an earlier attempt.
+fn remove_deliveries(out: &Path, dir: &Path) {
+    let _ = std::fs::remove_file(out);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The last committed run of a state file and the run its delivery mark
+/// names (`meta.delivery_pending`), if any.
+fn last_run_and_pending(state: &Path) -> (Option<i64>, Option<i64>) {
+    let conn = rusqlite::Connection::open(state).unwrap();
+    let last = conn
+        .query_row("SELECT max(id) FROM runs", [], |r| r.get::<_, Option<i64>>(0))
+        .unwrap();
+    let pending = conn
+        .query_row("SELECT value FROM meta WHERE key = 'delivery_pending'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()
+        .map(|v| v.parse().unwrap());
+    (last, pending)
+}
+
+/// Copies a state file (and its write-ahead log, if any) to `to`,
+/// replacing whatever `to` held.
+fn copy_state(from: &Path, to: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut target = to.as_os_str().to_owned();
+        target.push(suffix);
+        let _ = std::fs::remove_file(&target);
+        let mut source = from.as_os_str().to_owned();
+        source.push(suffix);
+        if Path::new(&source).exists() {
+            std::fs::copy(&source, &target).unwrap();
+        }
+    }
+}
+
+/// Regression (issue 17, item 3), deterministic: an apply stopped between
+/// its commit and the confirmation of its delivery (as a kill there would)
+/// is delivered again, identically, by the same command run again, even to
+/// fresh paths; the apply after that is a new run.
+#[test]
+fn an_apply_stopped_after_its_commit_is_delivered_again_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s1, s2) = two_snapshots(dir.path(), 120);
+    let state = dir.path().join("state.db");
+    let (out, out_dir) = (dir.path().join("out.jsonl"), dir.path().join("upload"));
+    let run = |contacts: &Path, as_of: &str| {
+        let mut cmd = apply_delivering(&state, contacts, as_of, &out, &out_dir);
+        cmd.stderr(Stdio::piped());
+        cmd
+    };
+    assert!(run(&s1, T1).status().unwrap().success());
+
+    let stopped = run(&s2, T2)
+        .env("RUBRIC_TEST_STOP_AFTER_COMMIT", "1")
+        .output()
+        .unwrap();
+    assert_eq!(stopped.status.code(), Some(2));
+    assert_eq!(last_run_and_pending(&state), (Some(2), Some(2)));
+    let planned = Command::new(assert_cmd::cargo::cargo_bin("rubric"))
+        .args(["plan", "--rules", "rules", "--as-of", T2, "--state"])
+        .arg(&state)
+        .arg("--contacts")
+        .arg(&s2)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&planned.stderr);
+    assert!(
+        stderr.contains("warning: run 2 was committed but its delivery was never confirmed"),
+        "{stderr}"
+    );
+    let delivered = deliveries(&out, &out_dir);
+    assert!(delivered[0].1.as_deref().is_some_and(|t| t.lines().count() > 50));
+    assert!(delivered.len() > 3, "{delivered:?}");
+
+    // Run again, to fresh paths (as a scheduler naming them by the time
+    // would), with the next snapshot even: run 2 is delivered, not run 3.
+    remove_deliveries(&out, &out_dir);
+    let again = run(&s1, T2).output().unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "run 2 (as of 2026-11-28T00:00:00Z) was committed but its delivery was never confirmed"
+        ),
+        "{stderr}"
+    );
+    assert_same_deliveries(&deliveries(&out, &out_dir), &delivered, "after the recovery");
+    assert_eq!(last_run_and_pending(&state), (Some(2), None));
+    let exported = Command::new(assert_cmd::cargo::cargo_bin("rubric"))
+        .args(["actions", "--run", "2", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(
+        delivered[0].1.as_deref(),
+        Some(&*String::from_utf8_lossy(&exported.stdout))
+    );
+
+    // Delivered and confirmed: the same command is now a new run.
+    let next = run(&s2, T2).output().unwrap();
+    let stderr = String::from_utf8_lossy(&next.stderr);
+    assert!(next.status.success(), "{stderr}");
+    assert!(stderr.contains("run 3 emitted 0 actions"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "");
+}
+
+/// Regression (issue 17, item 3): killed with SIGKILL at random instants of
+/// its second run, an apply followed by the same command again ends with
+/// delivery files equal to those of a clean run, ids included, whichever
+/// side of the commit the kill landed on; a kill after the confirmation
+/// finds them already in place. `RUBRIC_KILL_TRIALS` sets the number of
+/// trials (default 12).
+#[test]
+fn apply_killed_at_random_points_leaves_the_delivery_files_of_a_clean_run() {
+    let trials: usize = std::env::var("RUBRIC_KILL_TRIALS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(12);
+    let dir = tempfile::tempdir().unwrap();
+    let (s1, s2) = two_snapshots(dir.path(), 400);
+    let base = dir.path().join("base.db");
+    let (out, out_dir) = (dir.path().join("out.jsonl"), dir.path().join("upload"));
+    assert!(apply_delivering(&base, &s1, T1, &out, &out_dir)
+        .status()
+        .unwrap()
+        .success());
+
+    // The clean second run, from a copy of the same state (same instance,
+    // so the same ids).
+    let clean = dir.path().join("clean.db");
+    copy_state(&base, &clean);
+    remove_deliveries(&out, &out_dir);
+    let started = Instant::now();
+    assert!(apply_delivering(&clean, &s2, T2, &out, &out_dir)
+        .status()
+        .unwrap()
+        .success());
+    let duration = started.elapsed();
+    let expected = deliveries(&out, &out_dir);
+    assert!(expected.len() > 3);
+
+    let trial = dir.path().join("trial.db");
+    let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[0xd1; 32]);
+    let max_delay = (duration.as_micros() as u64 * 5 / 4).max(1000);
+    // Where the kills landed: before the commit, between the commit and the
+    // confirmation, after it.
+    let mut landed = [0usize; 3];
+    for _ in 0..trials {
+        copy_state(&base, &trial);
+        remove_deliveries(&out, &out_dir);
+        let mut child = apply_delivering(&trial, &s2, T2, &out, &out_dir).spawn().unwrap();
+        std::thread::sleep(Duration::from_micros(rng.random_range(0..max_delay)));
+        let _ = child.kill();
+        child.wait().unwrap();
+        match last_run_and_pending(&trial) {
+            (Some(2), None) => {
+                landed[2] += 1;
+                assert_same_deliveries(
+                    &deliveries(&out, &out_dir),
+                    &expected,
+                    "killed after the confirmation",
+                );
+                continue;
+            }
+            (Some(2), Some(2)) => landed[1] += 1,
+            (Some(1), None) => landed[0] += 1,
+            other => panic!("unexpected state after a kill: {other:?}"),
+        }
+        // The documented recovery: the same command again.
+        assert!(apply_delivering(&trial, &s2, T2, &out, &out_dir)
+            .status()
+            .unwrap()
+            .success());
+        assert_same_deliveries(&deliveries(&out, &out_dir), &expected, "after the recovery");
+        assert_eq!(last_run_and_pending(&trial), (Some(2), None));
+    }
+    eprintln!(
+        "{trials} kills: {} before the commit, {} between the commit and the confirmation, {} after it",
+        landed[0], landed[1], landed[2]
+    );
 }

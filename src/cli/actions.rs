@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::apply::{apply_error, note_rows_without_email};
 use super::exit::{usage_error, Exit};
-use crate::sync::apply::{targets_of_run, write_destination_files};
+use crate::sync::apply::{targets_of_run, write_destination_files, ApplyError};
 use crate::sync::store::{Store, DEFAULT_STATE};
 
 #[derive(Debug, Args)]
@@ -57,7 +57,12 @@ pub fn run(args: &ActionsArgs) -> Result<Exit, Exit> {
                 if let Some(dir) = &args.out_dir {
                     let targets = targets_of_run(&store, run).map_err(apply_error)?;
                     let rows_without_email =
-                        write_destination_files(&store, run, dir, &targets).map_err(apply_error)?;
+                        write_destination_files(&store, run, dir, &targets).map_err(|error| match error {
+                            ApplyError::DestinationDir { dir, error, .. } => {
+                                usage_error(format!("cannot write the files in `{}`: {error}", dir.display()))
+                            }
+                            other => apply_error(other),
+                        })?;
                     note_rows_without_email(&rows_without_email);
                 }
                 io

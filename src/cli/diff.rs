@@ -74,7 +74,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
     let as_of = input::as_of(args.as_of.as_deref())?;
     let snapshot = input::snapshot(&args.contacts, args.stream.input_format)?;
     let mut progress = snapshot.progress(args.stream.quiet);
-    let mut rejects = args.stream.rejects(&progress)?;
+    let (mut rejects, rejects_file) = args.stream.rejects(&progress)?;
     let alignment = Alignment::new(&base.plan, &new.plan);
     let settings = CompareSettings {
         as_of,
@@ -92,8 +92,10 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Exit> {
         &mut rejects,
     );
     progress.finish();
+    // After a failed read too, the `--rejects` file holds what was rejected.
+    let rejects_written = args.stream.finish_rejects(&mut rejects, rejects_file);
     let compared = compared.map_err(|e| usage_error(format!("reading `{}` failed: {e}", args.contacts)))?;
-    rejects.flush();
+    rejects_written?;
     let rejected = rejects.count();
     let report = compared.tally.report(
         &alignment,

@@ -11,6 +11,7 @@ use clap::Args;
 
 use super::color::ColorChoice;
 use super::exit::{finish_output, usage_error, Exit};
+use crate::atomic_file::write_atomically;
 use crate::fmt::line_endings::{to_lf, LineEndingCounts};
 use crate::fmt::Change;
 use crate::source::{SourceFile, Sources};
@@ -108,8 +109,7 @@ pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
                 return Err(Exit::Usage);
             }
         } else {
-            std::fs::write(&file.name, formatted)
-                .map_err(|e| usage_error(format!("cannot write `{}`: {e}", file.name)))?;
+            write_rule_file(&file.name, &formatted)?;
         }
     }
     let files = sources.files.len();
@@ -134,6 +134,21 @@ pub fn run(args: &FmtArgs) -> Result<Exit, Exit> {
         eprintln!("rubric fmt: {changed} of {files} files reformatted");
     }
     Ok(Exit::Success)
+}
+
+/// Rewrites a rule file atomically ([`write_atomically`]). A file loaded
+/// through a symbolic link (which [`Sources::load`] only follows inside the
+/// rule directory) is written at the link's target, so the link stays a link.
+fn write_rule_file(name: &str, formatted: &str) -> Result<(), Exit> {
+    let path = std::path::Path::new(name);
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).map_err(|e| usage_error(format!("cannot write `{name}`: {e}")))?
+        }
+        _ => path.to_path_buf(),
+    };
+    write_atomically(&target, formatted.as_bytes())
+        .map_err(|e| usage_error(format!("cannot write `{name}`: {e}")))
 }
 
 /// `rubric fmt -`: the formatted text of stdin on stdout, nothing else (on a

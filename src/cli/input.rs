@@ -6,10 +6,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::exit::{usage_error, Exit};
 use super::progress::{self, Progress};
+use crate::atomic_file::AtomicFile;
 use crate::compile::Compiled;
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
@@ -212,17 +213,97 @@ impl StreamOptions {
     }
 
     /// The rejected-line report: the first ones on stderr (above the
-    /// progress line), and every one in the `--rejects` file when asked for
-    /// (created here).
-    pub fn rejects(&self, progress: &Progress) -> Result<Rejects, Exit> {
-        let file: Option<Box<dyn std::io::Write + Send>> = match &self.rejects {
+    /// progress line), and every one in the `--rejects` file when asked for.
+    /// That file is written atomically: its temporary file is created here,
+    /// and [`StreamOptions::finish_rejects`] renames it into place.
+    pub fn rejects(&self, progress: &Progress) -> Result<(Rejects, RejectsFile), Exit> {
+        let (writer, file): (Option<Box<dyn std::io::Write + Send>>, RejectsFile) = match &self.rejects {
             Some(path) => {
-                let file = std::fs::File::create(path)
+                let file = AtomicFile::create(path)
                     .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
-                Some(Box::new(std::io::BufWriter::new(file)))
+                let shared = Arc::new(Mutex::new(RejectsFileState {
+                    file: Some(file),
+                    error: None,
+                }));
+                (
+                    Some(Box::new(RejectsFileWriter(Arc::clone(&shared)))),
+                    RejectsFile(Some(shared)),
+                )
             }
-            None => None,
+            None => (None, RejectsFile(None)),
         };
-        Ok(Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE).with_file(file))
+        let rejects = Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE).with_file(writer);
+        Ok((rejects, file))
+    }
+
+    /// Puts the `--rejects` file in place once the snapshot has been read
+    /// (also after a failed read: it then holds the lines rejected before
+    /// the failure). A failure to write it is an error, not ignored as a
+    /// message on stderr is: the file asked for would not hold every
+    /// rejected line (the old file, if any, is left as it was).
+    pub fn finish_rejects(&self, rejects: &mut Rejects, file: RejectsFile) -> Result<(), Exit> {
+        rejects.flush();
+        let Some(shared) = file.0 else {
+            return Ok(());
+        };
+        let taken = shared
+            .lock()
+            .map(|mut state| (state.file.take(), state.error.take()));
+        let written = match taken {
+            Ok((Some(file), None)) => file.persist(),
+            Ok((_, Some(error))) => Err(error),
+            Ok((None, None)) => Ok(()),
+            Err(_) => Err(std::io::Error::other("a thread writing it panicked")),
+        };
+        written.map_err(|e| {
+            let path = self.rejects.as_deref().unwrap_or(Path::new("--rejects"));
+            usage_error(format!(
+                "cannot write `{}`: {e}; it does not hold the rejected lines",
+                path.display()
+            ))
+        })
+    }
+}
+
+/// The `--rejects` file of a command while it reads its snapshot (`None`
+/// without `--rejects`): [`Rejects`] writes into it, and
+/// [`StreamOptions::finish_rejects`] puts it in place.
+pub struct RejectsFile(Option<Arc<Mutex<RejectsFileState>>>);
+
+/// The file being written, and the first error writing it.
+struct RejectsFileState {
+    file: Option<AtomicFile>,
+    error: Option<std::io::Error>,
+}
+
+/// The writer [`Rejects`] is given: it writes into the shared file and keeps
+/// the first error, which [`Rejects`] ignores.
+struct RejectsFileWriter(Arc<Mutex<RejectsFileState>>);
+
+impl RejectsFileWriter {
+    fn with_file<T>(&self, op: impl FnOnce(&mut AtomicFile) -> std::io::Result<T>) -> std::io::Result<T> {
+        let mut state = self
+            .0
+            .lock()
+            .map_err(|_| std::io::Error::other("a thread writing it panicked"))?;
+        let state = &mut *state;
+        let Some(file) = state.file.as_mut() else {
+            return Err(std::io::Error::other("the file is already complete"));
+        };
+        op(file).inspect_err(|e| {
+            if state.error.is_none() {
+                state.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+}
+
+impl std::io::Write for RejectsFileWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.with_file(|file| file.write(bytes))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.with_file(std::io::Write::flush)
     }
 }

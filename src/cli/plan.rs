@@ -3,7 +3,7 @@
 //! itself is [`crate::sync::run`], started as for `apply`
 //! ([`super::sync_command`]).
 
-use std::io::Write;
+use std::io::{Seek as _, SeekFrom, Write};
 
 use clap::Args;
 
@@ -18,6 +18,10 @@ pub struct PlanArgs {
     pub sync: SyncArgs,
 }
 
+/// How many bytes of actions `plan` holds in memory before it moves them to
+/// a temporary file.
+const SPOOL_IN_MEMORY: usize = 64 << 20;
+
 /// The sink of `plan`: each action's line to a writer (stdout).
 struct PrintActions<W>(W);
 
@@ -29,17 +33,38 @@ impl<W: Write> ActionSink for PrintActions<W> {
 
 pub fn run(args: &PlanArgs) -> Result<Exit, Exit> {
     let mut start = SyncStart::begin(&args.sync, false)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
-    let result = start.sync(&args.sync, &mut PrintActions(&mut out));
+    let pending = start.delivery_pending()?;
+    // The actions are held back (in memory, then in an anonymous temporary
+    // file) until the whole state has been read: a state file found corrupt
+    // half way prints no action at all (issue 17, item 11).
+    let mut spool = tempfile::spooled_tempfile(SPOOL_IN_MEMORY);
+    let mut held = std::io::BufWriter::with_capacity(1 << 20, &mut spool);
+    let result = start.sync(&args.sync, &mut PrintActions(&mut held));
     // `plan` only reads: its transaction is dropped.
     start.end();
-    let flushed = out.flush();
+    let held = held.into_inner().map(|_| ()).map_err(|e| e.into_error());
     let totals = result?;
-    if let Err(e) = flushed {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(usage_error(format!("cannot write the actions: {e}")));
-        }
+    held.map_err(|e| {
+        usage_error(format!(
+            "cannot hold the actions back until the state is read: {e}"
+        ))
+    })?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let printed = spool
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| std::io::copy(&mut spool, &mut out))
+        .and_then(|_| out.flush());
+    match printed {
+        Ok(()) => {}
+        // A closed stdout (`rubric plan … | head`) is the reader's choice.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(Exit::Success),
+        Err(e) => return Err(usage_error(format!("cannot write the actions: {e}"))),
     }
     report("plan", "would emit", &start, &totals, args.sync.quiet);
+    if let Some(run) = pending {
+        eprintln!(
+            "warning: run {run} was committed but its delivery was never confirmed (an apply was interrupted): the next apply writes run {run}'s actions again, with the same ids, instead of applying this snapshot"
+        );
+    }
     Ok(exit_of(&totals))
 }

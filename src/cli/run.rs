@@ -46,7 +46,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
     let (plan, as_of) = (loaded.plan(), loaded.as_of);
     let snapshot = input::snapshot(&args.contacts, args.stream.input_format)?;
     let mut progress = snapshot.progress(args.stream.quiet);
-    let mut rejects = args.stream.rejects(&progress)?;
+    let (mut rejects, rejects_file) = args.stream.rejects(&progress)?;
     // Buffered: results reach stdout in large writes, not line by line.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let settings = RunSettings {
@@ -72,7 +72,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
             // Every complete line before the failure was evaluated and
             // written: say what failed, then what was done.
             let _ = out.flush();
-            rejects.flush();
+            let _ = args.stream.finish_rejects(&mut rejects, rejects_file);
             let exit = usage_error(format!("reading `{}` failed: {error}", args.contacts));
             if !args.stream.quiet {
                 eprintln!("{}", summary(&totals, as_of, rejects.count()));
@@ -89,7 +89,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
         }
     });
     finish_output(written.and_then(|()| out.flush()))?;
-    rejects.flush();
+    args.stream.finish_rejects(&mut rejects, rejects_file)?;
     let rejected = rejects.count();
     if !args.stream.quiet {
         eprintln!("{}", summary(&totals, as_of, rejected));

@@ -18,7 +18,7 @@ use crate::sync::rules_digest;
 use crate::sync::run::{
     run_context, sync_snapshot, ActionSink, SnapshotKind, SyncError, SyncSettings, SyncTotals,
 };
-use crate::sync::store::{Store, DEFAULT_STATE};
+use crate::sync::store::{ApplyLock, Store, DEFAULT_STATE};
 
 /// The arguments `plan` and `apply` share.
 #[derive(Debug, Args)]
@@ -97,6 +97,8 @@ pub struct SyncStart {
     pub ctx: RunContext,
     /// The rule set's digest (logged with the run).
     pub digest: String,
+    /// `apply`: held until this is dropped, after the store is closed.
+    _apply_lock: Option<ApplyLock>,
 }
 
 impl SyncStart {
@@ -109,6 +111,11 @@ impl SyncStart {
         let loaded = input::load(&args.rules, args.as_of.as_deref(), color)?;
         let digest = rules_digest(&loaded.rules.sources);
         let wait = Duration::from_secs(args.wait);
+        let apply_lock = if write_state {
+            Some(ApplyLock::acquire(&args.state, wait).map_err(usage_error)?)
+        } else {
+            None
+        };
         let mut store = if write_state {
             let mut store = Store::open(&args.state, wait).map_err(usage_error)?;
             store.begin(wait).map_err(usage_error)?;
@@ -144,6 +151,7 @@ impl SyncStart {
             store,
             ctx,
             digest,
+            _apply_lock: apply_lock,
         })
     }
 
@@ -165,6 +173,20 @@ impl SyncStart {
         );
         progress.finish();
         synced.map_err(|e| sync_error(e, args, self.settings.write_state))
+    }
+
+    /// The committed run whose delivery was never confirmed, if any (see
+    /// [`Store::set_delivery_pending`]); on an error, the transaction is
+    /// abandoned.
+    pub fn delivery_pending(&mut self) -> Result<Option<i64>, Exit> {
+        match self.store.as_ref().map(Store::delivery_pending) {
+            Some(Ok(pending)) => Ok(pending),
+            Some(Err(message)) => {
+                self.end();
+                Err(usage_error(message))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Abandons the store's transaction, if one is still open (after a

@@ -22,7 +22,9 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize as _, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 
 use super::timestamp::parse_timestamp;
 use super::{Contact, DecodeSpec, Event, EventSlots, FieldValue, SlotMap};
@@ -41,7 +43,35 @@ pub fn decode_line(spec: &DecodeSpec, line: &str) -> Result<Option<Contact>, Str
     if line.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
         return Ok(None);
     }
-    let reason = Reason::default();
+    match decode_contact(spec, line, Reason::default()) {
+        Ok(contact) => Ok(Some(contact)),
+        Err(Rejected::NumberOutOfRange(_)) => {
+            // The slow path, for the rare line that holds one: decode it again
+            // keeping such numbers as text (docs/decisions.md, "Numbers out of
+            // range"). The common path pays nothing for it.
+            let again = Reason {
+                keep_numbers_out_of_range: true,
+                ..Reason::default()
+            };
+            match decode_contact(spec, line, again) {
+                Ok(contact) => Ok(Some(contact)),
+                Err(Rejected::Reason(reason) | Rejected::NumberOutOfRange(reason)) => Err(reason),
+            }
+        }
+        Err(Rejected::Reason(reason)) => Err(reason),
+    }
+}
+
+/// Why [`decode_contact`] rejected a line.
+enum Rejected {
+    /// A number beyond the range of `f64`, which serde_json refuses to parse
+    /// (the reason names it).
+    NumberOutOfRange(String),
+    Reason(String),
+}
+
+/// One decoding pass over a line that is not blank.
+fn decode_contact(spec: &DecodeSpec, line: &str, reason: Reason) -> Result<Contact, Rejected> {
     let mut deserializer = serde_json::Deserializer::from_str(line);
     let decoded = ContactSeed {
         spec,
@@ -49,10 +79,13 @@ pub fn decode_line(spec: &DecodeSpec, line: &str) -> Result<Option<Contact>, Str
     }
     .deserialize(&mut deserializer)
     .and_then(|contact| deserializer.end().map(|()| contact));
-    match decoded {
-        Ok(contact) => Ok(Some(contact)),
-        Err(error) => Err(reason.take().unwrap_or_else(|| describe_json_error(&error))),
-    }
+    decoded.map_err(|error| match reason.take() {
+        Some(reason) => Rejected::Reason(reason),
+        None if error.is_syntax() && error.to_string().starts_with("number out of range") => {
+            Rejected::NumberOutOfRange(describe_json_error(&error))
+        }
+        None => Rejected::Reason(describe_json_error(&error)),
+    })
 }
 
 /// Turns a serde_json error into `not valid JSON: <what> at column <n>`.
@@ -66,21 +99,28 @@ pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
     format!("not valid JSON: {what} at column {}", error.column())
 }
 
-/// The reason a visitor rejected the line; serde_json only sees a placeholder.
+/// The reason a visitor rejected the line; serde_json only sees a
+/// placeholder. It also carries how the pass reads numbers out of range.
 #[derive(Default)]
-struct Reason(Cell<Option<String>>);
+struct Reason {
+    message: Cell<Option<String>>,
+    /// The second pass over a line holding a number beyond the range of
+    /// `f64`: property values are taken as raw text first, so that such a
+    /// number is kept as text, as written.
+    keep_numbers_out_of_range: bool,
+}
 
 impl Reason {
     /// Records `message` (the first one wins) and returns an error that stops
     /// the parse.
     fn reject<E: de::Error>(&self, message: String) -> E {
-        let first = self.0.take().unwrap_or(message);
-        self.0.set(Some(first));
+        let first = self.message.take().unwrap_or(message);
+        self.message.set(Some(first));
         E::custom("line rejected")
     }
 
     fn take(&self) -> Option<String> {
-        self.0.take()
+        self.message.take()
     }
 }
 
@@ -288,13 +328,30 @@ impl<'de> Visitor<'de> for StringSeed<'_> {
 
 /// A property value: any JSON value; arrays and objects are skipped and
 /// become [`FieldValue::Composite`].
-struct ValueSeed;
+///
+/// With `keep_numbers_out_of_range` (the second pass of a line that holds a
+/// number beyond the range of `f64`, see [`decode_line`]), the value is first
+/// taken as its raw text (which checks its syntax) and then parsed; parsing
+/// valid JSON can then only fail on such a number, and the value is kept as
+/// text, as written: a wrong type for every numeric test, like the CSV cell
+/// `1e400`.
+#[derive(Clone, Copy)]
+struct ValueSeed {
+    keep_numbers_out_of_range: bool,
+}
 
 impl<'de> DeserializeSeed<'de> for ValueSeed {
     type Value = FieldValue;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldValue, D::Error> {
-        deserializer.deserialize_any(self)
+        if !self.keep_numbers_out_of_range {
+            return deserializer.deserialize_any(self);
+        }
+        let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
+        let mut value_deserializer = serde_json::Deserializer::from_str(raw.get());
+        Ok(value_deserializer
+            .deserialize_any(self)
+            .unwrap_or_else(|_| FieldValue::Text(raw.get().into())))
     }
 }
 
@@ -394,11 +451,14 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let value_seed = ValueSeed {
+            keep_numbers_out_of_range: self.reason.keep_numbers_out_of_range,
+        };
         match self.target {
             PropsTarget::Slots { names, slots } => {
                 while let Some(slot) = map.next_key_seed(KeySeed(slot_of(names)))? {
                     match slot.and_then(|slot| slots.get_mut(slot)) {
-                        Some(value @ FieldValue::Missing) => *value = map.next_value_seed(ValueSeed)?,
+                        Some(value @ FieldValue::Missing) => *value = map.next_value_seed(value_seed)?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -407,7 +467,7 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_, 'de> {
             }
             PropsTarget::Buffer(entries) => {
                 while let Some(key) = map.next_key_seed(CowKeySeed)? {
-                    let value = map.next_value_seed(ValueSeed)?;
+                    let value = map.next_value_seed(value_seed)?;
                     entries.push((key, value));
                 }
             }
@@ -820,6 +880,50 @@ mod tests {
 
     /// `2026-11-25T09:00:00Z` (checked with `date -u -d ... +%s`).
     const T1_MICROS: i64 = 1_795_597_200_000_000;
+
+    /// Regression (issue 17, item 12): `1e400` under `company_size`
+    /// rejected the line, under an unused key it was accepted. Now such a
+    /// number never rejects a line by itself.
+    #[test]
+    fn numbers_out_of_range_are_kept_as_text_wherever_they_are() {
+        // A property a rule reads.
+        let contact = decode(r#"{"id":"a","properties":{"company_size":1e400,"owner":-2E+999}}"#);
+        assert_eq!(contact.props[1], text("1e400"));
+        assert_eq!(contact.props[2], text("-2E+999"));
+        // An integer too long for f64 is the same.
+        let digits = "9".repeat(400);
+        let contact = decode(&format!(
+            r#"{{"id":"a","properties":{{"company_size":{digits}}}}}"#
+        ));
+        assert_eq!(contact.props[1], FieldValue::Text(digits.as_str().into()));
+        // A property no rule reads, and a second occurrence of a read one.
+        let contact =
+            decode(r#"{"id":"a","properties":{"industry":1e400,"company_size":250,"company_size":1e400}}"#);
+        assert_eq!(contact.props[1], FieldValue::Number(250.0));
+        // An event prop, slotted directly and buffered before its type.
+        let contact = decode(
+            r#"{"id":"a","events":[{"type":"page_view","at":"2026-11-25T09:00:00Z","props":{"url":1e400}},{"props":{"form":1e400,"zzz":1e400},"at":"2026-11-25T09:00:00Z","type":"form_submit"}]}"#,
+        );
+        assert_eq!(contact.events[0][0].props[0], text("1e400"));
+        assert_eq!(contact.events[1][0].props[0], text("1e400"));
+        // Nested in a list or object, read or not, and in keys nobody reads.
+        let contact = decode(
+            r#"{"id":"a","extra":{"deep":[1e400]},"properties":{"tags":[1e400],"job_title":{"x":1e400},"other":{"y":1e400}},"events":[{"type":"email_click","at":"2026-11-25","props":{"n":1e400}}]}"#,
+        );
+        assert_eq!(contact.props[3], FieldValue::Composite);
+        assert_eq!(contact.props[0], FieldValue::Composite);
+        // Numbers that fit are unchanged, and tiny ones round to zero as before.
+        let contact = decode(r#"{"id":"a","properties":{"company_size":1.7e308,"owner":1e-400}}"#);
+        assert_eq!(contact.props[1], FieldValue::Number(1.7e308));
+        assert_eq!(contact.props[2], FieldValue::Number(0.0));
+        // Where a string is required, any number rejects the line.
+        assert!(reject(r#"{"id":1e400}"#).contains("number out of range"));
+        assert!(reject(r#"{"id":"a","events":[{"type":"page_view","at":1e400}]}"#)
+            .contains("number out of range"));
+        // A line that is broken elsewhere keeps its own reason.
+        let reason = reject(r#"{"id":"a","properties":{"company_size":1e400},"events":"x"}"#);
+        assert!(reason.contains(r#""events" must be an array"#), "{reason}");
+    }
 
     #[test]
     fn spec_example_fills_the_slots() {

@@ -1,22 +1,27 @@
 //! The end of an apply, once the driver has stored the actions and the new
 //! state in the store's open transaction: log the run, write the actions
-//! (`--out` atomically, or a writer such as stdout), write the `--out-dir`
-//! files, then commit.
+//! (`--out` atomically, or a writer such as stdout) and the `--out-dir`
+//! files, mark the run's delivery pending, commit; then, once the caller has
+//! finished, confirm the delivery. And the other way an apply ends: delivering
+//! again the actions of a committed run whose delivery was never confirmed.
 //!
 //! Architecture Invariant: the outputs are written before the commit
 //! (docs/sync.md, docs/decisions.md "Outputs are written before the
 //! commit"). Killed before the commit, the state is entirely before the run
 //! and the next apply emits the same actions again with the same ids; killed
-//! after it, everything is done. Nothing here prints: what the caller reports
-//! (rows without an email, errors) is returned as data.
+//! after it but before [`Store::confirm_delivery`], the next apply writes
+//! that run's actions again from the outbox ([`redeliver`]); killed after
+//! that, everything was in place. Nothing here prints: what the caller
+//! reports (rows without an email, errors) is returned as data.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::actions::ActionKind;
-use super::destinations::{rows_of_run, write_dir, AtomicFile};
+use super::destinations::{destination_files, rows_of_run, stage_files, write_dir};
 use super::store::{RunRecord, Store};
+use crate::atomic_file::AtomicFile;
 use crate::plan::Plan;
 
 /// Where an apply writes its actions and files.
@@ -39,6 +44,18 @@ pub struct ApplyFinished {
     pub rows_without_email: BTreeMap<String, u64>,
 }
 
+/// Where the actions were when the `--out-dir` files failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionsOutput {
+    /// `--out FILE` was left as it was.
+    FileUnchanged(PathBuf),
+    /// `--out FILE` was already renamed into place: it holds the actions of
+    /// the run that was not applied.
+    FileWritten(PathBuf),
+    /// The actions were written to the actions writer (stdout).
+    Written,
+}
+
 /// Why an apply stopped before or at its commit. The transaction is still
 /// open (the caller rolls it back), except after [`ApplyError::Commit`].
 #[derive(Debug)]
@@ -46,20 +63,28 @@ pub enum ApplyError {
     /// Reading or writing the store failed (logging the run, reading the
     /// actions back).
     Store(String),
-    /// The `--out` file could not be written; nothing was applied.
+    /// The `--out` file could not be written; nothing was applied and no
+    /// file was changed.
     ActionsFile { path: PathBuf, error: std::io::Error },
     /// The actions writer failed; nothing was applied.
     ActionsWriter(std::io::Error),
     /// The `--out-dir` files could not be written; nothing was applied.
-    DestinationDir { dir: PathBuf, error: std::io::Error },
+    /// `actions` says where the actions are.
+    DestinationDir {
+        dir: PathBuf,
+        error: std::io::Error,
+        actions: ActionsOutput,
+    },
     /// Every output was written, but the commit failed: the next apply emits
     /// the same actions again with the same ids.
     Commit(String),
 }
 
 /// Logs `record` (the run whose actions are in `store`'s open transaction),
-/// writes the outputs, then commits. `plan` lists the targets whose
-/// `--out-dir` files are written even when they have no rows.
+/// writes the outputs, marks the run's delivery pending, then commits.
+/// `plan` lists the targets whose `--out-dir` files are written even when
+/// they have no rows. The caller confirms the delivery
+/// ([`Store::confirm_delivery`]) once it is done with the run, last.
 pub fn finish_apply<W: Write>(
     store: &mut Store,
     record: &RunRecord,
@@ -67,7 +92,46 @@ pub fn finish_apply<W: Write>(
     outputs: ApplyOutputs<'_, W>,
 ) -> Result<ApplyFinished, ApplyError> {
     store.add_run(record).map_err(ApplyError::Store)?;
-    let run = record.id;
+    let finished = deliver(store, record.id, &destination_targets(plan), outputs)?;
+    store.set_delivery_pending(record.id).map_err(ApplyError::Store)?;
+    store.commit().map_err(ApplyError::Commit)?;
+    Ok(finished)
+}
+
+/// Delivers again the actions of `run`, a committed run whose delivery was
+/// never confirmed (the apply was killed after its commit), from the outbox
+/// to `outputs`, then confirms the delivery and commits, in the store's
+/// open write transaction. The `--out-dir` files are those of every target
+/// `plan` declares and every target the run's actions name.
+pub fn redeliver<W: Write>(
+    store: &mut Store,
+    run: i64,
+    plan: &Plan,
+    outputs: ApplyOutputs<'_, W>,
+) -> Result<ApplyFinished, ApplyError> {
+    let mut targets = destination_targets(plan);
+    for target in targets_of_run(store, run)? {
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    let finished = deliver(store, run, &targets, outputs)?;
+    store.confirm_delivery(run).map_err(ApplyError::Store)?;
+    store.commit().map_err(ApplyError::Commit)?;
+    Ok(finished)
+}
+
+/// Writes the stored actions of `run` and its `--out-dir` files. The `--out`
+/// file and every `--out-dir` file are first written in full to temporary
+/// files and synced, and only then renamed into place, `--out` first: a
+/// full disk stops the apply before any of them has changed.
+fn deliver<W: Write>(
+    store: &Store,
+    run: i64,
+    targets: &[(ActionKind, String)],
+    outputs: ApplyOutputs<'_, W>,
+) -> Result<ApplyFinished, ApplyError> {
+    let mut staged_actions = None;
     match outputs.actions_file {
         Some(path) => {
             let fail = |error: std::io::Error| ApplyError::ActionsFile {
@@ -76,8 +140,8 @@ pub fn finish_apply<W: Write>(
             };
             let mut file = AtomicFile::create(path).map_err(fail)?;
             let written = write_actions(store, run, |bytes| file.write_all(bytes))?;
-            written.map_err(fail)?;
-            file.commit().map_err(fail)?;
+            written.and_then(|()| file.sync()).map_err(fail)?;
+            staged_actions = Some((path, file));
         }
         None => {
             let mut writer = outputs.actions_writer;
@@ -88,10 +152,38 @@ pub fn finish_apply<W: Write>(
         }
     }
     let mut finished = ApplyFinished::default();
+    let mut staged_files = Vec::new();
     if let Some(dir) = outputs.destination_dir {
-        finished.rows_without_email = write_destination_files(store, run, dir, &destination_targets(plan))?;
+        let rows = rows_of_run(store, run).map_err(ApplyError::Store)?;
+        let files = destination_files(targets, &rows);
+        finished.rows_without_email = files.without_email;
+        let actions = match &staged_actions {
+            Some((path, _)) => ActionsOutput::FileUnchanged(path.to_path_buf()),
+            None => ActionsOutput::Written,
+        };
+        staged_files = stage_files(dir, &files.files).map_err(|error| ApplyError::DestinationDir {
+            dir: dir.to_path_buf(),
+            error,
+            actions,
+        })?;
     }
-    store.commit().map_err(ApplyError::Commit)?;
+    let mut actions = ActionsOutput::Written;
+    if let Some((path, file)) = staged_actions {
+        file.persist().map_err(|error| ApplyError::ActionsFile {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        actions = ActionsOutput::FileWritten(path.to_path_buf());
+    }
+    if let Some(dir) = outputs.destination_dir {
+        for file in staged_files {
+            file.persist().map_err(|error| ApplyError::DestinationDir {
+                dir: dir.to_path_buf(),
+                error,
+                actions: actions.clone(),
+            })?;
+        }
+    }
     Ok(finished)
 }
 
@@ -150,8 +242,9 @@ pub fn targets_of_run(store: &Store, run: i64) -> Result<Vec<(ActionKind, String
     Ok(targets)
 }
 
-/// Writes the `--out-dir` files of one run from its stored actions; per
-/// audience, the rows without a usable email.
+/// Writes the `--out-dir` files of one run from its stored actions
+/// (`rubric actions --out-dir`); per audience, the rows without a usable
+/// email.
 pub fn write_destination_files(
     store: &Store,
     run: i64,
@@ -159,11 +252,13 @@ pub fn write_destination_files(
     targets: &[(ActionKind, String)],
 ) -> Result<BTreeMap<String, u64>, ApplyError> {
     let rows = rows_of_run(store, run).map_err(ApplyError::Store)?;
-    let written = write_dir(dir, targets, &rows).map_err(|error| ApplyError::DestinationDir {
+    let files = destination_files(targets, &rows);
+    write_dir(dir, &files.files).map_err(|error| ApplyError::DestinationDir {
         dir: dir.to_path_buf(),
         error,
+        actions: ActionsOutput::Written,
     })?;
-    Ok(written.without_email)
+    Ok(files.without_email)
 }
 
 #[cfg(test)]
@@ -292,6 +387,70 @@ audience ads_big when tier is big
             })
             .unwrap();
         assert_eq!(actions, 0);
+    }
+
+    /// Regression (issue 17, item 3): a run committed but never confirmed
+    /// is delivered again from the outbox, to any paths, then confirmed.
+    #[test]
+    fn a_committed_run_is_pending_until_confirmed_and_can_be_delivered_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store) = store_with_actions(dir.path());
+        let (out, out_dir) = (dir.path().join("a.jsonl"), dir.path().join("a"));
+        let outputs = |out, out_dir| ApplyOutputs {
+            actions_file: Some(out),
+            actions_writer: std::io::sink(),
+            destination_dir: Some(out_dir),
+        };
+        finish_apply(&mut store, &record(1), &plan(), outputs(&out, &out_dir)).unwrap();
+        // Killed here: the run is committed, its delivery not confirmed.
+        drop(store);
+        let mut store = Store::open(&path, WAIT).unwrap();
+        assert_eq!(store.delivery_pending().unwrap(), Some(1));
+        let (again, again_dir) = (dir.path().join("b.jsonl"), dir.path().join("b"));
+        store.begin(WAIT).unwrap();
+        redeliver(&mut store, 1, &plan(), outputs(&again, &again_dir)).unwrap();
+        assert_eq!(store.delivery_pending().unwrap(), None);
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap();
+        assert_eq!(read(&again), read(&out));
+        let audience = "audience-ads_big.csv";
+        assert_eq!(read(&again_dir.join(audience)), read(&out_dir.join(audience)));
+        assert_eq!(std::fs::read_dir(&again_dir).unwrap().count(), 1);
+    }
+
+    /// Regression (issue 17, item 11): when the `--out-dir` files cannot be
+    /// written, the `--out` file is left as it was (every output is staged
+    /// before any is renamed) and no temporary file remains.
+    #[test]
+    fn a_failing_out_dir_leaves_the_out_file_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_path, mut store) = store_with_actions(dir.path());
+        let out = dir.path().join("actions.jsonl");
+        std::fs::write(&out, "earlier\n").unwrap();
+        let not_a_dir = dir.path().join("upload");
+        std::fs::write(&not_a_dir, "a file").unwrap();
+        let error = finish_apply(
+            &mut store,
+            &record(1),
+            &plan(),
+            ApplyOutputs {
+                actions_file: Some(&out),
+                actions_writer: std::io::sink(),
+                destination_dir: Some(&not_a_dir),
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, ApplyError::DestinationDir { actions: ActionsOutput::FileUnchanged(p), .. } if *p == out),
+            "{error:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier\n");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.starts_with("state.db"))
+            .collect();
+        names.sort();
+        assert_eq!(names, ["actions.jsonl", "upload"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::actions::{hex, ActionKind};
 use super::store::{Store, StoreResult};
+use crate::atomic_file::AtomicFile;
 
 /// The minimum matched members of an ad audience on each platform, for
 /// `plan`'s warnings.
@@ -93,17 +94,16 @@ pub fn rows_of_run(store: &Store, run: i64) -> StoreResult<Vec<Row>> {
     Ok(rows)
 }
 
-/// What writing the destination files found.
+/// The `--out-dir` files of one run, built in memory: file name → bytes.
 #[derive(Debug, Default)]
-pub struct DestinationFilesWritten {
-    /// Files written, in name order.
-    pub files: Vec<PathBuf>,
+pub struct DestinationFiles {
+    /// File names (in name order) and their contents.
+    pub files: BTreeMap<String, Vec<u8>>,
     /// Per audience: rows without a usable email (kept, with an empty hash).
     pub without_email: BTreeMap<String, u64>,
 }
 
-/// Writes one file per target into `dir` (created when missing), each
-/// atomically (a temporary file renamed into place):
+/// The files of one run, one per target:
 ///
 /// - `audience-NAME.csv`: `op,contact_id,email_sha256` (`op` is `add` or `remove`);
 /// - `workflow-NAME.csv`: `op,contact_id` (`enroll` or `exit`);
@@ -113,13 +113,9 @@ pub struct DestinationFilesWritten {
 /// audience, workflow and route), so an upload step always finds its file.
 /// Band changes have no destination file. A row without a usable email is
 /// kept with an empty hash and counted in the report; it never fails the file.
-pub fn write_dir(
-    dir: &Path,
-    targets: &[(ActionKind, String)],
-    rows: &[Row],
-) -> std::io::Result<DestinationFilesWritten> {
-    std::fs::create_dir_all(dir)?;
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+pub fn destination_files(targets: &[(ActionKind, String)], rows: &[Row]) -> DestinationFiles {
+    let mut report = DestinationFiles::default();
+    let files = &mut report.files;
     let file_name = |kind: ActionKind, target: &str| -> Option<String> {
         let prefix = match kind {
             ActionKind::AudienceAdd | ActionKind::AudienceRemove => "audience",
@@ -141,7 +137,6 @@ pub fn write_dir(
             files.entry(name).or_insert_with(|| header(*kind).to_vec());
         }
     }
-    let mut report = DestinationFilesWritten::default();
     for row in rows {
         let Some(name) = file_name(row.kind, &row.target) else {
             continue;
@@ -189,69 +184,34 @@ pub fn write_dir(
             ActionKind::BandChange => {}
         }
     }
+    report
+}
+
+/// Writes `files` into `dir` (created when missing) as temporary files,
+/// each written and synced but not yet renamed into place: a full disk
+/// fails here, before any file in `dir` has changed. Dropping them removes
+/// them; [`AtomicFile::persist`] puts each in place.
+pub fn stage_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<Vec<AtomicFile>> {
+    std::fs::create_dir_all(dir)?;
+    let mut staged = Vec::with_capacity(files.len());
     for (name, bytes) in files {
-        let path = dir.join(&name);
-        write_atomically(&path, &bytes)?;
-        report.files.push(path);
+        let mut file = AtomicFile::create(&dir.join(name))?;
+        file.write_all(bytes)?;
+        file.sync()?;
+        staged.push(file);
     }
-    Ok(report)
+    Ok(staged)
 }
 
-/// Writes `bytes` to `path` atomically (see [`AtomicFile`]).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = AtomicFile::create(path)?;
-    file.write_all(bytes)?;
-    file.commit()
-}
-
-/// A file written through a temporary file in the same directory, synced and
-/// renamed into place by [`AtomicFile::commit`], so that readers see the old
-/// file or the whole new one, never a part. Dropped without a commit, it
-/// leaves the old file alone (and a `.NAME.rubric-tmp` that the next write
-/// replaces).
-pub struct AtomicFile {
-    path: PathBuf,
-    tmp: PathBuf,
-    dir: PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
-}
-
-impl AtomicFile {
-    pub fn create(path: &Path) -> std::io::Result<AtomicFile> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.rubric-tmp"));
-        let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-        Ok(AtomicFile {
-            path: path.to_path_buf(),
-            tmp,
-            dir,
-            file,
-        })
+/// Writes the files of [`destination_files`] into `dir`: all staged first
+/// ([`stage_files`]), then renamed into place. The paths written, in name
+/// order.
+pub fn write_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<Vec<PathBuf>> {
+    let staged = stage_files(dir, files)?;
+    for file in staged {
+        file.persist()?;
     }
-
-    pub fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(bytes)
-    }
-
-    /// Syncs the data and renames the file into place.
-    pub fn commit(self) -> std::io::Result<()> {
-        let file = self.file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.path)?;
-        // Make the rename itself durable (best effort: not every platform allows it).
-        if let Ok(d) = std::fs::File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    }
+    Ok(files.keys().map(|name| dir.join(name)).collect())
 }
 
 /// A target name as a file name. Letters, digits, `_`, `-` and `.` (ASCII)
@@ -339,9 +299,9 @@ mod tests {
             (ActionKind::AudienceAdd, "ads_x".to_string()),
             (ActionKind::AudienceAdd, "ads/x".to_string()),
         ];
-        let written = write_dir(dir.path(), &targets, &[]).unwrap();
+        let files = destination_files(&targets, &[]).files;
+        let written = write_dir(dir.path(), &files).unwrap();
         let names: Vec<String> = written
-            .files
             .iter()
             .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
             .collect();

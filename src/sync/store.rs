@@ -13,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _};
 
 use super::ContactState;
+use crate::atomic_file::fresh_temporary_path;
 
 /// The schema version this rubric reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -137,21 +138,86 @@ pub struct Store {
 /// A state-store error, as a message for the user (exit status 2).
 pub type StoreResult<T> = Result<T, String>;
 
+/// The lock an apply holds on its state file for its whole life, from
+/// before it reads the state until the process is done (an exclusive
+/// `flock` on the `STATE-lock` file beside it, released by the system when
+/// the process ends, however it ends). A second apply waits for it, so it
+/// never sees the delivery of a live apply as pending
+/// ([`Store::set_delivery_pending`]): a pending delivery it finds is that of
+/// an apply that was killed. On other systems than Unix there is no such
+/// lock.
+pub struct ApplyLock {
+    _file: Option<std::fs::File>,
+}
+
+impl ApplyLock {
+    /// Takes the lock of the state file `path` (creating its directory and
+    /// the lock file when missing), waiting up to `wait` for another apply.
+    pub fn acquire(path: &Path, wait: Duration) -> StoreResult<ApplyLock> {
+        create_the_directory(path)?;
+        #[cfg(unix)]
+        {
+            let mut lock_path = path.as_os_str().to_owned();
+            lock_path.push("-lock");
+            let lock_path = PathBuf::from(lock_path);
+            // Never truncated nor written: only locked.
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock_path)
+                .map_err(|e| format!("cannot lock the state file `{}`: {e}", path.display()))?;
+            let started = std::time::Instant::now();
+            loop {
+                match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                    Ok(()) => return Ok(ApplyLock { _file: Some(file) }),
+                    Err(rustix::io::Errno::WOULDBLOCK) if started.elapsed() < wait => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(rustix::io::Errno::WOULDBLOCK) => return Err(busy_message(path, wait)),
+                    // A file system without flock: the SQLite lock still
+                    // serialises the applies.
+                    Err(_) => return Ok(ApplyLock { _file: None }),
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        Ok(ApplyLock { _file: None })
+    }
+}
+
+/// Creates the directory of the state file `path` when missing.
+fn create_the_directory(path: &Path) -> StoreResult<()> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                format!(
+                    "cannot create the directory of the state file `{}`: {e}",
+                    path.display()
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// What an apply says when another one holds the state file longer than
+/// `--wait`.
+fn busy_message(path: &Path, wait: Duration) -> String {
+    format!(
+        "another `rubric apply` is using the state file `{}` (waited {} s); run again when it has finished, or wait longer with `--wait SECONDS`",
+        path.display(),
+        wait.as_secs()
+    )
+}
+
 impl Store {
     /// Opens (creating it and its directory when missing) a state file for
     /// `apply`, upgrading an older schema. Waits up to `wait` for another
     /// process holding the file.
     pub fn open(path: &Path, wait: Duration) -> StoreResult<Store> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    format!(
-                        "cannot create the directory of the state file `{}`: {e}",
-                        path.display()
-                    )
-                })?;
-            }
-        }
+        create_the_directory(path)?;
         refuse_an_empty_file(path)?;
         if !path.exists() {
             create_with_a_header(path);
@@ -311,11 +377,7 @@ impl Store {
     pub fn begin(&mut self, wait: Duration) -> StoreResult<()> {
         match self.conn.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) => Ok(()),
-            Err(e) if is_busy(&e) => Err(format!(
-                "another `rubric apply` is using the state file `{}` (waited {} s); run again when it has finished, or wait longer with `--wait SECONDS`",
-                self.path.display(),
-                wait.as_secs()
-            )),
+            Err(e) if is_busy(&e) => Err(busy_message(&self.path, wait)),
             Err(e) => Err(self.error("lock", &e)),
         }
     }
@@ -497,6 +559,55 @@ impl Store {
             .map_err(|e| self.error("write", &e))
     }
 
+    /// Marks `run` as committed but not yet confirmed delivered (in the
+    /// open transaction, so it is committed with the run): until
+    /// [`Store::confirm_delivery`], the next apply delivers that run's
+    /// actions again instead of applying (docs/sync.md, "Atomicity and
+    /// recovery"). Kept in `meta` (`delivery_pending`), so the schema does
+    /// not change.
+    pub fn set_delivery_pending(&self, run: i64) -> StoreResult<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('delivery_pending', ?1)",
+                params![run.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
+    /// The committed run whose delivery was not confirmed, if any.
+    pub fn delivery_pending(&self) -> StoreResult<Option<i64>> {
+        let value: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'delivery_pending'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.error("read", &e))?;
+        match value {
+            None => Ok(None),
+            Some(text) => text.parse::<i64>().map(Some).map_err(|_| {
+                format!(
+                    "the state file `{}` holds an unreadable delivery mark (`{text}`); restore it from a backup",
+                    self.path.display()
+                )
+            }),
+        }
+    }
+
+    /// Records that `run`'s outputs are in place: clears the mark of
+    /// [`Store::set_delivery_pending`] (in the open transaction if there is
+    /// one, otherwise on its own).
+    pub fn confirm_delivery(&self, run: i64) -> StoreResult<()> {
+        self.conn
+            .execute(
+                "DELETE FROM meta WHERE key = 'delivery_pending' AND value = ?1",
+                params![run.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error("write", &e))
+    }
+
     /// Visits the actions of one run in emission order.
     pub fn actions_of(
         &self,
@@ -671,16 +782,17 @@ fn immutable_uri(path: &Path) -> Option<String> {
 }
 
 /// Creates a new state file holding only SQLite's header (in WAL mode), built
-/// under a temporary name and then linked into place, so that a process killed
-/// while creating it never leaves an empty file at `path` (which
-/// [`refuse_an_empty_file`] would refuse). When that fails (another process
-/// created `path` first, no hard links, no write access), `path` is left to
-/// [`Connection::open`], which reports any error.
+/// under a fresh temporary name (`.NAME.XXXXXX.rubric-tmp`, created with
+/// `O_EXCL` by [`fresh_temporary_path`], so never a planted link) and then
+/// linked into place, so that a process killed while creating it never
+/// leaves an empty file at `path` (which [`refuse_an_empty_file`] would
+/// refuse). When that fails (another process created `path` first, no hard
+/// links, no write access), `path` is left to [`Connection::open`], which
+/// reports any error.
 fn create_with_a_header(path: &Path) {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".rubric-new-{}", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    let _ = std::fs::remove_file(&temporary);
+    let Ok(temporary) = fresh_temporary_path(path) else {
+        return;
+    };
     let created = Connection::open(&temporary).and_then(|conn| {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.close().map_err(|(_, e)| e)
@@ -688,7 +800,7 @@ fn create_with_a_header(path: &Path) {
     if created.is_ok() {
         let _ = std::fs::hard_link(&temporary, path);
     }
-    let _ = std::fs::remove_file(&temporary);
+    // Dropping `temporary` removes the temporary name.
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -848,6 +960,23 @@ mod tests {
         let store = Store::open_existing(&path, WAIT).unwrap().unwrap();
         assert_eq!(store.get("c-1").unwrap(), Some(state("a")));
         assert_eq!(store.last_run().unwrap(), Some(record(1, 5)));
+    }
+
+    /// Regression (issue 17, item 3): a second apply waits for the first
+    /// one's whole life, not only its transaction, so it never takes a live
+    /// apply's pending delivery for an interrupted one.
+    #[test]
+    fn the_apply_lock_is_held_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("state.db");
+        let first = ApplyLock::acquire(&path, WAIT).unwrap();
+        let error = ApplyLock::acquire(&path, WAIT).err().unwrap();
+        assert!(
+            error.contains("another `rubric apply` is using the state file"),
+            "{error}"
+        );
+        drop(first);
+        assert!(ApplyLock::acquire(&path, WAIT).is_ok());
     }
 
     #[test]
