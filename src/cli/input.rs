@@ -217,23 +217,26 @@ impl StreamOptions {
     /// That file is written atomically: its temporary file is created here,
     /// and [`StreamOptions::finish_rejects`] renames it into place.
     pub fn rejects(&self, progress: &Progress) -> Result<(Rejects, RejectsFile), Exit> {
-        let (writer, file): (Option<Box<dyn std::io::Write + Send>>, RejectsFile) = match &self.rejects {
+        let file = self.rejects_file()?;
+        let rejects = Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE).with_file(file.writer());
+        Ok((rejects, file))
+    }
+
+    /// The `--rejects` file alone (its temporary file), for a command that
+    /// reports the rejected lines of several inputs into it
+    /// ([`RejectsFile::writer`]; `measure`).
+    pub fn rejects_file(&self) -> Result<RejectsFile, Exit> {
+        match &self.rejects {
             Some(path) => {
                 let file = AtomicFile::create(path)
                     .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?;
-                let shared = Arc::new(Mutex::new(RejectsFileState {
+                Ok(RejectsFile(Some(Arc::new(Mutex::new(RejectsFileState {
                     file: Some(file),
                     error: None,
-                }));
-                (
-                    Some(Box::new(RejectsFileWriter(Arc::clone(&shared)))),
-                    RejectsFile(Some(shared)),
-                )
+                })))))
             }
-            None => (None, RejectsFile(None)),
-        };
-        let rejects = Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE).with_file(writer);
-        Ok((rejects, file))
+            None => Ok(RejectsFile(None)),
+        }
     }
 
     /// Puts the `--rejects` file in place once the snapshot has been read
@@ -269,6 +272,16 @@ impl StreamOptions {
 /// without `--rejects`): [`Rejects`] writes into it, and
 /// [`StreamOptions::finish_rejects`] puts it in place.
 pub struct RejectsFile(Option<Arc<Mutex<RejectsFileState>>>);
+
+impl RejectsFile {
+    /// A writer into the file for one [`Rejects`] (`None` without
+    /// `--rejects`); several may write in turn.
+    pub fn writer(&self) -> Option<Box<dyn std::io::Write + Send>> {
+        self.0
+            .as_ref()
+            .map(|shared| Box::new(RejectsFileWriter(Arc::clone(shared))) as Box<dyn std::io::Write + Send>)
+    }
+}
 
 /// The file being written, and the first error writing it.
 struct RejectsFileState {

@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::color::ColorChoice;
 use super::exit::{finish_output, usage_error, Exit};
-use super::input::{self, InputFormatArg, StreamOptions, MORE_REJECTS_WITH_FILE};
+use super::input::{self, InputFormatArg, RejectsFile, StreamOptions, MORE_REJECTS_WITH_FILE};
 use crate::diagnostics::did_you_mean;
 use crate::measure::collect::{kept_types, measure_snapshot, MeasureSettings};
 use crate::measure::metrics::ReportHeader;
@@ -251,7 +251,7 @@ struct Passes<'a> {
     args: &'a MeasureArgs,
     pipeline: Pipeline,
     outcomes: &'a OutcomeIndex,
-    rejects_file: Option<std::fs::File>,
+    rejects_file: &'a RejectsFile,
     /// Snapshots whose rejected lines were shown already (a series or
     /// `--base` reads a file more than once; its bad lines are shown once).
     reported: HashSet<String>,
@@ -274,8 +274,7 @@ impl Passes<'_> {
         let mut progress = snapshot.progress(self.args.stream.quiet);
         let first_time = self.reported.insert(path.to_owned());
         let mut rejects = if first_time {
-            Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE)
-                .with_file(rejects_writer(&self.rejects_file)?)
+            Rejects::new(progress.stderr(), MORE_REJECTS_WITH_FILE).with_file(self.rejects_file.writer())
         } else {
             Rejects::new(Box::new(std::io::sink()), "")
         };
@@ -314,19 +313,6 @@ impl Passes<'_> {
                 valid_outcome_lines: self.outcomes.valid_lines(),
             },
         ))
-    }
-}
-
-/// A buffered writer into the shared `--rejects` file, when there is one.
-fn rejects_writer(file: &Option<std::fs::File>) -> Result<Option<Box<dyn std::io::Write + Send>>, Exit> {
-    match file {
-        Some(f) => {
-            let clone = f
-                .try_clone()
-                .map_err(|e| usage_error(format!("cannot write the rejects file: {e}")))?;
-            Ok(Some(Box::new(std::io::BufWriter::new(clone))))
-        }
-        None => Ok(None),
     }
 }
 
@@ -371,18 +357,12 @@ pub fn run(args: &MeasureArgs) -> Result<Exit, Exit> {
     }
 
     // One `--rejects` file for both inputs; outcome lines are marked.
-    let rejects_file = match &args.stream.rejects {
-        Some(path) => Some(
-            std::fs::File::create(path)
-                .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?,
-        ),
-        None => None,
-    };
+    let rejects_file = args.stream.rejects_file()?;
     let goals: Vec<&Goal> = std::iter::once(goal).chain(base_goal).collect();
     let (kept, masks) = kept_types(&goals);
     let opened = input::snapshot(&args.outcomes, args.outcomes_format)?;
     let mut outcome_rejects = Rejects::new(Box::new(std::io::stderr()), MORE_REJECTS_WITH_FILE)
-        .with_file(rejects_writer(&rejects_file)?)
+        .with_file(rejects_file.writer())
         .for_input("outcomes");
     let outcomes = read_outcomes(
         opened.reader,
@@ -394,6 +374,7 @@ pub fn run(args: &MeasureArgs) -> Result<Exit, Exit> {
     .map_err(|e| usage_error(format!("reading `{}` failed: {e}", args.outcomes)))?;
     outcome_rejects.flush();
     if outcomes.strict_stop {
+        args.stream.finish_rejects(&mut outcome_rejects, rejects_file)?;
         eprintln!("rubric: stopped at the first rejected outcomes line (--strict)");
         return Ok(Exit::Rejected);
     }
@@ -402,7 +383,7 @@ pub fn run(args: &MeasureArgs) -> Result<Exit, Exit> {
         args,
         pipeline,
         outcomes: &outcomes,
-        rejects_file,
+        rejects_file: &rejects_file,
         reported: HashSet::new(),
         rejected: 0,
         strict_stop: false,
@@ -456,7 +437,10 @@ pub fn run(args: &MeasureArgs) -> Result<Exit, Exit> {
             render_series(&series, args.format)?
         }
     };
-    if passes.strict_stop {
+    let (strict_stop, rejected_contacts) = (passes.strict_stop, passes.rejected);
+    // Every pass has flushed its rejects: the file is complete.
+    args.stream.finish_rejects(&mut outcome_rejects, rejects_file)?;
+    if strict_stop {
         eprintln!("rubric: stopped at the first rejected line (--strict); no report");
         return Ok(Exit::Rejected);
     }
@@ -466,9 +450,9 @@ pub fn run(args: &MeasureArgs) -> Result<Exit, Exit> {
     };
     finish_output(written)?;
     if !args.stream.quiet {
-        eprintln!("{}", summary(goal, &outcomes, runs.len(), passes.rejected));
+        eprintln!("{}", summary(goal, &outcomes, runs.len(), rejected_contacts));
     }
-    let rejected = passes.rejected + outcomes.rejected;
+    let rejected = rejected_contacts + outcomes.rejected;
     Ok(if rejected > 0 {
         Exit::Rejected
     } else {

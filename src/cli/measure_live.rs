@@ -86,24 +86,9 @@ pub(super) fn run_live(args: &MeasureArgs, state: &Path) -> Result<Exit, Exit> {
 
     // One `--rejects` file for both inputs; outcome lines are marked (as in
     // a backtest).
-    let rejects_file = match &args.stream.rejects {
-        Some(path) => Some(
-            std::fs::File::create(path)
-                .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?,
-        ),
-        None => None,
-    };
-    let rejects_writer = || -> Result<Option<Box<dyn std::io::Write + Send>>, Exit> {
-        match &rejects_file {
-            Some(file) => Ok(Some(Box::new(std::io::BufWriter::new(
-                file.try_clone()
-                    .map_err(|e| usage_error(format!("cannot write the rejects file: {e}")))?,
-            )))),
-            None => Ok(None),
-        }
-    };
+    let rejects_file = args.stream.rejects_file()?;
     let mut rejects = Rejects::new(Box::new(std::io::stderr()), MORE_REJECTS_WITH_FILE)
-        .with_file(rejects_writer()?)
+        .with_file(rejects_file.writer())
         .for_input("outcomes");
     let types = LiveOutcomeTypes::for_goal(goal);
     let opened = input::snapshot(&args.outcomes, args.outcomes_format)?;
@@ -117,6 +102,7 @@ pub(super) fn run_live(args: &MeasureArgs, state: &Path) -> Result<Exit, Exit> {
     .map_err(|e| usage_error(format!("reading `{}` failed: {e}", args.outcomes)))?;
     rejects.flush();
     if outcomes.strict_stop {
+        args.stream.finish_rejects(&mut rejects, rejects_file)?;
         eprintln!("rubric: stopped at the first rejected outcomes line (--strict)");
         return Ok(Exit::Rejected);
     }
@@ -125,8 +111,8 @@ pub(super) fn run_live(args: &MeasureArgs, state: &Path) -> Result<Exit, Exit> {
     let mut rejected_snapshot_lines = 0;
     if let (Some(property), Some(contacts)) = (args.by.as_deref(), by_snapshot) {
         let snapshot = input::snapshot(contacts, args.stream.input_format)?;
-        let mut snapshot_rejects =
-            Rejects::new(Box::new(std::io::stderr()), MORE_REJECTS_WITH_FILE).with_file(rejects_writer()?);
+        let mut snapshot_rejects = Rejects::new(Box::new(std::io::stderr()), MORE_REJECTS_WITH_FILE)
+            .with_file(rejects_file.writer());
         let read = read_groups(
             plan,
             property,
@@ -139,6 +125,7 @@ pub(super) fn run_live(args: &MeasureArgs, state: &Path) -> Result<Exit, Exit> {
         snapshot_rejects.flush();
         rejected_snapshot_lines = snapshot_rejects.count();
         if read.strict_stop {
+            args.stream.finish_rejects(&mut rejects, rejects_file)?;
             eprintln!("rubric: stopped at the first rejected snapshot line (--strict)");
             return Ok(Exit::Rejected);
         }
@@ -166,6 +153,8 @@ pub(super) fn run_live(args: &MeasureArgs, state: &Path) -> Result<Exit, Exit> {
     });
     store.rollback();
     read.map_err(usage_error)?;
+    // Both inputs are read: the `--rejects` file is complete.
+    args.stream.finish_rejects(&mut rejects, rejects_file)?;
     let report = tally.report(
         plan,
         LiveHeader {
