@@ -7,12 +7,12 @@ use super::report::{ComparisonReport, GroupRow, MeasureReport, Metrics, Real, Sc
 use crate::output::{aligned_table, aligned_table_with_left, markdown_escape, markdown_table};
 
 /// `12.3 %`, or `–` for no value.
-fn percent(x: Option<Real>) -> String {
+pub(super) fn percent(x: Option<Real>) -> String {
     x.map_or_else(|| String::from("–"), |x| format!("{:.1} %", x.0 * 100.0))
 }
 
 /// `[9.5 %, 14.1 %]`.
-fn interval(m: &Metrics) -> String {
+pub(super) fn interval(m: &Metrics) -> String {
     match (m.rate_low, m.rate_high) {
         (Some(low), Some(high)) => format!("[{:.1} %, {:.1} %]", low.0 * 100.0, high.0 * 100.0),
         _ => String::from("–"),
@@ -20,19 +20,19 @@ fn interval(m: &Metrics) -> String {
 }
 
 /// `2.45×`.
-fn lift(x: Option<Real>) -> String {
+pub(super) fn lift(x: Option<Real>) -> String {
     x.map_or_else(|| String::from("–"), |x| format!("{:.2}×", x.0))
 }
 
-fn auc(x: Option<Real>) -> String {
+pub(super) fn auc(x: Option<Real>) -> String {
     x.map_or_else(|| String::from("–"), |x| format!("{:.3}", x.0))
 }
 
-fn number(x: Real) -> String {
+pub(super) fn number(x: Real) -> String {
     super::render_number(x)
 }
 
-fn has_amounts(r: &MeasureReport) -> bool {
+pub(super) fn has_amounts(r: &MeasureReport) -> bool {
     r.amount.0 != 0.0
 }
 
@@ -46,7 +46,7 @@ const METRIC_HEADER: [&str; 7] = [
     "amount",
 ];
 
-fn metric_cells(m: &Metrics, amounts: bool) -> Vec<String> {
+pub(super) fn metric_cells(m: &Metrics, amounts: bool) -> Vec<String> {
     let mut cells = vec![
         m.contacts.to_string(),
         m.converted.to_string(),
@@ -61,7 +61,7 @@ fn metric_cells(m: &Metrics, amounts: bool) -> Vec<String> {
     cells
 }
 
-fn metric_header(first: &[&str], amounts: bool) -> Vec<String> {
+pub(super) fn metric_header(first: &[&str], amounts: bool) -> Vec<String> {
     let count = if amounts { 7 } else { 6 };
     first
         .iter()
@@ -70,7 +70,7 @@ fn metric_header(first: &[&str], amounts: bool) -> Vec<String> {
         .collect()
 }
 
-fn band_rows(rows: &[GroupRow], amounts: bool) -> Vec<Vec<String>> {
+pub(super) fn band_rows(rows: &[GroupRow], amounts: bool) -> Vec<Vec<String>> {
     rows.iter()
         .map(|row| {
             let mut cells = vec![row.value.clone()];
@@ -80,7 +80,7 @@ fn band_rows(rows: &[GroupRow], amounts: bool) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn bin_rows(s: &ScoreReport) -> Vec<Vec<String>> {
+pub(super) fn bin_rows(s: &ScoreReport) -> Vec<Vec<String>> {
     s.bins
         .iter()
         .map(|b| {
@@ -94,7 +94,7 @@ fn bin_rows(s: &ScoreReport) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn threshold_rows(s: &ScoreReport) -> Vec<Vec<String>> {
+pub(super) fn threshold_rows(s: &ScoreReport) -> Vec<Vec<String>> {
     s.thresholds
         .iter()
         .map(|t| {
@@ -109,11 +109,11 @@ fn threshold_rows(s: &ScoreReport) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn group_name(group: Option<&str>) -> String {
+pub(super) fn group_name(group: Option<&str>) -> String {
     group.map_or_else(|| String::from("(none)"), str::to_owned)
 }
 
-fn headline(r: &MeasureReport) -> String {
+pub(super) fn headline(r: &MeasureReport) -> String {
     format!(
         "goal {} as of {}: {} of {} contacts converted within {} days ({})",
         r.goal,
@@ -125,7 +125,7 @@ fn headline(r: &MeasureReport) -> String {
     )
 }
 
-fn outcomes_line(r: &MeasureReport) -> String {
+pub(super) fn outcomes_line(r: &MeasureReport) -> String {
     let o = &r.outcomes;
     let mut line = format!(
         "outcomes: {} read, {} rejected, {} unmatched, {} counted",
