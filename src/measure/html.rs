@@ -7,7 +7,7 @@
 //!
 //! Every chart is an `<svg id="chart-…">` and every mark has a class
 //! (`bar`, `point`, `cell`, …), so a browser test can count them; see
-//! docs/measure.md#the-html-report for what each chart shows.
+//! docs/measure.md#13-the-html-report for what each chart shows.
 
 use std::fmt::Write as _;
 
