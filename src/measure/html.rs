@@ -12,8 +12,8 @@
 use std::fmt::Write as _;
 
 use super::render::{
-    auc, band_rows, bin_rows, group_name, has_amounts, headline, interval, lift, metric_header, number,
-    outcomes_line, percent, threshold_rows,
+    auc, band_rows, bin_rows, by_rows, group_name, has_amounts, headline, interval, lift, metric_header,
+    number, outcomes_line, percent, threshold_rows,
 };
 use super::report::{ByReport, GroupRow, MeasureReport, Metrics, Real, ScoreReport};
 use super::svg::{escape, nice_ticks, slug, Anchor, Linear, Svg};
@@ -162,21 +162,8 @@ fn by_section(page: &mut String, r: &MeasureReport, by: &ByReport) {
         page.push_str("</figure>\n");
     }
     let header = metric_header(&["band", "value", by.property.as_str()], amounts);
-    let rows: Vec<Vec<String>> = by
-        .rows
-        .iter()
-        .map(|row| {
-            let mut cells = vec![
-                row.band.clone(),
-                row.value.clone(),
-                group_name(row.group.as_deref()),
-            ];
-            cells.extend(super::render::metric_cells(&row.metrics, amounts));
-            cells
-        })
-        .collect();
     page.push_str("<details>\n<summary>Every row</summary>\n");
-    table(page, &header, &rows, 3);
+    table(page, &header, &by_rows(by, amounts), 3);
     page.push_str("</details>\n");
 }
 
@@ -321,6 +308,28 @@ fn right_axis(svg: &mut Svg, frame: Frame, ticks: &[f64], label: impl Fn(f64) ->
 
 fn bottom_axis(svg: &mut Svg, frame: Frame) {
     svg.line("axis", (frame.left, frame.bottom), (frame.right, frame.bottom));
+}
+
+/// The title under the horizontal axis.
+fn x_axis_title(svg: &mut Svg, frame: Frame, title: &str) {
+    svg.text(
+        "axis-title",
+        ((frame.left + frame.right) / 2.0, frame.bottom + 40.0),
+        Anchor::Middle,
+        title,
+    );
+}
+
+/// A line through `points` (when there are two or more) with a
+/// `circle.point` on each, titled.
+fn line_with_points(svg: &mut Svg, class: &str, points: Vec<((f64, f64), String)>) {
+    if points.len() > 1 {
+        let line: Vec<(f64, f64)> = points.iter().map(|(at, _)| *at).collect();
+        svg.polyline(class, &line);
+    }
+    for (at, tooltip) in points {
+        svg.circle("point", at, 4.0, &tooltip);
+    }
 }
 
 /// A label shortened to `limit` characters with an ellipsis.
@@ -583,7 +592,6 @@ fn bins_chart(score: &str, s: &ScoreReport) -> String {
     );
     bottom_axis(&mut svg, frame);
     let slot = frame.width() / s.bins.len().max(1) as f64;
-    let mut line = Vec::new();
     let mut points = Vec::new();
     for (index, bin) in s.bins.iter().enumerate() {
         let left = frame.left + slot * index as f64;
@@ -612,22 +620,11 @@ fn bins_chart(score: &str, s: &ScoreReport) -> String {
         }
         if let Some(rate) = value_of(bin.rate) {
             let at = (left + slot / 2.0, rate_y.at(rate));
-            line.push(at);
             points.push((at, tooltip));
         }
     }
-    svg.text(
-        "axis-title",
-        ((frame.left + frame.right) / 2.0, frame.bottom + 40.0),
-        Anchor::Middle,
-        &format!("score {score}"),
-    );
-    if line.len() > 1 {
-        svg.polyline("rate-line", &line);
-    }
-    for (at, tooltip) in points {
-        svg.circle("point", at, 4.0, &tooltip);
-    }
+    x_axis_title(&mut svg, frame, &format!("score {score}"));
+    line_with_points(&mut svg, "rate-line", points);
     svg.finish()
 }
 
@@ -753,7 +750,6 @@ fn sweep_chart(score: &str, s: &ScoreReport) -> String {
     );
     bottom_axis(&mut svg, frame);
     let slot = frame.width() / s.thresholds.len().max(1) as f64;
-    let mut line = Vec::new();
     let mut points = Vec::new();
     for (index, t) in s.thresholds.iter().enumerate() {
         let left = frame.left + slot * index as f64;
@@ -776,22 +772,11 @@ fn sweep_chart(score: &str, s: &ScoreReport) -> String {
         );
         if let Some(recall) = value_of(t.recall) {
             let at = (centre, recall_y.at(recall));
-            line.push(at);
             points.push((at, tooltip));
         }
     }
-    svg.text(
-        "axis-title",
-        ((frame.left + frame.right) / 2.0, frame.bottom + 40.0),
-        Anchor::Middle,
-        &format!("cut-off on score {score}"),
-    );
-    if line.len() > 1 {
-        svg.polyline("recall-line", &line);
-    }
-    for (at, tooltip) in points {
-        svg.circle("point", at, 4.0, &tooltip);
-    }
+    x_axis_title(&mut svg, frame, &format!("cut-off on score {score}"));
+    line_with_points(&mut svg, "recall-line", points);
     svg.finish()
 }
 

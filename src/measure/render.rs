@@ -3,7 +3,9 @@
 //! figures of the JSON report, rounded for reading: rates and shares as
 //! percentages with one decimal, lifts with two, AUCs with three.
 
-use super::report::{ComparisonReport, GroupRow, MeasureReport, Metrics, Real, ScoreReport, SeriesReport};
+use super::report::{
+    ByReport, ComparisonReport, GroupRow, MeasureReport, Metrics, Real, ScoreReport, SeriesReport,
+};
 use crate::output::{aligned_table, aligned_table_with_left, markdown_escape, markdown_table};
 
 /// `12.3 %`, or `–` for no value.
@@ -109,6 +111,22 @@ pub(super) fn threshold_rows(s: &ScoreReport) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The `--by` rows: band, value, group, then the metrics.
+pub(super) fn by_rows(by: &ByReport, amounts: bool) -> Vec<Vec<String>> {
+    by.rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![
+                row.band.clone(),
+                row.value.clone(),
+                group_name(row.group.as_deref()),
+            ];
+            cells.extend(metric_cells(&row.metrics, amounts));
+            cells
+        })
+        .collect()
+}
+
 pub(super) fn group_name(group: Option<&str>) -> String {
     group.map_or_else(|| String::from("(none)"), str::to_owned)
 }
@@ -164,15 +182,7 @@ pub fn text(r: &MeasureReport) -> String {
     if let Some(by) = &r.by {
         out.push_str(&format!("\nby {}\n", by.property));
         let mut table = vec![metric_header(&["band", "value", by.property.as_str()], amounts)];
-        for row in &by.rows {
-            let mut cells = vec![
-                row.band.clone(),
-                row.value.clone(),
-                group_name(row.group.as_deref()),
-            ];
-            cells.extend(metric_cells(&row.metrics, amounts));
-            table.push(cells);
-        }
+        table.extend(by_rows(by, amounts));
         out.push_str(&aligned_table_with_left(&table, "  ", 3));
     }
     out
@@ -218,19 +228,7 @@ pub fn markdown(r: &MeasureReport) -> String {
     }
     if let Some(by) = &r.by {
         out.push_str(&format!("\n**by `{}`**\n\n", markdown_escape(&by.property)));
-        let rows: Vec<Vec<String>> = by
-            .rows
-            .iter()
-            .map(|row| {
-                let mut cells = vec![
-                    row.band.clone(),
-                    row.value.clone(),
-                    group_name(row.group.as_deref()),
-                ];
-                cells.extend(metric_cells(&row.metrics, amounts));
-                escape_row(cells)
-            })
-            .collect();
+        let rows: Vec<Vec<String>> = by_rows(by, amounts).into_iter().map(escape_row).collect();
         out.push_str(&markdown_table(
             &metric_header(&["band", "value", by.property.as_str()], amounts),
             &right(3),
