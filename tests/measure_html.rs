@@ -234,10 +234,13 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Runs headless Chromium on `page` with `extra` flags in a fresh profile and
-/// returns its stdout; fails after two minutes.
+/// returns its stdout; fails after two minutes. Its output goes to files in
+/// the profile directory, not pipes, so a large DOM cannot fill a pipe and
+/// stall it while this waits.
 fn run_chromium(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -> String {
-    let mut command = Command::new(browser);
-    command
+    std::fs::create_dir_all(profile).unwrap();
+    let (stdout_path, stderr_path) = (profile.join("stdout"), profile.join("stderr"));
+    let mut child = Command::new(browser)
         .args([
             "--headless",
             "--disable-gpu",
@@ -251,24 +254,28 @@ fn run_chromium(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -
         .args(extra)
         .arg(format!("file://{}", page.display()))
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if started.elapsed() > Duration::from_secs(120) {
             child.kill().unwrap();
+            child.wait().unwrap();
             panic!("chromium did not finish within two minutes");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().unwrap();
+    };
     assert!(
-        output.status.success(),
+        status.success(),
         "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+        std::fs::read_to_string(&stderr_path).unwrap_or_default()
     );
-    String::from_utf8(output.stdout).unwrap()
+    std::fs::read_to_string(&stdout_path).unwrap()
 }
 
 /// The markup of `<svg id="ID" …>…</svg>` in a dumped DOM.

@@ -42,7 +42,10 @@ svg.chart { display: block; max-width: 100%; height: auto; font-size: 11px; }
 svg.chart text { fill: var(--ink); }
 svg.chart text.tick, svg.chart text.axis-title, svg.chart text.empty-note { fill: var(--muted); }
 svg.chart text.value { font-weight: 600; }
-svg.chart text.cell-label.on-dark { fill: #fff; }
+svg.chart text.cell-label { font-weight: 600; }
+svg.chart text.cell-count { font-size: 9px; fill: var(--muted); }
+svg.chart text.on-dark { fill: #fff; }
+figure.scroll svg.chart { max-width: none; }
 svg.chart .grid-line { stroke: #edf0f3; }
 svg.chart .axis { stroke: #9aa5b1; }
 svg.chart .bar { fill: var(--bar); }
@@ -157,7 +160,8 @@ fn by_section(page: &mut String, r: &MeasureReport, by: &ByReport) {
             continue;
         }
         let _ = writeln!(page, "<h3>Band <code>{}</code></h3>", escape(band));
-        page.push_str("<figure>\n");
+        // A wide heatmap scrolls rather than shrinking its text.
+        page.push_str("<figure class=\"scroll\">\n");
         page.push_str(&lift_heatmap(band, &by.property, &matrix));
         page.push_str("</figure>\n");
     }
@@ -513,7 +517,7 @@ fn lift_colour(lift: f64) -> (String, bool) {
 }
 
 /// Marks: one `rect.cell` per band value × group (`rect.cell.empty` when the
-/// cell has no contacts), each with its text.
+/// cell has no contacts), each with its lift and size, or "no contacts".
 fn lift_heatmap(band: &str, property: &str, matrix: &ByMatrix<'_>) -> String {
     let (label_width, header_height, cell_width, cell_height) = (130.0, 40.0, 84.0, 40.0);
     let width = label_width + cell_width * matrix.groups.len() as f64 + 10.0;
@@ -555,8 +559,21 @@ fn lift_heatmap(band: &str, property: &str, matrix: &ByMatrix<'_>) -> String {
                     let (fill, dark) =
                         value_of(m.lift).map_or_else(|| (String::from("#eef1f4"), false), lift_colour);
                     svg.filled_rect("cell", left, top, cell_width, cell_height, Some(&fill), &tooltip);
-                    let class = if dark { "cell-label on-dark" } else { "cell-label" };
-                    svg.text(class, centre, Anchor::Middle, &lift(m.lift));
+                    let on_dark = if dark { " on-dark" } else { "" };
+                    // The lift, and under it the group's size: a strong colour
+                    // on a handful of contacts is mostly noise.
+                    svg.text(
+                        &format!("cell-label{on_dark}"),
+                        (centre.0, centre.1 - 5.0),
+                        Anchor::Middle,
+                        &lift(m.lift),
+                    );
+                    svg.text(
+                        &format!("cell-count{on_dark}"),
+                        (centre.0, centre.1 + 9.0),
+                        Anchor::Middle,
+                        &format!("n = {}", m.contacts),
+                    );
                 }
                 _ => {
                     let tooltip = format!("{name}: no contacts");
