@@ -154,6 +154,42 @@ fn band_values_and_groups_are_escaped() {
     assert!(!page.contains("ads & co"));
 }
 
+#[test]
+fn an_empty_cohort_draws_empty_charts_without_broken_numbers() {
+    let mut report = fixed_report();
+    report.contacts = 0;
+    report.converted = 0;
+    report.rate = None;
+    for (_, rows) in &mut report.bands.0 {
+        for row in rows {
+            row.metrics = metrics(0, 0);
+            row.metrics.lift = None;
+        }
+    }
+    for (_, score) in &mut report.scores.0 {
+        score.auc = None;
+        for bin in &mut score.bins {
+            (bin.contacts, bin.converted, bin.rate) = (0, 0, None);
+        }
+        for threshold in &mut score.thresholds {
+            (threshold.contacts, threshold.converted) = (0, 0);
+            (threshold.precision, threshold.recall) = (None, None);
+        }
+    }
+    if let Some(by) = &mut report.by {
+        for row in &mut by.rows {
+            row.metrics = metrics(0, 0);
+        }
+    }
+    let page = html(&report);
+    for broken in ["NaN", "inf", "=\"-"] {
+        assert!(!page.contains(broken), "the page contains `{broken}`");
+    }
+    assert!(page.contains("no curve: needs converted and non-converted contacts"));
+    assert_eq!(page.matches("<rect class=\"cell empty\"").count(), 6);
+    assert_eq!(page.matches("<circle class=\"point").count(), 0);
+}
+
 // ---------------------------------------------------------------------------
 // The real command on a fixture.
 

@@ -26,7 +26,7 @@ pub mod metrics;
 pub mod outcomes;
 pub mod render;
 pub mod report;
-pub mod svg;
+mod svg;
 
 /// A whole number as is, otherwise two decimals (for people).
 pub(crate) fn render_number(x: report::Real) -> String {
