@@ -193,6 +193,101 @@ fn an_empty_cohort_draws_empty_charts_without_broken_numbers() {
 // ---------------------------------------------------------------------------
 // The real command on a fixture.
 
+/// The fixture run with extra arguments (`--as-of` repeated, `--base`).
+fn measure_with(extra: &[&str]) -> String {
+    let mut args = vec![
+        "measure",
+        "--rules",
+        "rules",
+        "--contacts",
+        "tests/measure/html-contacts.jsonl",
+        "--outcomes",
+        "tests/measure/html-outcomes.jsonl",
+        "--goal",
+        "meeting",
+        "--by",
+        "source",
+        "--quiet",
+        "--format",
+        "html",
+    ];
+    args.extend_from_slice(extra);
+    let output = rubric().args(&args).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Every `id="…"` of a page, which must all differ.
+fn assert_unique_ids(page: &str) {
+    let mut ids: Vec<&str> = page
+        .split(" id=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "some ids repeat");
+}
+
+#[test]
+fn a_series_page_has_the_stability_chart_and_every_as_of() {
+    let page = measure_with(&["--as-of", "2026-11-21T00:00:00Z", "--as-of", AS_OF]);
+    assert_unique_ids(&page);
+    assert!(page.contains("<svg id=\"chart-stability-auc\""));
+    // Two scores, two as-of instants: a line and two points each.
+    let stability = chart(&page, "chart-stability-auc");
+    assert_eq!(marks(stability, "polyline", "auc-line"), 2);
+    assert_eq!(marks(stability, "circle", "point"), 4);
+    for n in [1, 2] {
+        for chart in [
+            "band-readiness",
+            "lift-fit_tier",
+            "bins-fit",
+            "roc-intent",
+            "sweep-intent",
+        ] {
+            assert!(
+                page.contains(&format!("<svg id=\"as-of-{n}-chart-{chart}\"")),
+                "as-of {n}: {chart}"
+            );
+        }
+    }
+    assert!(page.contains("As of 2026-11-21T00:00:00Z"));
+}
+
+#[test]
+fn a_comparison_page_has_the_changes_and_both_reports() {
+    let page = measure_with(&["--as-of", AS_OF, "--base", "rules"]);
+    assert_unique_ids(&page);
+    assert!(page.contains("What the change does"));
+    for side in ["new", "base"] {
+        for chart in [
+            "band-readiness",
+            "lift-readiness",
+            "bins-fit",
+            "roc-fit",
+            "sweep-intent",
+        ] {
+            assert!(
+                page.contains(&format!("<svg id=\"{side}-chart-{chart}\"")),
+                "{side}: {chart}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_ids_of_a_single_report_differ() {
+    assert_unique_ids(&measure("html"));
+    assert_unique_ids(&html(&fixed_report()));
+}
+
 /// The fixture run: the playbook on `tests/measure/html-contacts.jsonl` (one
 /// contact's source is `<b>social</b> & co`) with `tests/measure/html-outcomes.jsonl`.
 fn measure(format: &str) -> String {

@@ -498,11 +498,7 @@ fn render_series(series: &SeriesReport, format: MeasureFormat) -> Result<String,
         MeasureFormat::Text => render::series_text(series),
         MeasureFormat::Markdown => render::series_markdown(series),
         MeasureFormat::Json => json(series)?,
-        MeasureFormat::Html => {
-            return Err(usage_error(
-                "`--format html` shows one report: measure one as-of without `--base`",
-            ))
-        }
+        MeasureFormat::Html => crate::measure::html::series_html(series),
     })
 }
 
@@ -511,11 +507,7 @@ fn render_comparison(comparison: &ComparisonReport, format: MeasureFormat) -> Re
         MeasureFormat::Text => render::comparison_text(comparison),
         MeasureFormat::Markdown => render::comparison_markdown(comparison),
         MeasureFormat::Json => json(comparison)?,
-        MeasureFormat::Html => {
-            return Err(usage_error(
-                "`--format html` shows one report: measure one as-of without `--base`",
-            ))
-        }
+        MeasureFormat::Html => crate::measure::html::comparison_html(comparison),
     })
 }
 

@@ -12,10 +12,12 @@
 use std::fmt::Write as _;
 
 use super::render::{
-    auc, band_rows, bin_rows, by_rows, group_name, has_amounts, headline, interval, lift, metric_header,
-    number, outcomes_line, percent, threshold_rows,
+    auc, band_rows, bin_rows, by_rows, comparison_headline, comparison_tables, group_name, has_amounts,
+    headline, interval, lift, metric_header, number, outcomes_line, percent, stability_rows, threshold_rows,
 };
-use super::report::{ByReport, GroupRow, MeasureReport, Metrics, Real, ScoreReport};
+use super::report::{
+    ByReport, ComparisonReport, GroupRow, MeasureReport, Metrics, Real, ScoreReport, SeriesReport,
+};
 use super::svg::{escape, nice_ticks, slug, Anchor, Linear, Svg};
 
 /// Forbids every fetch: no scripts, fonts, stylesheets or images from
@@ -54,6 +56,14 @@ svg.chart .interval { stroke: var(--ink); stroke-width: 1.5; }
 svg.chart .baseline { stroke: var(--base); stroke-width: 1.5; stroke-dasharray: 5 4; }
 svg.chart .rate-line, svg.chart .recall-line { fill: none; stroke: var(--accent); stroke-width: 2; }
 svg.chart .roc-line { fill: none; stroke: var(--bar); stroke-width: 2.5; }
+svg.chart .auc-line { fill: none; stroke-width: 2; }
+svg.chart .series-0 { stroke: var(--bar); } svg.chart .series-1 { stroke: var(--accent); }
+svg.chart .series-2 { stroke: #54a24b; } svg.chart .series-3 { stroke: #b279a2; }
+svg.chart circle.series-0 { fill: var(--bar); } svg.chart circle.series-1 { fill: var(--accent); }
+svg.chart circle.series-2 { fill: #54a24b; } svg.chart circle.series-3 { fill: #b279a2; }
+svg.chart circle.point { stroke: #fff; }
+section.report { border-top: 3px solid var(--line); margin-top: 40px; }
+h2.report-title { border: none; font-size: 1.4rem; }
 svg.chart .chance { stroke: #9aa5b1; stroke-dasharray: 4 4; }
 svg.chart .point { fill: var(--accent); stroke: #fff; stroke-width: 1; }
 svg.chart .roc-point { fill: var(--bar); }
@@ -61,8 +71,8 @@ svg.chart .cell { stroke: #fff; stroke-width: 2; }
 svg.chart .cell.empty { fill: #eef1f4; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin: 0 4px 0 10px; vertical-align: baseline; }
 .swatch.bar { background: var(--bar); } .swatch.accent { background: var(--accent); } .swatch.base { background: var(--base); }
-table { border-collapse: collapse; background: #fff; margin: 8px 0 16px; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
+table { display: block; max-width: 100%; overflow-x: auto; border-collapse: collapse; margin: 8px 0 16px; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
+th, td { background: #fff; padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 th { background: #f0f4f8; font-weight: 600; }
 td.num, th.num { text-align: right; }
 details { margin: 8px 0 16px; }
@@ -72,22 +82,100 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85rem; }
 
 /// The whole page for `report`.
 pub fn html(report: &MeasureReport) -> String {
-    let title = format!("rubric measure: goal {} as of {}", report.goal, report.as_of);
-    let mut page = String::new();
-    let _ = write!(
+    let mut page = page_start(&format!(
+        "rubric measure: goal {} as of {}",
+        report.goal, report.as_of
+    ));
+    let _ = writeln!(page, "<h1>Goal <code>{}</code></h1>", escape(&report.goal));
+    report_sections(&mut page, report, "");
+    page_end(page)
+}
+
+/// The page of a series (`--as-of` repeated, or `--from … --every …`): the
+/// stability table and chart, then each as-of's report, its ids prefixed
+/// with `as-of-N-`.
+pub fn series_html(series: &SeriesReport) -> String {
+    let mut page = page_start(&format!(
+        "rubric measure: goal {} at {} as-of instants",
+        series.goal,
+        series.reports.len()
+    ));
+    let _ = writeln!(
         page,
+        "<h1>Goal <code>{}</code> at {} as-of instants</h1>\n<p class=\"lead\">Horizon {} days. Each as-of is a backtest of its own; a score whose AUC or a band whose top lift moves a lot from one to the next is not stable yet.</p>",
+        escape(&series.goal),
+        series.reports.len(),
+        escape(&number(series.horizon_days))
+    );
+    page.push_str("<h2 id=\"stability\">Stability</h2>\n<figure>\n");
+    page.push_str(&stability_chart(series));
+    page.push_str(
+        "<figcaption>Each line is a score's AUC at each as-of; 0.5 is chance.</figcaption>\n</figure>\n",
+    );
+    let rows = stability_rows(series);
+    if let Some((header, rows)) = rows.split_first() {
+        table(&mut page, header, rows, 2);
+    }
+    for (index, report) in series.reports.iter().enumerate() {
+        let prefix = format!("as-of-{}-", index + 1);
+        let _ = writeln!(
+            page,
+            "<section class=\"report\" id=\"{prefix}report\">\n<h2 class=\"report-title\">As of {}</h2>",
+            escape(&report.as_of)
+        );
+        report_sections(&mut page, report, &prefix);
+        page.push_str("</section>\n");
+    }
+    page_end(page)
+}
+
+/// The page of `--base`: the tables of changes, then the new rules' report
+/// (ids prefixed `new-`) and the base rules' (`base-`).
+pub fn comparison_html(comparison: &ComparisonReport) -> String {
+    let mut page = page_start(&format!(
+        "rubric measure: goal {} as of {}, {} against {}",
+        comparison.goal, comparison.as_of, comparison.rules, comparison.base_rules
+    ));
+    let _ = writeln!(
+        page,
+        "<h1>Goal <code>{}</code>: a rule change judged by outcomes</h1>\n<p class=\"lead\">{}</p>",
+        escape(&comparison.goal),
+        escape(&comparison_headline(comparison))
+    );
+    page.push_str("<h2 id=\"changes\">What the change does</h2>\n<p class=\"note\">Each cell is base → new (change).</p>\n");
+    for (title, rows) in comparison_tables(comparison) {
+        let _ = writeln!(page, "<h3>{}</h3>", escape(&title));
+        if let Some((header, rows)) = rows.split_first() {
+            table(&mut page, header, rows, 1);
+        }
+    }
+    for (prefix, title, rules, report) in [
+        ("new-", "New rules", &comparison.rules, &comparison.new),
+        ("base-", "Base rules", &comparison.base_rules, &comparison.base),
+    ] {
+        let _ = writeln!(
+            page,
+            "<section class=\"report\" id=\"{prefix}report\">\n<h2 class=\"report-title\">{title}: <code>{}</code></h2>",
+            escape(rules)
+        );
+        report_sections(&mut page, report, prefix);
+        page.push_str("</section>\n");
+    }
+    page_end(page)
+}
+
+/// The head of every page and the opening of its body.
+fn page_start(title: &str) -> String {
+    format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        escape(&title)
-    );
-    summary_section(&mut page, report);
-    bands_section(&mut page, report);
-    if let Some(by) = &report.by {
-        by_section(&mut page, report, by);
-    }
-    scores_section(&mut page, report);
+        escape(title)
+    )
+}
+
+fn page_end(mut page: String) -> String {
     page.push_str(
         "<footer>Made by <code>rubric measure --format html</code>. The figures are those of \
          <code>--format json</code>, rounded for reading; hover a mark for its exact counts.</footer>\n\
@@ -96,14 +184,24 @@ pub fn html(report: &MeasureReport) -> String {
     page
 }
 
+/// One report's sections; `prefix` starts every id, so that several
+/// reports fit on one page.
+fn report_sections(page: &mut String, report: &MeasureReport, prefix: &str) {
+    summary_section(page, report);
+    bands_section(page, report, prefix);
+    if let Some(by) = &report.by {
+        by_section(page, report, by, prefix);
+    }
+    scores_section(page, report, prefix);
+}
+
 // ---------------------------------------------------------------------------
 // Sections.
 
 fn summary_section(page: &mut String, r: &MeasureReport) {
     let _ = writeln!(
         page,
-        "<h1>Goal <code>{}</code></h1>\n<p class=\"lead\">{}</p>\n<p class=\"lead\">{}</p>",
-        escape(&r.goal),
+        "<p class=\"lead\">{}</p>\n<p class=\"lead\">{}</p>",
         escape(&headline(r)),
         escape(&outcomes_line(r))
     );
@@ -127,16 +225,17 @@ fn summary_section(page: &mut String, r: &MeasureReport) {
     page.push_str("</div>\n");
 }
 
-fn bands_section(page: &mut String, r: &MeasureReport) {
+fn bands_section(page: &mut String, r: &MeasureReport, prefix: &str) {
     if r.bands.0.is_empty() {
         return;
     }
     let amounts = has_amounts(r);
-    page.push_str("<h2 id=\"bands\">Conversion by band</h2>\n<p class=\"note\">Each bar is the share of a band value's contacts that converted; the whisker is its 95 % interval (wide when the group is small); the dashed line is the rate of all contacts.</p>\n");
+    let _ = writeln!(page, "<h2 id=\"{prefix}bands\">Conversion by band</h2>");
+    page.push_str("<p class=\"note\">Each bar is the share of a band value's contacts that converted; the whisker is its 95 % interval (wide when the group is small); the dashed line is the rate of all contacts.</p>\n");
     for (band, rows) in &r.bands.0 {
         let _ = writeln!(page, "<h3>Band <code>{}</code></h3>", escape(band));
         page.push_str("<figure>\n");
-        page.push_str(&band_rate_chart(band, rows, r.rate));
+        page.push_str(&band_rate_chart(prefix, band, rows, r.rate));
         page.push_str("<figcaption><span class=\"swatch bar\"></span>conversion rate <span class=\"swatch base\"></span>all contacts</figcaption>\n</figure>\n");
         table(
             page,
@@ -147,11 +246,11 @@ fn bands_section(page: &mut String, r: &MeasureReport) {
     }
 }
 
-fn by_section(page: &mut String, r: &MeasureReport, by: &ByReport) {
+fn by_section(page: &mut String, r: &MeasureReport, by: &ByReport, prefix: &str) {
     let amounts = has_amounts(r);
     let _ = writeln!(
         page,
-        "<h2 id=\"by\">Lift by <code>{}</code></h2>\n<p class=\"note\">Each cell is the lift of a band value within one group: its conversion rate over the rate of all contacts (1× is average; blue is better, red worse). Grey cells have no contacts.</p>",
+        "<h2 id=\"{prefix}by\">Lift by <code>{}</code></h2>\n<p class=\"note\">Each cell is the lift of a band value within one group: its conversion rate over the rate of all contacts (1× is average; blue is better, red worse). Grey cells have no contacts.</p>",
         escape(&by.property)
     );
     for (band, _) in &r.bands.0 {
@@ -162,7 +261,7 @@ fn by_section(page: &mut String, r: &MeasureReport, by: &ByReport) {
         let _ = writeln!(page, "<h3>Band <code>{}</code></h3>", escape(band));
         // A wide heatmap scrolls rather than shrinking its text.
         page.push_str("<figure class=\"scroll\">\n");
-        page.push_str(&lift_heatmap(band, &by.property, &matrix));
+        page.push_str(&lift_heatmap(prefix, band, &by.property, &matrix));
         page.push_str("</figure>\n");
     }
     let header = metric_header(&["band", "value", by.property.as_str()], amounts);
@@ -171,11 +270,12 @@ fn by_section(page: &mut String, r: &MeasureReport, by: &ByReport) {
     page.push_str("</details>\n");
 }
 
-fn scores_section(page: &mut String, r: &MeasureReport) {
+fn scores_section(page: &mut String, r: &MeasureReport, prefix: &str) {
     if r.scores.0.is_empty() {
         return;
     }
-    page.push_str("<h2 id=\"scores\">Scores</h2>\n<p class=\"note\">The bins show where contacts sit on each score and how often each bin converted. The ROC curve shows how well the score ranks converters first (AUC 0.5 is chance, 1 is perfect). The threshold sweep shows, for each cut-off, how many contacts are at or above it (the work for sales) and what share of all conversions they hold: pick the cut-off whose contacts your team can work.</p>\n");
+    let _ = writeln!(page, "<h2 id=\"{prefix}scores\">Scores</h2>");
+    page.push_str("<p class=\"note\">The bins show where contacts sit on each score and how often each bin converted. The ROC curve shows how well the score ranks converters first (AUC 0.5 is chance, 1 is perfect). The threshold sweep shows, for each cut-off, how many contacts are at or above it (the work for sales) and what share of all conversions they hold: pick the cut-off whose contacts your team can work.</p>\n");
     for (score, s) in &r.scores.0 {
         let _ = writeln!(
             page,
@@ -184,13 +284,13 @@ fn scores_section(page: &mut String, r: &MeasureReport) {
             escape(&auc(s.auc))
         );
         page.push_str("<figure>\n");
-        page.push_str(&bins_chart(score, s));
+        page.push_str(&bins_chart(prefix, score, s));
         page.push_str("<figcaption><span class=\"swatch bar\"></span>contacts (left) <span class=\"swatch accent\"></span>conversion rate (right)</figcaption>\n</figure>\n");
         page.push_str("<figure>\n");
-        page.push_str(&roc_chart(score, s, r));
+        page.push_str(&roc_chart(prefix, score, s, r));
         page.push_str("<figcaption>Each point is a cut-off: the share of non-converters at or above it (across) against the share of converters (up).</figcaption>\n</figure>\n");
         page.push_str("</div>\n<figure>\n");
-        page.push_str(&sweep_chart(score, s));
+        page.push_str(&sweep_chart(prefix, score, s));
         page.push_str("<figcaption><span class=\"swatch bar\"></span>contacts at or above the cut-off (left) <span class=\"swatch accent\"></span>share of conversions captured (right)</figcaption>\n</figure>\n");
         page.push_str("<details>\n<summary>Bins and cut-offs</summary>\n");
         let bin_header = ["bin", "contacts", "converted", "rate"].map(String::from);
@@ -326,13 +426,13 @@ fn x_axis_title(svg: &mut Svg, frame: Frame, title: &str) {
 
 /// A line through `points` (when there are two or more) with a
 /// `circle.point` on each, titled.
-fn line_with_points(svg: &mut Svg, class: &str, points: Vec<((f64, f64), String)>) {
+fn line_with_points(svg: &mut Svg, line_class: &str, point_class: &str, points: Vec<((f64, f64), String)>) {
     if points.len() > 1 {
         let line: Vec<(f64, f64)> = points.iter().map(|(at, _)| *at).collect();
-        svg.polyline(class, &line);
+        svg.polyline(line_class, &line);
     }
     for (at, tooltip) in points {
-        svg.circle("point", at, 4.0, &tooltip);
+        svg.circle(point_class, at, 4.0, &tooltip);
     }
 }
 
@@ -360,9 +460,14 @@ fn value_of(x: Option<Real>) -> Option<f64> {
 
 /// Bars of each band value's rate with its interval, and the cohort's rate.
 /// Marks: one `rect.bar` and one `line.interval` per value with contacts.
-fn band_rate_chart(band: &str, rows: &[GroupRow], cohort_rate: Option<Real>) -> String {
+fn band_rate_chart(prefix: &str, band: &str, rows: &[GroupRow], cohort_rate: Option<Real>) -> String {
     let title = format!("conversion rate by value of band {band}");
-    let mut svg = Svg::new(&format!("chart-band-{}", slug(band)), WIDTH, HEIGHT, &title);
+    let mut svg = Svg::new(
+        &format!("{prefix}chart-band-{}", slug(band)),
+        WIDTH,
+        HEIGHT,
+        &title,
+    );
     let frame = Frame::standard();
     let highest = rows
         .iter()
@@ -518,12 +623,17 @@ fn lift_colour(lift: f64) -> (String, bool) {
 
 /// Marks: one `rect.cell` per band value × group (`rect.cell.empty` when the
 /// cell has no contacts), each with its lift and size, or "no contacts".
-fn lift_heatmap(band: &str, property: &str, matrix: &ByMatrix<'_>) -> String {
+fn lift_heatmap(prefix: &str, band: &str, property: &str, matrix: &ByMatrix<'_>) -> String {
     let (label_width, header_height, cell_width, cell_height) = (130.0, 40.0, 84.0, 40.0);
     let width = label_width + cell_width * matrix.groups.len() as f64 + 10.0;
     let height = header_height + cell_height * matrix.values.len() as f64 + 10.0;
     let title = format!("lift by value of band {band} and {property}");
-    let mut svg = Svg::new(&format!("chart-lift-{}", slug(band)), width, height, &title);
+    let mut svg = Svg::new(
+        &format!("{prefix}chart-lift-{}", slug(band)),
+        width,
+        height,
+        &title,
+    );
     for (column, group) in matrix.groups.iter().enumerate() {
         let centre = label_width + cell_width * (column as f64 + 0.5);
         svg.text(
@@ -592,9 +702,14 @@ fn lift_heatmap(band: &str, property: &str, matrix: &ByMatrix<'_>) -> String {
 /// Bars of contacts per bin (left scale) and the bins' rates as a line
 /// (right scale). Marks: one `rect.bar` per bin, one `circle.point` per bin
 /// with contacts.
-fn bins_chart(score: &str, s: &ScoreReport) -> String {
+fn bins_chart(prefix: &str, score: &str, s: &ScoreReport) -> String {
     let title = format!("contacts and conversion rate by bin of score {score}");
-    let mut svg = Svg::new(&format!("chart-bins-{}", slug(score)), WIDTH, HEIGHT, &title);
+    let mut svg = Svg::new(
+        &format!("{prefix}chart-bins-{}", slug(score)),
+        WIDTH,
+        HEIGHT,
+        &title,
+    );
     let frame = Frame::standard();
     let most = s.bins.iter().map(|b| b.contacts).max().unwrap_or(0) as f64;
     let y = left_axis(&mut svg, frame, &nice_ticks(most), count_tick);
@@ -641,7 +756,7 @@ fn bins_chart(score: &str, s: &ScoreReport) -> String {
         }
     }
     x_axis_title(&mut svg, frame, &format!("score {score}"));
-    line_with_points(&mut svg, "rate-line", points);
+    line_with_points(&mut svg, "rate-line", "point", points);
     svg.finish()
 }
 
@@ -676,12 +791,17 @@ fn roc_points(s: &ScoreReport, r: &MeasureReport) -> Option<Vec<(f64, f64, Strin
 
 /// The ROC curve from the cut-offs, with the chance diagonal. Marks: one
 /// `circle.point` per cut-off and one `polyline.roc-line`.
-fn roc_chart(score: &str, s: &ScoreReport, r: &MeasureReport) -> String {
+fn roc_chart(prefix: &str, score: &str, s: &ScoreReport, r: &MeasureReport) -> String {
     let title = format!("ROC curve of score {score}: AUC {}", auc(s.auc));
     let (size, margin) = (300.0, 50.0);
     let width = size + margin + 20.0;
     let height = size + margin + 20.0;
-    let mut svg = Svg::new(&format!("chart-roc-{}", slug(score)), width, height, &title);
+    let mut svg = Svg::new(
+        &format!("{prefix}chart-roc-{}", slug(score)),
+        width,
+        height,
+        &title,
+    );
     let frame = Frame {
         left: margin,
         right: margin + size,
@@ -745,11 +865,16 @@ fn roc_chart(score: &str, s: &ScoreReport, r: &MeasureReport) -> String {
 /// Capacity against captured share: bars of the contacts at or above each
 /// cut-off (left scale) and the recall as a line (right scale). Marks: one
 /// `rect.bar` per cut-off, one `circle.point` per cut-off with a recall.
-fn sweep_chart(score: &str, s: &ScoreReport) -> String {
+fn sweep_chart(prefix: &str, score: &str, s: &ScoreReport) -> String {
     let title = format!(
         "contacts at or above each cut-off of score {score} and the share of conversions they capture"
     );
-    let mut svg = Svg::new(&format!("chart-sweep-{}", slug(score)), WIDTH, HEIGHT, &title);
+    let mut svg = Svg::new(
+        &format!("{prefix}chart-sweep-{}", slug(score)),
+        WIDTH,
+        HEIGHT,
+        &title,
+    );
     let frame = Frame::standard();
     let most = s.thresholds.iter().map(|t| t.contacts).max().unwrap_or(0) as f64;
     let y = left_axis(&mut svg, frame, &nice_ticks(most), count_tick);
@@ -793,7 +918,60 @@ fn sweep_chart(score: &str, s: &ScoreReport) -> String {
         }
     }
     x_axis_title(&mut svg, frame, &format!("cut-off on score {score}"));
-    line_with_points(&mut svg, "recall-line", points);
+    line_with_points(&mut svg, "recall-line", "point", points);
+    svg.finish()
+}
+
+// ---------------------------------------------------------------------------
+// A series: AUC per as-of.
+
+/// One line per score through its AUC at each as-of. Marks: one
+/// `polyline.auc-line` per score with two or more AUCs, one `circle.point`
+/// per score and as-of with an AUC.
+fn stability_chart(series: &SeriesReport) -> String {
+    let title = format!("AUC of each score at each as-of, goal {}", series.goal);
+    let mut svg = Svg::new("chart-stability-auc", WIDTH, HEIGHT, &title);
+    let frame = Frame::standard();
+    let ticks = [0.0, 0.25, 0.5, 0.75, 1.0];
+    let y = left_axis(&mut svg, frame, &ticks, |t| format!("{t:.2}"));
+    svg.vertical_text("axis-title", (16.0, (frame.top + frame.bottom) / 2.0), "AUC");
+    bottom_axis(&mut svg, frame);
+    svg.line("chance", (frame.left, y.at(0.5)), (frame.right, y.at(0.5)));
+    let slot = frame.width() / series.stability.len().max(1) as f64;
+    let x = |index: usize| frame.left + slot * (index as f64 + 0.5);
+    for (index, row) in series.stability.iter().enumerate() {
+        // The date part of the instant is what tells the as-of instants apart.
+        let date: String = row.as_of.chars().take(10).collect();
+        svg.text("tick", (x(index), frame.bottom + 16.0), Anchor::Middle, &date);
+    }
+    let scores: Vec<&String> = series
+        .stability
+        .first()
+        .map(|row| row.auc.0.iter().map(|(name, _)| name).collect())
+        .unwrap_or_default();
+    for (line, score) in scores.iter().enumerate() {
+        let points: Vec<((f64, f64), String)> = series
+            .stability
+            .iter()
+            .enumerate()
+            .filter_map(|(index, row)| {
+                let value = row.auc.0.iter().find(|(name, _)| name == *score)?.1;
+                let at = (x(index), y.at(value_of(value)?));
+                Some((at, format!("{score} as of {}: AUC {}", row.as_of, auc(value))))
+            })
+            .collect();
+        let series = format!("series-{}", line % 4);
+        if let Some((last, _)) = points.last() {
+            svg.text("value", (last.0 + 8.0, last.1 + 4.0), Anchor::Start, score);
+        }
+        line_with_points(
+            &mut svg,
+            &format!("auc-line {series}"),
+            &format!("point {series}"),
+            points,
+        );
+    }
+    x_axis_title(&mut svg, frame, "as of");
     svg.finish()
 }
 

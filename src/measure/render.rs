@@ -239,7 +239,7 @@ pub fn markdown(r: &MeasureReport) -> String {
 }
 
 /// The stability table of a series: one row per as-of.
-fn stability_rows(s: &SeriesReport) -> Vec<Vec<String>> {
+pub(super) fn stability_rows(s: &SeriesReport) -> Vec<Vec<String>> {
     let mut header = vec![
         String::from("as of"),
         String::from("snapshot"),
@@ -366,7 +366,7 @@ fn auc_change(base: Option<Real>, new: Option<Real>) -> String {
 
 /// The comparison's tables: scores, then one per band (values of the new
 /// rules in order, then values only the base has).
-fn comparison_tables(c: &ComparisonReport) -> Vec<(String, Vec<Vec<String>>)> {
+pub(super) fn comparison_tables(c: &ComparisonReport) -> Vec<(String, Vec<Vec<String>>)> {
     let mut tables = Vec::new();
     let mut names: Vec<&String> = c.new.scores.0.iter().map(|(n, _)| n).collect();
     names.extend(
@@ -449,7 +449,7 @@ fn comparison_tables(c: &ComparisonReport) -> Vec<(String, Vec<Vec<String>>)> {
     tables
 }
 
-fn comparison_headline(c: &ComparisonReport) -> String {
+pub(super) fn comparison_headline(c: &ComparisonReport) -> String {
     format!(
         "goal {} as of {}: `{}` (base) → `{}`; {} contacts, {} converted ({})",
         c.goal,
