@@ -547,6 +547,26 @@ fn chromium_renders_every_chart_with_its_marks_and_fetches_nothing() {
     let requests = page_requests(&std::fs::read_to_string(&net_log).unwrap());
     assert_eq!(requests, ["https://example.com/x.png"]);
 
+    // A series page renders its stability chart and every as-of's charts.
+    let series = dir.path().join("series.html");
+    std::fs::write(
+        &series,
+        measure_with(&["--as-of", "2026-11-21T00:00:00Z", "--as-of", AS_OF]),
+    )
+    .unwrap();
+    let series_dom = run_chromium(
+        &browser,
+        &dir.path().join("profile-5"),
+        &series,
+        &[String::from("--dump-dom")],
+    );
+    let stability = chart(&series_dom, "chart-stability-auc");
+    assert_eq!(marks(stability, "circle", "point"), 4);
+    for n in [1, 2] {
+        let bars = chart(&series_dom, &format!("as-of-{n}-chart-sweep-fit"));
+        assert_eq!(marks(bars, "rect", "bar"), 10);
+    }
+
     // And it draws: a screenshot is a real PNG of some size.
     let screenshot = dir.path().join("report.png");
     run_chromium(
