@@ -283,6 +283,27 @@ fn a_comparison_page_has_the_changes_and_both_reports() {
 }
 
 #[test]
+fn live_measurement_refuses_html_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let output = rubric()
+        .args([
+            "measure",
+            "--rules",
+            "rules",
+            "--outcomes",
+            "tests/measure/html-outcomes.jsonl",
+        ])
+        .args(["--goal", "meeting", "--format", "html", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`--format html` draws a backtest"));
+    assert!(!state.exists(), "the state file was created");
+}
+
+#[test]
 fn the_ids_of_a_single_report_differ() {
     assert_unique_ids(&measure("html"));
     assert_unique_ids(&html(&fixed_report()));
