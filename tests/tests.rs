@@ -24,6 +24,7 @@ mod fuzz;
 mod golden;
 mod lints;
 mod measure;
+mod measure_html;
 mod measure_live;
 mod parser;
 mod parser_props;

@@ -70,7 +70,8 @@ pub struct MeasureArgs {
     /// Also break every band value down by this property's text values (e.g. `source`).
     #[arg(long, value_name = "PROPERTY")]
     by: Option<String>,
-    /// `text` (tables for people), `json` (for tools), `markdown` (a pull-request comment).
+    /// `text` (tables for people), `json` (for tools), `markdown` (a pull-request comment),
+    /// `html` (one self-contained page of charts and tables).
     #[arg(long, value_enum, default_value_t = MeasureFormat::Text)]
     format: MeasureFormat,
     /// Read `--outcomes` as JSON Lines or CSV whatever its name.
@@ -88,6 +89,7 @@ enum MeasureFormat {
     Text,
     Json,
     Markdown,
+    Html,
 }
 
 /// The goal named by `--goal`, or the only goal; a usage error otherwise.
@@ -471,6 +473,7 @@ fn render_one(report: &MeasureReport, format: MeasureFormat) -> Result<String, E
         MeasureFormat::Text => render::text(report),
         MeasureFormat::Markdown => render::markdown(report),
         MeasureFormat::Json => json(report)?,
+        MeasureFormat::Html => crate::measure::html::html(report),
     })
 }
 
@@ -479,6 +482,7 @@ fn render_series(series: &SeriesReport, format: MeasureFormat) -> Result<String,
         MeasureFormat::Text => render::series_text(series),
         MeasureFormat::Markdown => render::series_markdown(series),
         MeasureFormat::Json => json(series)?,
+        MeasureFormat::Html => crate::measure::html::series_html(series),
     })
 }
 
@@ -487,6 +491,7 @@ fn render_comparison(comparison: &ComparisonReport, format: MeasureFormat) -> Re
         MeasureFormat::Text => render::comparison_text(comparison),
         MeasureFormat::Markdown => render::comparison_markdown(comparison),
         MeasureFormat::Json => json(comparison)?,
+        MeasureFormat::Html => crate::measure::html::comparison_html(comparison),
     })
 }
 

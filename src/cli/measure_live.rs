@@ -54,6 +54,11 @@ fn check_flags(args: &MeasureArgs) -> Result<Option<&str>, Exit> {
             "`--input-format` describes `--contacts`, which `--state` reads only with `--by` (use `--outcomes-format` for the outcomes)",
         ));
     }
+    if args.format == MeasureFormat::Html {
+        return Err(usage_error(
+            "`--format html` draws a backtest; with `--state` use `text`, `markdown` or `json`",
+        ));
+    }
     if args.as_of.len() > 1 || args.from.is_some() {
         return Err(usage_error(
             "`--state` measures at one as-of: give at most one `--as-of` (a series is for backtests)",
@@ -170,6 +175,8 @@ pub(super) fn run_live(args: &MeasureArgs, state: &Path) -> Result<Exit, Exit> {
             Ok(t) => t + "\n",
             Err(e) => return Err(usage_error(format!("cannot write the report: {e}"))),
         },
+        // Refused by `check_flags` before any work.
+        MeasureFormat::Html => return Err(usage_error("`--format html` is not available with `--state`")),
     };
     let written = {
         let mut out = std::io::stdout().lock();

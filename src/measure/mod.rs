@@ -9,6 +9,8 @@
 //!   captured shares, AUCs, bins and thresholds;
 //! - `report.rs` is the JSON report; `render.rs` writes it for people
 //!   (text, Markdown);
+//! - `html.rs` writes it as one self-contained page of charts and tables,
+//!   drawn with the small SVG writer in `svg.rs`;
 //! - `live.rs` is the live measurement (`--state`): the band entries and
 //!   tasks `apply` recorded, judged by the outcomes that followed, with its
 //!   own report and renderings.
@@ -18,11 +20,13 @@
 
 pub mod collect;
 pub mod goal_trace;
+pub mod html;
 pub mod live;
 pub mod metrics;
 pub mod outcomes;
 pub mod render;
 pub mod report;
+mod svg;
 
 /// A whole number as is, otherwise two decimals (for people).
 pub(crate) fn render_number(x: report::Real) -> String {

@@ -3,16 +3,18 @@
 //! figures of the JSON report, rounded for reading: rates and shares as
 //! percentages with one decimal, lifts with two, AUCs with three.
 
-use super::report::{ComparisonReport, GroupRow, MeasureReport, Metrics, Real, ScoreReport, SeriesReport};
+use super::report::{
+    ByReport, ComparisonReport, GroupRow, MeasureReport, Metrics, Real, ScoreReport, SeriesReport,
+};
 use crate::output::{aligned_table, aligned_table_with_left, markdown_escape, markdown_table};
 
 /// `12.3 %`, or `–` for no value.
-fn percent(x: Option<Real>) -> String {
+pub(super) fn percent(x: Option<Real>) -> String {
     x.map_or_else(|| String::from("–"), |x| format!("{:.1} %", x.0 * 100.0))
 }
 
 /// `[9.5 %, 14.1 %]`.
-fn interval(m: &Metrics) -> String {
+pub(super) fn interval(m: &Metrics) -> String {
     match (m.rate_low, m.rate_high) {
         (Some(low), Some(high)) => format!("[{:.1} %, {:.1} %]", low.0 * 100.0, high.0 * 100.0),
         _ => String::from("–"),
@@ -20,19 +22,19 @@ fn interval(m: &Metrics) -> String {
 }
 
 /// `2.45×`.
-fn lift(x: Option<Real>) -> String {
+pub(super) fn lift(x: Option<Real>) -> String {
     x.map_or_else(|| String::from("–"), |x| format!("{:.2}×", x.0))
 }
 
-fn auc(x: Option<Real>) -> String {
+pub(super) fn auc(x: Option<Real>) -> String {
     x.map_or_else(|| String::from("–"), |x| format!("{:.3}", x.0))
 }
 
-fn number(x: Real) -> String {
+pub(super) fn number(x: Real) -> String {
     super::render_number(x)
 }
 
-fn has_amounts(r: &MeasureReport) -> bool {
+pub(super) fn has_amounts(r: &MeasureReport) -> bool {
     r.amount.0 != 0.0
 }
 
@@ -46,7 +48,7 @@ const METRIC_HEADER: [&str; 7] = [
     "amount",
 ];
 
-fn metric_cells(m: &Metrics, amounts: bool) -> Vec<String> {
+pub(super) fn metric_cells(m: &Metrics, amounts: bool) -> Vec<String> {
     let mut cells = vec![
         m.contacts.to_string(),
         m.converted.to_string(),
@@ -61,7 +63,7 @@ fn metric_cells(m: &Metrics, amounts: bool) -> Vec<String> {
     cells
 }
 
-fn metric_header(first: &[&str], amounts: bool) -> Vec<String> {
+pub(super) fn metric_header(first: &[&str], amounts: bool) -> Vec<String> {
     let count = if amounts { 7 } else { 6 };
     first
         .iter()
@@ -70,7 +72,7 @@ fn metric_header(first: &[&str], amounts: bool) -> Vec<String> {
         .collect()
 }
 
-fn band_rows(rows: &[GroupRow], amounts: bool) -> Vec<Vec<String>> {
+pub(super) fn band_rows(rows: &[GroupRow], amounts: bool) -> Vec<Vec<String>> {
     rows.iter()
         .map(|row| {
             let mut cells = vec![row.value.clone()];
@@ -80,7 +82,7 @@ fn band_rows(rows: &[GroupRow], amounts: bool) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn bin_rows(s: &ScoreReport) -> Vec<Vec<String>> {
+pub(super) fn bin_rows(s: &ScoreReport) -> Vec<Vec<String>> {
     s.bins
         .iter()
         .map(|b| {
@@ -94,7 +96,7 @@ fn bin_rows(s: &ScoreReport) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn threshold_rows(s: &ScoreReport) -> Vec<Vec<String>> {
+pub(super) fn threshold_rows(s: &ScoreReport) -> Vec<Vec<String>> {
     s.thresholds
         .iter()
         .map(|t| {
@@ -109,11 +111,27 @@ fn threshold_rows(s: &ScoreReport) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn group_name(group: Option<&str>) -> String {
+/// The `--by` rows: band, value, group, then the metrics.
+pub(super) fn by_rows(by: &ByReport, amounts: bool) -> Vec<Vec<String>> {
+    by.rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![
+                row.band.clone(),
+                row.value.clone(),
+                group_name(row.group.as_deref()),
+            ];
+            cells.extend(metric_cells(&row.metrics, amounts));
+            cells
+        })
+        .collect()
+}
+
+pub(super) fn group_name(group: Option<&str>) -> String {
     group.map_or_else(|| String::from("(none)"), str::to_owned)
 }
 
-fn headline(r: &MeasureReport) -> String {
+pub(super) fn headline(r: &MeasureReport) -> String {
     format!(
         "goal {} as of {}: {} of {} contacts converted within {} days ({})",
         r.goal,
@@ -125,7 +143,7 @@ fn headline(r: &MeasureReport) -> String {
     )
 }
 
-fn outcomes_line(r: &MeasureReport) -> String {
+pub(super) fn outcomes_line(r: &MeasureReport) -> String {
     let o = &r.outcomes;
     let mut line = format!(
         "outcomes: {} read, {} rejected, {} unmatched, {} counted",
@@ -164,15 +182,7 @@ pub fn text(r: &MeasureReport) -> String {
     if let Some(by) = &r.by {
         out.push_str(&format!("\nby {}\n", by.property));
         let mut table = vec![metric_header(&["band", "value", by.property.as_str()], amounts)];
-        for row in &by.rows {
-            let mut cells = vec![
-                row.band.clone(),
-                row.value.clone(),
-                group_name(row.group.as_deref()),
-            ];
-            cells.extend(metric_cells(&row.metrics, amounts));
-            table.push(cells);
-        }
+        table.extend(by_rows(by, amounts));
         out.push_str(&aligned_table_with_left(&table, "  ", 3));
     }
     out
@@ -218,19 +228,7 @@ pub fn markdown(r: &MeasureReport) -> String {
     }
     if let Some(by) = &r.by {
         out.push_str(&format!("\n**by `{}`**\n\n", markdown_escape(&by.property)));
-        let rows: Vec<Vec<String>> = by
-            .rows
-            .iter()
-            .map(|row| {
-                let mut cells = vec![
-                    row.band.clone(),
-                    row.value.clone(),
-                    group_name(row.group.as_deref()),
-                ];
-                cells.extend(metric_cells(&row.metrics, amounts));
-                escape_row(cells)
-            })
-            .collect();
+        let rows: Vec<Vec<String>> = by_rows(by, amounts).into_iter().map(escape_row).collect();
         out.push_str(&markdown_table(
             &metric_header(&["band", "value", by.property.as_str()], amounts),
             &right(3),
@@ -241,7 +239,7 @@ pub fn markdown(r: &MeasureReport) -> String {
 }
 
 /// The stability table of a series: one row per as-of.
-fn stability_rows(s: &SeriesReport) -> Vec<Vec<String>> {
+pub(super) fn stability_rows(s: &SeriesReport) -> Vec<Vec<String>> {
     let mut header = vec![
         String::from("as of"),
         String::from("snapshot"),
@@ -368,7 +366,7 @@ fn auc_change(base: Option<Real>, new: Option<Real>) -> String {
 
 /// The comparison's tables: scores, then one per band (values of the new
 /// rules in order, then values only the base has).
-fn comparison_tables(c: &ComparisonReport) -> Vec<(String, Vec<Vec<String>>)> {
+pub(super) fn comparison_tables(c: &ComparisonReport) -> Vec<(String, Vec<Vec<String>>)> {
     let mut tables = Vec::new();
     let mut names: Vec<&String> = c.new.scores.0.iter().map(|(n, _)| n).collect();
     names.extend(
@@ -451,7 +449,7 @@ fn comparison_tables(c: &ComparisonReport) -> Vec<(String, Vec<Vec<String>>)> {
     tables
 }
 
-fn comparison_headline(c: &ComparisonReport) -> String {
+pub(super) fn comparison_headline(c: &ComparisonReport) -> String {
     format!(
         "goal {} as of {}: `{}` (base) → `{}`; {} contacts, {} converted ({})",
         c.goal,
