@@ -16,7 +16,7 @@ use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
 use crate::pipeline::{BufferPool, Pipeline};
 use crate::plan::Plan;
 use crate::snapshot::{
-    csv_batches, decode_lines, repeated_id, BadLine, Block, Contact, IdSet, InputFormat, Line, Rejects,
+    csv_batches, decode_lines, BadLine, Block, Contact, InputFormat, InputOrder, Line, Rejects, Verdict,
 };
 
 /// How to run a snapshot.
@@ -73,18 +73,18 @@ pub fn run_snapshot(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<RunTotals, RunError> {
     let mut state = RunState {
-        ids: IdSet::default(),
+        order: InputOrder::new(rejects, settings.strict),
         write_error: None,
-        rejects,
         table: settings.table,
         totals: RunTotals::default(),
         progress,
     };
-    let (as_of, strict) = (settings.as_of, settings.strict);
+    let as_of = settings.as_of;
     let result = match format {
-        InputFormat::JsonLines => run_jsonl(plan, as_of, settings.pipeline, reader, strict, &mut state, out),
-        InputFormat::Csv => run_csv(plan, as_of, reader, strict, &mut state, out),
+        InputFormat::JsonLines => run_jsonl(plan, as_of, settings.pipeline, reader, &mut state, out),
+        InputFormat::Csv => run_csv(plan, as_of, reader, &mut state, out),
     };
+    state.totals.strict_stop = state.order.strict_stop();
     if let Err(error) = result {
         return Err(RunError::Read {
             error,
@@ -134,12 +134,11 @@ impl Chunk {
     }
 }
 
-/// The consumer side: ids in input order, rejected lines, counts, output.
+/// The consumer side: the input-order rules, counts, output.
 struct RunState<'a> {
-    ids: IdSet,
+    order: InputOrder<'a>,
     /// Writing the results failed: the run stops and reports it.
     write_error: Option<std::io::Error>,
-    rejects: &'a mut Rejects,
     table: bool,
     totals: RunTotals,
     progress: &'a mut (dyn FnMut(u64) + Send),
@@ -148,7 +147,7 @@ struct RunState<'a> {
 impl RunState<'_> {
     /// Writes a chunk's accepted contacts in order, rejecting repeated ids.
     /// Returns false when `--strict` or a write error stops the run.
-    fn emit(&mut self, chunk: &mut Chunk, strict: bool, out: &mut impl Write) -> std::io::Result<bool> {
+    fn emit(&mut self, chunk: &mut Chunk, out: &mut impl Write) -> std::io::Result<bool> {
         let mut rows = std::mem::take(&mut chunk.rows).into_iter();
         // Results of consecutive accepted contacts are written in one piece.
         let mut pending = 0..0;
@@ -157,9 +156,7 @@ impl RunState<'_> {
             match entry {
                 Entry::Blank => {}
                 Entry::Bad(bad) => {
-                    self.rejects.reject(&bad);
-                    if strict {
-                        self.totals.strict_stop = true;
+                    if self.order.bad(&bad) == Verdict::Stop {
                         go = false;
                         break;
                     }
@@ -172,14 +169,13 @@ impl RunState<'_> {
                 } => {
                     let row = if self.table { rows.next() } else { None };
                     let id = chunk.ids.get(id).unwrap_or_default();
-                    if !self.ids.insert(id) {
-                        self.rejects.reject(&repeated_id(line, id));
-                        if strict {
-                            self.totals.strict_stop = true;
+                    match self.order.contact(line, id) {
+                        Verdict::Accept => {}
+                        Verdict::Skip => continue,
+                        Verdict::Stop => {
                             go = false;
                             break;
                         }
-                        continue;
                     }
                     self.totals.accepted += 1;
                     self.totals.warnings += u64::from(warnings);
@@ -257,7 +253,6 @@ fn run_jsonl(
     as_of: i64,
     pipeline: Pipeline,
     reader: Box<dyn std::io::BufRead + Send>,
-    strict: bool,
     state: &mut RunState<'_>,
     out: &mut (impl Write + Send),
 ) -> std::io::Result<()> {
@@ -269,7 +264,7 @@ fn run_jsonl(
         || (Outcome::for_plan(plan), RegexScratch::default()),
         |worker, block| process_block(plan, as_of, table, block, worker, out_pool),
         |mut chunk: Chunk| {
-            let go = state.emit(&mut chunk, strict, out)?;
+            let go = state.emit(&mut chunk, out)?;
             out_pool.give(chunk.out);
             Ok(go)
         },
@@ -312,7 +307,6 @@ fn run_csv(
     plan: &Plan,
     as_of: i64,
     reader: Box<dyn std::io::BufRead + Send>,
-    strict: bool,
     state: &mut RunState<'_>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
@@ -323,7 +317,7 @@ fn run_csv(
         &plan.decode,
         || Chunk::new(Vec::new()),
         |chunk, line| push_line(plan, as_of, table, line, &mut worker, chunk),
-        |mut chunk| state.emit(&mut chunk, strict, out),
+        |mut chunk| state.emit(&mut chunk, out),
     )
 }
 

@@ -15,7 +15,7 @@ type Outcomes = ((Outcome, RegexScratch), (Outcome, RegexScratch));
 use crate::pipeline::Pipeline;
 use crate::plan::Plan;
 use crate::snapshot::{
-    csv_batches, decode_lines, repeated_id, BadLine, Block, IdSet, InputFormat, Line, Rejects,
+    csv_batches, decode_lines, BadLine, Block, InputFormat, InputOrder, Line, Rejects, Verdict,
 };
 
 /// How to compare.
@@ -58,18 +58,15 @@ pub fn compare_snapshot(
         as_of: settings.as_of,
     };
     let mut state = DiffState {
-        ids: IdSet::default(),
-        rejects,
+        order: InputOrder::new(rejects, settings.strict),
         tally: ImpactTally::new(alignment, settings.examples),
-        strict_stop: false,
     };
-    let strict = settings.strict;
     match format {
         InputFormat::JsonLines => settings.pipeline.run(
             reader,
             || plans.outcomes(),
             |outcomes, block| plans.process_block(outcomes, block),
-            |chunk| Ok(state.consume(alignment, chunk, strict)),
+            |chunk| Ok(state.consume(alignment, chunk)),
         )?,
         InputFormat::Csv => {
             let mut outcomes = plans.outcomes();
@@ -78,13 +75,13 @@ pub fn compare_snapshot(
                 &new.decode,
                 Chunk::default,
                 |chunk, line| plans.push(line, &mut outcomes, chunk),
-                |chunk| Ok(state.consume(alignment, chunk, strict)),
+                |chunk| Ok(state.consume(alignment, chunk)),
             )?
         }
     }
     Ok(Compared {
+        strict_stop: state.order.strict_stop(),
         tally: state.tally,
-        strict_stop: state.strict_stop,
     })
 }
 
@@ -159,26 +156,22 @@ impl Plans<'_> {
     }
 }
 
-/// The consumer side: ids in input order, rejected lines, counts.
+/// The consumer side: the input-order rules, then the counts.
 struct DiffState<'a> {
-    ids: IdSet,
-    rejects: &'a mut Rejects,
+    order: InputOrder<'a>,
     tally: ImpactTally,
-    strict_stop: bool,
 }
 
 impl DiffState<'_> {
     /// Adds a chunk in input order; false when `--strict` stops the run.
-    fn consume(&mut self, alignment: &Alignment, chunk: Chunk, strict: bool) -> bool {
+    fn consume(&mut self, alignment: &Alignment, chunk: Chunk) -> bool {
         let (k, v) = (alignment.cells_per_contact(), alignment.values_per_contact());
         let mut rank = 0usize;
         for entry in chunk.entries {
             match entry {
                 Entry::Blank => {}
                 Entry::Bad(bad) => {
-                    self.rejects.reject(&bad);
-                    if strict {
-                        self.strict_stop = true;
+                    if self.order.bad(&bad) == Verdict::Stop {
                         return false;
                     }
                 }
@@ -187,15 +180,11 @@ impl DiffState<'_> {
                     let cells = chunk.cells.get(rank * k..(rank + 1) * k).unwrap_or(&[]);
                     let values = chunk.values.get(rank * v..(rank + 1) * v).unwrap_or(&[]);
                     rank += 1;
-                    if !self.ids.insert(id) {
-                        self.rejects.reject(&repeated_id(line, id));
-                        if strict {
-                            self.strict_stop = true;
-                            return false;
-                        }
-                        continue;
+                    match self.order.contact(line, id) {
+                        Verdict::Accept => self.tally.add(alignment, id, cells, values, warnings),
+                        Verdict::Skip => {}
+                        Verdict::Stop => return false,
                     }
-                    self.tally.add(alignment, id, cells, values, warnings);
                 }
             }
         }

@@ -11,8 +11,8 @@ use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
 use crate::pipeline::Pipeline;
 use crate::plan::{Goal, GoalValue, Plan};
 use crate::snapshot::{
-    csv_batches, decode_lines, repeated_id, BadLine, Block, DecodeSpec, FieldValue, IdSet, InputFormat, Line,
-    Rejects,
+    csv_batches, decode_lines, BadLine, Block, DecodeSpec, FieldValue, InputFormat, InputOrder, Line,
+    Rejects, Verdict,
 };
 
 /// How to measure one goal at one instant.
@@ -99,20 +99,17 @@ pub fn measure_snapshot(
         counted_kinds: settings.counted_kinds,
     };
     let mut state = Consumer {
-        ids: IdSet::default(),
-        rejects,
+        order: InputOrder::new(rejects, settings.strict),
         tally: Tally::new(plan, settings.by.is_some()),
-        strict_stop: false,
         scores: plan.scores.len(),
         bands: plan.bands.len(),
     };
-    let strict = settings.strict;
     match format {
         InputFormat::JsonLines => settings.pipeline.run(
             reader,
             || (Outcome::for_plan(plan), RegexScratch::default()),
             |scratch, block| worker.process_block(scratch, block),
-            |chunk| Ok(state.consume(chunk, strict)),
+            |chunk| Ok(state.consume(chunk)),
         )?,
         InputFormat::Csv => {
             let mut scratch = (Outcome::for_plan(plan), RegexScratch::default());
@@ -121,13 +118,13 @@ pub fn measure_snapshot(
                 &spec,
                 Chunk::default,
                 |chunk, line| worker.push(line, &mut scratch, chunk),
-                |chunk| Ok(state.consume(chunk, strict)),
+                |chunk| Ok(state.consume(chunk)),
             )?
         }
     }
     Ok(Measured {
+        strict_stop: state.order.strict_stop(),
         tally: state.tally,
-        strict_stop: state.strict_stop,
     })
 }
 
@@ -226,27 +223,23 @@ impl Worker<'_> {
     }
 }
 
-/// The consumer side: ids in input order, rejected lines, the tally.
+/// The consumer side: the input-order rules, then the tally.
 struct Consumer<'a> {
-    ids: IdSet,
-    rejects: &'a mut Rejects,
+    order: InputOrder<'a>,
     tally: Tally,
-    strict_stop: bool,
     scores: usize,
     bands: usize,
 }
 
 impl Consumer<'_> {
     /// Adds a chunk in input order; false when `--strict` stops the pass.
-    fn consume(&mut self, chunk: Chunk, strict: bool) -> bool {
+    fn consume(&mut self, chunk: Chunk) -> bool {
         let mut rank = 0usize;
         for entry in chunk.entries {
             match entry {
                 Entry::Blank => {}
                 Entry::Bad(bad) => {
-                    self.rejects.reject(&bad);
-                    if strict {
-                        self.strict_stop = true;
+                    if self.order.bad(&bad) == Verdict::Stop {
                         return false;
                     }
                 }
@@ -268,22 +261,18 @@ impl Consumer<'_> {
                         .get(rank * self.bands..(rank + 1) * self.bands)
                         .unwrap_or(&[]);
                     rank += 1;
-                    if !self.ids.insert(id) {
-                        self.rejects.reject(&repeated_id(line, id));
-                        if strict {
-                            self.strict_stop = true;
-                            return false;
-                        }
-                        continue;
+                    match self.order.contact(line, id) {
+                        Verdict::Accept => self.tally.add(&ContactFacts {
+                            scores,
+                            bands,
+                            group: group.and_then(|g| chunk.text.get(g)),
+                            counted,
+                            amount,
+                            outcome_lines,
+                        }),
+                        Verdict::Skip => {}
+                        Verdict::Stop => return false,
                     }
-                    self.tally.add(&ContactFacts {
-                        scores,
-                        bands,
-                        group: group.and_then(|g| chunk.text.get(g)),
-                        counted,
-                        amount,
-                        outcome_lines,
-                    });
                 }
             }
         }

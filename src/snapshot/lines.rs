@@ -1,9 +1,10 @@
 //! Decoding the lines of a snapshot into contacts or bad lines, the same way
 //! for every command: JSON Lines a block at a time ([`decode_lines`]), CSV in
-//! batches ([`csv_batches`]), and the rejection of a repeated id
-//! ([`repeated_id`]).
+//! batches ([`csv_batches`]), and the rules every streaming command applies
+//! to the decoded lines in input order ([`InputOrder`]: the first line with
+//! an id wins, [`repeated_id`]; `--strict` stops at the first rejection).
 
-use super::{decode_line, lines_of, BadLine, Contact, CsvReader, DecodeSpec};
+use super::{decode_line, lines_of, BadLine, Contact, CsvReader, DecodeSpec, IdSet, Rejects};
 
 /// Contacts per batch of CSV input.
 pub const BATCH_LINES: usize = 8192;
@@ -73,6 +74,69 @@ pub fn repeated_id(line: u64, id: &str) -> BadLine {
     BadLine {
         line,
         reason: format!("id `{id}` repeats an earlier line (the first line with an id wins)"),
+    }
+}
+
+/// What to do with a line after [`InputOrder`] has seen it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The first line with its id: count it.
+    Accept,
+    /// Rejected (reported and counted): go on with the next line.
+    Skip,
+    /// Rejected under `--strict`: stop reading.
+    Stop,
+}
+
+/// The input-order rules of every command that streams a snapshot (`run`,
+/// `diff`, `measure`), applied by the consumer after the workers decoded a
+/// block: a bad line is reported, a decoded contact is accepted only if no
+/// earlier accepted line had its id (else it is reported as repeated), and
+/// with `--strict` the first rejection stops the read.
+pub struct InputOrder<'r> {
+    ids: IdSet,
+    rejects: &'r mut Rejects,
+    strict: bool,
+    strict_stop: bool,
+}
+
+impl<'r> InputOrder<'r> {
+    pub fn new(rejects: &'r mut Rejects, strict: bool) -> InputOrder<'r> {
+        InputOrder {
+            ids: IdSet::default(),
+            rejects,
+            strict,
+            strict_stop: false,
+        }
+    }
+
+    /// Reports a line that could not be decoded.
+    pub fn bad(&mut self, bad: &BadLine) -> Verdict {
+        self.rejects.reject(bad);
+        self.rejection()
+    }
+
+    /// Accepts the first decoded line with `id`; reports a later one.
+    pub fn contact(&mut self, line: u64, id: &str) -> Verdict {
+        if self.ids.insert(id) {
+            return Verdict::Accept;
+        }
+        self.rejects.reject(&repeated_id(line, id));
+        self.rejection()
+    }
+
+    fn rejection(&mut self) -> Verdict {
+        if self.strict {
+            self.strict_stop = true;
+            Verdict::Stop
+        } else {
+            Verdict::Skip
+        }
+    }
+
+    /// The read stopped at a rejected line (`--strict`).
+    pub fn strict_stop(&self) -> bool {
+        self.strict_stop
     }
 }
 
@@ -187,6 +251,28 @@ mod tests {
         assert!(!bad(2, "id,email").ends_with(CSV_HEADER_HINT));
         assert!(!bad(1, "name,email").ends_with(CSV_HEADER_HINT));
         assert!(!bad(1, "{\"id\":1,\"x\":2").ends_with(CSV_HEADER_HINT));
+    }
+
+    #[test]
+    fn input_order_accepts_the_first_line_of_an_id_and_strict_stops_at_a_rejection() {
+        let mut rejects = Rejects::new(Box::new(std::io::sink()), "");
+        let mut order = InputOrder::new(&mut rejects, false);
+        assert_eq!(order.contact(1, "a"), Verdict::Accept);
+        assert_eq!(order.contact(2, "b"), Verdict::Accept);
+        assert_eq!(order.contact(3, "a"), Verdict::Skip);
+        let bad = BadLine {
+            line: 4,
+            reason: String::from("x"),
+        };
+        assert_eq!(order.bad(&bad), Verdict::Skip);
+        assert!(!order.strict_stop());
+        assert_eq!(rejects.count(), 2);
+
+        let mut rejects = Rejects::new(Box::new(std::io::sink()), "");
+        let mut order = InputOrder::new(&mut rejects, true);
+        assert_eq!(order.contact(1, "a"), Verdict::Accept);
+        assert_eq!(order.contact(2, "a"), Verdict::Stop);
+        assert!(order.strict_stop());
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub use input::{
 pub use jsonl::decode_line;
 pub(crate) use jsonl::describe_json_error;
 pub use lines::{
-    csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, Line, BATCH_LINES,
+    csv_batches, decode_lines, decode_numbered_line, id_of_bad_line, repeated_id, InputOrder, Line, Verdict,
+    BATCH_LINES,
 };
 pub use rejects::{Rejects, SHOWN_REJECTS};
 pub use timestamp::{format_timestamp, parse_timestamp};
