@@ -104,15 +104,7 @@ fn company(name: &str) -> String {
 /// same way (Unicode simple case folding, the regex engine's rule).
 #[test]
 fn every_case_insensitive_test_folds_non_ascii_the_same_way() {
-    let all_but_negations = [
-        "eq",
-        "inside",
-        "listed",
-        "prefix",
-        "regex",
-        "regex_i",
-        "suffix",
-    ];
+    let all_but_negations = ["eq", "inside", "listed", "prefix", "regex", "regex_i", "suffix"];
     for name in ["ſALESFORCE", "SALESFORCE", "salesforce", "SaleſForce"] {
         assert_eq!(holding(CASES, &company(name)), all_but_negations, "{name}");
     }
