@@ -289,8 +289,8 @@ fn negations_on_values_that_may_be_missing_are_linted() {
 
 #[test]
 fn the_negation_lint_says_how_to_include_the_missing() {
-    let sources = sources("properties { open_deal: boolean }\naudience a when open_deal is not true\n");
-    let warnings = compile_and_lint(&sources).unwrap().warnings;
+    let rules = sources("properties { open_deal: boolean }\naudience a when open_deal is not true\n");
+    let warnings = compile_and_lint(&rules).unwrap().warnings;
     let lint = warnings.iter().find(|d| d.code == LINT).unwrap();
     assert_eq!(
         lint.message,
@@ -303,8 +303,20 @@ fn the_negation_lint_says_how_to_include_the_missing() {
              `open_deal`, write `not (open_deal is true)` or `open_deal is null or open_deal is not true`"
         )
     );
-    let sources = sources_with_where();
-    let warnings = compile_and_lint(&sources).unwrap().warnings;
+    // `x != true` compiles like `x is not true`; the help follows the text.
+    let rules = sources("properties { open_deal: boolean }\naudience a when open_deal != true\n");
+    let warnings = compile_and_lint(&rules).unwrap().warnings;
+    let lint = warnings.iter().find(|d| d.code == LINT).unwrap();
+    assert!(
+        lint.help
+            .as_deref()
+            .unwrap()
+            .ends_with("write `not (open_deal == true)` or `open_deal is null or open_deal != true`"),
+        "{:?}",
+        lint.help
+    );
+    let rules = sources_with_where();
+    let warnings = compile_and_lint(&rules).unwrap().warnings;
     let lint = warnings.iter().find(|d| d.code == LINT).unwrap();
     assert_eq!(
         lint.help.as_deref(),

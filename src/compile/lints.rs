@@ -849,7 +849,7 @@ fn check_negations(
         };
         only_last && missing_key(operand).is_some_and(|key| !null_tested.contains(&key))
     };
-    let (operator, subject_is_left, whose, span) = match cond {
+    let (operators, subject_is_left, whose, span) = match cond {
         Cond::And(parts) | Cond::Or(parts) => {
             for part in parts {
                 check_negations(sources, plan, part, under_not, null_tested, out);
@@ -864,33 +864,36 @@ fn check_negations(
             span,
             ..
         } if !under_not && (unguarded(left) || unguarded(right)) => {
-            let operator = if matches!(right, Operand::Const(ConstValue::Bool(_))) {
-                ("is not", "is")
-            } else {
-                ("!=", "==")
-            };
+            // `x is not true` and `x != true` compile alike: the text says which.
+            let operators: &[(&str, &str)] = &[("!=", "=="), ("is not", "is")];
             let subject = if unguarded(left) { left } else { right };
-            (operator, unguarded(left), whose(subject), *span)
+            (operators, unguarded(left), whose(subject), *span)
         }
         Cond::In {
             left,
             negated: true,
             span,
             ..
-        } if !under_not && unguarded(left) => (("not in", "in"), true, whose(left), *span),
+        } if !under_not && unguarded(left) => {
+            let operators: &[(&str, &str)] = &[("not in", "in")];
+            (operators, true, whose(left), *span)
+        }
         _ => return,
     };
     let test = sources.text(span).trim().to_string();
-    let (subject, positive) = match find_operator(&test, operator.0) {
-        Some(at) => {
+    let found = operators
+        .iter()
+        .find_map(|(negative, positive)| Some((find_operator(&test, negative)?, *negative, *positive)));
+    let (subject, positive) = match found {
+        Some((at, negative, positive)) => {
             let (before, after) = (
                 test.get(..at).unwrap_or_default(),
-                test.get(at + operator.0.len()..).unwrap_or_default(),
+                test.get(at + negative.len()..).unwrap_or_default(),
             );
             let subject = if subject_is_left { before } else { after };
             (
                 subject.trim().to_string(),
-                Some(format!("{}{}{}", before, operator.1, after)),
+                Some(format!("{before}{positive}{after}")),
             )
         }
         None => (test.clone(), None),
