@@ -794,38 +794,42 @@ fn customer_suppression(plan: &Plan, out: &mut Vec<Diagnostic>) {
 fn negations_on_missing(sources: &Sources, plan: &Plan, out: &mut Vec<Diagnostic>) {
     plan.for_each_root_cond(&mut |root| {
         let mut null_tested = BTreeSet::new();
-        collect_null_tested(root, &mut null_tested);
+        collect_null_tested(plan, root, &mut null_tested);
         check_negations(sources, plan, root, false, &null_tested, out);
     });
 }
 
-fn collect_null_tested(cond: &Cond, found: &mut BTreeSet<String>) {
+fn collect_null_tested(plan: &Plan, cond: &Cond, found: &mut BTreeSet<String>) {
     match cond {
-        Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| collect_null_tested(p, found)),
-        Cond::Not(inner) => collect_null_tested(inner, found),
-        Cond::IsNull { operand, .. } => found.extend(missing_key(operand)),
+        Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| collect_null_tested(plan, p, found)),
+        Cond::Not(inner) => collect_null_tested(plan, inner, found),
+        Cond::IsNull { operand, .. } => found.extend(missing_key(plan, operand)),
         _ => {}
     }
 }
 
 /// A span-free key for an operand that may be missing, equal for operands
 /// that are missing together; `None` for one that always has a value (`id`,
-/// scores, segments, counts, `any`, constants). `lower`, `upper` and `trim`
-/// are missing exactly when their argument is.
-fn missing_key(operand: &Operand) -> Option<String> {
+/// scores, segments, `count of`, `any`, constants). `lower`, `upper` and
+/// `trim` are missing exactly when their argument is.
+fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
     match operand {
         Operand::Property(slot) => Some(format!("property {slot}")),
         Operand::Email => Some(String::from("email")),
         Operand::EventProp(slot) => Some(format!("event prop {slot}")),
-        Operand::Aggregate(id) => Some(format!("aggregate {}", id.index())),
+        Operand::Aggregate(id) => plan
+            .aggregates
+            .get(id.index())
+            .is_some_and(|a| a.kind == AggregateKind::Last)
+            .then(|| format!("aggregate {}", id.index())),
         Operand::Call {
             function: Function::Lower | Function::Upper | Function::Trim,
             argument,
             ..
-        } => missing_key(argument),
+        } => missing_key(plan, argument),
         Operand::Call {
             function, argument, ..
-        } => missing_key(argument).map(|inner| format!("{}({inner})", function.name())),
+        } => missing_key(plan, argument).map(|inner| format!("{}({inner})", function.name())),
         Operand::Id | Operand::Score(_) | Operand::Segment(_) | Operand::Const(_) => None,
     }
 }
@@ -839,16 +843,8 @@ fn check_negations(
     out: &mut Vec<Diagnostic>,
 ) {
     // An operand that may be missing and whose absence the condition does not test.
-    let unguarded = |operand: &Operand| {
-        let only_last = match operand {
-            Operand::Aggregate(id) => plan
-                .aggregates
-                .get(id.index())
-                .is_some_and(|a| a.kind == AggregateKind::Last),
-            _ => true,
-        };
-        only_last && missing_key(operand).is_some_and(|key| !null_tested.contains(&key))
-    };
+    let unguarded =
+        |operand: &Operand| missing_key(plan, operand).is_some_and(|key| !null_tested.contains(&key));
     let (operators, subject_is_left, whose, span) = match cond {
         Cond::And(parts) | Cond::Or(parts) => {
             for part in parts {
