@@ -20,6 +20,7 @@
 //! The command line (`src/cli/`) is the only place that prints or exits.
 
 pub mod atomic_file;
+pub mod case_fold;
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;

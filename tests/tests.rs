@@ -22,6 +22,7 @@ mod explain;
 mod fmt;
 mod fuzz;
 mod golden;
+mod language_fixes;
 mod lints;
 mod measure;
 mod measure_html;

@@ -292,7 +292,9 @@ impl<'a> Compiler<'a> {
             self.check_allowed(&l, &e, ignore_case);
             if let Operand::Const(c) = e.operand {
                 set.push(match (c, ignore_case) {
-                    (ConstValue::Text(t), true) => ConstValue::Text(t.to_lowercase().into_boxed_str()),
+                    (ConstValue::Text(t), true) => {
+                        ConstValue::Text(crate::case_fold::fold_text(&t).into_owned().into_boxed_str())
+                    }
                     (c, _) => c,
                 });
             }

@@ -149,6 +149,12 @@ impl<'a> Compiler<'a> {
     }
 
     pub(super) fn check_const(&mut self, c: &ast::ConstDecl) {
+        // A comparison with null is an error and `is null` takes no constant,
+        // so a null constant could only ever be an error where it is used.
+        if let ast::ExprKind::Literal(ast::Literal::Null) = c.value.kind {
+            self.errors
+                .push(Diagnostic::new(DiagnosticKind::NullConstant, c.value.span).with_label("null"));
+        }
         if let ast::ExprKind::Literal(ast::Literal::List(items)) = &c.value.kind {
             for item in items {
                 if let ast::ExprKind::Literal(ast::Literal::List(_) | ast::Literal::Regex { .. }) = item.kind
@@ -606,7 +612,7 @@ impl<'a> Compiler<'a> {
             match &field.kind {
                 ast::RouteFieldKind::Task(t) => task = Some(t.value.clone()),
                 ast::RouteFieldKind::Sla(d) => match duration_micros(d, &mut self.errors) {
-                    Some(m) if m > 0 => sla_hours = Some(m as f64 / 3_600_000_000.0),
+                    Some(m) if m > 0 => sla_hours = Some(sla_hours_from_micros(m)),
                     Some(_) => {
                         self.errors
                             .push(Diagnostic::new(DiagnosticKind::ZeroSla, d.span).with_label("zero SLA"));
@@ -669,4 +675,13 @@ impl<'a> Compiler<'a> {
             span: r.name.span,
         })
     }
+}
+
+/// An SLA in hours as results, actions and traces print it: rounded to 2
+/// decimals like a score (`sla 10 minutes` is 0.17, `sla 24 hours` stays
+/// 24), and never below 0.01 so that a short SLA does not print as 0
+/// (docs/decisions.md).
+pub(super) fn sla_hours_from_micros(micros: i64) -> f64 {
+    let hours = micros as f64 / 3_600_000_000.0;
+    ((hours * 100.0).round() / 100.0).max(0.01)
 }

@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::fmt_number;
 use crate::diagnostics::{Diagnostic, DiagnosticKind, Lint};
-use crate::plan::{BandId, Channel, Cond, ConstValue, Operand, Plan, ScoreId, ScoreRuleKind};
+use crate::ops::AggregateKind;
+use crate::plan::{BandId, Channel, Cond, ConstValue, Function, Operand, Plan, ScoreId, ScoreRuleKind};
 use crate::source::{Sources, Span};
 use crate::syntax::ast::{self, CompareOp, ExprKind, ItemKind, Literal, RouteFieldKind, RuleBody};
 use crate::syntax::comments;
@@ -30,6 +31,7 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     customer_suppression(plan, &mut out);
     unused(files, plan, &mut out);
     confusable_target_names(plan, &mut out);
+    negations_on_missing(sources, plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
         let name = d.kind.lint().map_or("", Lint::name);
@@ -406,7 +408,7 @@ fn operand_key(operand: &Operand, ignore_case: bool) -> String {
 
 fn const_key(value: &ConstValue, ignore_case: bool) -> String {
     match value {
-        ConstValue::Text(t) if ignore_case => format!("t:{}", t.to_lowercase()),
+        ConstValue::Text(t) if ignore_case => format!("t:{}", crate::case_fold::fold_text(t)),
         ConstValue::Text(t) => format!("t:{t}"),
         other => format!("{other:?}"),
     }
@@ -782,6 +784,169 @@ fn customer_suppression(plan: &Plan, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// `!=`, `not in` and `is not true` on a value that may be missing: the test
+/// is false without the value, which silently leaves those contacts out
+/// (docs/language.md §8.10). Quiet under an odd number of `not`s (a missing
+/// value then makes the condition true), and when the same condition tests
+/// the value with `is null` / `is not null`, as the suggested fix does.
+fn negations_on_missing(sources: &Sources, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    plan.for_each_root_cond(&mut |root| {
+        let mut null_tested = BTreeSet::new();
+        collect_null_tested(plan, root, &mut null_tested);
+        check_negations(sources, plan, root, false, &null_tested, out);
+    });
+}
+
+fn collect_null_tested(plan: &Plan, cond: &Cond, found: &mut BTreeSet<String>) {
+    match cond {
+        Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| collect_null_tested(plan, p, found)),
+        Cond::Not(inner) => collect_null_tested(plan, inner, found),
+        Cond::IsNull { operand, .. } => found.extend(missing_key(plan, operand)),
+        _ => {}
+    }
+}
+
+/// A span-free key for an operand that may be missing, equal for operands
+/// that are missing together; `None` for one that always has a value (`id`,
+/// scores, segments, `count of`, `any`, constants). `lower`, `upper` and
+/// `trim` are missing exactly when their argument is.
+fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
+    match operand {
+        Operand::Property(slot) => Some(format!("property {slot}")),
+        Operand::Email => Some(String::from("email")),
+        Operand::EventProp(slot) => Some(format!("event prop {slot}")),
+        Operand::Aggregate(id) => plan
+            .aggregates
+            .get(id.index())
+            .is_some_and(|a| a.kind == AggregateKind::Last)
+            .then(|| format!("aggregate {}", id.index())),
+        Operand::Call {
+            function: Function::Lower | Function::Upper | Function::Trim,
+            argument,
+            ..
+        } => missing_key(plan, argument),
+        Operand::Call {
+            function, argument, ..
+        } => missing_key(plan, argument).map(|inner| format!("{}({inner})", function.name())),
+        Operand::Id | Operand::Score(_) | Operand::Segment(_) | Operand::Const(_) => None,
+    }
+}
+
+fn check_negations(
+    sources: &Sources,
+    plan: &Plan,
+    cond: &Cond,
+    under_not: bool,
+    null_tested: &BTreeSet<String>,
+    out: &mut Vec<Diagnostic>,
+) {
+    // An operand that may be missing and whose absence the condition does not test.
+    let unguarded =
+        |operand: &Operand| missing_key(plan, operand).is_some_and(|key| !null_tested.contains(&key));
+    let (operators, subject_is_left, whose, span) = match cond {
+        Cond::And(parts) | Cond::Or(parts) => {
+            for part in parts {
+                check_negations(sources, plan, part, under_not, null_tested, out);
+            }
+            return;
+        }
+        Cond::Not(inner) => return check_negations(sources, plan, inner, !under_not, null_tested, out),
+        Cond::Compare {
+            op: CompareOp::Ne,
+            left,
+            right,
+            span,
+            ..
+        } if !under_not && (unguarded(left) || unguarded(right)) => {
+            // `x is not true` and `x != true` compile alike: the text says which.
+            let operators: &[(&str, &str)] = &[("!=", "=="), ("is not", "is")];
+            let subject = if unguarded(left) { left } else { right };
+            (operators, unguarded(left), whose(subject), *span)
+        }
+        Cond::In {
+            left,
+            negated: true,
+            span,
+            ..
+        } if !under_not && unguarded(left) => {
+            let operators: &[(&str, &str)] = &[("not in", "in")];
+            (operators, true, whose(left), *span)
+        }
+        _ => return,
+    };
+    let test = sources.text(span).trim().to_string();
+    let found = operators
+        .iter()
+        .find_map(|(negative, positive)| Some((find_operator(&test, negative)?, *negative, *positive)));
+    let (subject, positive) = match found {
+        Some((at, negative, positive)) => {
+            let (before, after) = (
+                test.get(..at).unwrap_or_default(),
+                test.get(at + negative.len()..).unwrap_or_default(),
+            );
+            let subject = if subject_is_left { before } else { after };
+            (
+                subject.trim().to_string(),
+                Some(format!("{before}{positive}{after}")),
+            )
+        }
+        None => (test.clone(), None),
+    };
+    out.push(
+        Diagnostic::new(
+            DiagnosticKind::LintNegationSkipsMissing {
+                test,
+                subject: subject.clone(),
+                whose,
+                positive,
+            },
+            span,
+        )
+        .with_label(format!("false when `{subject}` is missing")),
+    );
+}
+
+/// Who lacks a missing operand: the events of a `where`, or contacts.
+fn whose(operand: &Operand) -> &'static str {
+    match operand {
+        Operand::EventProp(_) => "events",
+        Operand::Call { argument, .. } => whose(argument),
+        _ => "contacts",
+    }
+}
+
+/// Where `operator` (`!=`, `not in`, `is not`) starts in a test's text,
+/// outside double-quoted text and, for words, not inside a name.
+fn find_operator(test: &str, operator: &str) -> Option<usize> {
+    let word = operator.starts_with(|c: char| c.is_alphabetic());
+    let mut in_text = false;
+    let mut escaped = false;
+    let mut previous: Option<char> = None;
+    for (at, c) in test.char_indices() {
+        if in_text {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_text = false;
+            }
+        } else if c == '"' {
+            in_text = true;
+        } else if test.get(at..).is_some_and(|rest| rest.starts_with(operator)) {
+            let next = test
+                .get(at + operator.len()..)
+                .and_then(|rest| rest.chars().next());
+            let name_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if !word || (!name_char(previous) && !name_char(next)) {
+                return Some(at);
+            }
+        }
+        previous = Some(c);
+    }
+    None
 }
 
 fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {

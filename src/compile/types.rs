@@ -175,7 +175,9 @@ impl<'a> Compiler<'a> {
             return;
         };
         let ok = if ignore_case {
-            allowed.iter().any(|a| a.to_lowercase() == value.to_lowercase())
+            allowed
+                .iter()
+                .any(|a| crate::case_fold::eq_ignoring_case(a, value))
         } else {
             allowed.iter().any(|a| a.as_str() == &**value)
         };

@@ -82,6 +82,7 @@ codes! {
     LintUnusedSegment => "rubric::lint::unused_segment",
     LintUnusedSuppression => "rubric::lint::unused_suppression",
     LintConfusableTargetNames => "rubric::lint::confusable_target_names",
+    LintNegationSkipsMissing => "rubric::lint::negation_skips_missing",
 }
 
 impl std::fmt::Display for Code {
@@ -103,11 +104,12 @@ pub enum Lint {
     UnusedSegment,
     UnusedSuppression,
     ConfusableTargetNames,
+    NegationSkipsMissing,
 }
 
 impl Lint {
     /// Every lint, in the order of `docs/errors.md`.
-    pub const ALL: [Lint; 9] = [
+    pub const ALL: [Lint; 10] = [
         Lint::ShadowedBranch,
         Lint::ThresholdNeverMet,
         Lint::ScoreCannotReach,
@@ -117,6 +119,7 @@ impl Lint {
         Lint::UnusedSegment,
         Lint::UnusedSuppression,
         Lint::ConfusableTargetNames,
+        Lint::NegationSkipsMissing,
     ];
 
     pub fn code(self) -> Code {
@@ -130,6 +133,7 @@ impl Lint {
             Lint::UnusedSegment => Code::LintUnusedSegment,
             Lint::UnusedSuppression => Code::LintUnusedSuppression,
             Lint::ConfusableTargetNames => Code::LintConfusableTargetNames,
+            Lint::NegationSkipsMissing => Code::LintNegationSkipsMissing,
         }
     }
 
@@ -145,6 +149,7 @@ impl Lint {
             Lint::UnusedSegment => "unused_segment",
             Lint::UnusedSuppression => "unused_suppression",
             Lint::ConfusableTargetNames => "confusable_target_names",
+            Lint::NegationSkipsMissing => "negation_skips_missing",
         }
     }
 
@@ -168,6 +173,9 @@ impl Lint {
             Lint::UnusedSuppression => "a suppression on channels that have no audience, workflow or route",
             Lint::ConfusableTargetNames => {
                 "two targets of a kind whose names differ only in case or in characters other than letters, digits, `_` and `-`"
+            }
+            Lint::NegationSkipsMissing => {
+                "a `!=`, `not in` or `is not true` test on a value that may be missing: false, not true, without it"
             }
         }
     }
@@ -557,6 +565,8 @@ pub enum DiagnosticKind {
     NullComparison { op: &'static str },
     #[error("`null` in a list never matches")]
     NullInList,
+    #[error("a constant cannot be `null`")]
+    NullConstant,
     #[error("band values have no order: `{op}` cannot be used with a band")]
     BandOrdered { op: &'static str, band: String },
     #[error("threshold {threshold} is outside the range of score `{score}` ({low}..{high})")]
@@ -627,6 +637,16 @@ pub enum DiagnosticKind {
         kind: &'static str,
         first: String,
         second: String,
+    },
+    #[error("`{test}` is false when `{subject}` is missing")]
+    LintNegationSkipsMissing {
+        test: String,
+        subject: String,
+        /// Who lacks the value: `contacts`, or `events` inside a `where`.
+        whose: &'static str,
+        /// The test without its negation (`open_deal is true`), when the
+        /// operator could be found in the test's text.
+        positive: Option<String>,
     },
 }
 
@@ -708,7 +728,7 @@ impl DiagnosticKind {
             | K::IsNeedsBand { .. }
             | K::TargetInCondition { .. } => Code::TypeMismatch,
             K::BandNotACondition { .. } | K::NotACondition { .. } => Code::NotACondition,
-            K::NullComparison { .. } | K::NullInList => Code::NullComparison,
+            K::NullComparison { .. } | K::NullInList | K::NullConstant => Code::NullComparison,
             K::BandOrdered { .. } => Code::BandComparison,
             K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
             K::ValueNotAllowed { .. } => Code::ValueNotAllowed,
@@ -722,6 +742,7 @@ impl DiagnosticKind {
             K::LintUnusedSegment { .. } => Code::LintUnusedSegment,
             K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
             K::LintConfusableTargetNames { .. } => Code::LintConfusableTargetNames,
+            K::LintNegationSkipsMissing { .. } => Code::LintNegationSkipsMissing,
         }
     }
 
@@ -925,6 +946,7 @@ impl DiagnosticKind {
                 Some(format!("test presence with `is {negation}null`"))
             }
             K::NullInList => text("test presence separately: `x is null or x in [...]`"),
+            K::NullConstant => text("no test can use it; test presence with `x is null` instead"),
             K::BandOrdered { band, .. } => Some(format!("test membership instead: `{band} in [..]`")),
             K::ThresholdOutOfRange {
                 score, low, high, ..
@@ -969,6 +991,23 @@ impl DiagnosticKind {
             K::LintConfusableTargetNames { .. } => text(
                 "their `--out-dir` files are `%XX`-encoded apart, but people, upload scripts and case-insensitive file systems mix such names up: rename one",
             ),
+            K::LintNegationSkipsMissing {
+                test,
+                subject,
+                whose,
+                positive,
+            } => Some(match positive {
+                // A `where` takes no `not`: only the presence test fits there.
+                _ if *whose == "events" => format!(
+                    "every test on a missing value is false, except `is null`; to include events without `{subject}`, write `where ({subject} is null or {test})`"
+                ),
+                Some(positive) => format!(
+                    "every test on a missing value is false, except `is null`; to include {whose} without `{subject}`, write `not ({positive})` or `{subject} is null or {test}`"
+                ),
+                None => format!(
+                    "every test on a missing value is false, except `is null`; to include {whose} without `{subject}`, put `not (…)` around the test without its negation, or write `{subject} is null or …`"
+                ),
+            }),
         }
     }
 }
@@ -1144,6 +1183,12 @@ mod tests {
                 kind: "audience",
                 first: s("ads x"),
                 second: s("ads_x"),
+            },
+            K::LintNegationSkipsMissing {
+                test: s("open_deal is not true"),
+                subject: s("open_deal"),
+                whose: "contacts",
+                positive: Some(s("open_deal is true")),
             },
         ]
     }

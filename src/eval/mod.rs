@@ -21,6 +21,7 @@ mod value;
 pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKind, Tracer};
 pub use value::EvalValue;
 
+use crate::case_fold::{eq_ignoring_case, fold_char, fold_text};
 use crate::ops::{AggregateKind, CompareOp, TextOp};
 use crate::plan::{
     Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
@@ -706,7 +707,11 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
                     return self.wrong_type(span, l, "a number or a timestamp");
                 }
-                let equal = if ignore_case { eq_ignore_case(a, b) } else { a == b };
+                let equal = if ignore_case {
+                    eq_ignoring_case(a, b)
+                } else {
+                    a == b
+                };
                 return equal == (op == CompareOp::Eq);
             }
             (EvalValue::Bool(a), EvalValue::Bool(b)) => {
@@ -821,9 +826,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
 /// Whether a list element equals the value: `None` when they differ in type.
 fn member_matches(v: &EvalValue<'_>, c: &ConstValue, ignore_case: bool) -> Option<bool> {
     match (v, c) {
-        // INVARIANT: with `ignoring case` the compiler lower-cased the set.
+        // INVARIANT: with `ignoring case` the compiler folded the set (crate::case_fold).
         (EvalValue::Text(t), ConstValue::Text(s)) => {
-            Some(if ignore_case { eq_lowered(t, s) } else { **t == **s })
+            Some(if ignore_case { eq_folded(t, s) } else { **t == **s })
         }
         (EvalValue::Num(n), ConstValue::Number(m)) => Some(n == m),
         (EvalValue::Bool(b), ConstValue::Bool(m)) => Some(b == m),
@@ -845,33 +850,29 @@ fn ordered(op: CompareOp, ordering: std::cmp::Ordering) -> bool {
 }
 
 /// The domain of an email: after the last `@`, surrounding whitespace ignored;
-/// none without an `@`.
+/// none without an `@`, or with nothing after it (`sam@` has no domain, so
+/// `website ends with domain(email)` cannot hold by default).
 pub fn domain(email: &str) -> Option<&str> {
     let trimmed = email.trim();
-    trimmed.rfind('@').and_then(|i| trimmed.get(i + 1..))
+    trimmed
+        .rfind('@')
+        .and_then(|i| trimmed.get(i + 1..))
+        .filter(|domain| !domain.is_empty())
 }
 
-fn eq_ignore_case(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
-    }
-}
-
-/// `value` compared case-insensitively with an already lower-cased `lowered`.
-fn eq_lowered(value: &str, lowered: &str) -> bool {
+/// `value` compared case-insensitively with an already folded `folded`
+/// (crate::case_fold).
+fn eq_folded(value: &str, folded: &str) -> bool {
     if value.is_ascii() {
-        value.eq_ignore_ascii_case(lowered)
+        value.eq_ignore_ascii_case(folded)
     } else {
-        value.to_lowercase() == lowered
+        value.chars().map(fold_char).eq(folded.chars())
     }
 }
 
 fn text_test(op: TextOp, a: &str, b: &str, ignore_case: bool) -> bool {
     if ignore_case {
-        let (a, b) = (a.to_lowercase(), b.to_lowercase());
-        text_test(op, &a, &b, false)
+        text_test(op, &fold_text(a), &fold_text(b), false)
     } else {
         match op {
             TextOp::StartsWith => a.starts_with(b),

@@ -447,14 +447,20 @@ impl Plan {
                 _ => {}
             }
         }
+        self.for_each_root_cond(&mut |c| walk(c, f));
+    }
+
+    /// Calls `f` on every whole condition of the plan: an item's, a rule's, a
+    /// row's, a branch's, or a `where` filter (nested parts are not visited).
+    pub fn for_each_root_cond<'p>(&'p self, f: &mut dyn FnMut(&'p Cond)) {
         for score in &self.scores {
             for rule in &score.rules {
                 match &rule.kind {
-                    ScoreRuleKind::When { condition, .. } => walk(condition, f),
-                    ScoreRuleKind::First { rows } => rows.iter().for_each(|r| walk(&r.condition, f)),
+                    ScoreRuleKind::When { condition, .. } => f(condition),
+                    ScoreRuleKind::First { rows } => rows.iter().for_each(|r| f(&r.condition)),
                     ScoreRuleKind::Each(each) => {
                         if let Some(filter) = &each.filter {
-                            walk(filter, f);
+                            f(filter);
                         }
                     }
                 }
@@ -464,25 +470,25 @@ impl Plan {
             band.branches
                 .iter()
                 .filter_map(|b| b.condition.as_ref())
-                .for_each(|c| walk(c, f));
+                .for_each(&mut *f);
         }
-        self.segments.iter().for_each(|s| walk(&s.condition, f));
+        self.segments.iter().for_each(|s| f(&s.condition));
         self.aggregates
             .iter()
             .filter_map(|a| a.filter.as_ref())
-            .for_each(|c| walk(c, f));
-        self.suppressions.iter().for_each(|s| walk(&s.condition, f));
+            .for_each(&mut *f);
+        self.suppressions.iter().for_each(|s| f(&s.condition));
         self.audiences
             .iter()
             .chain(&self.workflows)
-            .for_each(|t| walk(&t.condition, f));
+            .for_each(|t| f(&t.condition));
         for route in &self.routes {
-            walk(&route.condition, f);
+            f(&route.condition);
             route
                 .queue
                 .iter()
                 .filter_map(|q| q.condition.as_ref())
-                .for_each(|c| walk(c, f));
+                .for_each(&mut *f);
         }
     }
 

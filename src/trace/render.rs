@@ -246,7 +246,17 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
         let _ = writeln!(
             out,
             "      {}",
-            style.dim(&format!("{} → capped at {}", number(cap.sum), number(cap.total)))
+            // `max` lowers the events' sum; `min` raises it (after decay).
+            style.dim(&format!(
+                "{} → {} {}",
+                number(cap.sum),
+                if cap.total > cap.sum {
+                    "raised to"
+                } else {
+                    "capped at"
+                },
+                number(cap.total)
+            ))
         );
     }
 }

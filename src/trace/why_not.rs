@@ -29,7 +29,8 @@ pub fn why_not(trace: &Trace, target: &str) -> Result<WhyNot, String> {
         let Some(bt) = trace.bands.iter().find(|b| b.name == band.trim()) else {
             return Err(unknown(trace, target));
         };
-        let value = value.trim();
+        // A band value may be asked as written in a rule file, in backticks.
+        let value = value.trim().trim_matches('`');
         let values: Vec<&str> = bt
             .branches
             .iter()
@@ -43,7 +44,7 @@ pub fn why_not(trace: &Trace, target: &str) -> Result<WhyNot, String> {
                 values.join(", ")
             ));
         }
-        return Ok(band_why_not(bt, value, target, 0));
+        return Ok(band_why_not(bt, value, &format!("{}={value}", bt.name), 0));
     }
     for (kind, list) in [
         ("audience", &trace.audiences),
@@ -135,7 +136,8 @@ fn wanted_band_value(test: &TestTrace) -> Option<String> {
     let rest = rest.strip_prefix("is").unwrap_or(rest).trim();
     let rest = rest.strip_prefix("!=").unwrap_or(rest).trim();
     let rest = rest.strip_prefix("==").unwrap_or(rest).trim();
-    let value = rest.trim_matches('"');
+    // A band value is written bare or in backticks (`` `1` ``); the trace names it bare.
+    let value = rest.trim_matches('"').trim_matches('`');
     (!value.is_empty() && !value.contains(' ')).then(|| value.to_string())
 }
 
@@ -259,11 +261,16 @@ pub fn describe_test(t: &TestTrace) -> String {
             }
         }
         (op @ ("==" | "!=" | "<" | "<=" | ">" | ">="), Some(other)) => format!(
-            "{} {} {} {} {mark}",
+            "{} {} {} {}{} {mark}",
             t.subject,
             json_text(&t.value),
             symbol(op),
-            json_text(other)
+            json_text(other),
+            if ends_with_ignoring_case(source) {
+                " ignoring case"
+            } else {
+                ""
+            }
         ),
         ("is true", _) if source == t.subject || t.value.is_boolean() && !source.contains(' ') => {
             format!("{} {mark}", t.subject)
@@ -271,17 +278,39 @@ pub fn describe_test(t: &TestTrace) -> String {
         ("is true", _) => format!("{source} {mark}"),
         _ => match source.strip_prefix(t.subject.as_str()) {
             Some(rest) => format!("{} {} {} {mark}", t.subject, json_text(&t.value), rest.trim()),
-            None => format!("`{source}` ({} = {}) {mark}", t.subject, json_text(&t.value)),
+            None => format!(
+                "{} ({} = {}) {mark}",
+                code(source),
+                t.subject,
+                json_text(&t.value)
+            ),
         },
     }
+}
+
+/// Rule text in backticks; text that holds a backtick itself (a band value
+/// such as `` `A1` ``) goes between double backticks, as Markdown writes it.
+fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+/// Whether a test's source ends with the words `ignoring case` (a comparison's
+/// operator alone does not say so).
+fn ends_with_ignoring_case(source: &str) -> bool {
+    let mut words = source.split_whitespace().rev();
+    words.next() == Some("case") && words.next() == Some("ignoring")
 }
 
 /// What would make a failed test pass.
 fn change_for(t: &TestTrace) -> String {
     if t.negated {
         return format!(
-            "`{}` would have to stop holding (now: {})",
-            t.test,
+            "{} would have to stop holding (now: {})",
+            code(&t.test),
             describe_test(t)
         );
     }
@@ -303,10 +332,10 @@ fn change_for(t: &TestTrace) -> String {
             )
         }
         ("is" | "is not", _) => format!(
-            "`{}` would have to hold (it is {})",
-            t.test,
+            "{} would have to hold (it is {})",
+            code(&t.test),
             value.trim_matches('"')
         ),
-        _ => format!("`{}` would have to hold ({} is {value})", t.test, t.subject),
+        _ => format!("{} would have to hold ({} is {value})", code(&t.test), t.subject),
     }
 }
