@@ -185,6 +185,10 @@ pub enum TypeAdvice {
     Time {
         what: String,
     },
+    /// `any TYPE …` compared with a number: the count was meant.
+    CountOf {
+        example: String,
+    },
     /// The argument of a function call: what the function takes, with an
     /// example call on a declared name of that type when there is one.
     FunctionArgument {
@@ -207,6 +211,9 @@ impl TypeAdvice {
             TypeAdvice::Time { what } => format!(
                 "`{what}` on a timestamp: use `within 7 days`, or compare with a date such as \"2026-11-01\""
             ),
+            TypeAdvice::CountOf { example } => {
+                format!("`any` is true or false; to compare how many events there were, count them: `{example}`")
+            }
             TypeAdvice::FunctionArgument {
                 function,
                 takes,
@@ -268,7 +275,8 @@ pub enum SyntaxHint {
     UnclosedBrace,
     /// `grade is 1`: a band value that looks like a number, unquoted.
     BandValueInBackticks {
-        band: String,
+        /// The test up to the value: `intent_level is`, `intent_level is not`.
+        test: String,
         value: String,
     },
     /// `1 when …` in a band: a name that starts with a digit.
@@ -354,8 +362,8 @@ impl SyntaxHint {
                 String::from("each branch is `value when <condition>`, and the last is `value otherwise`")
             }
             H::UnclosedBrace => String::from("add the missing `}` before this line"),
-            H::BandValueInBackticks { band, value } => format!(
-                "a band value that starts with a digit is written between backticks: {band} is `{value}`; to compare a number, use `==`"
+            H::BandValueInBackticks { test, value } => format!(
+                "a band value that starts with a digit is written between backticks: {test} `{value}`; to compare a number, use `==`"
             ),
             H::NameInBackticks { value, band_branch: true } => format!(
                 "a band value that starts with a digit is written between backticks, here and wherever it is tested: `` `{value}` when … ``"
@@ -477,6 +485,8 @@ pub enum DiagnosticKind {
     UnknownNameAfterWhere {
         name: String,
         event: String,
+        /// The aggregate as written before `where`: `count of page_view`.
+        aggregate: String,
         /// `and` or `or`.
         joined_by: &'static str,
     },
@@ -895,8 +905,13 @@ impl DiagnosticKind {
                     format!("if `{name}` is a contact property, declare it in the `properties` block")
                 }
             }),
-            K::UnknownNameAfterWhere { name, event, joined_by } => Some(format!(
-                "a `where` takes one test, so `{name}` after `{joined_by}` is read as a contact property; to test several props of each `{event}`, put them in parentheses: `any {event} where (… {joined_by} {name} …)`"
+            K::UnknownNameAfterWhere {
+                name,
+                event,
+                aggregate,
+                joined_by,
+            } => Some(format!(
+                "a `where` takes one test, so `{name}` after `{joined_by}` is read as a contact property; to test several props of each `{event}`, put them in parentheses: `{aggregate} where (… {joined_by} {name} …)`"
             )),
             K::NowIsNotAValue {
                 subject,
@@ -904,7 +919,7 @@ impl DiagnosticKind {
                 meaning,
                 ..
             } => Some(format!(
-                "conditions are evaluated at as-of: test a recent time with `within` (`{subject} within 7 days`) or count days with `days_since` (`{days_since_test}`: {meaning})"
+                "a rule has no clock, it is evaluated at as-of: write `{days_since_test}` ({meaning}), or `{subject} within 7 days` (in the 7 days before as-of)"
             )),
             K::EventAsValue { event: e } => Some(format!(
                 "test events with an aggregate: `any {e} within 7 days`, `count of {e} within 30 days >= 3` or `last {e} within 7 days`"

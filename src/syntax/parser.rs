@@ -187,10 +187,26 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
             hint,
         }
     };
+    // The parser does not list `,` after a finished rule; the hint knows better.
+    let label = if matches!(hint_of(&kind), Some(SyntaxHint::ModifiersNeedCommas { .. })) {
+        String::from("a `,` is missing before this modifier")
+    } else {
+        label
+    };
     let diagnostic = Diagnostic::new(kind, span).with_label(label);
     match unclosed {
         Some(open) => diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed"),
         None => diagnostic,
+    }
+}
+
+/// The hint of a syntax diagnostic.
+fn hint_of(kind: &DiagnosticKind) -> Option<&SyntaxHint> {
+    match kind {
+        DiagnosticKind::SyntaxExpected { hint, .. } | DiagnosticKind::SyntaxUnexpected { hint, .. } => {
+            hint.as_ref()
+        }
+        _ => None,
     }
 }
 
@@ -365,8 +381,9 @@ fn teaching_hint(
     if let (Some(before_is), true) = (before_is, starts_with_digit) {
         let band = trailing_name(before_is.trim_end());
         if !band.is_empty() {
+            let negated = if previous_word == "not" { " not" } else { "" };
             return Some(SyntaxHint::BandValueInBackticks {
-                band,
+                test: format!("{band} is{negated}"),
                 value: found.to_string(),
             });
         }
@@ -462,15 +479,17 @@ fn teaching_hint(
             });
         }
     }
-    // `any page_view where a and b within 7 days`: the window after a longer `where`.
-    if found == "within" && (positives.contains(&Rule::kw_and) || positives.contains(&Rule::kw_or)) {
-        if let Some(at) = before.rfind("where ") {
-            let filter = before.get(at + "where ".len()..).unwrap_or("").trim();
+    // `any page_view where a and b within 7 days` (or `… >= 3` after a
+    // `count of`): the window or comparison after a longer `where`.
+    let continues_aggregate = found == "within" || comparison_op(found).is_some();
+    if continues_aggregate && (positives.contains(&Rule::kw_and) || positives.contains(&Rule::kw_or)) {
+        let line = current_line(before);
+        if let Some(at) = line.rfind("where ") {
+            let filter = line.get(at + "where ".len()..).unwrap_or("").trim();
             let joined = filter.contains(" and ") || filter.contains(" or ");
             if joined && !filter.contains(['{', '}']) && !filter.contains("=>") {
-                let window: Vec<&str> = after.split_whitespace().take(3).collect();
                 return Some(SyntaxHint::WhereTestsInParentheses {
-                    example: format!("where ({filter}) {}", window.join(" ")),
+                    example: format!("where ({filter}) {}", first_line_without_comment(after)),
                 });
             }
         }
