@@ -669,12 +669,14 @@ fn mirrored(op: CompareOp) -> CompareOp {
     }
 }
 
-/// The name of `expr` when it is a bare `now` or `today`.
+/// The name of `expr` when it is `now` or `today`, bare or called (`now()`).
 fn now_name(expr: &ast::Expr) -> Option<&ast::Ident> {
-    match &expr.kind {
-        ExprKind::Name(ident) if matches!(ident.name.as_str(), "now" | "today") => Some(ident),
-        _ => None,
-    }
+    let ident = match &expr.kind {
+        ExprKind::Name(ident) => ident,
+        ExprKind::Call { function, args } if args.is_empty() => function,
+        _ => return None,
+    };
+    matches!(ident.name.as_str(), "now" | "today").then_some(ident)
 }
 
 /// An operand as the user would write it in a hint: a name, `last TYPE`, or

@@ -316,6 +316,11 @@ pub enum SyntaxHint {
         /// The window in days, as written in a `days_since` test: `3`.
         days: String,
     },
+    /// `any page_view within -3 days`: a sign on a window of events.
+    SignedEventWindow {
+        /// The aggregate with the window unsigned: `any page_view within 3 days`.
+        example: String,
+    },
     /// `where a and b within 7 days`: several tests after `where`.
     WhereTestsInParentheses {
         example: String,
@@ -395,6 +400,9 @@ impl SyntaxHint {
                 window, subject, days, ..
             } => format!(
                 "a `within` window counts back from as-of and has no sign; for a time in the next {window}, write `days_since({subject}) >= -{days} and days_since({subject}) <= 0`"
+            ),
+            H::SignedEventWindow { example } => format!(
+                "events are counted back from as-of, so a window has no sign: `{example}`"
             ),
             H::WhereTestsInParentheses { example } => format!(
                 "a `where` takes one test, or several in parentheses: `{example}`"
@@ -663,6 +671,10 @@ pub enum DiagnosticKind {
     ConditionAsValue,
     #[error("band `{band}` can only be compared with one of its values")]
     BandNeedsValue { band: String, values: String },
+    /// `intent_level == 1` where the band has the value `` `1` ``: a name
+    /// written as a number.
+    #[error("band `{band}` can only be compared with one of its values")]
+    BandValueWrittenAsNumber { band: String, value: String },
     #[error("band `{band}` always has a value; test which one")]
     BandAlwaysHasValue { band: String, values: String },
     #[error("band `{band}` can only be tested with `is`, `==`, `!=` or `in`")]
@@ -830,6 +842,7 @@ impl DiagnosticKind {
             | K::ListOutsideIn
             | K::ConditionAsValue
             | K::BandNeedsValue { .. }
+            | K::BandValueWrittenAsNumber { .. }
             | K::BandAlwaysHasValue { .. }
             | K::BandAsValue { .. }
             | K::IsNeedsBand { .. }
@@ -1046,6 +1059,9 @@ impl DiagnosticKind {
             K::BandNeedsValue { values, .. } | K::BandAlwaysHasValue { values, .. } => {
                 Some(format!("values: {values}"))
             }
+            K::BandValueWrittenAsNumber { value, .. } => Some(format!(
+                "a band value that starts with a digit is a name, written between backticks as in the band: `{value}`"
+            )),
             K::BandAsValue { band, first_value } => Some(format!("e.g. `{band} is {first_value}`")),
             K::IsNeedsBand {
                 value,

@@ -466,10 +466,17 @@ fn teaching_hint(
                 .ok()
                 .zip(days_per_unit(unit))
                 .map_or_else(|| (*amount).to_string(), |(a, f)| plain_number(a * f));
-            let subject = trailing_operand(before.strip_suffix("within").unwrap_or(before).trim_end());
+            let before_within = before.strip_suffix("within").unwrap_or(before).trim_end();
+            let window = format!("{amount} {unit}");
+            if let Some(aggregate) = event_window(before_within) {
+                return Some(SyntaxHint::SignedEventWindow {
+                    example: format!("{aggregate} within {window}"),
+                });
+            }
+            let subject = trailing_operand(before_within);
             return Some(SyntaxHint::SignedWindow {
                 sign,
-                window: format!("{amount} {unit}"),
+                window,
                 subject: if subject.is_empty() {
                     String::from("…")
                 } else {
@@ -495,6 +502,22 @@ fn teaching_hint(
         }
     }
     None
+}
+
+/// The events a window written after `before_within` would count, as written
+/// (`any page_view`, `count of page_view`, `each page_view`, `last page_view`,
+/// or `…` after a `where`); `None` when the window is on a timestamp.
+fn event_window(before_within: &str) -> Option<String> {
+    if current_line(before_within).contains(" where ") {
+        return Some(String::from("…"));
+    }
+    let event = trailing_name(before_within);
+    let rest = before_within.get(..before_within.len() - event.len())?.trim_end();
+    match trailing_name(rest).as_str() {
+        "of" => Some(format!("count of {event}")),
+        word @ ("any" | "each" | "last") if !event.is_empty() => Some(format!("{word} {event}")),
+        _ => None,
+    }
 }
 
 /// The trimmed text of the line that holds `offset`, up to `offset`.
