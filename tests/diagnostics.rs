@@ -56,7 +56,8 @@ const EXPECTED: &[Row] = &[
     // Issue 13's near-misses: each help names the fix in the rule's own names.
     ("err/syntax_band_value_is_number.rubric", &[SYNTAX, SYNTAX], 13, 41),
     ("err/syntax_band_branch_number.rubric", &[SYNTAX], 7, 3),
-    ("err/syntax_modifiers_without_comma.rubric", &[SYNTAX, SYNTAX], 3, 55),
+    ("err/syntax_modifiers_without_comma.rubric", &[SYNTAX, SYNTAX, SYNTAX], 3, 55),
+    ("err/syntax_name_starts_with_digit.rubric", &[SYNTAX], 3, 3),
     ("err/syntax_count_without_count_of.rubric", &[SYNTAX, SYNTAX], 2, 50),
     ("err/syntax_days_since_with_unit.rubric", &[SYNTAX, SYNTAX, SYNTAX], 6, 55),
     ("err/syntax_sla_in_queue_branch.rubric", &[SYNTAX], 10, 5),

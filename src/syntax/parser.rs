@@ -388,8 +388,12 @@ fn teaching_hint(
             });
         }
     }
-    // `band intent_level { 1 when … }`: a name that starts with a digit.
-    if starts_with_digit && positives.contains(&Rule::ident) {
+    // `band intent_level { 1 when … }`: a name that starts with a digit (but
+    // `score 0..100`, a range where the name was forgotten, is not one).
+    let is_range = after
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .starts_with("..");
+    if starts_with_digit && !is_range && positives.contains(&Rule::ident) {
         let band_branch = open_brace_line
             .as_deref()
             .is_some_and(|l| l.trim_start().starts_with("band"));
@@ -402,15 +406,16 @@ fn teaching_hint(
     if matches!(found, "decay" | "max" | "min") {
         let line = current_line(before);
         if let Some(rule_tail) = line.rsplit("=>").next().filter(|_| line.contains("=>")) {
-            let previous = ["decay", "max", "min"]
-                .into_iter()
-                .filter_map(|m| rule_tail.rfind(m))
-                .max()
-                .and_then(|at| rule_tail.get(at..));
+            // Whole words only: `90 minutes` is not a `min` modifier.
+            let words: Vec<&str> = rule_tail.split_whitespace().collect();
+            let previous = words
+                .iter()
+                .rposition(|w| matches!(*w, "decay" | "max" | "min"))
+                .and_then(|at| words.get(at..));
             if let Some(previous) = previous {
                 let this = first_line_without_comment(after);
                 return Some(SyntaxHint::ModifiersNeedCommas {
-                    example: format!("{}, {}", previous.trim(), this),
+                    example: format!("{}, {}", previous.join(" "), this),
                 });
             }
         }
