@@ -67,6 +67,7 @@ const EXPECTED: &[Row] = &[
     ("err/unknown_name_now.rubric", &["rubric::unknown_name", "rubric::unknown_name", "rubric::unknown_name", "rubric::unknown_name"], 6, 43),
     ("err/type_mismatch_function_argument.rubric", &["rubric::type_mismatch", "rubric::type_mismatch", "rubric::type_mismatch"], 8, 26),
     ("err/type_mismatch_band_value_as_number.rubric", &["rubric::type_mismatch", "rubric::type_mismatch", "rubric::type_mismatch"], 13, 41),
+    ("err/not_a_condition_value_after_or.rubric", &["rubric::not_a_condition", "rubric::not_a_condition", "rubric::not_a_condition", "rubric::not_a_condition"], 8, 47),
     ("err/type_mismatch_any_compared_with_number.rubric", &["rubric::type_mismatch", "rubric::type_mismatch"], 2, 53),
     ("err/invalid_escape.rubric", &["rubric::invalid_escape"], 3, 32),
     // Names.

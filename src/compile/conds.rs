@@ -23,6 +23,7 @@ impl<'a> Compiler<'a> {
                 let mut out = Vec::with_capacity(parts.len());
                 let mut ok = true;
                 let mut after_where = None;
+                let mut previous_part: Option<&ast::Expr> = None;
                 for p in parts {
                     let errors_before = self.errors.len();
                     match self.condition(p, ctx) {
@@ -32,7 +33,14 @@ impl<'a> Compiler<'a> {
                     if let Some(event) = after_where {
                         self.explain_names_after_where(errors_before, event, joined_by);
                     }
+                    if let Some(previous) = previous_part {
+                        self.explain_value_after_test(errors_before, previous, p, joined_by);
+                    }
                     after_where = ends_with_where_test(p);
+                    // `a == "x" or "y" or "z"`: each value repeats the test.
+                    if written_literal(p).is_none() {
+                        previous_part = Some(p);
+                    }
                 }
                 if !ok {
                     return None;
@@ -691,6 +699,51 @@ fn written_operand(expr: &ast::Expr) -> String {
     }
 }
 
+/// A literal as written in a rule: `"CA"`, `200`.
+fn written_literal(value: &ast::Expr) -> Option<String> {
+    match &value.kind {
+        ExprKind::Literal(Literal::Str(s)) => Some(format!("{s:?}")),
+        ExprKind::Literal(Literal::Number(n)) => Some(fmt_number(*n)),
+        _ => None,
+    }
+}
+
+/// The test `expr` makes of a name, written again for the value `value`
+/// (`country == "CA"` from `country == "US"`), with whether it is an
+/// aggregate's `where` test. `None` for anything else.
+fn repeated_test(expr: &ast::Expr, value: &str) -> Option<(String, bool)> {
+    let (left, words, ignore_case) = match &expr.kind {
+        ExprKind::Compare {
+            op: op @ (CompareOp::Eq | CompareOp::Ne),
+            left,
+            ignore_case,
+            ..
+        } => (left, op.symbol(), *ignore_case),
+        ExprKind::Text {
+            op,
+            left,
+            ignore_case,
+            ..
+        } => (left, op.words(), *ignore_case),
+        ExprKind::Aggregate(agg) if agg.window.is_none() => {
+            let (test, _) = repeated_test(agg.filter.as_deref()?, value)?;
+            return Some((test, true));
+        }
+        _ => return None,
+    };
+    let ExprKind::Name(name) = &left.kind else {
+        return None;
+    };
+    let ignoring = if ignore_case { " ignoring case" } else { "" };
+    Some((
+        format!(
+            "{} {words} {value}{ignoring}",
+            crate::syntax::written_name(&name.name)
+        ),
+        false,
+    ))
+}
+
 impl Compiler<'_> {
     /// Turns the unknown names reported since `errors_before` into the advice
     /// that a `where` of `event` takes one test (issue 13: `any form_submit
@@ -733,6 +786,35 @@ impl Compiler<'_> {
             let mut replaced = Diagnostic::new(kind, diagnostic.span).with_label(label);
             replaced.notes = notes;
             *diagnostic = replaced;
+        }
+    }
+
+    /// Turns a "not a condition" reported since `errors_before` for the
+    /// literal `part` into the advice to repeat the test `previous` made
+    /// (`country == "US" or "CA"` → `or country == "CA"`).
+    fn explain_value_after_test(
+        &mut self,
+        errors_before: usize,
+        previous: &ast::Expr,
+        part: &ast::Expr,
+        joined_by: &'static str,
+    ) {
+        let Some((repeated, in_where)) = written_literal(part).and_then(|v| repeated_test(previous, &v))
+        else {
+            return;
+        };
+        for diagnostic in self.errors.iter_mut().skip(errors_before) {
+            let DiagnosticKind::NotACondition { found } = diagnostic.kind else {
+                continue;
+            };
+            let kind = DiagnosticKind::ValueJoinedToTest {
+                found,
+                joined_by,
+                repeated: repeated.clone(),
+                in_where,
+            };
+            let label = std::mem::take(&mut diagnostic.label);
+            *diagnostic = Diagnostic::new(kind, diagnostic.span).with_label(label);
         }
     }
 

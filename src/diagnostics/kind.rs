@@ -690,6 +690,17 @@ pub enum DiagnosticKind {
     BandNotACondition { band: String, values: String },
     #[error("expected a condition, found {found}")]
     NotACondition { found: &'static str },
+    /// `country == "US" or "CA"`: a value joined to a test by `and`/`or`.
+    #[error("expected a condition, found {found}")]
+    ValueJoinedToTest {
+        found: &'static str,
+        /// `and` or `or`.
+        joined_by: &'static str,
+        /// The test repeated for the value: `country == "CA"`.
+        repeated: String,
+        /// Whether the test is an aggregate's `where` test.
+        in_where: bool,
+    },
     #[error("`{op}` with null is never true")]
     NullComparison { op: &'static str },
     #[error("`null` in a list never matches")]
@@ -847,7 +858,9 @@ impl DiagnosticKind {
             | K::BandAsValue { .. }
             | K::IsNeedsBand { .. }
             | K::TargetInCondition { .. } => Code::TypeMismatch,
-            K::BandNotACondition { .. } | K::NotACondition { .. } => Code::NotACondition,
+            K::BandNotACondition { .. } | K::NotACondition { .. } | K::ValueJoinedToTest { .. } => {
+                Code::NotACondition
+            }
             K::NullComparison { .. } | K::NullInList => Code::NullComparison,
             K::BandOrdered { .. } => Code::BandComparison,
             K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
@@ -1071,6 +1084,22 @@ impl DiagnosticKind {
                 Some((band, name)) => format!("did you mean band `{band}`? (`{name}` is not a band)"),
                 None => format!("to compare text write `== \"{value}\"`"),
             }),
+            K::ValueJoinedToTest {
+                joined_by,
+                repeated,
+                in_where: false,
+                ..
+            } => Some(format!(
+                "`{joined_by}` joins two conditions, not two values: repeat the test, `{joined_by} {repeated}`"
+            )),
+            K::ValueJoinedToTest {
+                joined_by,
+                repeated,
+                in_where: true,
+                ..
+            } => Some(format!(
+                "`{joined_by}` joins two conditions, not two values, and a `where` takes one test, or several in parentheses: `where (… {joined_by} {repeated})`"
+            )),
             K::BandNotACondition { band, values } => {
                 Some(format!("test its value, e.g. `{band} is …` (values: {values})"))
             }
