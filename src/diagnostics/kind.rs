@@ -858,14 +858,13 @@ impl DiagnosticKind {
             | K::BandAsValue { .. }
             | K::IsNeedsBand { .. }
             | K::TargetInCondition { .. } => Code::TypeMismatch,
-            K::BandNotACondition { .. } | K::NotACondition { .. } | K::ValueJoinedToTest { .. } => {
-                Code::NotACondition
-            }
+            K::BandNotACondition { .. } | K::NotACondition { .. } => Code::NotACondition,
             K::NullComparison { .. } | K::NullInList => Code::NullComparison,
             K::BandOrdered { .. } => Code::BandComparison,
             K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
             K::ValueNotAllowed { .. } => Code::ValueNotAllowed,
             K::NestedAggregate => Code::NestedAggregate,
+            K::ValueJoinedToTest { .. } => Code::NotACondition,
             K::LintBranchNeverHolds { .. } | K::LintBranchShadowed { .. } => Code::LintShadowedBranch,
             K::LintThresholdNeverMet { .. } => Code::LintThresholdNeverMet,
             K::LintScoreCannotReach { .. } => Code::LintScoreCannotReach,
