@@ -958,3 +958,59 @@ fn nesting_at_the_limit_compiles_formats_evaluates_and_explains() {
         });
     }
 }
+
+/// Issue 13's teaching hints read the text around the error: at the end of
+/// the file, at its start and beside non-ASCII text they must still give
+/// their advice (or none), never panic.
+#[test]
+fn teaching_hints_hold_at_the_edges_of_the_text() {
+    let cases: &[(&str, Option<&str>)] = &[
+        ("segment s when trial_ends_at within -", None),
+        (
+            "segment s when trial_ends_at within -3 days",
+            Some("days_since(trial_ends_at) >= -3"),
+        ),
+        (
+            "segment s when `fin é` within -2 weeks",
+            Some("days_since(`fin é`) >= -14"),
+        ),
+        ("segment s when `niveau é` is 1", Some("`niveau é` is `1`")),
+        (
+            "segment s when days_since(x) > 7 days",
+            Some("`days_since(x) > 7`"),
+        ),
+        (
+            "segment s when days_since(x) > 36 hours",
+            Some("`days_since(x) > 1.5`"),
+        ),
+        ("segment s when (x) > 7 days", None),
+        (
+            "segment s when e within 7 days >=",
+            Some("`count of e within 7 days >= 3`"),
+        ),
+        (
+            "score s 0..1 {\n  \"v\" each e => +1 max 1 decay",
+            Some("`max 1, decay`"),
+        ),
+        ("score s 0..1 {\n  \"v\" when x > 1 max 1", None),
+        ("band b {\n  1", Some("`` `1` when … ``")),
+        (
+            "route r when x {\n  queue first {\n    sla",
+            Some("write `sla` beside `task`"),
+        ),
+    ];
+    for (text, wanted) in cases {
+        let diagnostics = parse_errors(text);
+        let help = diagnostics
+            .first()
+            .and_then(|d| d.help.clone())
+            .unwrap_or_default();
+        match wanted {
+            Some(part) => assert!(help.contains(part), "{text:?}: {help:?}"),
+            None => assert!(
+                !help.contains("days_since(") && !help.contains("modifiers"),
+                "{text:?}: {help:?}"
+            ),
+        }
+    }
+}

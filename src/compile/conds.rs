@@ -3,9 +3,9 @@
 
 use super::names::Ctx;
 use super::regexes::check_regex;
-use super::types::{describe, duration_micros, promote_time_literal, Info, Ty, Typed};
+use super::types::{describe, duration_micros, fmt_number, promote_time_literal, Info, Ty, Typed};
 use super::Compiler;
-use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
+use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind, TypeAdvice};
 use crate::plan::{AggregateId, Cond, ConstValue, Function, Operand, PlanRegex};
 use crate::source::Span;
 use crate::syntax::ast::{self, AggregateKind, CompareOp, ExprKind, IsTarget, Literal};
@@ -15,12 +15,31 @@ impl<'a> Compiler<'a> {
     pub(super) fn condition(&mut self, expr: &ast::Expr, ctx: Ctx<'_>) -> Option<Cond> {
         match &expr.kind {
             ExprKind::Or(parts) | ExprKind::And(parts) => {
+                let joined_by = if matches!(expr.kind, ExprKind::Or(_)) {
+                    "or"
+                } else {
+                    "and"
+                };
                 let mut out = Vec::with_capacity(parts.len());
                 let mut ok = true;
+                let mut after_where = None;
+                let mut previous_part: Option<&ast::Expr> = None;
                 for p in parts {
+                    let errors_before = self.errors.len();
                     match self.condition(p, ctx) {
                         Some(c) => out.push(c),
                         None => ok = false,
+                    }
+                    if let Some(event) = after_where {
+                        self.explain_names_after_where(errors_before, event, joined_by);
+                    }
+                    if let Some(previous) = previous_part {
+                        self.explain_value_after_test(errors_before, previous, p, joined_by);
+                    }
+                    after_where = ends_with_where_test(p);
+                    // `a == "x" or "y" or "z"`: each value repeats the test.
+                    if written_literal(p).is_none() {
+                        previous_part = Some(p);
                     }
                 }
                 if !ok {
@@ -130,6 +149,9 @@ impl<'a> Compiler<'a> {
         ignore_case: bool,
         ctx: Ctx<'_>,
     ) -> Option<Cond> {
+        if ctx.event.is_none() && self.compares_with_now(op, left, right) {
+            return None;
+        }
         // Bands: `readiness == hot` is `readiness is hot`.
         let (band, other) = match (self.band_of(left, ctx), self.band_of(right, ctx)) {
             (Some(b), _) => (Some(b), right),
@@ -180,6 +202,15 @@ impl<'a> Compiler<'a> {
         self.coerce_time_literal(&l, &mut r)?;
         self.coerce_time_literal(&r, &mut l)?;
         if !self.compatible(&l, &r, op.symbol()) {
+            // `any email_open within 30 days > 2`: a count was meant.
+            if let Some(example) = count_instead_of_any(op, left, right) {
+                if let Some(last) = self.errors.last_mut() {
+                    if let DiagnosticKind::ComparedTypes { advice, .. } = &mut last.kind {
+                        *advice = TypeAdvice::CountOf { example };
+                        last.help = last.kind.help();
+                    }
+                }
+            }
             return None;
         }
         let known = if l.ty == Ty::Any { r.ty } else { l.ty };
@@ -532,7 +563,21 @@ impl<'a> Compiler<'a> {
             return None;
         };
         let a = self.operand(arg, ctx)?;
-        if !self.expect_type(&a, &[arg_ty], f.name()) {
+        if a.ty != Ty::Any && a.ty != arg_ty {
+            let advice = self.function_argument_advice(f.name(), arg_ty);
+            self.errors.push(
+                Diagnostic::new(
+                    DiagnosticKind::ExpectedType {
+                        what: f.name().to_string(),
+                        wanted: arg_ty.name().to_string(),
+                        subject: describe(&a),
+                        ty: a.ty.name(),
+                        advice,
+                    },
+                    a.span,
+                )
+                .with_label(format!("this is {}", a.ty.name())),
+            );
             return None;
         }
         Some(Typed {
@@ -586,5 +631,263 @@ impl<'a> Compiler<'a> {
             info: Info::None,
             span,
         })
+    }
+}
+
+/// The event type of `expr` when it ends with an aggregate's `where` test
+/// (`any form_submit where form == "demo"`, no window after it), so that a
+/// following `and`/`or` part may have been meant inside the `where`.
+fn ends_with_where_test(expr: &ast::Expr) -> Option<&ast::EventAggregate> {
+    match &expr.kind {
+        ExprKind::Aggregate(agg) if agg.filter.is_some() && agg.window.is_none() => Some(agg),
+        ExprKind::Not(inner) => ends_with_where_test(inner),
+        _ => None,
+    }
+}
+
+/// `count of TYPE … OP N` for an `any TYPE …` aggregate compared with the
+/// number `N` (either side), as the fix to suggest.
+fn count_instead_of_any(op: CompareOp, left: &ast::Expr, right: &ast::Expr) -> Option<String> {
+    let (agg, number, op) = match (&left.kind, &right.kind) {
+        (ExprKind::Aggregate(agg), ExprKind::Literal(Literal::Number(n))) => (agg, *n, op),
+        (ExprKind::Literal(Literal::Number(n)), ExprKind::Aggregate(agg)) => (agg, *n, mirrored(op)),
+        _ => return None,
+    };
+    if agg.kind != AggregateKind::Any {
+        return None;
+    }
+    let filter = if agg.filter.is_some() { " where …" } else { "" };
+    let window = agg.window.as_ref().map_or(String::new(), |w| {
+        format!(" within {} {}", fmt_number(w.amount), w.unit.name)
+    });
+    Some(format!(
+        "count of {}{filter}{window} {} {}",
+        crate::syntax::written_name(&agg.event.name),
+        op.symbol(),
+        fmt_number(number)
+    ))
+}
+
+/// The operator that keeps the meaning of `a OP b` written as `b OP a`.
+fn mirrored(op: CompareOp) -> CompareOp {
+    match op {
+        CompareOp::Lt => CompareOp::Gt,
+        CompareOp::Le => CompareOp::Ge,
+        CompareOp::Gt => CompareOp::Lt,
+        CompareOp::Ge => CompareOp::Le,
+        CompareOp::Eq | CompareOp::Ne => op,
+    }
+}
+
+/// The name of `expr` when it is `now` or `today`, bare or called (`now()`).
+fn now_name(expr: &ast::Expr) -> Option<&ast::Ident> {
+    let ident = match &expr.kind {
+        ExprKind::Name(ident) => ident,
+        ExprKind::Call { function, args } if args.is_empty() => function,
+        _ => return None,
+    };
+    matches!(ident.name.as_str(), "now" | "today").then_some(ident)
+}
+
+/// An operand as the user would write it in a hint: a name, `last TYPE`, or
+/// `x` for anything longer.
+fn written_operand(expr: &ast::Expr) -> String {
+    match &expr.kind {
+        ExprKind::Name(ident) => crate::syntax::written_name(&ident.name).into_owned(),
+        ExprKind::Aggregate(agg) if agg.kind == AggregateKind::Last && agg.filter.is_none() => {
+            format!("last {}", agg.event.name)
+        }
+        _ => String::from("x"),
+    }
+}
+
+/// A literal as written in a rule: `"CA"`, `200`.
+fn written_literal(value: &ast::Expr) -> Option<String> {
+    match &value.kind {
+        ExprKind::Literal(Literal::Str(s)) => Some(format!("{s:?}")),
+        ExprKind::Literal(Literal::Number(n)) => Some(fmt_number(*n)),
+        _ => None,
+    }
+}
+
+/// The test `expr` makes of a name, written again for the value `value`
+/// (`country == "CA"` from `country == "US"`), with whether it is an
+/// aggregate's `where` test. `None` for anything else.
+fn repeated_test(expr: &ast::Expr, value: &str) -> Option<(String, bool)> {
+    let (left, words, ignore_case) = match &expr.kind {
+        ExprKind::Compare {
+            op: op @ (CompareOp::Eq | CompareOp::Ne),
+            left,
+            ignore_case,
+            ..
+        } => (left, op.symbol(), *ignore_case),
+        ExprKind::Text {
+            op,
+            left,
+            ignore_case,
+            ..
+        } => (left, op.words(), *ignore_case),
+        ExprKind::Aggregate(agg) if agg.window.is_none() => {
+            let (test, _) = repeated_test(agg.filter.as_deref()?, value)?;
+            return Some((test, true));
+        }
+        _ => return None,
+    };
+    let ExprKind::Name(name) = &left.kind else {
+        return None;
+    };
+    let ignoring = if ignore_case { " ignoring case" } else { "" };
+    Some((
+        format!(
+            "{} {words} {value}{ignoring}",
+            crate::syntax::written_name(&name.name)
+        ),
+        false,
+    ))
+}
+
+impl Compiler<'_> {
+    /// Turns the unknown names reported since `errors_before` into the advice
+    /// that a `where` of `event` takes one test (issue 13: `any form_submit
+    /// where form == "x" and url contains "y"` reads `url` as a contact
+    /// property). Names the event declares as props certainly were meant
+    /// there; with no declared props, any unknown name may have been.
+    fn explain_names_after_where(
+        &mut self,
+        errors_before: usize,
+        aggregate: &ast::EventAggregate,
+        joined_by: &'static str,
+    ) {
+        let event = aggregate.event.name.as_str();
+        let words = match aggregate.kind {
+            AggregateKind::Count => "count of",
+            AggregateKind::Any => "any",
+            AggregateKind::Last => "last",
+        };
+        let event_props = self
+            .symbols
+            .events
+            .as_ref()
+            .and_then(|events| events.get(event))
+            .and_then(|e| e.props.as_ref());
+        for diagnostic in self.errors.iter_mut().skip(errors_before) {
+            let DiagnosticKind::UnknownName { name, .. } = &diagnostic.kind else {
+                continue;
+            };
+            if event_props.is_some_and(|props| !props.contains_key(name)) {
+                continue;
+            }
+            let kind = DiagnosticKind::UnknownNameAfterWhere {
+                name: name.clone(),
+                event: event.to_string(),
+                aggregate: format!("{words} {}", crate::syntax::written_name(event)),
+                joined_by,
+            };
+            let label = std::mem::take(&mut diagnostic.label);
+            let notes = std::mem::take(&mut diagnostic.notes);
+            let mut replaced = Diagnostic::new(kind, diagnostic.span).with_label(label);
+            replaced.notes = notes;
+            *diagnostic = replaced;
+        }
+    }
+
+    /// Turns a "not a condition" reported since `errors_before` for the
+    /// literal `part` into the advice to repeat the test `previous` made
+    /// (`country == "US" or "CA"` → `or country == "CA"`).
+    fn explain_value_after_test(
+        &mut self,
+        errors_before: usize,
+        previous: &ast::Expr,
+        part: &ast::Expr,
+        joined_by: &'static str,
+    ) {
+        let Some((repeated, in_where)) = written_literal(part).and_then(|v| repeated_test(previous, &v))
+        else {
+            return;
+        };
+        for diagnostic in self.errors.iter_mut().skip(errors_before) {
+            let DiagnosticKind::NotACondition { found } = diagnostic.kind else {
+                continue;
+            };
+            let kind = DiagnosticKind::ValueJoinedToTest {
+                found,
+                joined_by,
+                repeated: repeated.clone(),
+                in_where,
+            };
+            let label = std::mem::take(&mut diagnostic.label);
+            *diagnostic = Diagnostic::new(kind, diagnostic.span).with_label(label);
+        }
+    }
+
+    /// `trial_ends_at > now`: rubric has no clock value. Reports it (and
+    /// returns true) when one side of an ordering comparison is `now` or
+    /// `today` and no property or constant of that name is declared.
+    fn compares_with_now(&mut self, op: CompareOp, left: &ast::Expr, right: &ast::Expr) -> bool {
+        let (now, subject, subject_after) = match (now_name(left), now_name(right)) {
+            (None, Some(now)) => (now, left, true),
+            (Some(now), None) => (now, right, false),
+            _ => return false,
+        };
+        let declared = self.symbols.names.contains_key(&now.name)
+            || self
+                .symbols
+                .properties
+                .as_ref()
+                .is_some_and(|props| props.contains_key(&now.name));
+        // `subject > now` holds for a time after as-of; `now > subject` before.
+        let future = match (op, subject_after) {
+            (CompareOp::Gt | CompareOp::Ge, true) | (CompareOp::Lt | CompareOp::Le, false) => true,
+            (CompareOp::Lt | CompareOp::Le, true) | (CompareOp::Gt | CompareOp::Ge, false) => false,
+            (CompareOp::Eq | CompareOp::Ne, _) => return false,
+        };
+        if declared {
+            return false;
+        }
+        let subject = written_operand(subject);
+        let (days_since_test, meaning) = if future {
+            (format!("days_since({subject}) < 0"), "in the future")
+        } else {
+            (format!("days_since({subject}) > 0"), "in the past")
+        };
+        self.errors.push(
+            Diagnostic::new(
+                DiagnosticKind::NowIsNotAValue {
+                    name: now.name.clone(),
+                    subject,
+                    days_since_test,
+                    meaning,
+                },
+                now.span,
+            )
+            .with_label("no such value"),
+        );
+        true
+    }
+
+    /// The advice for a function called on the wrong type: what it takes,
+    /// with an example on a declared property of that type when there is one.
+    fn function_argument_advice(&self, function: &'static str, takes: Ty) -> TypeAdvice {
+        let declared = self.symbols.properties.as_ref().and_then(|props| {
+            props
+                .iter()
+                .filter(|(_, info)| Ty::from_declared(info.ty) == takes)
+                .min_by_key(|(_, info)| info.span.start)
+                .map(|(name, _)| crate::syntax::written_name(name).into_owned())
+        });
+        let (takes, argument) = match takes {
+            Ty::Time => (
+                "a timestamp (a `timestamp` property or `last EVENT`)",
+                declared.unwrap_or_else(|| String::from("last page_view")),
+            ),
+            // Every contact has an `email`, the usual argument of `domain`.
+            _ if function == "domain" => ("text", String::from("email")),
+            _ => ("text", declared.unwrap_or_else(|| String::from("job_title"))),
+        };
+        TypeAdvice::FunctionArgument {
+            function,
+            takes,
+            example: format!("{function}({argument})"),
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! a did-you-mean when a declared one is close.
 
 use super::symbols::Symbol;
-use super::types::{property_typed, Info, Ty, Typed};
+use super::types::{fmt_number, property_typed, Info, Ty, Typed};
 use super::Compiler;
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
 use crate::plan::{BandId, Operand, Step};
@@ -145,9 +145,29 @@ impl<'a> Compiler<'a> {
         match &expr.kind {
             ExprKind::Name(ident) => self.band_value(band, &ident.name, ident.span),
             ExprKind::Literal(Literal::Str(s)) => self.band_value(band, s, expr.span),
+            // `intent_level == 1` meaning the value `` `1` ``.
+            ExprKind::Literal(Literal::Number(n)) if self.band_values(band).contains(&fmt_number(*n)) => {
+                self.errors.push(
+                    Diagnostic::new(
+                        DiagnosticKind::BandValueWrittenAsNumber {
+                            band: self.band_name(band).to_string(),
+                            value: fmt_number(*n),
+                        },
+                        expr.span,
+                    )
+                    .with_label("a number, not the band value"),
+                );
+                None
+            }
             _ => {
                 let name = self.band_name(band).to_string();
-                let values = self.band_values(band).join(", ");
+                // As written in a rule: `` `1` `` for a value that starts with a digit.
+                let values: Vec<String> = self
+                    .band_values(band)
+                    .iter()
+                    .map(|v| crate::syntax::written_name(v).into_owned())
+                    .collect();
+                let values = values.join(", ");
                 self.errors.push(
                     Diagnostic::new(DiagnosticKind::BandNeedsValue { band: name, values }, expr.span)
                         .with_label("not a band value"),

@@ -193,6 +193,17 @@ pub enum TypeAdvice {
     Time {
         what: String,
     },
+    /// `any TYPE …` compared with a number: the count was meant.
+    CountOf {
+        example: String,
+    },
+    /// The argument of a function call: what the function takes, with an
+    /// example call on a declared name of that type when there is one.
+    FunctionArgument {
+        function: &'static str,
+        takes: &'static str,
+        example: String,
+    },
     Other,
 }
 
@@ -208,6 +219,14 @@ impl TypeAdvice {
             TypeAdvice::Time { what } => format!(
                 "`{what}` on a timestamp: use `within 7 days`, or compare with a date such as \"2026-11-01\""
             ),
+            TypeAdvice::CountOf { example } => {
+                format!("`any` is true or false; to compare how many events there were, count them: `{example}`")
+            }
+            TypeAdvice::FunctionArgument {
+                function,
+                takes,
+                example,
+            } => format!("`{function}` takes {takes}, e.g. `{example}`"),
             TypeAdvice::Other => String::from("check the types of both sides"),
         }
     }
@@ -262,6 +281,58 @@ pub enum SyntaxHint {
     BranchForm,
     /// An item keyword (or the end of the file) inside an open `{`.
     UnclosedBrace,
+    /// `grade is 1`: a band value that looks like a number, unquoted.
+    BandValueInBackticks {
+        /// The test up to the value: `intent_level is`, `intent_level is not`.
+        test: String,
+        value: String,
+    },
+    /// `1 when …` in a band: a name that starts with a digit.
+    NameInBackticks {
+        value: String,
+        /// Whether the name is a band branch's value.
+        band_branch: bool,
+    },
+    /// `max 10 decay half-life 7 days`: modifiers without the comma.
+    ModifiersNeedCommas {
+        example: String,
+    },
+    /// `email_send within 7 days >= 5`: a comparison after an event window.
+    CountOfToCompare {
+        example: String,
+    },
+    /// `days_since(x) > 7 days`, `x > 7 days`: a duration after a comparison.
+    ComparisonWithDuration {
+        /// The corrected test: `days_since(x) > 7`.
+        example: String,
+        /// Whether the left side is already a `days_since(…)` call.
+        days_since: bool,
+    },
+    /// `sla` inside the branches of `queue first { … }`.
+    SlaInQueueBranch {
+        /// The field as written: `sla 2 hours`.
+        sla: String,
+    },
+    /// `within -3 days` or `within +3 days`.
+    SignedWindow {
+        /// `-` or `+`.
+        sign: char,
+        /// The window as it may be written: `3 days`.
+        window: String,
+        /// The tested value: `trial_ends_at`.
+        subject: String,
+        /// The window in days, as written in a `days_since` test: `3`.
+        days: String,
+    },
+    /// `any page_view within -3 days`: a sign on a window of events.
+    SignedEventWindow {
+        /// The aggregate with the window unsigned: `any page_view within 3 days`.
+        example: String,
+    },
+    /// `where a and b within 7 days`: several tests after `where`.
+    WhereTestsInParentheses {
+        example: String,
+    },
 }
 
 impl SyntaxHint {
@@ -304,6 +375,46 @@ impl SyntaxHint {
                 String::from("each branch is `value when <condition>`, and the last is `value otherwise`")
             }
             H::UnclosedBrace => String::from("add the missing `}` before this line"),
+            H::BandValueInBackticks { test, value } => format!(
+                "a band value that starts with a digit is written between backticks: {test} `{value}`; to compare a number, use `==`"
+            ),
+            H::NameInBackticks { value, band_branch: true } => format!(
+                "a band value that starts with a digit is written between backticks, here and wherever it is tested: `` `{value}` when … ``"
+            ),
+            H::NameInBackticks { value, band_branch: false } => format!(
+                "a name starts with a letter or `_`; write any other name between backticks: `` `{value}` ``"
+            ),
+            H::ModifiersNeedCommas { example } => {
+                format!("separate a rule's modifiers with commas: `{example}`")
+            }
+            H::CountOfToCompare { example } => {
+                format!("to compare how many events there were, count them: `{example}`")
+            }
+            H::ComparisonWithDuration { example, days_since: true } => format!(
+                "`days_since(…)` is a plain number of days, compared without a unit: `{example}`"
+            ),
+            H::ComparisonWithDuration { example, days_since: false } => format!(
+                "a comparison takes a plain value, not a duration; to test how long ago, count the days: `{example}`"
+            ),
+            H::SlaInQueueBranch { sla } => format!(
+                "`sla` belongs to the route, not to a queue branch: write `{sla}` beside `task`, outside `queue first {{ … }}`; the branches hold queue names only"
+            ),
+            H::SignedWindow {
+                sign: '+', window, subject, ..
+            } => format!(
+                "a window is written without a sign: `{subject} within {window}`"
+            ),
+            H::SignedWindow {
+                window, subject, days, ..
+            } => format!(
+                "a `within` window counts back from as-of and has no sign; for a time in the next {window}, write `days_since({subject}) >= -{days} and days_since({subject}) <= 0`"
+            ),
+            H::SignedEventWindow { example } => format!(
+                "events are counted back from as-of, so a window has no sign: `{example}`"
+            ),
+            H::WhereTestsInParentheses { example } => format!(
+                "a `where` takes one test, or several in parentheses: `{example}`"
+            ),
         }
     }
 }
@@ -383,6 +494,28 @@ pub enum DiagnosticKind {
         suggestion: Option<String>,
         /// Whether the rule set declares its properties (changes the advice).
         schema: bool,
+    },
+    /// An unknown name right after an aggregate's `where` test, joined to it
+    /// by `and`/`or`: the user meant it inside the `where`.
+    #[error("unknown name `{name}`")]
+    UnknownNameAfterWhere {
+        name: String,
+        event: String,
+        /// The aggregate as written before `where`: `count of page_view`.
+        aggregate: String,
+        /// `and` or `or`.
+        joined_by: &'static str,
+    },
+    /// `x > now`: rubric has no clock value; as-of is implicit.
+    #[error("`{name}` is not a value in rubric")]
+    NowIsNotAValue {
+        name: String,
+        /// The timestamp compared with it, as written: `trial_ends_at`.
+        subject: String,
+        /// The `days_since` test with the comparison's meaning: `days_since(x) < 0`.
+        days_since_test: String,
+        /// What that test means: `in the future`.
+        meaning: &'static str,
     },
     #[error("`{event}` is an event type, not a property")]
     EventAsValue { event: String },
@@ -546,6 +679,10 @@ pub enum DiagnosticKind {
     ConditionAsValue,
     #[error("band `{band}` can only be compared with one of its values")]
     BandNeedsValue { band: String, values: String },
+    /// `intent_level == 1` where the band has the value `` `1` ``: a name
+    /// written as a number.
+    #[error("band `{band}` can only be compared with one of its values")]
+    BandValueWrittenAsNumber { band: String, value: String },
     #[error("band `{band}` always has a value; test which one")]
     BandAlwaysHasValue { band: String, values: String },
     #[error("band `{band}` can only be tested with `is`, `==`, `!=` or `in`")]
@@ -561,6 +698,17 @@ pub enum DiagnosticKind {
     BandNotACondition { band: String, values: String },
     #[error("expected a condition, found {found}")]
     NotACondition { found: &'static str },
+    /// `country == "US" or "CA"`: a value joined to a test by `and`/`or`.
+    #[error("expected a condition, found {found}")]
+    ValueJoinedToTest {
+        found: &'static str,
+        /// `and` or `or`.
+        joined_by: &'static str,
+        /// The test repeated for the value: `country == "CA"`.
+        repeated: String,
+        /// Whether the test is an aggregate's `where` test.
+        in_where: bool,
+    },
     #[error("`{op}` with null is never true")]
     NullComparison { op: &'static str },
     #[error("`null` in a list never matches")]
@@ -674,9 +822,11 @@ impl DiagnosticKind {
             | K::AlreadyDeclared { .. }
             | K::DuplicateRuleLabel { .. }
             | K::DuplicateChannel { .. } => Code::DuplicateName,
-            K::UnknownName { .. } | K::EventAsValue { .. } | K::UnknownListConstant { .. } => {
-                Code::UnknownName
-            }
+            K::UnknownName { .. }
+            | K::UnknownNameAfterWhere { .. }
+            | K::NowIsNotAValue { .. }
+            | K::EventAsValue { .. }
+            | K::UnknownListConstant { .. } => Code::UnknownName,
             K::AmbiguousName { .. } => Code::AmbiguousName,
             K::UnknownEvent { .. } => Code::UnknownEvent,
             K::UnknownEventProp { .. } => Code::UnknownEventProp,
@@ -723,6 +873,7 @@ impl DiagnosticKind {
             | K::ListOutsideIn
             | K::ConditionAsValue
             | K::BandNeedsValue { .. }
+            | K::BandValueWrittenAsNumber { .. }
             | K::BandAlwaysHasValue { .. }
             | K::BandAsValue { .. }
             | K::IsNeedsBand { .. }
@@ -733,6 +884,7 @@ impl DiagnosticKind {
             K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
             K::ValueNotAllowed { .. } => Code::ValueNotAllowed,
             K::NestedAggregate => Code::NestedAggregate,
+            K::ValueJoinedToTest { .. } => Code::NotACondition,
             K::LintBranchNeverHolds { .. } | K::LintBranchShadowed { .. } => Code::LintShadowedBranch,
             K::LintThresholdNeverMet { .. } => Code::LintThresholdNeverMet,
             K::LintScoreCannotReach { .. } => Code::LintScoreCannotReach,
@@ -799,6 +951,22 @@ impl DiagnosticKind {
                     format!("if `{name}` is a contact property, declare it in the `properties` block")
                 }
             }),
+            K::UnknownNameAfterWhere {
+                name,
+                event,
+                aggregate,
+                joined_by,
+            } => Some(format!(
+                "a `where` takes one test, so `{name}` after `{joined_by}` is read as a contact property; to test several props of each `{event}`, put them in parentheses: `{aggregate} where (… {joined_by} {name} …)`"
+            )),
+            K::NowIsNotAValue {
+                subject,
+                days_since_test,
+                meaning,
+                ..
+            } => Some(format!(
+                "a rule has no clock, it is evaluated at as-of: write `{days_since_test}` ({meaning}), or `{subject} within 7 days` (in the 7 days before as-of)"
+            )),
             K::EventAsValue { event: e } => Some(format!(
                 "test events with an aggregate: `any {e} within 7 days`, `count of {e} within 30 days >= 3` or `last {e} within 7 days`"
             )),
@@ -924,6 +1092,9 @@ impl DiagnosticKind {
             K::BandNeedsValue { values, .. } | K::BandAlwaysHasValue { values, .. } => {
                 Some(format!("values: {values}"))
             }
+            K::BandValueWrittenAsNumber { value, .. } => Some(format!(
+                "a band value that starts with a digit is a name, written between backticks as in the band: `{value}`"
+            )),
             K::BandAsValue { band, first_value } => Some(format!("e.g. `{band} is {first_value}`")),
             K::IsNeedsBand {
                 value,
@@ -933,6 +1104,22 @@ impl DiagnosticKind {
                 Some((band, name)) => format!("did you mean band `{band}`? (`{name}` is not a band)"),
                 None => format!("to compare text write `== \"{value}\"`"),
             }),
+            K::ValueJoinedToTest {
+                joined_by,
+                repeated,
+                in_where: false,
+                ..
+            } => Some(format!(
+                "`{joined_by}` joins two conditions, not two values: repeat the test, `{joined_by} {repeated}`"
+            )),
+            K::ValueJoinedToTest {
+                joined_by,
+                repeated,
+                in_where: true,
+                ..
+            } => Some(format!(
+                "`{joined_by}` joins two conditions, not two values, and a `where` takes one test, or several in parentheses: `where (… {joined_by} {repeated})`"
+            )),
             K::BandNotACondition { band, values } => {
                 Some(format!("test its value, e.g. `{band} is …` (values: {values})"))
             }

@@ -187,10 +187,26 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
             hint,
         }
     };
+    // The parser does not list `,` after a finished rule; the hint knows better.
+    let label = if matches!(hint_of(&kind), Some(SyntaxHint::ModifiersNeedCommas { .. })) {
+        String::from("a `,` is missing before this modifier")
+    } else {
+        label
+    };
     let diagnostic = Diagnostic::new(kind, span).with_label(label);
     match unclosed {
         Some(open) => diagnostic.with_note(Span::new(file, open, open + 1), "this `{` is not closed"),
         None => diagnostic,
+    }
+}
+
+/// The hint of a syntax diagnostic.
+fn hint_of(kind: &DiagnosticKind) -> Option<&SyntaxHint> {
+    match kind {
+        DiagnosticKind::SyntaxExpected { hint, .. } | DiagnosticKind::SyntaxUnexpected { hint, .. } => {
+            hint.as_ref()
+        }
+        _ => None,
     }
 }
 
@@ -244,6 +260,9 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
         .into_iter()
         .rev()
         .collect();
+    if let Some(hint) = teaching_hint(text, offset, before, &previous_word, found, positives) {
+        return Some(hint);
+    }
     if positives.contains(&Rule::duration_unit)
         || (before.ends_with(|c: char| c.is_ascii_digit()) && positives.contains(&Rule::duration))
         || (found.starts_with(|c: char| c.is_ascii_digit()) && positives.contains(&Rule::duration))
@@ -328,6 +347,281 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
         return Some(SyntaxHint::BranchForm);
     }
     None
+}
+
+/// Hints for the near-misses of a first playbook (issue 13, "diagnostics that
+/// teach"), each naming the fix in the rule's own words. Checked before the
+/// general hints, which would otherwise give vaguer advice.
+fn teaching_hint(
+    text: &str,
+    offset: usize,
+    before: &str,
+    previous_word: &str,
+    found: &str,
+    positives: &[Rule],
+) -> Option<SyntaxHint> {
+    let after = text.get(offset..).unwrap_or("");
+    let open_brace_line = unclosed_brace(text, offset).map(|open| line_before(text, open));
+    // `sla` among the branches of `queue first { … }`.
+    if found == "sla" && open_brace_line.as_deref().is_some_and(|l| l.ends_with("first")) {
+        return Some(SyntaxHint::SlaInQueueBranch {
+            sla: first_line_without_comment(after).to_string(),
+        });
+    }
+    let starts_with_digit = found.starts_with(|c: char| c.is_ascii_digit());
+    // `intent_level is 1` (or `is not 1`) where the band value is `` `1` ``.
+    let before_is = match previous_word {
+        "is" => before.strip_suffix("is"),
+        "not" => before
+            .strip_suffix("not")
+            .map(str::trim_end)
+            .and_then(|b| b.strip_suffix("is")),
+        _ => None,
+    };
+    if let (Some(before_is), true) = (before_is, starts_with_digit) {
+        let band = trailing_name(before_is.trim_end());
+        if !band.is_empty() {
+            let negated = if previous_word == "not" { " not" } else { "" };
+            return Some(SyntaxHint::BandValueInBackticks {
+                test: format!("{band} is{negated}"),
+                value: found.to_string(),
+            });
+        }
+    }
+    // `band intent_level { 1 when … }`: a name that starts with a digit (but
+    // `score 0..100`, a range where the name was forgotten, is not one).
+    let is_range = after
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .starts_with("..");
+    if starts_with_digit && !is_range && positives.contains(&Rule::ident) {
+        let band_branch = open_brace_line
+            .as_deref()
+            .is_some_and(|l| l.trim_start().starts_with("band"));
+        return Some(SyntaxHint::NameInBackticks {
+            value: found.to_string(),
+            band_branch,
+        });
+    }
+    // `=> +5 max 10 decay half-life 7 days`: the comma between modifiers.
+    if matches!(found, "decay" | "max" | "min") {
+        let line = current_line(before);
+        if let Some(rule_tail) = line.rsplit("=>").next().filter(|_| line.contains("=>")) {
+            // Whole words only: `90 minutes` is not a `min` modifier.
+            let words: Vec<&str> = rule_tail.split_whitespace().collect();
+            let previous = words
+                .iter()
+                .rposition(|w| matches!(*w, "decay" | "max" | "min"))
+                .and_then(|at| words.get(at..));
+            if let Some(previous) = previous {
+                let this = first_line_without_comment(after);
+                return Some(SyntaxHint::ModifiersNeedCommas {
+                    example: format!("{}, {}", previous.join(" "), this),
+                });
+            }
+        }
+    }
+    let tokens: Vec<&str> = current_line(before).split_whitespace().collect();
+    // `email_send within 7 days >= 5`: a count compared without `count of`.
+    if let (Some(op), [.., event, "within", amount, unit]) = (comparison_op(found), tokens.as_slice()) {
+        if is_plain_name(event) && !is_reserved(event) {
+            let value = token_at(
+                after,
+                found.len() + leading_spaces(after.get(found.len()..).unwrap_or("")),
+            );
+            let value = if value.is_empty() {
+                String::from("3")
+            } else {
+                value
+            };
+            return Some(SyntaxHint::CountOfToCompare {
+                example: format!("count of {event} within {amount} {unit} {op} {value}"),
+            });
+        }
+    }
+    // `days_since(x) > 7 days`, `x > 7 days`: a duration compared with.
+    if let (Some(factor), [.., op, amount]) = (days_per_unit(found), tokens.as_slice()) {
+        if let (Some(op), Ok(amount)) = (comparison_op(op), amount.parse::<f64>()) {
+            let before_op = before
+                .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+                .trim_end()
+                .trim_end_matches(op)
+                .trim_end();
+            let subject = trailing_operand(before_op);
+            let days = plain_number(amount * factor);
+            if !subject.is_empty() {
+                let days_since = subject.starts_with("days_since(");
+                let test = if days_since {
+                    subject
+                } else {
+                    format!("days_since({subject})")
+                };
+                return Some(SyntaxHint::ComparisonWithDuration {
+                    example: format!("{test} {op} {days}"),
+                    days_since,
+                });
+            }
+        }
+    }
+    // `within -3 days`, `within +3 days`.
+    if let ("within", Some(sign @ ('-' | '+'))) = (previous_word, found.chars().next()) {
+        let window: Vec<&str> = after.get(1..).unwrap_or("").split_whitespace().take(2).collect();
+        if let [amount, unit] = window.as_slice() {
+            let days = amount
+                .parse::<f64>()
+                .ok()
+                .zip(days_per_unit(unit))
+                .map_or_else(|| (*amount).to_string(), |(a, f)| plain_number(a * f));
+            let before_within = before.strip_suffix("within").unwrap_or(before).trim_end();
+            let window = format!("{amount} {unit}");
+            if let Some(aggregate) = event_window(before_within) {
+                return Some(SyntaxHint::SignedEventWindow {
+                    example: format!("{aggregate} within {window}"),
+                });
+            }
+            let subject = trailing_operand(before_within);
+            return Some(SyntaxHint::SignedWindow {
+                sign,
+                window,
+                subject: if subject.is_empty() {
+                    String::from("…")
+                } else {
+                    subject
+                },
+                days,
+            });
+        }
+    }
+    // `any page_view where a and b within 7 days` (or `… >= 3` after a
+    // `count of`): the window or comparison after a longer `where`.
+    let continues_aggregate = found == "within" || comparison_op(found).is_some();
+    if continues_aggregate && (positives.contains(&Rule::kw_and) || positives.contains(&Rule::kw_or)) {
+        let line = current_line(before);
+        if let Some(at) = line.rfind("where ") {
+            let filter = line.get(at + "where ".len()..).unwrap_or("").trim();
+            let joined = filter.contains(" and ") || filter.contains(" or ");
+            if joined && !filter.contains(['{', '}']) && !filter.contains("=>") {
+                return Some(SyntaxHint::WhereTestsInParentheses {
+                    example: format!("where ({filter}) {}", first_line_without_comment(after)),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The events a window written after `before_within` would count, as written
+/// (`any page_view`, `count of page_view`, `each page_view`, `last page_view`,
+/// or `…` after a `where`); `None` when the window is on a timestamp.
+fn event_window(before_within: &str) -> Option<String> {
+    if current_line(before_within).contains(" where ") {
+        return Some(String::from("…"));
+    }
+    let event = trailing_name(before_within);
+    let rest = before_within.get(..before_within.len() - event.len())?.trim_end();
+    match trailing_name(rest).as_str() {
+        "of" => Some(format!("count of {event}")),
+        word @ ("any" | "each" | "last") if !event.is_empty() => Some(format!("{word} {event}")),
+        _ => None,
+    }
+}
+
+/// The trimmed text of the line that holds `offset`, up to `offset`.
+fn line_before(text: &str, offset: usize) -> String {
+    current_line(text.get(..offset).unwrap_or("")).trim().to_string()
+}
+
+/// The last line of `before` (the text since the last newline).
+fn current_line(before: &str) -> &str {
+    before.rsplit('\n').next().unwrap_or(before)
+}
+
+/// The first line of `text` without its comment, trimmed.
+fn first_line_without_comment(text: &str) -> &str {
+    let line = text.split('\n').next().unwrap_or("");
+    line.split('#').next().unwrap_or(line).trim()
+}
+
+fn leading_spaces(text: &str) -> usize {
+    text.len() - text.trim_start().len()
+}
+
+/// The comparison operator `token` is, if it is one.
+fn comparison_op(token: &str) -> Option<&'static str> {
+    [">=", "<=", "==", "!=", ">", "<"]
+        .into_iter()
+        .find(|op| *op == token)
+}
+
+/// Days in one `unit` of a duration, for a unit rubric knows.
+fn days_per_unit(unit: &str) -> Option<f64> {
+    match unit {
+        "minute" | "minutes" => Some(1.0 / 1440.0),
+        "hour" | "hours" => Some(1.0 / 24.0),
+        "day" | "days" => Some(1.0),
+        "week" | "weeks" => Some(7.0),
+        _ => None,
+    }
+}
+
+/// A number as a rule would write it: `14`, `0.5`.
+fn plain_number(n: f64) -> String {
+    let rounded = (n * 1000.0).round() / 1000.0;
+    format!("{rounded}")
+}
+
+fn is_plain_name(word: &str) -> bool {
+    word.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && word.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The name `text` ends with: a plain name or one between backticks.
+fn trailing_name(text: &str) -> String {
+    if let Some(inner) = text.strip_suffix('`') {
+        if let Some(open) = inner.rfind('`') {
+            return text.get(open..).unwrap_or("").to_string();
+        }
+    }
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    text.get(start..).unwrap_or("").to_string()
+}
+
+/// The operand `text` ends with, as written: a name, `last TYPE`, or a call
+/// such as `days_since(x)`; empty when it ends otherwise.
+fn trailing_operand(text: &str) -> String {
+    if text.ends_with(')') {
+        let mut depth = 0usize;
+        for (i, c) in text.char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        let function = trailing_name(text.get(..i).unwrap_or(""));
+                        if function.is_empty() {
+                            return String::new();
+                        }
+                        return text.get(i - function.len()..).unwrap_or("").to_string();
+                    }
+                }
+                _ => {}
+            }
+        }
+        return String::new();
+    }
+    let name = trailing_name(text);
+    if name.is_empty() || is_reserved(&name) {
+        return String::new();
+    }
+    let rest = text.get(..text.len() - name.len()).unwrap_or("").trim_end();
+    if trailing_name(rest) == "last" {
+        return format!("last {name}");
+    }
+    name
 }
 
 fn previous_is_within(before: &str) -> bool {
