@@ -100,6 +100,13 @@ fn sexpr(e: &Expr) -> String {
         ExprKind::Or(parts) => format!("(or {})", join(parts)),
         ExprKind::And(parts) => format!("(and {})", join(parts)),
         ExprKind::Not(inner) => format!("(not {})", sexpr(inner)),
+        ExprKind::Arith { first, rest } => {
+            let rest: Vec<String> = rest
+                .iter()
+                .map(|(op, part)| format!("{} {}", op.symbol(), sexpr(part)))
+                .collect();
+            format!("(arith {} {})", sexpr(first), rest.join(" "))
+        }
         ExprKind::Compare {
             op,
             left,

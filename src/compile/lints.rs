@@ -808,6 +808,10 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 names.insert(&id.name);
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, names)),
+            ExprKind::Arith { first, rest } => {
+                walk(first, names);
+                rest.iter().for_each(|(_, p)| walk(p, names));
+            }
             ExprKind::Aggregate(a) => {
                 if let Some(f) = &a.filter {
                     walk(f, names);
@@ -884,6 +888,10 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                     used.insert(id.index());
                 }
                 Operand::Call { argument, .. } => operand(argument, used),
+                Operand::Arith { first, rest, .. } => {
+                    operand(first, used);
+                    rest.iter().for_each(|(_, part)| operand(part, used));
+                }
                 _ => {}
             }
         }

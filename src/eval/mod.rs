@@ -21,7 +21,7 @@ mod value;
 pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKind, Tracer};
 pub use value::EvalValue;
 
-use crate::ops::{AggregateKind, CompareOp, TextOp};
+use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::plan::{
     Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
     MICROS_PER_DAY,
@@ -784,6 +784,47 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             } => {
                 let v = self.operand(argument, event);
                 self.call(*function, v, *span)
+            }
+            Operand::Arith { first, rest, span } => {
+                let mut total = self.arith_part(first, *span, event);
+                for (op, part) in rest.iter() {
+                    // Every part is evaluated, so its value is traced and its
+                    // wrong type warned about, whatever came before it.
+                    let value = self.arith_part(part, *span, event);
+                    total = match (total, value) {
+                        (Some(left), Some(right)) => match op.apply(left, right) {
+                            Some(result) => Some(result),
+                            None => {
+                                let expected = if right == 0.0 && *op == ArithOp::Div {
+                                    "a divisor other than 0"
+                                } else {
+                                    "a finite result"
+                                };
+                                self.wrong_type(*span, &EvalValue::Num(right), expected);
+                                None
+                            }
+                        },
+                        _ => None,
+                    };
+                }
+                total.map_or(EvalValue::Absent, EvalValue::Num)
+            }
+        }
+    }
+
+    /// One part of an arithmetic expression as a number: `None` when it is
+    /// missing, or of a wrong type (a warning at the expression's `span`).
+    fn arith_part(&mut self, part: &'c Operand, span: Span, event: Option<&'c Event>) -> Option<f64> {
+        let value = self.operand(part, event);
+        if T::ENABLED && !matches!(part, Operand::Arith { .. }) {
+            self.tracer.arith_operand(part, &value);
+        }
+        match value {
+            EvalValue::Num(n) => Some(n),
+            EvalValue::Absent => None,
+            other => {
+                self.wrong_type(span, &other, "a number");
+                None
             }
         }
     }

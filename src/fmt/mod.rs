@@ -25,7 +25,7 @@ pub mod line_endings;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
-    self, AggregateKind, Expr, ExprKind, GoalFieldKind, IsTarget, ItemKind, Literal, ModifierKind,
+    self, AggregateKind, ArithOp, Expr, ExprKind, GoalFieldKind, IsTarget, ItemKind, Literal, ModifierKind,
     RouteFieldKind, RuleBody,
 };
 use crate::syntax::comments;
@@ -745,6 +745,22 @@ fn filter(f: &Expr) -> String {
     }
 }
 
+/// A part of an arithmetic chain of `parent` operators, in parentheses
+/// when it is a chain that needs them to parse back as the same tree.
+fn arith_part(part: &Expr, parent: ArithOp) -> String {
+    let text = expr(part, 4);
+    match &part.kind {
+        ExprKind::Arith { rest, .. }
+            if rest
+                .first()
+                .is_some_and(|(op, _)| op.needs_parentheses_in(parent)) =>
+        {
+            format!("({text})")
+        }
+        _ => text,
+    }
+}
+
 fn ignoring(ic: bool) -> &'static str {
     if ic {
         " ignoring case"
@@ -841,6 +857,15 @@ fn expr(e: &Expr, ctx: u8) -> String {
         }
         ExprKind::Within { left, window } => format!("{} within {}", expr(left, 4), duration(window)),
         ExprKind::Name(id) => written_name(&id.name).into_owned(),
+        ExprKind::Arith { first, rest } => {
+            let parent = rest.first().map_or(ArithOp::Add, |(op, _)| *op);
+            let part = |p: &Expr| arith_part(p, parent);
+            let mut text = part(first);
+            for (op, p) in rest {
+                text.push_str(&format!(" {} {}", op.symbol(), part(p)));
+            }
+            text
+        }
         ExprKind::Call { function, args } => {
             let args: Vec<String> = args.iter().map(|a| expr(a, 4)).collect();
             format!("{}({})", function.name, args.join(", "))

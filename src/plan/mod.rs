@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::ops::{AggregateKind, CompareOp, TextOp};
+use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::snapshot::DecodeSpec;
 use crate::source::Span;
 
@@ -396,6 +396,16 @@ pub enum Operand {
     Call {
         function: Function,
         argument: Box<Operand>,
+        span: Span,
+    },
+    /// `0.6 * fit + 0.4 * intent`: `first`, then each operator applied left
+    /// to right (one precedence level; a part may itself be an `Arith`). A
+    /// missing part makes it missing; a part that is not a number, a
+    /// division by zero or an overflow make it missing with a warning at
+    /// `span`, the expression's own text.
+    Arith {
+        first: Box<Operand>,
+        rest: Box<[(ArithOp, Operand)]>,
         span: Span,
     },
 }

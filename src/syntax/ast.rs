@@ -7,7 +7,7 @@ use crate::source::Span;
 
 /// The operators are shared with the plan and the evaluator; they live in
 /// [`crate::ops`] and are re-exported here for the parser and the compiler.
-pub use crate::ops::{AggregateKind, CompareOp, TextOp};
+pub use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 
 /// A name as written, with where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -314,6 +314,13 @@ pub enum ExprKind {
     },
     /// `count of …`, `any …`, `last …`
     Aggregate(EventAggregate),
+    /// `0.6 * fit * 2`, `fit + intent - 10`: a chain of operators of one
+    /// precedence level, left to right (`rest` is never empty). A `+` chain's
+    /// parts may be `*` chains; parentheses are not kept (they only group).
+    Arith {
+        first: Box<Expr>,
+        rest: Vec<(ArithOp, Expr)>,
+    },
     Literal(Literal),
 }
 

@@ -414,7 +414,11 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "condition" | "disjunction" | "conjunction" | "negation" | "primary" | "test" | "not_prefix" => {
             "a condition"
         }
-        "operand" | "literal" | "call" | "aggregate" => "a value",
+        "operand" | "literal" | "call" | "aggregate" | "arith_sum" | "arith_product" | "arith_factor" => {
+            "a value"
+        }
+        // `arith_add_op` and `arith_mul_op` are possible after every value:
+        // they fall through to "something else", which messages leave out.
         "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
         | "compare_tail" => "an operator",
         "compare_op" => "a comparison (`==`, `>=`, …)",
@@ -1164,7 +1168,58 @@ impl Builder<'_> {
         Ok(Expr { kind, span })
     }
 
+    /// An arithmetic chain (`arith_sum`, `arith_product`) or factor. A chain
+    /// of one part and a parenthesised factor are walked down in a loop, not
+    /// by recursion, so `((a))` costs no stack frame and is just `a`.
+    fn build_arith(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let mut pair = pair;
+        loop {
+            let span = self.span(&pair);
+            match pair.as_rule() {
+                Rule::arith_sum | Rule::arith_product => {
+                    let mut children = self.children(pair).into_iter();
+                    let first = children.next().ok_or_else(|| self.missing(span, "value"))?;
+                    let mut rest = Vec::new();
+                    while let Some(op) = children.next() {
+                        let op = match op.as_str() {
+                            "+" => ArithOp::Add,
+                            "-" => ArithOp::Sub,
+                            "*" => ArithOp::Mul,
+                            "/" => ArithOp::Div,
+                            _ => return Err(self.unexpected(&op, "an arithmetic operator")),
+                        };
+                        let part = children.next().ok_or_else(|| self.missing(span, "value"))?;
+                        rest.push((op, self.build_arith(part)?));
+                    }
+                    if rest.is_empty() {
+                        pair = first;
+                        continue;
+                    }
+                    let first = Box::new(self.build_arith(first)?);
+                    return Ok(Expr {
+                        kind: ExprKind::Arith { first, rest },
+                        span,
+                    });
+                }
+                Rule::arith_factor => {
+                    pair = self
+                        .children(pair)
+                        .into_iter()
+                        .find(|p| p.as_rule() != Rule::close_paren)
+                        .ok_or_else(|| self.missing(span, "value"))?;
+                }
+                _ => return self.build_operand(pair),
+            }
+        }
+    }
+
     fn build_operand(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        if matches!(
+            pair.as_rule(),
+            Rule::arith_sum | Rule::arith_product | Rule::arith_factor
+        ) {
+            return self.build_arith(pair);
+        }
         let span = self.span(&pair);
         let inner = match pair.as_rule() {
             Rule::operand => pair

@@ -141,6 +141,21 @@ pub struct TestTrace {
     /// decide anything and is shown only to say what else would have to change.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub after_failure: bool,
+    /// For an arithmetic subject: the subject with each operand's value
+    /// after it (`0.6 * fit 85 + 0.4 * intent 57.26`); `value` is the result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
+    /// The operands of the test's arithmetic (both sides), constants left
+    /// out, with the values they had, in evaluation order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operands: Vec<OperandTrace>,
+}
+
+/// One operand of a test's arithmetic and its value (`null` when missing).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OperandTrace {
+    pub operand: String,
+    pub value: Json,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
