@@ -1,0 +1,283 @@
+//! Arithmetic in tests (issue 13): precedence, parentheses, missing and
+//! wrongly typed operands, division by zero, the static type check, the
+//! explanation, and a property test against a reference evaluation of
+//! random expressions.
+
+use proptest::prelude::*;
+use rubric::eval::evaluate;
+use rubric::snapshot::decode_line;
+use rubric::source::{SourceFile, Sources};
+
+use crate::common::AS_OF;
+
+fn sources(rules: &str) -> Sources {
+    let mut sources = Sources::default();
+    sources.add(SourceFile::new("test.rubric", rules));
+    sources
+}
+
+fn compile(rules: &str) -> rubric::plan::Plan {
+    let sources = sources(rules);
+    match rubric::compile::compile(&sources) {
+        Ok(c) => c.plan,
+        Err(d) => panic!("{}", rubric::diagnostics::render(&d, &sources, false)),
+    }
+}
+
+/// Whether `segment s when <condition>` holds for a contact with
+/// `properties`, and how many wrong-type warnings the evaluation counted.
+fn holds(condition: &str, properties: &str) -> (bool, u32) {
+    let plan = compile(&format!(
+        "segment s when {condition}\naudience the_audience when s"
+    ));
+    let line = format!(r#"{{"id":"c","properties":{properties}}}"#);
+    let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
+    let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
+    let outcome = evaluate(&plan, &contact, as_of);
+    (outcome.segments[0], u32::from(outcome.warnings))
+}
+
+/// The codes of the diagnostics of a rule set that must not compile.
+fn error_codes(rules: &str) -> Vec<String> {
+    match rubric::compile::compile(&sources(rules)) {
+        Ok(_) => panic!("compiles: {rules}"),
+        Err(d) => d.iter().map(|d| d.code.to_string()).collect(),
+    }
+}
+
+#[test]
+fn times_and_divide_bind_tighter_than_plus_and_minus() {
+    let props = r#"{"a": 2, "b": 3, "c": 4}"#;
+    assert_eq!(holds("a + b * c == 14", props), (true, 0));
+    assert_eq!(holds("(a + b) * c == 20", props), (true, 0));
+    assert_eq!(holds("c - b - a == -1", props), (true, 0), "left to right");
+    assert_eq!(holds("c - (b - a) == 3", props), (true, 0));
+    assert_eq!(holds("c / a * b == 6", props), (true, 0), "left to right");
+    assert_eq!(holds("a * -1 == -2", props), (true, 0));
+    assert_eq!(
+        holds("10 < a * c + b", props),
+        (true, 0),
+        "arithmetic on the right"
+    );
+    assert_eq!(holds("(a + b) / 2 >= 2.5 and (c > 3)", props), (true, 0));
+}
+
+#[test]
+fn a_missing_operand_makes_the_expression_missing_without_a_warning() {
+    // Missing is not a wrong type: like `x > 3` on a missing `x`, the test is false.
+    assert_eq!(holds("a + missing > -1000", r#"{"a": 1}"#), (false, 0));
+    assert_eq!(holds("a + missing is null", r#"{"a": 1}"#), (true, 0));
+    assert_eq!(holds("not (a * missing > 0)", r#"{"a": 1}"#), (true, 0));
+    assert_eq!(holds("a + b > 0", r#"{"a": 1, "b": null}"#), (false, 0));
+}
+
+#[test]
+fn a_wrong_type_operand_makes_the_expression_missing_with_a_warning() {
+    assert_eq!(holds("a * b > 0", r#"{"a": 1, "b": "VP"}"#), (false, 1));
+    assert_eq!(holds("a + b > 0", r#"{"a": true, "b": 1}"#), (false, 1));
+    // Every wrong operand is reported, not only the first.
+    assert_eq!(holds("a + b > 0", r#"{"a": "x", "b": [1]}"#), (false, 2));
+}
+
+#[test]
+fn division_by_zero_makes_the_expression_missing_with_a_warning() {
+    assert_eq!(holds("a / b > 0", r#"{"a": 1, "b": 0}"#), (false, 1));
+    assert_eq!(holds("a / b is null", r#"{"a": 1, "b": 0}"#), (true, 1));
+    assert_eq!(holds("a / (b - 1) < 0", r#"{"a": 1, "b": 1}"#), (false, 1));
+    assert_eq!(holds("0 / a == 0", r#"{"a": 5}"#), (true, 0));
+}
+
+#[test]
+fn scores_counts_and_days_since_are_numbers() {
+    let rules = r#"
+score fit 0..100 { "all" when true => +80 }
+segment s when fit / 2 + count of page_view * 10 >= 50 and days_since(signed_up_at) / 7 >= 1
+audience a when s
+"#;
+    let plan = compile(rules);
+    let line = r#"{"id":"c","properties":{"signed_up_at":"2026-11-01T00:00:00Z"},"events":[{"type":"page_view","at":"2026-11-20T00:00:00Z"}]}"#;
+    let contact = decode_line(&plan.decode, line).unwrap().unwrap();
+    let outcome = evaluate(&plan, &contact, rubric::snapshot::parse_timestamp(AS_OF).unwrap());
+    assert!(outcome.segments[0]);
+}
+
+#[test]
+fn arithmetic_on_a_value_known_not_to_be_a_number_is_a_compile_error() {
+    let schema = "properties { job_title: text  size: number  vip: boolean }\n";
+    assert_eq!(
+        error_codes(&format!("{schema}segment s when job_title * 2 > 1")),
+        ["rubric::type_mismatch"]
+    );
+    assert_eq!(
+        error_codes(&format!("{schema}segment s when size + vip + job_title > 1")),
+        ["rubric::type_mismatch", "rubric::type_mismatch"]
+    );
+    assert_eq!(
+        error_codes(&format!("{schema}segment s when size + \"x\" > 1")),
+        ["rubric::type_mismatch"]
+    );
+    assert_eq!(
+        error_codes(&format!("{schema}segment s when size * 2")),
+        ["rubric::not_a_condition"]
+    );
+    assert_eq!(
+        error_codes(&format!("{schema}segment s when size * 2 == \"x\"")),
+        ["rubric::type_mismatch"]
+    );
+}
+
+#[test]
+fn explain_shows_each_operand_value_and_the_result() {
+    let rules = "score fit 0..100 { \"all\" when true => +85 }\n\
+                 score intent 0..100 { \"all\" when true => +57 }\n\
+                 segment priority when 0.6 * fit + 0.4 * intent >= 50\n\
+                 segment broken when visits / zero > 1\n\
+                 audience a when priority or broken\n";
+    let sources = sources(rules);
+    let plan = rubric::compile::compile(&sources).unwrap().plan;
+    let line = r#"{"id":"c","properties":{"visits":7,"zero":0}}"#;
+    let contact = decode_line(&plan.decode, line).unwrap().unwrap();
+    let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
+    let (_, trace) = rubric::trace::explain(&plan, &sources, &contact, as_of);
+    let text = rubric::trace::render::text(&trace, false);
+    assert!(
+        text.contains("segment priority ✓ 0.6 * fit 85 + 0.4 * intent 57 = 73.8 ≥ 50 ✓"),
+        "{text}"
+    );
+    assert!(
+        text.contains("segment broken ✗ visits 7 / zero 0 = missing ✗"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`visits / zero`: expected a divisor other than 0, found a number 0.0"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&trace).unwrap();
+    let test = &json["segments"][0]["tests"][0];
+    assert_eq!(test["worked"], "0.6 * fit 85 + 0.4 * intent 57");
+    assert_eq!(test["value"], 73.8);
+    assert_eq!(
+        test["operands"],
+        serde_json::json!([{"operand": "fit", "value": 85.0}, {"operand": "intent", "value": 57.0}])
+    );
+}
+
+// ------------------------------------------------- reference evaluation
+
+/// A random arithmetic expression over the properties `a`, `b` and `c`.
+#[derive(Debug, Clone)]
+enum Tree {
+    Number(f64),
+    Name(&'static str),
+    Op(char, Box<Tree>, Box<Tree>),
+}
+
+fn tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        (-4i32..5).prop_map(|n| Tree::Number(f64::from(n) / 2.0)),
+        prop::sample::select(vec!["a", "b", "c"]).prop_map(Tree::Name),
+    ];
+    leaf.prop_recursive(4, 24, 2, |inner| {
+        (
+            prop::sample::select(vec!['+', '-', '*', '/']),
+            inner.clone(),
+            inner,
+        )
+            .prop_map(|(op, l, r)| Tree::Op(op, Box::new(l), Box::new(r)))
+    })
+}
+
+fn tight(op: char) -> bool {
+    matches!(op, '*' | '/')
+}
+
+/// The expression with as few parentheses as precedence and left-to-right
+/// grouping allow, or with every operation in parentheses.
+fn write(t: &Tree, all_parentheses: bool) -> String {
+    match t {
+        Tree::Number(n) => format!("{n}"),
+        Tree::Name(name) => (*name).to_string(),
+        Tree::Op(op, l, r) => {
+            let side = |child: &Tree, right: bool| {
+                let text = write(child, all_parentheses);
+                let needs = match child {
+                    Tree::Op(c, ..) => {
+                        all_parentheses || (tight(*op) && !tight(*c)) || (right && tight(*op) == tight(*c))
+                    }
+                    _ => false,
+                };
+                if needs {
+                    format!("({text})")
+                } else {
+                    text
+                }
+            };
+            format!("{} {op} {}", side(l, false), side(r, true))
+        }
+    }
+}
+
+/// The value of the expression: `None` when an operand is missing, a
+/// division is by zero or a result is not finite.
+fn reference(t: &Tree, values: &[Option<f64>; 3]) -> Option<f64> {
+    match t {
+        Tree::Number(n) => Some(*n),
+        Tree::Name(name) => values[usize::from(name.as_bytes()[0] - b'a')],
+        Tree::Op(op, l, r) => {
+            // Both sides are evaluated, as the evaluator does.
+            let (l, r) = (reference(l, values), reference(r, values));
+            let (l, r) = (l?, r?);
+            let result = match op {
+                '+' => l + r,
+                '-' => l - r,
+                '*' => l * r,
+                _ if r == 0.0 => return None,
+                _ => l / r,
+            };
+            result.is_finite().then_some(result)
+        }
+    }
+}
+
+fn value() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![
+        1 => Just(None),
+        6 => (-6i32..7).prop_map(|n| Some(f64::from(n) / 2.0)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn evaluation_matches_a_reference_evaluation(
+        t in tree(),
+        values in [value(), value(), value()],
+        all_parentheses in any::<bool>(),
+    ) {
+        // A bare name or number is not arithmetic; `+ 0` makes it so.
+        let text = format!("{} + 0", write(&t, all_parentheses));
+        let expected = reference(&t, &values).map(|v| v + 0.0);
+        let condition = match expected {
+            Some(v) => format!("{text} == {v}"),
+            None => format!("{text} is null"),
+        };
+        let properties = serde_json::json!({
+            "a": values[0], "b": values[1], "c": values[2],
+        });
+        let (result, _) = holds(&condition, &properties.to_string());
+        prop_assert!(result, "{condition} with {properties}");
+        // fmt prints what parses back to the same meaning.
+        let rules = format!("segment s when {condition}\naudience the_audience when s\n");
+        let formatted = rubric::fmt::format_source(&rules).unwrap();
+        prop_assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted.clone());
+        let condition_again = formatted
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("segment s when ")
+            .to_string();
+        let (again, _) = holds(&condition_again, &properties.to_string());
+        prop_assert!(again, "{condition_again} with {properties}");
+    }
+}
