@@ -185,6 +185,8 @@ pub enum TypeAdvice {
     Time {
         what: String,
     },
+    /// An operand of `+`, `-`, `*` or `/` that is not a number.
+    Arithmetic,
     Other,
 }
 
@@ -199,6 +201,9 @@ impl TypeAdvice {
             TypeAdvice::Bool => String::from("compare a boolean with `is true` or `is false`"),
             TypeAdvice::Time { what } => format!(
                 "`{what}` on a timestamp: use `within 7 days`, or compare with a date such as \"2026-11-01\""
+            ),
+            TypeAdvice::Arithmetic => String::from(
+                "arithmetic works on numbers: scores, number properties, number literals, `count of …` and `days_since(…)`",
             ),
             TypeAdvice::Other => String::from("check the types of both sides"),
         }
