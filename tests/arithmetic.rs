@@ -34,7 +34,7 @@ fn holds(condition: &str, properties: &str) -> (bool, u32) {
     let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
     let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
     let outcome = evaluate(&plan, &contact, as_of);
-    (outcome.segments[0], u32::from(outcome.warnings))
+    (outcome.segments[0], outcome.warnings)
 }
 
 /// The codes of the diagnostics of a rule set that must not compile.
@@ -280,4 +280,17 @@ proptest! {
         let (again, _) = holds(&condition_again, &properties.to_string());
         prop_assert!(again, "{condition_again} with {properties}");
     }
+}
+
+#[test]
+fn fmt_spaces_operators_keeps_grouping_parentheses_and_comments_after_a_division() {
+    let text = "segment s when (a+b)/2>=1 and a-(b-c)>0 and ((a*b))*c<1 and a+(b*c)>0  # after a division\n\
+                audience the_audience when s\n";
+    let formatted = rubric::fmt::format_source(text).unwrap();
+    assert_eq!(
+        formatted,
+        "segment s when (a + b) / 2 >= 1 and a - (b - c) > 0 and (a * b) * c < 1 and a + b * c > 0  # after a division\n\
+         audience the_audience when s\n"
+    );
+    assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);
 }

@@ -940,6 +940,16 @@ fn deep_nesting_is_one_clear_error_not_a_stack_overflow() {
             format!("{prefix}{}a{} > 1", "(".repeat(3_000), " + 1)".repeat(3_000)),
             prefix.len() + limit + 1,
         ),
+        // Regression: the scan read the `/` of a division as the start of a
+        // regular expression and skipped the parentheses after it.
+        (
+            format!(
+                "{prefix}a / b > 1 or {}a == 1{}",
+                "(".repeat(3_000),
+                ")".repeat(3_000)
+            ),
+            prefix.len() + "a / b > 1 or ".len() + limit + 1,
+        ),
     ];
     for (condition, column) in cases {
         let text = format!("{condition}\nsegment t when b == 1 and\n");
