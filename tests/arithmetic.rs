@@ -294,3 +294,23 @@ fn fmt_spaces_operators_keeps_grouping_parentheses_and_comments_after_a_division
     );
     assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);
 }
+
+#[test]
+fn explain_snapshot_of_arithmetic_tests() {
+    let rules = "score fit 0..100 { \"big\" when company_size >= 200 => +60 }\n\
+                 score intent 0..100 { \"pages\" when count of page_view within 30 days * 10 > 5 => +50 }\n\
+                 segment priority when 0.6 * fit + 0.4 * intent >= 50\n\
+                 segment ratio when (visits + 1) / 2 >= 3 and 100 < fit + missing_prop\n\
+                 segment broken when visits / zero > 1 or visits * title > 1\n\
+                 audience the_audience when priority and ratio and broken\n";
+    let sources = sources(rules);
+    let plan = rubric::compile::compile(&sources).unwrap().plan;
+    let line = r#"{"id":"c","properties":{"company_size":250,"visits":7,"zero":0,"title":"VP"},"events":[{"type":"page_view","at":"2026-11-20T00:00:00Z"}]}"#;
+    let contact = decode_line(&plan.decode, line).unwrap().unwrap();
+    let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
+    let (_, trace) = rubric::trace::explain(&plan, &sources, &contact, as_of);
+    insta::assert_snapshot!(
+        "arithmetic_explain_text",
+        rubric::trace::render::text(&trace, false)
+    );
+}
