@@ -314,3 +314,104 @@ fn explain_snapshot_of_arithmetic_tests() {
         rubric::trace::render::text(&trace, false)
     );
 }
+
+// ------------------------------------------------------- computed points
+
+/// The score `s` of a contact with `properties`, and the warnings counted.
+fn score_of(rules: &str, properties: &str) -> (f64, u32) {
+    let plan = compile(rules);
+    let line = format!(r#"{{"id":"c","properties":{properties}}}"#);
+    let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
+    let outcome = evaluate(&plan, &contact, rubric::snapshot::parse_timestamp(AS_OF).unwrap());
+    (outcome.scores[0], outcome.warnings)
+}
+
+#[test]
+fn computed_points_are_bounded_by_max_and_min_and_clamped_by_the_score() {
+    let rules = r#"score s -100..100 {
+  "webinar" when webinar_minutes > 0 => + webinar_minutes * 0.5 max 20
+  "penalty" when true => - (bounces - 1) * 2 min -4
+}"#;
+    assert_eq!(
+        score_of(rules, r#"{"webinar_minutes": 30, "bounces": 2}"#),
+        (13.0, 0)
+    );
+    assert_eq!(
+        score_of(rules, r#"{"webinar_minutes": 100, "bounces": 9}"#),
+        (16.0, 0)
+    );
+    let clamped = "score s 0..10 { \"a\" when true => + a * 3 }";
+    assert_eq!(score_of(clamped, r#"{"a": 5}"#), (10.0, 0));
+}
+
+#[test]
+fn computed_points_from_a_missing_or_wrong_value_give_nothing() {
+    let rules = "score s 0..100 {\n  \"a\" when true => + a * 2\n  \"fixed\" when true => +5\n}";
+    assert_eq!(score_of(rules, "{}"), (5.0, 0));
+    assert_eq!(score_of(rules, r#"{"a": "x"}"#), (5.0, 1));
+    let single = "score s 0..100 { \"a\" when true => + a  \"fixed\" when true => +5 }";
+    assert_eq!(score_of(single, r#"{"a": "x"}"#), (5.0, 1));
+    assert_eq!(score_of(single, r#"{"a": 7}"#), (12.0, 0));
+}
+
+#[test]
+fn a_first_row_can_compute_its_points() {
+    let rules = r#"score s 0..100 {
+  "tiers" first {
+    when visits > 100 => +30
+    when visits > 0 => + visits / 2
+  }
+}"#;
+    assert_eq!(score_of(rules, r#"{"visits": 7}"#), (3.5, 0));
+    assert_eq!(score_of(rules, r#"{"visits": 700}"#), (30.0, 0));
+}
+
+#[test]
+fn computed_points_errors() {
+    let schema = "properties { job: text  a: number }\nevents { x }\n";
+    let parse_codes = |text: &str| {
+        let (_, d) = rubric::syntax::parse_file(rubric::source::FileId(0), text);
+        d.iter()
+            .map(|d| (d.code.to_string(), d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Per event, points are fixed.
+    let each = parse_codes("score s 0..10 { \"e\" each x => + a * 2 }");
+    assert_eq!(each.len(), 1);
+    assert!(
+        each[0].1.contains("computed points are for `when` rules"),
+        "{each:?}"
+    );
+    // The sign applies to the whole value.
+    let sign = parse_codes("score s 0..10 { \"n\" when true => - a + b }");
+    assert!(sign[0].1.contains("`=> - (a + b)`"), "{sign:?}");
+    assert_eq!(
+        error_codes(&format!(
+            "{schema}score s 0..10 {{ \"d\" when true => + a decay half-life 7 days }}"
+        )),
+        ["rubric::misplaced_modifier"]
+    );
+    assert_eq!(
+        error_codes(&format!(
+            "{schema}score s 0..10 {{ \"f\" when true => + job * 2 }}"
+        )),
+        ["rubric::type_mismatch"]
+    );
+    assert_eq!(
+        error_codes(&format!(
+            "{schema}score s 0..10 {{ \"f\" when true => +5 max 3 }}"
+        )),
+        ["rubric::misplaced_modifier"]
+    );
+}
+
+#[test]
+fn fmt_writes_computed_points_with_a_spaced_sign() {
+    let text = "score s 0..100 {\n  \"a\" when true => +a*0.5 max 20\n  \"b\" when true => -(a+b)\n  \"c\" when true => -a*2\n  \"d\" when true => +30\n}\n";
+    let formatted = rubric::fmt::format_source(text).unwrap();
+    assert_eq!(
+        formatted,
+        "score s 0..100 {\n  \"a\" when true => + a * 0.5 max 20\n  \"b\" when true => - (a + b)\n  \"c\" when true => - a * 2\n  \"d\" when true => +30\n}\n"
+    );
+    assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);
+}

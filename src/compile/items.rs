@@ -7,7 +7,7 @@ use super::names::Ctx;
 use super::order::Dependencies;
 use super::regexes::check_regex;
 use super::symbols::Symbol;
-use super::types::{duration_micros, fmt_number};
+use super::types::{duration_micros, fmt_number, Ty};
 use super::Compiler;
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
 use crate::plan::{self, BandId, Channel, Cond, Step};
@@ -220,26 +220,31 @@ impl<'a> Compiler<'a> {
             }
             let kind = match &rule.body {
                 ast::RuleBody::When(w) => {
-                    self.no_modifiers(&w.modifiers);
-                    self.condition(&w.condition, Ctx::CONTACT)
-                        .map(|condition| plan::ScoreRuleKind::When {
+                    let computed = self.computed_points(w);
+                    let condition = self.condition(&w.condition, Ctx::CONTACT);
+                    match (condition, computed) {
+                        (Some(condition), Some(computed)) => Some(plan::ScoreRuleKind::When {
                             condition,
                             points: w.points.value,
-                        })
+                            computed,
+                        }),
+                        _ => None,
+                    }
                 }
                 ast::RuleBody::First(rows) => {
                     let mut out = Vec::new();
                     let mut rows_ok = true;
                     for row in rows {
-                        self.no_modifiers(&row.rule.modifiers);
-                        match self.condition(&row.rule.condition, Ctx::CONTACT) {
-                            Some(condition) => out.push(plan::FirstRow {
+                        let computed = self.computed_points(&row.rule);
+                        match (self.condition(&row.rule.condition, Ctx::CONTACT), computed) {
+                            (Some(condition), Some(computed)) => out.push(plan::FirstRow {
                                 label: row.label.as_ref().map(|l| l.value.clone()),
                                 condition,
                                 points: row.rule.points.value,
+                                computed,
                                 span: row.span,
                             }),
-                            None => rows_ok = false,
+                            _ => rows_ok = false,
                         }
                     }
                     rows_ok.then_some(plan::ScoreRuleKind::First { rows: out })
@@ -265,6 +270,43 @@ impl<'a> Compiler<'a> {
     }
 
     /// Modifiers only make sense on `each` rules.
+    /// The computed points of a `when` rule or `first` row: `Some(None)` for
+    /// fixed points (which take no modifier), `None` after an error. Computed
+    /// points take `max` and `min`, not `decay`.
+    pub(super) fn computed_points(&mut self, w: &ast::WhenRule) -> Option<Option<plan::ComputedPoints>> {
+        let Some(computed) = &w.computed else {
+            self.no_modifiers(&w.modifiers);
+            return Some(None);
+        };
+        let mut max = None;
+        let mut min = None;
+        let mut ok = true;
+        for m in &w.modifiers {
+            match &m.kind {
+                ast::ModifierKind::Max(n) => max = Some(n.value),
+                ast::ModifierKind::Min(n) => min = Some(n.value),
+                ast::ModifierKind::Decay(_) => {
+                    self.errors.push(
+                        Diagnostic::new(DiagnosticKind::MisplacedModifier { modifier: "decay" }, m.span)
+                            .with_label("computed points do not decay"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let typed = self.operand(&computed.value, Ctx::CONTACT)?;
+        if !self.expect_type(&typed, &[Ty::Number], "=>") || !ok {
+            return None;
+        }
+        Some(Some(plan::ComputedPoints {
+            value: typed.operand,
+            negated: computed.negated,
+            max,
+            min,
+            span: computed.span,
+        }))
+    }
+
     pub(super) fn no_modifiers(&mut self, modifiers: &[ast::Modifier]) {
         for m in modifiers {
             let modifier = match m.kind {

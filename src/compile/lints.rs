@@ -525,6 +525,25 @@ struct Ranges {
     reachable: Vec<Interval>,
 }
 
+/// The points a `when` rule or `first` row can give (0 included): fixed, or
+/// computed, bounded only by its `max` and `min`.
+fn points_range(points: f64, computed: Option<&crate::plan::ComputedPoints>) -> (f64, f64) {
+    match computed {
+        None => (points.min(0.0), points.max(0.0)),
+        Some(c) => {
+            let lo = c
+                .min
+                .unwrap_or(f64::NEG_INFINITY)
+                .min(c.max.unwrap_or(f64::INFINITY));
+            let hi = c
+                .max
+                .unwrap_or(f64::INFINITY)
+                .max(c.min.unwrap_or(f64::NEG_INFINITY));
+            (lo.min(0.0), hi.max(0.0))
+        }
+    }
+}
+
 impl Ranges {
     fn new(plan: &Plan) -> Ranges {
         let reachable = plan
@@ -534,10 +553,13 @@ impl Ranges {
                 let (mut lo, mut hi) = (0.0f64, 0.0f64);
                 for rule in &score.rules {
                     let (rlo, rhi) = match &rule.kind {
-                        ScoreRuleKind::When { points, .. } => (points.min(0.0), points.max(0.0)),
-                        ScoreRuleKind::First { rows } => rows
-                            .iter()
-                            .fold((0.0f64, 0.0f64), |(l, h), r| (l.min(r.points), h.max(r.points))),
+                        ScoreRuleKind::When { points, computed, .. } => {
+                            points_range(*points, computed.as_ref())
+                        }
+                        ScoreRuleKind::First { rows } => rows.iter().fold((0.0f64, 0.0f64), |(l, h), r| {
+                            let (rl, rh) = points_range(r.points, r.computed.as_ref());
+                            (l.min(rl), h.max(rh))
+                        }),
                         ScoreRuleKind::Each(each) => {
                             // With at least one event the raw total is on
                             // the side of the points' sign, then bounded.

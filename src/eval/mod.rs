@@ -23,8 +23,8 @@ pub use value::EvalValue;
 
 use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::plan::{
-    Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
-    MICROS_PER_DAY,
+    ComputedPoints, Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch,
+    ScoreRuleKind, Step, MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, FieldValue};
 use crate::source::Span;
@@ -285,11 +285,17 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 });
             }
             let (matched, points, uncapped) = match &rule.kind {
-                ScoreRuleKind::When { condition, points } => {
-                    if self.cond(condition, None) {
-                        (true, *points, *points)
-                    } else {
+                ScoreRuleKind::When {
+                    condition,
+                    points,
+                    computed,
+                } => {
+                    if !self.cond(condition, None) {
                         (false, 0.0, 0.0)
+                    } else if let Some(computed) = computed {
+                        self.computed_points(computed)
+                    } else {
+                        (true, *points, *points)
                     }
                 }
                 ScoreRuleKind::First { rows } => {
@@ -303,7 +309,10 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                             self.tracer.exit(ScopeResult::Row { matched });
                         }
                         if matched {
-                            result = (true, row.points, row.points);
+                            result = match &row.computed {
+                                Some(computed) => self.computed_points(computed),
+                                None => (true, row.points, row.points),
+                            };
                             break;
                         }
                     }
@@ -810,6 +819,29 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 total.map_or(EvalValue::Absent, EvalValue::Num)
             }
         }
+    }
+
+    /// The points of a matched rule computed from values: (matched, points
+    /// bounded by `max` and `min`, points before the bounds). A missing value
+    /// gives none; a value of the wrong type gives none and a warning.
+    fn computed_points(&mut self, computed: &'c ComputedPoints) -> (bool, f64, f64) {
+        let raw = match self.operand(&computed.value, None) {
+            EvalValue::Num(n) if computed.negated => -n,
+            EvalValue::Num(n) => n,
+            EvalValue::Absent => return (true, 0.0, 0.0),
+            other => {
+                self.wrong_type(computed.span, &other, "a number");
+                return (true, 0.0, 0.0);
+            }
+        };
+        let mut points = raw;
+        if let Some(max) = computed.max {
+            points = points.min(max);
+        }
+        if let Some(min) = computed.min {
+            points = points.max(min);
+        }
+        (true, points, raw)
     }
 
     /// One part of an arithmetic expression as a number: `None` when it is

@@ -604,7 +604,10 @@ impl<'s> Printer<'s> {
         let arrow_broken = self.newline_between(w.condition.span.end, w.points.span.start);
         let index = pieces.len();
         pieces.push(Piece {
-            text: arrow(w.points.value, &w.modifiers),
+            text: match &w.computed {
+                Some(computed) => computed_arrow(computed, &w.modifiers),
+                None => arrow(w.points.value, &w.modifiers),
+            },
             start: w.points.span.start,
             end: w.span.end,
             brk: arrow_broken.then_some(body_col),
@@ -675,13 +678,31 @@ fn property_type(d: &ast::PropertyDecl) -> String {
 }
 
 /// `=> +10 decay half-life 7 days, max 40`
+/// `=> + webinar_minutes * 0.5 max 20`: the sign, a space, the value.
+fn computed_arrow(computed: &ast::ComputedPoints, modifiers: &[ast::Modifier]) -> String {
+    let value = match &computed.value.kind {
+        // The sign applies to the whole value: `- (a + b)`, not `- a + b`.
+        ExprKind::Arith { rest, .. }
+            if computed.negated && rest.first().is_some_and(|(op, _)| !op.is_multiplicative()) =>
+        {
+            format!("({})", expr(&computed.value, 4))
+        }
+        _ => expr(&computed.value, 4),
+    };
+    let sign = if computed.negated { "-" } else { "+" };
+    with_modifiers(format!("=> {sign} {value}"), modifiers)
+}
+
 fn arrow(points: f64, modifiers: &[ast::Modifier]) -> String {
     let sign = if points >= 0.0 && !(points == 0.0 && points.is_sign_negative()) {
         "+"
     } else {
         ""
     };
-    let mut text = format!("=> {sign}{}", number(points));
+    with_modifiers(format!("=> {sign}{}", number(points)), modifiers)
+}
+
+fn with_modifiers(mut text: String, modifiers: &[ast::Modifier]) -> String {
     let mods: Vec<String> = modifiers
         .iter()
         .map(|m| match &m.kind {

@@ -120,8 +120,13 @@ pub struct ScoreRule {
 
 #[derive(Debug)]
 pub enum ScoreRuleKind {
-    /// Fixed points when the condition holds.
-    When { condition: Cond, points: f64 },
+    /// Fixed points when the condition holds, or computed ones.
+    When {
+        condition: Cond,
+        points: f64,
+        /// `=> + webinar_minutes * 0.5 max 20`: `points` is then 0.
+        computed: Option<ComputedPoints>,
+    },
     /// The first row whose condition holds gives its points.
     First { rows: Vec<FirstRow> },
     /// Points for each matching event, optionally decayed, the total bounded.
@@ -133,6 +138,21 @@ pub struct FirstRow {
     pub label: Option<String>,
     pub condition: Cond,
     pub points: f64,
+    /// Points computed from values; `points` is then 0.
+    pub computed: Option<ComputedPoints>,
+    pub span: Span,
+}
+
+/// Points computed from values when a `when` rule's condition holds: the
+/// value (negated when written `=> - …`), then bounded by `max` and `min`.
+/// A missing value gives no points.
+#[derive(Debug)]
+pub struct ComputedPoints {
+    pub value: Operand,
+    pub negated: bool,
+    pub max: Option<f64>,
+    pub min: Option<f64>,
+    /// The points as written, where a value of the wrong type is reported.
     pub span: Span,
 }
 

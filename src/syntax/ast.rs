@@ -135,7 +135,10 @@ pub enum RuleBody {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WhenRule {
     pub condition: Expr,
+    /// The points as written; 0 (spanning the expression) when `computed`.
     pub points: NumLit,
+    /// `=> + webinar_minutes * 0.5`: points computed from values.
+    pub computed: Option<ComputedPoints>,
     pub modifiers: Vec<Modifier>,
     pub span: Span,
 }
@@ -147,6 +150,14 @@ pub struct EachRule {
     pub window: Option<Duration>,
     pub points: NumLit,
     pub modifiers: Vec<Modifier>,
+    pub span: Span,
+}
+
+/// `=> + webinar_minutes * 0.5` or `=> - (a + b)`: the sign, then a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedPoints {
+    pub negated: bool,
+    pub value: Expr,
     pub span: Span,
 }
 

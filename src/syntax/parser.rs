@@ -764,11 +764,16 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let mut condition = None;
         let mut points = None;
+        let mut computed = None;
         let mut modifiers = Vec::new();
         for p in self.children(pair) {
             match p.as_rule() {
                 Rule::condition => condition = Some(self.build_condition(p)?),
-                Rule::points => points = Some(self.build_points(p)?),
+                Rule::points => {
+                    let (fixed, value) = self.build_points(p)?;
+                    points = Some(fixed);
+                    computed = value;
+                }
                 Rule::modifiers => modifiers = self.build_modifiers(p)?,
                 _ => return Err(self.unexpected(&p, "a when rule")),
             }
@@ -776,6 +781,7 @@ impl Builder<'_> {
         Ok(WhenRule {
             condition: condition.ok_or_else(|| self.missing(span, "when rule"))?,
             points: points.ok_or_else(|| self.missing(span, "when rule"))?,
+            computed,
             modifiers,
             span,
         })
@@ -793,7 +799,25 @@ impl Builder<'_> {
                 Rule::ident => event = Some(self.build_ident(p)?),
                 Rule::event_filter => filter = Some(self.build_event_filter(p)?),
                 Rule::window => window = Some(self.build_window(p)?),
-                Rule::points => points = Some(self.build_points(p)?),
+                Rule::points => {
+                    let (fixed, computed) = self.build_points(p)?;
+                    // Points per event computed from values are not in the
+                    // language (yet): say so where they are written.
+                    if let Some(computed) = computed {
+                        return Err(Diagnostic::new(
+                            DiagnosticKind::SyntaxExpected {
+                                expected: String::from(
+                                    "a number such as `+10` (an `each` rule gives fixed points per event; computed points are for `when` rules)",
+                                ),
+                                found: format!("`{}`", self.text.get(computed.span.start as usize..computed.span.end as usize).unwrap_or_default().trim()),
+                                hint: None,
+                            },
+                            computed.span,
+                        )
+                        .with_label("fixed points expected"));
+                    }
+                    points = Some(fixed);
+                }
                 Rule::modifiers => modifiers = self.build_modifiers(p)?,
                 _ => return Err(self.unexpected(&p, "an each rule")),
             }
@@ -808,13 +832,45 @@ impl Builder<'_> {
         })
     }
 
-    fn build_points(&self, pair: Pair<'_, Rule>) -> Built<NumLit> {
+    /// Fixed points (`+30`, `-5`, `0.5`), or points computed from values
+    /// (then the fixed points are 0, spanning the expression).
+    fn build_points(&self, pair: Pair<'_, Rule>) -> Built<(NumLit, Option<ComputedPoints>)> {
         let span = self.span(&pair);
-        let inner = pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| self.missing(span, "points"))?;
-        self.build_number(inner)
+        let mut negated = false;
+        let mut value = None;
+        for p in self.children(pair) {
+            match p.as_rule() {
+                Rule::points_sign => negated = p.as_str() == "-",
+                Rule::arith_sum => {
+                    // `=> - a + b` would read as `-a + b` but the sign applies
+                    // to the whole value: ask for `- (a + b)`.
+                    let chain = p.clone().into_inner().count() > 1;
+                    if negated && chain {
+                        let at = self.span(&p);
+                        return Err(Diagnostic::new(
+                            DiagnosticKind::SyntaxExpected {
+                                expected: String::from(
+                                    "parentheses: the sign applies to the whole value, `=> - (a + b)`",
+                                ),
+                                found: format!("`{}`", p.as_str().trim()),
+                                hint: None,
+                            },
+                            at,
+                        )
+                        .with_label("write `- (…)`"));
+                    }
+                    value = Some(self.build_arith(p)?);
+                }
+                _ => return Err(self.unexpected(&p, "points")),
+            }
+        }
+        let value = value.ok_or_else(|| self.missing(span, "points"))?;
+        if let ExprKind::Literal(Literal::Number(n)) = value.kind {
+            let n = if negated { -n } else { n };
+            return Ok((NumLit { value: n, span }, None));
+        }
+        let computed = ComputedPoints { negated, value, span };
+        Ok((NumLit { value: 0.0, span }, Some(computed)))
     }
 
     fn build_modifiers(&self, pair: Pair<'_, Rule>) -> Built<Vec<Modifier>> {

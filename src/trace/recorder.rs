@@ -227,6 +227,11 @@ impl<'a> Recorder<'a> {
             ) => {
                 t.matched = matched;
                 t.points = points;
+                // The matched row's points: computed ones are known only now
+                // (for fixed ones this is the row's own number).
+                if let Some(row) = t.rows.iter_mut().find(|r| r.matched) {
+                    row.points = uncapped;
+                }
                 // Only a `when` rule has tests of its own: rows and events
                 // took theirs.
                 t.tests = tests;
@@ -459,6 +464,7 @@ impl Tracer for Recorder<'_> {
     }
 
     fn exit(&mut self, result: ScopeResult<'_>) {
+        self.arith_values.clear();
         let Some(frame) = self.open.pop() else { return };
         // The evaluator pairs every enter with an exit of the same kind
         // (`eval`'s tests check it); anything else is dropped.
@@ -518,6 +524,8 @@ impl Tracer for Recorder<'_> {
     }
 
     fn arith_operand(&mut self, _operand: &Operand, value: &EvalValue<'_>) {
+        // Computed points are read after their rule's tests: their values
+        // are dropped when the rule's scope closes (see `exit`).
         // An aggregate's `where` tests are not recorded, nor their operands.
         if !self.inside(|s| matches!(s, Scope::Aggregate { .. })) {
             self.arith_values.push(eval_value_json(self.plan, value));
