@@ -415,3 +415,46 @@ fn fmt_writes_computed_points_with_a_spaced_sign() {
     );
     assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);
 }
+
+// ------------------------------------------------------- computed scores
+
+#[test]
+fn a_computed_score_reads_other_scores_in_dependency_order_and_is_clamped() {
+    // Declared before the scores it reads: the plan orders it after them.
+    let rules = r#"score priority 0..100 = 0.6 * fit + 0.4 * intent
+score fit 0..100 { "big" when company_size >= 200 => +60 }
+score intent 0..100 { "v" when visits > 3 => +57.26 }
+score double 0..100 = priority * 2
+score missing_is_zero -10..10 = nothing + 1
+"#;
+    let plan = compile(rules);
+    let line = r#"{"id":"c","properties":{"company_size":250,"visits":7}}"#;
+    let contact = decode_line(&plan.decode, line).unwrap().unwrap();
+    let outcome = evaluate(&plan, &contact, rubric::snapshot::parse_timestamp(AS_OF).unwrap());
+    assert!((outcome.scores[0] - 58.904).abs() < 1e-9, "{:?}", outcome.scores);
+    assert_eq!(outcome.scores[3], 100.0, "clamped to its range");
+    assert_eq!(outcome.scores[4], 0.0, "a missing value counts as 0");
+}
+
+#[test]
+fn computed_score_errors() {
+    assert_eq!(
+        error_codes("score a 0..10 = b + 1\nscore b 0..10 = a * 2"),
+        ["rubric::cycle"]
+    );
+    assert_eq!(
+        error_codes("properties { job: text }\nscore a 0..10 = job"),
+        ["rubric::type_mismatch"]
+    );
+}
+
+#[test]
+fn fmt_writes_a_computed_score_on_one_line() {
+    let text = "score fit 0..100 { \"a\" when true => +1 }\nscore p   0..100 =0.6*fit+(fit-1)/2\n";
+    let formatted = rubric::fmt::format_source(text).unwrap();
+    assert_eq!(
+        formatted,
+        "score fit 0..100 {\n  \"a\" when true => +1\n}\nscore p 0..100 = 0.6 * fit + (fit - 1) / 2\n"
+    );
+    assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);
+}

@@ -260,16 +260,31 @@ impl<'a> Compiler<'a> {
                 None => ok = false,
             }
         }
+        // A computed score reads other values (its dependencies are recorded
+        // as names resolve, so `order` sees them and reports cycles).
+        let value = match &s.value {
+            Some(expr) => {
+                let typed = self.operand(expr, Ctx::CONTACT);
+                match typed {
+                    Some(t) if self.expect_type(&t, &[Ty::Number], "=") => Some(t.operand),
+                    _ => {
+                        ok = false;
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         ok.then_some(plan::Score {
             name: s.name.name.clone(),
             low: s.low.value,
             high: s.high.value,
             rules,
+            value,
             span: s.name.span,
         })
     }
 
-    /// Modifiers only make sense on `each` rules.
     /// The computed points of a `when` rule or `first` row: `Some(None)` for
     /// fixed points (which take no modifier), `None` after an error. Computed
     /// points take `max` and `min`, not `decay`.
@@ -307,6 +322,7 @@ impl<'a> Compiler<'a> {
         }))
     }
 
+    /// Modifiers only make sense on `each` rules.
     pub(super) fn no_modifiers(&mut self, modifiers: &[ast::Modifier]) {
         for m in modifiers {
             let modifier = match m.kind {

@@ -551,6 +551,10 @@ impl Ranges {
             .iter()
             .map(|score| {
                 let (mut lo, mut hi) = (0.0f64, 0.0f64);
+                // A computed score can be anything in its range.
+                if score.value.is_some() {
+                    (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
+                }
                 for rule in &score.rules {
                     let (rlo, rhi) = match &rule.kind {
                         ScoreRuleKind::When { points, computed, .. } => {

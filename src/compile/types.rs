@@ -274,7 +274,7 @@ fn type_advice(ty: Ty, what: &str) -> TypeAdvice {
     if what == "within" {
         return TypeAdvice::Within;
     }
-    if matches!(what, "+" | "-" | "*" | "/") {
+    if matches!(what, "+" | "-" | "*" | "/" | "=" | "=>") {
         return TypeAdvice::Arithmetic;
     }
     match ty {

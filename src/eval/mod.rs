@@ -329,6 +329,16 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             }
             sum += points;
         }
+        if let Some(value) = &score.value {
+            sum = match self.operand(value, None) {
+                EvalValue::Num(n) => n,
+                EvalValue::Absent => 0.0,
+                other => {
+                    self.wrong_type(score.span, &other, "a number");
+                    0.0
+                }
+            };
+        }
         let clamped = sum.clamp(score.low, score.high);
         if T::ENABLED {
             self.tracer.exit(ScopeResult::Score { sum, clamped });

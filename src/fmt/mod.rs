@@ -406,6 +406,16 @@ impl<'s> Printer<'s> {
                     "",
                 );
             }
+            ItemKind::Score(s) if s.value.is_some() => {
+                let value = s.value.as_ref().map(|v| expr(v, 4)).unwrap_or_default();
+                let text = format!(
+                    "score {} {}..{} = {value}",
+                    written_name(&s.name.name),
+                    number(s.low.value),
+                    number(s.high.value)
+                );
+                self.push(0, text, start, item.span.end, true);
+            }
             ItemKind::Score(s) => {
                 let text = format!(
                     "score {} {}..{} {{",

@@ -108,6 +108,9 @@ pub struct Score {
     pub low: f64,
     pub high: f64,
     pub rules: Vec<ScoreRule>,
+    /// A computed score's value (`= 0.6 * fit + 0.4 * intent`; no rules): a
+    /// missing value counts as 0, then the range clamps it.
+    pub value: Option<Operand>,
     pub span: Span,
 }
 

@@ -112,6 +112,9 @@ pub struct ScoreDecl {
     pub high: NumLit,
     pub range_span: Span,
     pub rules: Vec<ScoreRule>,
+    /// `score priority 0..100 = 0.6 * fit + 0.4 * intent`: a value instead
+    /// of rules (`rules` is then empty).
+    pub value: Option<Expr>,
 }
 
 /// `"label" <body>` inside a score.

@@ -680,13 +680,28 @@ impl Builder<'_> {
             .ok_or_else(|| self.missing(range_span, "score range"))?;
         let low = self.build_number(low)?;
         let high = self.build_number(high)?;
-        let rules = it.map(|p| self.build_score_rule(p)).collect::<Built<_>>()?;
+        let mut rules = Vec::new();
+        let mut value = None;
+        for p in it {
+            match p.as_rule() {
+                Rule::score_value => {
+                    let inner_span = self.span(&p);
+                    let expr = p
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| self.missing(inner_span, "score value"))?;
+                    value = Some(self.build_arith(expr)?);
+                }
+                _ => rules.push(self.build_score_rule(p)?),
+            }
+        }
         Ok(ScoreDecl {
             name,
             low,
             high,
             range_span,
             rules,
+            value,
         })
     }
 
