@@ -355,6 +355,44 @@ fn computed_points_from_a_missing_or_wrong_value_give_nothing() {
 }
 
 #[test]
+fn explain_shows_the_operands_of_computed_points_and_scores() {
+    let rules = r#"score s 0..100 {
+  "webinar" when true => + webinar_minutes * 0.5 max 10
+  "tiers" first {
+    when visits > 100 => +30
+    when visits > 0 => + visits / 2
+  }
+}
+score p 0..100 = 0.5 * s + 1
+"#;
+    let sources = sources(rules);
+    let plan = rubric::compile::compile(&sources).unwrap().plan;
+    let line = r#"{"id":"c","properties":{"webinar_minutes":30,"visits":7}}"#;
+    let contact = decode_line(&plan.decode, line).unwrap().unwrap();
+    let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
+    let (_, trace) = rubric::trace::explain(&plan, &sources, &contact, as_of);
+    let text = rubric::trace::render::text(&trace, false);
+    assert!(
+        text.contains("      + webinar_minutes 30 * 0.5 = 15\n      15 → capped at 10"),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ row: visits 7 > 0 ✓ → + visits 7 / 2 = 3.5"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  = 0.5 * s 13.5 + 1 = 7.75 (range 0..100)"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&trace).unwrap();
+    assert_eq!(
+        json["scores"][0]["rules"][0]["worked"],
+        "+ webinar_minutes 30 * 0.5"
+    );
+    assert_eq!(json["scores"][1]["worked"], "0.5 * s 13.5 + 1");
+}
+
+#[test]
 fn a_first_row_can_compute_its_points() {
     let rules = r#"score s 0..100 {
   "tiers" first {

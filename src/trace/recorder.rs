@@ -137,6 +137,75 @@ impl<'a> Recorder<'a> {
         plan.scores.get(score)?.rules.get(rule).map(|r| &r.kind)
     }
 
+    /// Puts the operand values of a closed score's computed value, or of a
+    /// closed rule's computed points, into its record.
+    fn attach_worked(&mut self, scope: Scope, values: &[Json]) {
+        let plan = self.plan;
+        let describer = Describer {
+            plan,
+            sources: self.sources,
+            event: None,
+        };
+        let points = |computed: &crate::plan::ComputedPoints| {
+            let text = describer.worked(&computed.value, &mut values.iter().cloned());
+            match &computed.value {
+                Operand::Arith { rest, .. }
+                    if computed.negated && rest.first().is_some_and(|(op, _)| !op.is_multiplicative()) =>
+                {
+                    format!("- ({text})")
+                }
+                _ => format!("{} {text}", if computed.negated { "-" } else { "+" }),
+            }
+        };
+        match scope {
+            Scope::Score { score } => {
+                let worked = plan
+                    .scores
+                    .get(score)
+                    .and_then(|s| s.value.as_ref())
+                    .map(|v| describer.worked(v, &mut values.iter().cloned()));
+                if let Some(Some(trace)) = self.scores.get_mut(score) {
+                    trace.worked = worked;
+                }
+            }
+            Scope::Rule { score, rule } => {
+                let Some(kind) = plan
+                    .scores
+                    .get(score)
+                    .and_then(|s| s.rules.get(rule))
+                    .map(|r| &r.kind)
+                else {
+                    return;
+                };
+                let Some(Node::Score(parent)) = self.parent() else {
+                    return;
+                };
+                let Some(trace) = parent.rules.last_mut() else {
+                    return;
+                };
+                match kind {
+                    ScoreRuleKind::When {
+                        computed: Some(computed),
+                        ..
+                    } => trace.worked = Some(points(computed)),
+                    ScoreRuleKind::First { rows } => {
+                        if let Some((row, computed)) = trace
+                            .rows
+                            .iter_mut()
+                            .zip(rows)
+                            .filter(|(row, _)| row.matched)
+                            .find_map(|(row, plan_row)| plan_row.computed.as_ref().map(|c| (row, c)))
+                        {
+                            row.worked = Some(points(computed));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The record a scope starts with when it opens.
     fn node(&self, scope: Scope) -> Node {
         let plan = self.plan;
@@ -151,6 +220,7 @@ impl<'a> Recorder<'a> {
                     high: s.high,
                     clamped: false,
                     rules: Vec::new(),
+                    worked: None,
                 })
             }),
             Scope::Rule { score, rule } => {
@@ -168,6 +238,7 @@ impl<'a> Recorder<'a> {
                             rows: Vec::new(),
                             events: Vec::new(),
                             cap: None,
+                            worked: None,
                         })
                     })
             }
@@ -256,6 +327,7 @@ impl<'a> Recorder<'a> {
                     matched,
                     points: if matched { row.points } else { 0.0 },
                     tests,
+                    worked: None,
                 };
                 if let Some(Node::Rule(r)) = self.parent() {
                     r.rows.push(trace);
@@ -464,12 +536,18 @@ impl Tracer for Recorder<'_> {
     }
 
     fn exit(&mut self, result: ScopeResult<'_>) {
-        self.arith_values.clear();
+        // Values no test took are those of computed points or a computed
+        // score, read just before their scope closes.
+        let values = std::mem::take(&mut self.arith_values);
         let Some(frame) = self.open.pop() else { return };
         // The evaluator pairs every enter with an exit of the same kind
         // (`eval`'s tests check it); anything else is dropped.
         if result.closes(&frame.scope) {
+            let scope = frame.scope;
             self.close(frame, result);
+            if !values.is_empty() {
+                self.attach_worked(scope, &values);
+            }
         }
     }
 

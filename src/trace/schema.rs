@@ -40,6 +40,10 @@ pub struct ScoreTrace {
     pub high: f64,
     pub clamped: bool,
     pub rules: Vec<RuleTrace>,
+    /// A computed score's value with each operand's value
+    /// (`0.6 * fit 85 + 0.4 * intent 57.26`); `sum` is its result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -62,6 +66,10 @@ pub struct RuleTrace {
     /// Present when `max`/`min` changed the sum of the events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cap: Option<CapTrace>,
+    /// A matched `when` rule's computed points with each operand's value
+    /// (`+ webinar_minutes 30 * 0.5`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
 }
 
 /// Which kind of rule a [`RuleTrace`] is, serialized as `when`, `first`
@@ -85,6 +93,9 @@ pub struct RowTrace {
     /// The row's points (given only when it matched).
     pub points: f64,
     pub tests: Vec<TestTrace>,
+    /// A matched row's computed points with each operand's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
