@@ -58,6 +58,53 @@ impl TextOp {
     }
 }
 
+/// An arithmetic operator on numbers (`a + b`, `0.6 * fit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl ArithOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+        }
+    }
+
+    /// `*` and `/` bind tighter than `+` and `-`.
+    pub fn is_multiplicative(self) -> bool {
+        matches!(self, ArithOp::Mul | ArithOp::Div)
+    }
+
+    /// Whether a chain whose first operator is `self`, written as a part of a
+    /// chain of `parent` operators, needs parentheses to parse back as the
+    /// same tree: a `+`/`-` chain always, a `*`/`/` chain inside another.
+    /// (Parenthesising a `*` chain inside a `+` chain would change nothing.)
+    pub fn needs_parentheses_in(self, parent: ArithOp) -> bool {
+        !self.is_multiplicative() || parent.is_multiplicative()
+    }
+
+    /// The result; `None` for a division by zero or a result that is not a
+    /// finite number.
+    pub fn apply(self, left: f64, right: f64) -> Option<f64> {
+        let result = match self {
+            ArithOp::Add => left + right,
+            ArithOp::Sub => left - right,
+            ArithOp::Mul => left * right,
+            ArithOp::Div if right == 0.0 => return None,
+            ArithOp::Div => left / right,
+        };
+        result.is_finite().then_some(result)
+    }
+}
+
 /// What an event aggregate computes over the matching events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AggregateKind {

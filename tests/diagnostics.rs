@@ -140,6 +140,7 @@ const EXPECTED: &[Row] = &[
     ("err/type_mismatch_audience_in_condition.rubric", &["rubric::type_mismatch"], 3, 32),
     ("err/type_mismatch_in_not_list.rubric", &["rubric::type_mismatch"], 3, 34),
     ("err/type_mismatch_timestamp_literal.rubric", &["rubric::type_mismatch"], 5, 55),
+    ("err/type_mismatch_arithmetic_text.rubric", &["rubric::type_mismatch"], 7, 44),
     ("err/value_not_allowed.rubric", &["rubric::value_not_allowed"], 5, 64),
     ("err/value_not_allowed_in_list.rubric", &["rubric::value_not_allowed"], 5, 63),
     ("err/unknown_event.rubric", &["rubric::unknown_event"], 7, 24),

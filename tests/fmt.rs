@@ -179,7 +179,7 @@ fn plan_of(text: &str) -> Plan {
 // ------------------------------------------------------- generated layouts
 
 /// Tests on contact data only (usable in scores).
-const CONTACT_ATOMS: [&str; 14] = [
+const CONTACT_ATOMS: [&str; 18] = [
     "company_size >= 200",
     "country in [\"US\", \"CA\"] ignoring case",
     "country in cc ignoring case",
@@ -194,10 +194,20 @@ const CONTACT_ATOMS: [&str; 14] = [
     "any page_view where (flag) within 3 days",
     "domain(email) == \"x.io\" ignoring case",
     "lifecycle_stage != \"customer\"",
+    "(company_size + 1) * 2 >= 10",
+    "company_size - (company_size / 2 - 3) * -1 < 5",
+    "count of page_view within 7 days * 2 + 1 > company_size / (1 + 2)",
+    "((company_size))  /  (2 * (3 - company_size)) > 1",
 ];
 
 /// Tests that also read scores, bands and segments.
-const OTHER_ATOMS: [&str; 4] = ["s0 >= 10", "1 < s1", "b0 is hi", "seg0"];
+const OTHER_ATOMS: [&str; 5] = [
+    "s0 >= 10",
+    "1 < s1",
+    "b0 is hi",
+    "seg0",
+    "0.6 * s0 + 0.4 * (s1 - 1) >= 10",
+];
 
 /// A condition with `\0` where layout (spaces, line breaks, comments) goes.
 fn cond(extra: usize) -> impl Strategy<Value = String> {
@@ -220,7 +230,7 @@ fn rule_set() -> impl Strategy<Value = String> {
         prop::collection::vec(cond(0), 4),
         cond(2),
         cond(3),
-        prop::collection::vec(cond(4), 4),
+        prop::collection::vec(cond(5), 4),
     )
         .prop_map(|(score_conds, band_cond, seg_cond, target_conds)| {
             let mut t = String::from("const\0cc\0=\0[\"US\",\0\"GB\"]\0");

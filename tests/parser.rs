@@ -100,6 +100,13 @@ fn sexpr(e: &Expr) -> String {
         ExprKind::Or(parts) => format!("(or {})", join(parts)),
         ExprKind::And(parts) => format!("(and {})", join(parts)),
         ExprKind::Not(inner) => format!("(not {})", sexpr(inner)),
+        ExprKind::Arith { first, rest } => {
+            let rest: Vec<String> = rest
+                .iter()
+                .map(|(op, part)| format!("{} {}", op.symbol(), sexpr(part)))
+                .collect();
+            format!("(arith {} {})", sexpr(first), rest.join(" "))
+        }
         ExprKind::Compare {
             op,
             left,
@@ -428,6 +435,49 @@ fn parentheses_group() {
     assert_eq!(
         cond("(fit >= 50 or intent >= 50) and not (owner is null)"),
         "(and (or (>= fit 50) (>= intent 50)) (not (is owner null)))"
+    );
+}
+
+// ------------------------------------------------------------ arithmetic
+
+#[test]
+fn arithmetic_binds_tighter_than_tests_and_times_before_plus() {
+    assert_eq!(cond("a + b * c > 3"), "(> (arith a + (arith b * c)) 3)");
+    assert_eq!(cond("a * b + c >= 1"), "(>= (arith (arith a * b) + c) 1)");
+    assert_eq!(cond("a - b - c == 0"), "(== (arith a - b - c) 0)");
+    assert_eq!(cond("a / b * c < 2"), "(< (arith a / b * c) 2)");
+    assert_eq!(
+        cond("0.6 * fit + 0.4 * intent >= 50"),
+        "(>= (arith (arith 0.6 * fit) + (arith 0.4 * intent)) 50)"
+    );
+    assert_eq!(
+        cond("fit > intent * 2 - 10"),
+        "(> fit (arith (arith intent * 2) - 10))"
+    );
+    // A sign belongs to a number literal: there is no unary minus.
+    assert_eq!(cond("a - -1 > 0"), "(> (arith a - -1) 0)");
+    assert_eq!(cond("a-1 > 0"), "(> (arith a - 1) 0)");
+    assert_eq!(cond("days_since(x) / 7 > 2"), "(> (arith (days_since x) / 7) 2)");
+}
+
+#[test]
+fn arithmetic_parentheses_and_condition_parentheses_both_parse() {
+    assert_eq!(
+        cond("(fit + intent) / 2 >= 50"),
+        "(>= (arith (arith fit + intent) / 2) 50)"
+    );
+    assert_eq!(cond("(a > 3 and b)"), "(and (> a 3) b)");
+    assert_eq!(cond("(a)"), "a");
+    assert_eq!(cond("(x > 3) and y"), "(and (> x 3) y)");
+    assert_eq!(cond("(a + b > 3 or c)"), "(or (> (arith a + b) 3) c)");
+    assert_eq!(cond("((a + b) > 3 and c)"), "(and (> (arith a + b) 3) c)");
+    assert_eq!(cond("a * (b - c) <= 1"), "(<= (arith a * (arith b - c)) 1)");
+    assert_eq!(cond("((a + 1)) * 2 > 0"), "(> (arith (arith a + 1) * 2) 0)");
+    assert_eq!(cond("not (a + 1) > 2"), "(not (> (arith a + 1) 2))");
+    // A `where` group stays a condition: the comparison is on the count.
+    assert_eq!(
+        cond("count of v where (flag) >= 3"),
+        "(>= (count v :where flag) 3)"
     );
 }
 
@@ -885,6 +935,21 @@ fn deep_nesting_is_one_clear_error_not_a_stack_overflow() {
             ),
             prefix.len() + 6 * limit + "lower".len() + 1,
         ),
+        // Arithmetic parentheses count like condition parentheses.
+        (
+            format!("{prefix}{}a{} > 1", "(".repeat(3_000), " + 1)".repeat(3_000)),
+            prefix.len() + limit + 1,
+        ),
+        // Regression: the scan read the `/` of a division as the start of a
+        // regular expression and skipped the parentheses after it.
+        (
+            format!(
+                "{prefix}a / b > 1 or {}a == 1{}",
+                "(".repeat(3_000),
+                ")".repeat(3_000)
+            ),
+            prefix.len() + "a / b > 1 or ".len() + limit + 1,
+        ),
     ];
     for (condition, column) in cases {
         let text = format!("{condition}\nsegment t when b == 1 and\n");
@@ -939,6 +1004,10 @@ fn nesting_at_the_limit_compiles_formats_evaluates_and_explains() {
             "not (".repeat(depth / 2 - 1),
             ")".repeat(depth / 2 - 1)
         ),
+        // Arithmetic: nested parentheses at the limit, and a long flat chain
+        // (one node, whatever its length).
+        format!("{prefix}{}a{} > 1", "(".repeat(depth), " * 2 + 1)".repeat(depth)),
+        format!("{prefix}a{} > 1", " + 1 * 2".repeat(10_000)),
     ];
     for condition in conditions {
         let text = format!("{condition}\naudience x when s\n");

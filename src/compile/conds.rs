@@ -8,7 +8,7 @@ use super::Compiler;
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind, TypeAdvice};
 use crate::plan::{AggregateId, Cond, ConstValue, Function, Operand, PlanRegex};
 use crate::source::Span;
-use crate::syntax::ast::{self, AggregateKind, CompareOp, ExprKind, IsTarget, Literal};
+use crate::syntax::ast::{self, AggregateKind, ArithOp, CompareOp, ExprKind, IsTarget, Literal};
 
 impl<'a> Compiler<'a> {
     /// Compiles an expression used as a condition.
@@ -107,7 +107,11 @@ impl<'a> Compiler<'a> {
                 })
             }
             ExprKind::Literal(Literal::Bool(b)) => Some(Cond::Const(*b)),
-            ExprKind::Name(_) | ExprKind::Call { .. } | ExprKind::Aggregate(_) | ExprKind::Literal(_) => {
+            ExprKind::Name(_)
+            | ExprKind::Call { .. }
+            | ExprKind::Aggregate(_)
+            | ExprKind::Literal(_)
+            | ExprKind::Arith { .. } => {
                 if let Some(band) = self.band_of(expr, ctx) {
                     let values = self.band_values(band).join(", ");
                     self.errors.push(
@@ -512,6 +516,7 @@ impl<'a> Compiler<'a> {
             },
             ExprKind::Call { function, args } => self.call(span, function, args, ctx),
             ExprKind::Aggregate(agg) => self.aggregate(span, agg, ctx),
+            ExprKind::Arith { first, rest } => self.arith(span, first, rest, ctx),
             _ => {
                 self.errors
                     .push(Diagnostic::new(DiagnosticKind::ConditionAsValue, span).with_label("a condition"));
@@ -587,6 +592,45 @@ impl<'a> Compiler<'a> {
                 span,
             },
             ty: result,
+            info: Info::None,
+            span,
+        })
+    }
+
+    /// Arithmetic: every part must be a number (a part of unknown type is
+    /// checked at run time). All parts are checked, so every wrong one is
+    /// reported.
+    pub(super) fn arith(
+        &mut self,
+        span: Span,
+        first: &ast::Expr,
+        rest: &[(ArithOp, ast::Expr)],
+        ctx: Ctx<'_>,
+    ) -> Option<Typed> {
+        let number = |compiler: &mut Self, part: &ast::Expr, op: ArithOp| {
+            let typed = compiler.operand(part, ctx)?;
+            compiler
+                .expect_type(&typed, &[Ty::Number], op.symbol())
+                .then_some(typed.operand)
+        };
+        let first_op = rest.first().map_or(ArithOp::Add, |(op, _)| *op);
+        let first_operand = number(self, first, first_op);
+        let mut parts = Vec::with_capacity(rest.len());
+        let mut ok = first_operand.is_some();
+        for (op, part) in rest {
+            match number(self, part, *op) {
+                Some(operand) => parts.push((*op, operand)),
+                None => ok = false,
+            }
+        }
+        let first = first_operand.filter(|_| ok)?;
+        Some(Typed {
+            operand: Operand::Arith {
+                first: Box::new(first),
+                rest: parts.into_boxed_slice(),
+                span,
+            },
+            ty: Ty::Number,
             info: Info::None,
             span,
         })

@@ -7,7 +7,7 @@ use super::names::Ctx;
 use super::order::Dependencies;
 use super::regexes::check_regex;
 use super::symbols::Symbol;
-use super::types::{duration_micros, fmt_number};
+use super::types::{duration_micros, fmt_number, Ty};
 use super::Compiler;
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
 use crate::plan::{self, BandId, Channel, Cond, Step};
@@ -226,26 +226,31 @@ impl<'a> Compiler<'a> {
             }
             let kind = match &rule.body {
                 ast::RuleBody::When(w) => {
-                    self.no_modifiers(&w.modifiers);
-                    self.condition(&w.condition, Ctx::CONTACT)
-                        .map(|condition| plan::ScoreRuleKind::When {
+                    let computed = self.computed_points(w);
+                    let condition = self.condition(&w.condition, Ctx::CONTACT);
+                    match (condition, computed) {
+                        (Some(condition), Some(computed)) => Some(plan::ScoreRuleKind::When {
                             condition,
                             points: w.points.value,
-                        })
+                            computed,
+                        }),
+                        _ => None,
+                    }
                 }
                 ast::RuleBody::First(rows) => {
                     let mut out = Vec::new();
                     let mut rows_ok = true;
                     for row in rows {
-                        self.no_modifiers(&row.rule.modifiers);
-                        match self.condition(&row.rule.condition, Ctx::CONTACT) {
-                            Some(condition) => out.push(plan::FirstRow {
+                        let computed = self.computed_points(&row.rule);
+                        match (self.condition(&row.rule.condition, Ctx::CONTACT), computed) {
+                            (Some(condition), Some(computed)) => out.push(plan::FirstRow {
                                 label: row.label.as_ref().map(|l| l.value.clone()),
                                 condition,
                                 points: row.rule.points.value,
+                                computed,
                                 span: row.span,
                             }),
-                            None => rows_ok = false,
+                            _ => rows_ok = false,
                         }
                     }
                     rows_ok.then_some(plan::ScoreRuleKind::First { rows: out })
@@ -261,13 +266,66 @@ impl<'a> Compiler<'a> {
                 None => ok = false,
             }
         }
+        // A computed score reads other values (its dependencies are recorded
+        // as names resolve, so `order` sees them and reports cycles).
+        let value = match &s.value {
+            Some(expr) => {
+                let typed = self.operand(expr, Ctx::CONTACT);
+                match typed {
+                    Some(t) if self.expect_type(&t, &[Ty::Number], "=") => Some(t.operand),
+                    _ => {
+                        ok = false;
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         ok.then_some(plan::Score {
             name: s.name.name.clone(),
             low: s.low.value,
             high: s.high.value,
             rules,
+            value,
             span: s.name.span,
         })
+    }
+
+    /// The computed points of a `when` rule or `first` row: `Some(None)` for
+    /// fixed points (which take no modifier), `None` after an error. Computed
+    /// points take `max` and `min`, not `decay`.
+    pub(super) fn computed_points(&mut self, w: &ast::WhenRule) -> Option<Option<plan::ComputedPoints>> {
+        let Some(computed) = &w.computed else {
+            self.no_modifiers(&w.modifiers);
+            return Some(None);
+        };
+        let mut max = None;
+        let mut min = None;
+        let mut ok = true;
+        for m in &w.modifiers {
+            match &m.kind {
+                ast::ModifierKind::Max(n) => max = Some(n.value),
+                ast::ModifierKind::Min(n) => min = Some(n.value),
+                ast::ModifierKind::Decay(_) => {
+                    self.errors.push(
+                        Diagnostic::new(DiagnosticKind::MisplacedModifier { modifier: "decay" }, m.span)
+                            .with_label("computed points do not decay"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let typed = self.operand(&computed.value, Ctx::CONTACT)?;
+        if !self.expect_type(&typed, &[Ty::Number], "=>") || !ok {
+            return None;
+        }
+        Some(Some(plan::ComputedPoints {
+            value: typed.operand,
+            negated: computed.negated,
+            max,
+            min,
+            span: computed.span,
+        }))
     }
 
     /// Modifiers only make sense on `each` rules.

@@ -527,6 +527,25 @@ struct Ranges {
     reachable: Vec<Interval>,
 }
 
+/// The points a `when` rule or `first` row can give (0 included): fixed, or
+/// computed, bounded only by its `max` and `min`.
+fn points_range(points: f64, computed: Option<&crate::plan::ComputedPoints>) -> (f64, f64) {
+    match computed {
+        None => (points.min(0.0), points.max(0.0)),
+        Some(c) => {
+            let lo = c
+                .min
+                .unwrap_or(f64::NEG_INFINITY)
+                .min(c.max.unwrap_or(f64::INFINITY));
+            let hi = c
+                .max
+                .unwrap_or(f64::INFINITY)
+                .max(c.min.unwrap_or(f64::NEG_INFINITY));
+            (lo.min(0.0), hi.max(0.0))
+        }
+    }
+}
+
 impl Ranges {
     fn new(plan: &Plan) -> Ranges {
         let reachable = plan
@@ -534,12 +553,19 @@ impl Ranges {
             .iter()
             .map(|score| {
                 let (mut lo, mut hi) = (0.0f64, 0.0f64);
+                // A computed score can be anything in its range.
+                if score.value.is_some() {
+                    (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
+                }
                 for rule in &score.rules {
                     let (rlo, rhi) = match &rule.kind {
-                        ScoreRuleKind::When { points, .. } => (points.min(0.0), points.max(0.0)),
-                        ScoreRuleKind::First { rows } => rows
-                            .iter()
-                            .fold((0.0f64, 0.0f64), |(l, h), r| (l.min(r.points), h.max(r.points))),
+                        ScoreRuleKind::When { points, computed, .. } => {
+                            points_range(*points, computed.as_ref())
+                        }
+                        ScoreRuleKind::First { rows } => rows.iter().fold((0.0f64, 0.0f64), |(l, h), r| {
+                            let (rl, rh) = points_range(r.points, r.computed.as_ref());
+                            (l.min(rl), h.max(rh))
+                        }),
                         ScoreRuleKind::Each(each) => {
                             // With at least one event the raw total is on
                             // the side of the points' sign, then bounded.
@@ -803,7 +829,7 @@ fn collect_null_tested(plan: &Plan, cond: &Cond, found: &mut BTreeSet<String>) {
     match cond {
         Cond::And(parts) | Cond::Or(parts) => parts.iter().for_each(|p| collect_null_tested(plan, p, found)),
         Cond::Not(inner) => collect_null_tested(plan, inner, found),
-        Cond::IsNull { operand, .. } => found.extend(missing_key(plan, operand)),
+        Cond::IsNull { operand, .. } => found.extend(missing_keys(plan, operand)),
         _ => {}
     }
 }
@@ -831,6 +857,21 @@ fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
             function, argument, ..
         } => missing_key(plan, argument).map(|inner| format!("{}({inner})", function.name())),
         Operand::Id | Operand::Score(_) | Operand::Segment(_) | Operand::Const(_) => None,
+        // An arithmetic expression has the keys of its parts ([`missing_keys`]).
+        Operand::Arith { .. } => None,
+    }
+}
+
+/// The keys ([`missing_key`]) of everything whose absence makes `operand`
+/// missing: the operand's own, or for arithmetic every part's, since any
+/// missing part makes the expression missing.
+fn missing_keys(plan: &Plan, operand: &Operand) -> Vec<String> {
+    match operand {
+        Operand::Arith { first, rest, .. } => std::iter::once(&**first)
+            .chain(rest.iter().map(|(_, part)| part))
+            .flat_map(|part| missing_keys(plan, part))
+            .collect(),
+        other => missing_key(plan, other).into_iter().collect(),
     }
 }
 
@@ -843,8 +884,11 @@ fn check_negations(
     out: &mut Vec<Diagnostic>,
 ) {
     // An operand that may be missing and whose absence the condition does not test.
-    let unguarded =
-        |operand: &Operand| missing_key(plan, operand).is_some_and(|key| !null_tested.contains(&key));
+    let unguarded = |operand: &Operand| {
+        missing_keys(plan, operand)
+            .iter()
+            .any(|key| !null_tested.contains(key))
+    };
     let (operators, subject_is_left, whose, span) = match cond {
         Cond::And(parts) | Cond::Or(parts) => {
             for part in parts {
@@ -973,6 +1017,10 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 names.insert(&id.name);
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, names)),
+            ExprKind::Arith { first, rest } => {
+                walk(first, names);
+                rest.iter().for_each(|(_, p)| walk(p, names));
+            }
             ExprKind::Aggregate(a) => {
                 if let Some(f) = &a.filter {
                     walk(f, names);
@@ -1049,6 +1097,10 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                     used.insert(id.index());
                 }
                 Operand::Call { argument, .. } => operand(argument, used),
+                Operand::Arith { first, rest, .. } => {
+                    operand(first, used);
+                    rest.iter().for_each(|(_, part)| operand(part, used));
+                }
                 _ => {}
             }
         }

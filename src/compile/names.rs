@@ -479,6 +479,10 @@ impl Compiler<'_> {
                 | ast::ExprKind::Is { left, .. }
                 | ast::ExprKind::Within { left, .. } => walk(left, out),
                 ast::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
+                ast::ExprKind::Arith { first, rest } => {
+                    walk(first, out);
+                    rest.iter().for_each(|(_, p)| walk(p, out));
+                }
                 ast::ExprKind::Aggregate(agg) => out.push(agg.event.name.clone()),
                 ast::ExprKind::Name(_) | ast::ExprKind::Literal(_) => {}
             }

@@ -276,6 +276,9 @@ fn type_advice(ty: Ty, what: &str) -> TypeAdvice {
     if what == "within" {
         return TypeAdvice::Within;
     }
+    if matches!(what, "+" | "-" | "*" | "/" | "=" | "=>") {
+        return TypeAdvice::Arithmetic;
+    }
     match ty {
         Ty::Number => TypeAdvice::Number,
         Ty::Text => TypeAdvice::Text,

@@ -204,6 +204,8 @@ pub enum TypeAdvice {
         takes: &'static str,
         example: String,
     },
+    /// An operand of `+`, `-`, `*` or `/` that is not a number.
+    Arithmetic,
     Other,
 }
 
@@ -227,6 +229,9 @@ impl TypeAdvice {
                 takes,
                 example,
             } => format!("`{function}` takes {takes}, e.g. `{example}`"),
+            TypeAdvice::Arithmetic => String::from(
+                "arithmetic works on numbers: scores, number properties, number literals, `count of …` and `days_since(…)`",
+            ),
             TypeAdvice::Other => String::from("check the types of both sides"),
         }
     }

@@ -22,10 +22,10 @@ pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKi
 pub use value::EvalValue;
 
 use crate::case_fold::{eq_ignoring_case, fold_char, fold_text};
-use crate::ops::{AggregateKind, CompareOp, TextOp};
+use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::plan::{
-    Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch, ScoreRuleKind, Step,
-    MICROS_PER_DAY,
+    ComputedPoints, Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch,
+    ScoreRuleKind, Step, MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, FieldValue};
 use crate::source::Span;
@@ -286,11 +286,17 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 });
             }
             let (matched, points, uncapped) = match &rule.kind {
-                ScoreRuleKind::When { condition, points } => {
-                    if self.cond(condition, None) {
-                        (true, *points, *points)
-                    } else {
+                ScoreRuleKind::When {
+                    condition,
+                    points,
+                    computed,
+                } => {
+                    if !self.cond(condition, None) {
                         (false, 0.0, 0.0)
+                    } else if let Some(computed) = computed {
+                        self.computed_points(computed)
+                    } else {
+                        (true, *points, *points)
                     }
                 }
                 ScoreRuleKind::First { rows } => {
@@ -304,7 +310,10 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                             self.tracer.exit(ScopeResult::Row { matched });
                         }
                         if matched {
-                            result = (true, row.points, row.points);
+                            result = match &row.computed {
+                                Some(computed) => self.computed_points(computed),
+                                None => (true, row.points, row.points),
+                            };
                             break;
                         }
                     }
@@ -320,6 +329,16 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 });
             }
             sum += points;
+        }
+        if let Some(value) = &score.value {
+            sum = match self.operand(value, None) {
+                EvalValue::Num(n) => n,
+                EvalValue::Absent => 0.0,
+                other => {
+                    self.wrong_type(score.span, &other, "a number");
+                    0.0
+                }
+            };
         }
         let clamped = sum.clamp(score.low, score.high);
         if T::ENABLED {
@@ -789,6 +808,70 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             } => {
                 let v = self.operand(argument, event);
                 self.call(*function, v, *span)
+            }
+            Operand::Arith { first, rest, span } => {
+                let mut total = self.arith_part(first, *span, event);
+                for (op, part) in rest.iter() {
+                    // Every part is evaluated, so its value is traced and its
+                    // wrong type warned about, whatever came before it.
+                    let value = self.arith_part(part, *span, event);
+                    total = match (total, value) {
+                        (Some(left), Some(right)) => match op.apply(left, right) {
+                            Some(result) => Some(result),
+                            None => {
+                                let expected = if right == 0.0 && *op == ArithOp::Div {
+                                    "a divisor other than 0"
+                                } else {
+                                    "a finite result"
+                                };
+                                self.wrong_type(*span, &EvalValue::Num(right), expected);
+                                None
+                            }
+                        },
+                        _ => None,
+                    };
+                }
+                total.map_or(EvalValue::Absent, EvalValue::Num)
+            }
+        }
+    }
+
+    /// The points of a matched rule computed from values: (matched, points
+    /// bounded by `max` and `min`, points before the bounds). A missing value
+    /// gives none; a value of the wrong type gives none and a warning.
+    fn computed_points(&mut self, computed: &'c ComputedPoints) -> (bool, f64, f64) {
+        let raw = match self.operand(&computed.value, None) {
+            EvalValue::Num(n) if computed.negated => -n,
+            EvalValue::Num(n) => n,
+            EvalValue::Absent => return (true, 0.0, 0.0),
+            other => {
+                self.wrong_type(computed.span, &other, "a number");
+                return (true, 0.0, 0.0);
+            }
+        };
+        let mut points = raw;
+        if let Some(max) = computed.max {
+            points = points.min(max);
+        }
+        if let Some(min) = computed.min {
+            points = points.max(min);
+        }
+        (true, points, raw)
+    }
+
+    /// One part of an arithmetic expression as a number: `None` when it is
+    /// missing, or of a wrong type (a warning at the expression's `span`).
+    fn arith_part(&mut self, part: &'c Operand, span: Span, event: Option<&'c Event>) -> Option<f64> {
+        let value = self.operand(part, event);
+        if T::ENABLED && !matches!(part, Operand::Arith { .. }) {
+            self.tracer.arith_operand(part, &value);
+        }
+        match value {
+            EvalValue::Num(n) => Some(n),
+            EvalValue::Absent => None,
+            other => {
+                self.wrong_type(span, &other, "a number");
+                None
             }
         }
     }

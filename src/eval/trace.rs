@@ -12,7 +12,7 @@
 //! `run` pays nothing for tracing.
 
 use super::EvalValue;
-use crate::plan::Cond;
+use crate::plan::{Cond, Operand};
 use crate::source::Span;
 
 /// Which list of the plan a target belongs to.
@@ -223,6 +223,11 @@ pub trait Tracer {
     /// A value of the wrong type: met by the test at `span`, or by a function
     /// call inside it, at the call's own span. The test is false.
     fn warning(&mut self, span: Span, found: &EvalValue<'_>, expected: &str) {}
+    /// The value of one operand of an arithmetic expression (not itself
+    /// arithmetic), in evaluation order: left to right, the left side of a
+    /// test before its right side; the test that reads the expression
+    /// follows.
+    fn arith_operand(&mut self, operand: &Operand, value: &EvalValue<'_>) {}
 }
 
 /// The tracer of `run`: records nothing, costs nothing.

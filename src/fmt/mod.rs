@@ -25,7 +25,7 @@ pub mod line_endings;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
-    self, AggregateKind, Expr, ExprKind, GoalFieldKind, IsTarget, ItemKind, Literal, ModifierKind,
+    self, AggregateKind, ArithOp, Expr, ExprKind, GoalFieldKind, IsTarget, ItemKind, Literal, ModifierKind,
     RouteFieldKind, RuleBody,
 };
 use crate::syntax::comments;
@@ -406,6 +406,16 @@ impl<'s> Printer<'s> {
                     "",
                 );
             }
+            ItemKind::Score(s) if s.value.is_some() => {
+                let value = s.value.as_ref().map(|v| expr(v, 4)).unwrap_or_default();
+                let text = format!(
+                    "score {} {}..{} = {value}",
+                    written_name(&s.name.name),
+                    number(s.low.value),
+                    number(s.high.value)
+                );
+                self.push(0, text, start, item.span.end, true);
+            }
             ItemKind::Score(s) => {
                 let text = format!(
                     "score {} {}..{} {{",
@@ -604,7 +614,10 @@ impl<'s> Printer<'s> {
         let arrow_broken = self.newline_between(w.condition.span.end, w.points.span.start);
         let index = pieces.len();
         pieces.push(Piece {
-            text: arrow(w.points.value, &w.modifiers),
+            text: match &w.computed {
+                Some(computed) => computed_arrow(computed, &w.modifiers),
+                None => arrow(w.points.value, &w.modifiers),
+            },
             start: w.points.span.start,
             end: w.span.end,
             brk: arrow_broken.then_some(body_col),
@@ -675,13 +688,31 @@ fn property_type(d: &ast::PropertyDecl) -> String {
 }
 
 /// `=> +10 decay half-life 7 days, max 40`
+/// `=> + webinar_minutes * 0.5 max 20`: the sign, a space, the value.
+fn computed_arrow(computed: &ast::ComputedPoints, modifiers: &[ast::Modifier]) -> String {
+    let value = match &computed.value.kind {
+        // The sign applies to the whole value: `- (a + b)`, not `- a + b`.
+        ExprKind::Arith { rest, .. }
+            if computed.negated && rest.first().is_some_and(|(op, _)| !op.is_multiplicative()) =>
+        {
+            format!("({})", expr(&computed.value, 4))
+        }
+        _ => expr(&computed.value, 4),
+    };
+    let sign = if computed.negated { "-" } else { "+" };
+    with_modifiers(format!("=> {sign} {value}"), modifiers)
+}
+
 fn arrow(points: f64, modifiers: &[ast::Modifier]) -> String {
     let sign = if points >= 0.0 && !(points == 0.0 && points.is_sign_negative()) {
         "+"
     } else {
         ""
     };
-    let mut text = format!("=> {sign}{}", number(points));
+    with_modifiers(format!("=> {sign}{}", number(points)), modifiers)
+}
+
+fn with_modifiers(mut text: String, modifiers: &[ast::Modifier]) -> String {
     let mods: Vec<String> = modifiers
         .iter()
         .map(|m| match &m.kind {
@@ -742,6 +773,22 @@ fn filter(f: &Expr) -> String {
         format!("where {}", expr(f, 0))
     } else {
         format!("where ({})", expr(f, 0))
+    }
+}
+
+/// A part of an arithmetic chain of `parent` operators, in parentheses
+/// when it is a chain that needs them to parse back as the same tree.
+fn arith_part(part: &Expr, parent: ArithOp) -> String {
+    let text = expr(part, 4);
+    match &part.kind {
+        ExprKind::Arith { rest, .. }
+            if rest
+                .first()
+                .is_some_and(|(op, _)| op.needs_parentheses_in(parent)) =>
+        {
+            format!("({text})")
+        }
+        _ => text,
     }
 }
 
@@ -841,6 +888,15 @@ fn expr(e: &Expr, ctx: u8) -> String {
         }
         ExprKind::Within { left, window } => format!("{} within {}", expr(left, 4), duration(window)),
         ExprKind::Name(id) => written_name(&id.name).into_owned(),
+        ExprKind::Arith { first, rest } => {
+            let parent = rest.first().map_or(ArithOp::Add, |(op, _)| *op);
+            let part = |p: &Expr| arith_part(p, parent);
+            let mut text = part(first);
+            for (op, p) in rest {
+                text.push_str(&format!(" {} {}", op.symbol(), part(p)));
+            }
+            text
+        }
         ExprKind::Call { function, args } => {
             let args: Vec<String> = args.iter().map(|a| expr(a, 4)).collect();
             format!("{}({})", function.name, args.join(", "))

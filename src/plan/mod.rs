@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::ops::{AggregateKind, CompareOp, TextOp};
+use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::snapshot::DecodeSpec;
 use crate::source::Span;
 
@@ -108,6 +108,9 @@ pub struct Score {
     pub low: f64,
     pub high: f64,
     pub rules: Vec<ScoreRule>,
+    /// A computed score's value (`= 0.6 * fit + 0.4 * intent`; no rules): a
+    /// missing value counts as 0, then the range clamps it.
+    pub value: Option<Operand>,
     pub span: Span,
 }
 
@@ -120,8 +123,13 @@ pub struct ScoreRule {
 
 #[derive(Debug)]
 pub enum ScoreRuleKind {
-    /// Fixed points when the condition holds.
-    When { condition: Cond, points: f64 },
+    /// Fixed points when the condition holds, or computed ones.
+    When {
+        condition: Cond,
+        points: f64,
+        /// `=> + webinar_minutes * 0.5 max 20`: `points` is then 0.
+        computed: Option<ComputedPoints>,
+    },
     /// The first row whose condition holds gives its points.
     First { rows: Vec<FirstRow> },
     /// Points for each matching event, optionally decayed, the total bounded.
@@ -133,6 +141,21 @@ pub struct FirstRow {
     pub label: Option<String>,
     pub condition: Cond,
     pub points: f64,
+    /// Points computed from values; `points` is then 0.
+    pub computed: Option<ComputedPoints>,
+    pub span: Span,
+}
+
+/// Points computed from values when a `when` rule's condition holds: the
+/// value (negated when written `=> - …`), then bounded by `max` and `min`.
+/// A missing value gives no points.
+#[derive(Debug)]
+pub struct ComputedPoints {
+    pub value: Operand,
+    pub negated: bool,
+    pub max: Option<f64>,
+    pub min: Option<f64>,
+    /// The points as written, where a value of the wrong type is reported.
     pub span: Span,
 }
 
@@ -396,6 +419,16 @@ pub enum Operand {
     Call {
         function: Function,
         argument: Box<Operand>,
+        span: Span,
+    },
+    /// `0.6 * fit + 0.4 * intent`: `first`, then each operator applied left
+    /// to right (one precedence level; a part may itself be an `Arith`). A
+    /// missing part makes it missing; a part that is not a number, a
+    /// division by zero or an overflow make it missing with a warning at
+    /// `span`, the expression's own text.
+    Arith {
+        first: Box<Operand>,
+        rest: Box<[(ArithOp, Operand)]>,
         span: Span,
     },
 }

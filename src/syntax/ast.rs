@@ -7,7 +7,7 @@ use crate::source::Span;
 
 /// The operators are shared with the plan and the evaluator; they live in
 /// [`crate::ops`] and are re-exported here for the parser and the compiler.
-pub use crate::ops::{AggregateKind, CompareOp, TextOp};
+pub use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 
 /// A name as written, with where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +112,9 @@ pub struct ScoreDecl {
     pub high: NumLit,
     pub range_span: Span,
     pub rules: Vec<ScoreRule>,
+    /// `score priority 0..100 = 0.6 * fit + 0.4 * intent`: a value instead
+    /// of rules (`rules` is then empty).
+    pub value: Option<Expr>,
 }
 
 /// `"label" <body>` inside a score.
@@ -135,7 +138,10 @@ pub enum RuleBody {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WhenRule {
     pub condition: Expr,
+    /// The points as written; 0 (spanning the expression) when `computed`.
     pub points: NumLit,
+    /// `=> + webinar_minutes * 0.5`: points computed from values.
+    pub computed: Option<ComputedPoints>,
     pub modifiers: Vec<Modifier>,
     pub span: Span,
 }
@@ -147,6 +153,14 @@ pub struct EachRule {
     pub window: Option<Duration>,
     pub points: NumLit,
     pub modifiers: Vec<Modifier>,
+    pub span: Span,
+}
+
+/// `=> + webinar_minutes * 0.5` or `=> - (a + b)`: the sign, then a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedPoints {
+    pub negated: bool,
+    pub value: Expr,
     pub span: Span,
 }
 
@@ -314,6 +328,13 @@ pub enum ExprKind {
     },
     /// `count of …`, `any …`, `last …`
     Aggregate(EventAggregate),
+    /// `0.6 * fit * 2`, `fit + intent - 10`: a chain of operators of one
+    /// precedence level, left to right (`rest` is never empty). A `+` chain's
+    /// parts may be `*` chains; parentheses are not kept (they only group).
+    Arith {
+        first: Box<Expr>,
+        rest: Vec<(ArithOp, Expr)>,
+    },
     Literal(Literal),
 }
 

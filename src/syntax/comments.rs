@@ -60,6 +60,7 @@ fn comment_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
     std::iter::from_fn(move || {
         while let Some(&b) = bytes.get(i) {
             match b {
+                b'/' if slash_is_division(bytes, i) => i += 1,
                 b'"' | b'/' | b'`' => i = literal_end(bytes, i),
                 b'#' => {
                     let start = i;
@@ -71,6 +72,31 @@ fn comment_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
         }
         None
     })
+}
+
+/// Whether the `/` at `slash` divides (`fit / 2`) rather than opens a
+/// regular expression (`matches /vp/i`), as the grammar decides: a `/`
+/// right after a value (a name, a number, `)`, `]`, a string or a quoted
+/// name) is a division, unless that "name" is a word after which a value
+/// starts (`matches`, `and`, `when`, …).
+pub(super) fn slash_is_division(bytes: &[u8], slash: usize) -> bool {
+    let before = bytes.get(..slash).unwrap_or_default();
+    let trimmed = before.trim_ascii_end();
+    match trimmed.last() {
+        Some(b')' | b']' | b'"' | b'`') => true,
+        Some(c) if c.is_ascii_alphanumeric() || *c == b'_' => {
+            let word_start = trimmed
+                .iter()
+                .rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                .map_or(0, |p| p + 1);
+            let word = trimmed.get(word_start..).unwrap_or_default();
+            !matches!(
+                word,
+                b"matches" | b"and" | b"or" | b"not" | b"when" | b"where" | b"with" | b"contains"
+            )
+        }
+        _ => false,
+    }
 }
 
 /// The offset just after the string, regex or quoted name that opens at
@@ -208,7 +234,7 @@ mod tests {
     /// backslash, so the next line is scanned afresh.
     #[test]
     fn an_unclosed_literal_ends_at_its_line() {
-        let text = "const c = \"abc\\\n# next\nx /y # z\n";
+        let text = "const c = \"abc\\\n# next\nx matches /y # z\n";
         let comments = scan(text);
         let found: Vec<(usize, &str)> = comments.iter().map(|c| (c.line, c.text(text))).collect();
         assert_eq!(found, vec![(1, "# next")]);
@@ -222,8 +248,19 @@ mod tests {
     }
 
     #[test]
+    fn a_division_opens_no_regex() {
+        // Regression: the `/` of `a / b` was read as the start of a regular
+        // expression, hiding the comment after it (and, in the depth scan,
+        // the parentheses after it).
+        let text = "segment s when (a + 1) / b > c / 2 and d matches /x#/ # real";
+        assert_eq!(starts(text), vec![text.len() - "# real".len()]);
+        let text = "segment s when count of v within 3 days / 2 > 1 # real";
+        assert_eq!(starts(text), vec![text.len() - "# real".len()]);
+    }
+
+    #[test]
     fn skips_strings_and_regexes() {
-        let text = "a \"#x\" /#\\/y/ # one\n  # two\n";
+        let text = "a \"#x\" matches /#\\/y/ # one\n  # two\n";
         let comments = scan(text);
         assert_eq!(comments.len(), 2);
         assert_eq!(comments.first().map(|c| c.text(text)), Some("# one"));

@@ -19,7 +19,7 @@
 //! evaluates within 8 MiB (the main thread's stack) even in a debug build,
 //! and rejecting a deeper one fits 2 MiB (`tests/parser.rs`).
 
-use super::comments::{line_end, literal_end};
+use super::comments::{line_end, literal_end, slash_is_division};
 
 /// How deeply parentheses, `not`, `where` and calls may nest in one item.
 pub const MAX_NESTING_DEPTH: usize = 256;
@@ -95,6 +95,7 @@ pub fn first_too_deep(text: &str) -> Option<(usize, usize)> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
+            b'/' if slash_is_division(bytes, i) => i += 1,
             b'"' | b'/' | b'`' => i = literal_end(bytes, i),
             b'#' => i = line_end(bytes, i),
             b'(' => {

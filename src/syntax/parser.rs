@@ -708,7 +708,11 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "condition" | "disjunction" | "conjunction" | "negation" | "primary" | "test" | "not_prefix" => {
             "a condition"
         }
-        "operand" | "literal" | "call" | "aggregate" => "a value",
+        "operand" | "literal" | "call" | "aggregate" | "arith_sum" | "arith_product" | "arith_factor" => {
+            "a value"
+        }
+        // `arith_add_op` and `arith_mul_op` are possible after every value:
+        // they fall through to "something else", which messages leave out.
         "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
         | "compare_tail" => "an operator",
         "compare_op" => "a comparison (`==`, `>=`, …)",
@@ -970,13 +974,28 @@ impl Builder<'_> {
             .ok_or_else(|| self.missing(range_span, "score range"))?;
         let low = self.build_number(low)?;
         let high = self.build_number(high)?;
-        let rules = it.map(|p| self.build_score_rule(p)).collect::<Built<_>>()?;
+        let mut rules = Vec::new();
+        let mut value = None;
+        for p in it {
+            match p.as_rule() {
+                Rule::score_value => {
+                    let inner_span = self.span(&p);
+                    let expr = p
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| self.missing(inner_span, "score value"))?;
+                    value = Some(self.build_arith(expr)?);
+                }
+                _ => rules.push(self.build_score_rule(p)?),
+            }
+        }
         Ok(ScoreDecl {
             name,
             low,
             high,
             range_span,
             rules,
+            value,
         })
     }
 
@@ -1054,11 +1073,16 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let mut condition = None;
         let mut points = None;
+        let mut computed = None;
         let mut modifiers = Vec::new();
         for p in self.children(pair) {
             match p.as_rule() {
                 Rule::condition => condition = Some(self.build_condition(p)?),
-                Rule::points => points = Some(self.build_points(p)?),
+                Rule::points => {
+                    let (fixed, value) = self.build_points(p)?;
+                    points = Some(fixed);
+                    computed = value;
+                }
                 Rule::modifiers => modifiers = self.build_modifiers(p)?,
                 _ => return Err(self.unexpected(&p, "a when rule")),
             }
@@ -1066,6 +1090,7 @@ impl Builder<'_> {
         Ok(WhenRule {
             condition: condition.ok_or_else(|| self.missing(span, "when rule"))?,
             points: points.ok_or_else(|| self.missing(span, "when rule"))?,
+            computed,
             modifiers,
             span,
         })
@@ -1083,7 +1108,25 @@ impl Builder<'_> {
                 Rule::ident => event = Some(self.build_ident(p)?),
                 Rule::event_filter => filter = Some(self.build_event_filter(p)?),
                 Rule::window => window = Some(self.build_window(p)?),
-                Rule::points => points = Some(self.build_points(p)?),
+                Rule::points => {
+                    let (fixed, computed) = self.build_points(p)?;
+                    // Points per event computed from values are not in the
+                    // language (yet): say so where they are written.
+                    if let Some(computed) = computed {
+                        return Err(Diagnostic::new(
+                            DiagnosticKind::SyntaxExpected {
+                                expected: String::from(
+                                    "a number such as `+10` (an `each` rule gives fixed points per event; computed points are for `when` rules)",
+                                ),
+                                found: format!("`{}`", self.text.get(computed.span.start as usize..computed.span.end as usize).unwrap_or_default().trim()),
+                                hint: None,
+                            },
+                            computed.span,
+                        )
+                        .with_label("fixed points expected"));
+                    }
+                    points = Some(fixed);
+                }
                 Rule::modifiers => modifiers = self.build_modifiers(p)?,
                 _ => return Err(self.unexpected(&p, "an each rule")),
             }
@@ -1098,13 +1141,45 @@ impl Builder<'_> {
         })
     }
 
-    fn build_points(&self, pair: Pair<'_, Rule>) -> Built<NumLit> {
+    /// Fixed points (`+30`, `-5`, `0.5`), or points computed from values
+    /// (then the fixed points are 0, spanning the expression).
+    fn build_points(&self, pair: Pair<'_, Rule>) -> Built<(NumLit, Option<ComputedPoints>)> {
         let span = self.span(&pair);
-        let inner = pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| self.missing(span, "points"))?;
-        self.build_number(inner)
+        let mut negated = false;
+        let mut value = None;
+        for p in self.children(pair) {
+            match p.as_rule() {
+                Rule::points_sign => negated = p.as_str() == "-",
+                Rule::arith_sum => {
+                    // `=> - a + b` would read as `-a + b` but the sign applies
+                    // to the whole value: ask for `- (a + b)`.
+                    let chain = p.clone().into_inner().count() > 1;
+                    if negated && chain {
+                        let at = self.span(&p);
+                        return Err(Diagnostic::new(
+                            DiagnosticKind::SyntaxExpected {
+                                expected: String::from(
+                                    "parentheses: the sign applies to the whole value, `=> - (a + b)`",
+                                ),
+                                found: format!("`{}`", p.as_str().trim()),
+                                hint: None,
+                            },
+                            at,
+                        )
+                        .with_label("write `- (…)`"));
+                    }
+                    value = Some(self.build_arith(p)?);
+                }
+                _ => return Err(self.unexpected(&p, "points")),
+            }
+        }
+        let value = value.ok_or_else(|| self.missing(span, "points"))?;
+        if let ExprKind::Literal(Literal::Number(n)) = value.kind {
+            let n = if negated { -n } else { n };
+            return Ok((NumLit { value: n, span }, None));
+        }
+        let computed = ComputedPoints { negated, value, span };
+        Ok((NumLit { value: 0.0, span }, Some(computed)))
     }
 
     fn build_modifiers(&self, pair: Pair<'_, Rule>) -> Built<Vec<Modifier>> {
@@ -1458,7 +1533,58 @@ impl Builder<'_> {
         Ok(Expr { kind, span })
     }
 
+    /// An arithmetic chain (`arith_sum`, `arith_product`) or factor. A chain
+    /// of one part and a parenthesised factor are walked down in a loop, not
+    /// by recursion, so `((a))` costs no stack frame and is just `a`.
+    fn build_arith(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let mut pair = pair;
+        loop {
+            let span = self.span(&pair);
+            match pair.as_rule() {
+                Rule::arith_sum | Rule::arith_product => {
+                    let mut children = self.children(pair).into_iter();
+                    let first = children.next().ok_or_else(|| self.missing(span, "value"))?;
+                    let mut rest = Vec::new();
+                    while let Some(op) = children.next() {
+                        let op = match op.as_str() {
+                            "+" => ArithOp::Add,
+                            "-" => ArithOp::Sub,
+                            "*" => ArithOp::Mul,
+                            "/" => ArithOp::Div,
+                            _ => return Err(self.unexpected(&op, "an arithmetic operator")),
+                        };
+                        let part = children.next().ok_or_else(|| self.missing(span, "value"))?;
+                        rest.push((op, self.build_arith(part)?));
+                    }
+                    if rest.is_empty() {
+                        pair = first;
+                        continue;
+                    }
+                    let first = Box::new(self.build_arith(first)?);
+                    return Ok(Expr {
+                        kind: ExprKind::Arith { first, rest },
+                        span,
+                    });
+                }
+                Rule::arith_factor => {
+                    pair = self
+                        .children(pair)
+                        .into_iter()
+                        .find(|p| p.as_rule() != Rule::close_paren)
+                        .ok_or_else(|| self.missing(span, "value"))?;
+                }
+                _ => return self.build_operand(pair),
+            }
+        }
+    }
+
     fn build_operand(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        if matches!(
+            pair.as_rule(),
+            Rule::arith_sum | Rule::arith_product | Rule::arith_factor
+        ) {
+            return self.build_arith(pair);
+        }
         let span = self.span(&pair);
         let inner = match pair.as_rule() {
             Rule::operand => pair

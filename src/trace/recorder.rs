@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::schema::{
-    BandTrace, BranchTrace, CapTrace, EventTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace, SegmentTrace,
-    SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+    BandTrace, BranchTrace, CapTrace, EventTrace, OperandTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace,
+    SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
 };
 use super::values::{eval_value_json, field_value_json, Describer};
 use crate::eval::{EvalValue, EventDecision, Scope, ScopeResult, TargetKind, Tracer};
@@ -52,6 +52,9 @@ pub struct Recorder<'a> {
     scores: Vec<Option<ScoreTrace>>,
     segments: Vec<Option<SegmentTrace>>,
     bands: Vec<Option<BandTrace>>,
+    /// The values of arithmetic operands met since the last test, for the
+    /// next test (`Tracer::arith_operand`).
+    arith_values: Vec<Json>,
 }
 
 /// Which channel a target's list belongs to.
@@ -93,6 +96,7 @@ impl<'a> Recorder<'a> {
             scores: (0..plan.scores.len()).map(|_| None).collect(),
             segments: (0..plan.segments.len()).map(|_| None).collect(),
             bands: (0..plan.bands.len()).map(|_| None).collect(),
+            arith_values: Vec::new(),
         }
     }
 
@@ -133,6 +137,75 @@ impl<'a> Recorder<'a> {
         plan.scores.get(score)?.rules.get(rule).map(|r| &r.kind)
     }
 
+    /// Puts the operand values of a closed score's computed value, or of a
+    /// closed rule's computed points, into its record.
+    fn attach_worked(&mut self, scope: Scope, values: &[Json]) {
+        let plan = self.plan;
+        let describer = Describer {
+            plan,
+            sources: self.sources,
+            event: None,
+        };
+        let points = |computed: &crate::plan::ComputedPoints| {
+            let text = describer.worked(&computed.value, &mut values.iter().cloned());
+            match &computed.value {
+                Operand::Arith { rest, .. }
+                    if computed.negated && rest.first().is_some_and(|(op, _)| !op.is_multiplicative()) =>
+                {
+                    format!("- ({text})")
+                }
+                _ => format!("{} {text}", if computed.negated { "-" } else { "+" }),
+            }
+        };
+        match scope {
+            Scope::Score { score } => {
+                let worked = plan
+                    .scores
+                    .get(score)
+                    .and_then(|s| s.value.as_ref())
+                    .map(|v| describer.worked(v, &mut values.iter().cloned()));
+                if let Some(Some(trace)) = self.scores.get_mut(score) {
+                    trace.worked = worked;
+                }
+            }
+            Scope::Rule { score, rule } => {
+                let Some(kind) = plan
+                    .scores
+                    .get(score)
+                    .and_then(|s| s.rules.get(rule))
+                    .map(|r| &r.kind)
+                else {
+                    return;
+                };
+                let Some(Node::Score(parent)) = self.parent() else {
+                    return;
+                };
+                let Some(trace) = parent.rules.last_mut() else {
+                    return;
+                };
+                match kind {
+                    ScoreRuleKind::When {
+                        computed: Some(computed),
+                        ..
+                    } => trace.worked = Some(points(computed)),
+                    ScoreRuleKind::First { rows } => {
+                        if let Some((row, computed)) = trace
+                            .rows
+                            .iter_mut()
+                            .zip(rows)
+                            .filter(|(row, _)| row.matched)
+                            .find_map(|(row, plan_row)| plan_row.computed.as_ref().map(|c| (row, c)))
+                        {
+                            row.worked = Some(points(computed));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The record a scope starts with when it opens.
     fn node(&self, scope: Scope) -> Node {
         let plan = self.plan;
@@ -147,6 +220,7 @@ impl<'a> Recorder<'a> {
                     high: s.high,
                     clamped: false,
                     rules: Vec::new(),
+                    worked: None,
                 })
             }),
             Scope::Rule { score, rule } => {
@@ -164,6 +238,7 @@ impl<'a> Recorder<'a> {
                             rows: Vec::new(),
                             events: Vec::new(),
                             cap: None,
+                            worked: None,
                         })
                     })
             }
@@ -223,6 +298,11 @@ impl<'a> Recorder<'a> {
             ) => {
                 t.matched = matched;
                 t.points = points;
+                // The matched row's points: computed ones are known only now
+                // (for fixed ones this is the row's own number).
+                if let Some(row) = t.rows.iter_mut().find(|r| r.matched) {
+                    row.points = uncapped;
+                }
                 // Only a `when` rule has tests of its own: rows and events
                 // took theirs.
                 t.tests = tests;
@@ -247,6 +327,7 @@ impl<'a> Recorder<'a> {
                     matched,
                     points: if matched { row.points } else { 0.0 },
                     tests,
+                    worked: None,
                 };
                 if let Some(Node::Rule(r)) = self.parent() {
                     r.rows.push(trace);
@@ -455,15 +536,23 @@ impl Tracer for Recorder<'_> {
     }
 
     fn exit(&mut self, result: ScopeResult<'_>) {
+        // Values no test took are those of computed points or a computed
+        // score, read just before their scope closes.
+        let values = std::mem::take(&mut self.arith_values);
         let Some(frame) = self.open.pop() else { return };
         // The evaluator pairs every enter with an exit of the same kind
         // (`eval`'s tests check it); anything else is dropped.
         if result.closes(&frame.scope) {
+            let scope = frame.scope;
             self.close(frame, result);
+            if !values.is_empty() {
+                self.attach_worked(scope, &values);
+            }
         }
     }
 
     fn test(&mut self, cond: &Cond, result: bool, left: &EvalValue<'_>, right: Option<&EvalValue<'_>>) {
+        let arith_values = std::mem::take(&mut self.arith_values);
         if self.inside(|s| matches!(s, Scope::Aggregate { .. })) {
             return;
         }
@@ -492,6 +581,7 @@ impl Tracer for Recorder<'_> {
                 right.map(|r| eval_value_json(plan, r)),
             ),
         };
+        let (worked, operands) = arith_worked(&describer, cond, &arith_values);
         let nots = self.open.iter().filter(|f| f.scope == Scope::Not).count();
         let test = TestTrace {
             test: self.sources.text(span).trim().to_string(),
@@ -503,9 +593,20 @@ impl Tracer for Recorder<'_> {
             op,
             negated: nots % 2 == 1,
             after_failure: self.inside(|s| *s == Scope::AfterFailure),
+            worked,
+            operands,
         };
         if let Some(frame) = self.open.last_mut() {
             frame.tests.push(test);
+        }
+    }
+
+    fn arith_operand(&mut self, _operand: &Operand, value: &EvalValue<'_>) {
+        // Computed points are read after their rule's tests: their values
+        // are dropped when the rule's scope closes (see `exit`).
+        // An aggregate's `where` tests are not recorded, nor their operands.
+        if !self.inside(|s| matches!(s, Scope::Aggregate { .. })) {
+            self.arith_values.push(eval_value_json(self.plan, value));
         }
     }
 
@@ -533,4 +634,61 @@ impl Tracer for Recorder<'_> {
             self.trace.warnings.push(WarningTrace { at, message });
         }
     }
+}
+
+/// A test's arithmetic with the values its operands had (`values`, in
+/// evaluation order: the left side's, then the right side's): the worked
+/// subject, when the subject is arithmetic, and the non-constant operands.
+fn arith_worked(
+    describer: &Describer<'_>,
+    cond: &Cond,
+    values: &[Json],
+) -> (Option<String>, Vec<OperandTrace>) {
+    if values.is_empty() {
+        return (None, Vec::new());
+    }
+    let (left, right) = match cond {
+        Cond::Compare { left, right, .. } | Cond::Text { left, right, .. } => (Some(left), Some(right)),
+        Cond::In { left, .. } | Cond::Matches { left, .. } => (Some(left), None),
+        Cond::IsNull { operand, .. } | Cond::Within { operand, .. } | Cond::Truthy { operand, .. } => {
+            (Some(operand), None)
+        }
+        Cond::Const(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) | Cond::BandIs { .. } => (None, None),
+    };
+    fn leaves<'p>(operand: &'p Operand, out: &mut Vec<&'p Operand>) {
+        match operand {
+            Operand::Arith { first, rest, .. } => {
+                leaves(first, out);
+                rest.iter().for_each(|(_, part)| leaves(part, out));
+            }
+            other => out.push(other),
+        }
+    }
+    let mut all = Vec::new();
+    let mut left_leaves = 0;
+    if let Some(left) = left.filter(|o| matches!(o, Operand::Arith { .. })) {
+        leaves(left, &mut all);
+        left_leaves = all.len();
+    }
+    if let Some(right) = right.filter(|o| matches!(o, Operand::Arith { .. })) {
+        leaves(right, &mut all);
+    }
+    let operands = all
+        .iter()
+        .zip(values)
+        .filter(|(operand, _)| !matches!(operand, Operand::Const(_)))
+        .map(|(operand, value)| OperandTrace {
+            operand: describer.operand(operand),
+            value: value.clone(),
+        })
+        .collect();
+    // The subject is the left side unless it is a constant (see `subject_and_op`).
+    let worked = match (left, right) {
+        (Some(l @ Operand::Arith { .. }), _) => Some(describer.worked(l, &mut values.iter().cloned())),
+        (Some(Operand::Const(_)), Some(r @ Operand::Arith { .. })) => {
+            Some(describer.worked(r, &mut values.iter().skip(left_leaves).cloned()))
+        }
+        _ => None,
+    };
+    (worked, operands)
 }

@@ -141,6 +141,11 @@ pub fn text(trace: &Trace, color: bool) -> String {
                 number(score.high)
             )
         };
+        // A computed score: its value with the operands' values first.
+        let clamp = match &score.worked {
+            Some(worked) => format!("= {worked} = {}", clamp.trim_start_matches("sum ")),
+            None => clamp,
+        };
         let _ = writeln!(out, "  {}", style.dim(&clamp));
     }
     if !trace.segments.is_empty() {
@@ -225,12 +230,17 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
         ),
     };
     let _ = writeln!(out, "{}", with_at(style, summary, &rule.at));
+    // Computed points: the operands' values, then the points before any cap.
+    if let Some(worked) = &rule.worked {
+        let raw = rule.cap.as_ref().map_or(rule.points, |c| c.sum);
+        let _ = writeln!(out, "      {worked} = {}", number(raw));
+    }
     for row in &rule.rows {
         let label = row.label.clone().unwrap_or_else(|| String::from("row"));
-        let points = if row.matched {
-            format!(" → {}", signed(row.points))
-        } else {
-            String::new()
+        let points = match (&row.worked, row.matched) {
+            (Some(worked), true) => format!(" → {worked} = {}", number(row.points)),
+            (None, true) => format!(" → {}", signed(row.points)),
+            (_, false) => String::new(),
         };
         let line = format!(
             "      {} {label}: {}{points}",

@@ -40,6 +40,10 @@ pub struct ScoreTrace {
     pub high: f64,
     pub clamped: bool,
     pub rules: Vec<RuleTrace>,
+    /// A computed score's value with each operand's value
+    /// (`0.6 * fit 85 + 0.4 * intent 57.26`); `sum` is its result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -62,6 +66,10 @@ pub struct RuleTrace {
     /// Present when `max`/`min` changed the sum of the events.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cap: Option<CapTrace>,
+    /// A matched `when` rule's computed points with each operand's value
+    /// (`+ webinar_minutes 30 * 0.5`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
 }
 
 /// Which kind of rule a [`RuleTrace`] is, serialized as `when`, `first`
@@ -85,6 +93,9 @@ pub struct RowTrace {
     /// The row's points (given only when it matched).
     pub points: f64,
     pub tests: Vec<TestTrace>,
+    /// A matched row's computed points with each operand's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -141,6 +152,21 @@ pub struct TestTrace {
     /// decide anything and is shown only to say what else would have to change.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub after_failure: bool,
+    /// For an arithmetic subject: the subject with each operand's value
+    /// after it (`0.6 * fit 85 + 0.4 * intent 57.26`); `value` is the result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worked: Option<String>,
+    /// The operands of the test's arithmetic (both sides), constants left
+    /// out, with the values they had, in evaluation order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operands: Vec<OperandTrace>,
+}
+
+/// One operand of a test's arithmetic and its value (`null` when missing).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OperandTrace {
+    pub operand: String,
+    pub value: Json,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

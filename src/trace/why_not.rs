@@ -241,6 +241,18 @@ fn symbol(op: &str) -> &str {
 pub fn describe_test(t: &TestTrace) -> String {
     let mark = if t.result { "✓" } else { "✗" };
     let source = t.test.trim();
+    if let Some(worked) = &t.worked {
+        // Arithmetic: the operands' values, then the result in place of the value.
+        if t.value.is_null() {
+            return format!("{worked} = missing {mark}");
+        }
+        let test = TestTrace {
+            subject: format!("{worked} ="),
+            worked: None,
+            ..t.clone()
+        };
+        return describe_test(&test);
+    }
     match (t.op.as_str(), &t.other) {
         ("is null" | "is not null", _) => {
             let state = if t.value.is_null() {
