@@ -3,8 +3,11 @@
 //! Chromium rendering it with every chart and the expected number of marks,
 //! the same with the network unreachable.
 //!
-//! The browser tests need Debian's `chromium` (`.ci/run` installs it); without
-//! it they fail, unless `RUBRIC_SKIP_BROWSER_TESTS=1` is set.
+//! The browser tests need Debian's `chromium`. Plain `cargo test` on a
+//! machine without it skips them with a note (README's test command needs
+//! nothing but a Rust toolchain); `.ci/run` installs Chromium and sets
+//! `RUBRIC_REQUIRE_BROWSER=1`, under which a missing browser fails the test.
+//! `RUBRIC_SKIP_BROWSER_TESTS=1` skips them even when Chromium is there.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -367,8 +370,10 @@ fn the_page_reaches_nothing_outside_itself() {
 // ---------------------------------------------------------------------------
 // The browser.
 
-/// Chromium on `PATH`, `None` when the browser tests are skipped; fails
-/// when it is missing and not skipped.
+/// Chromium on `PATH`, `None` when the browser tests are skipped: asked to
+/// (`RUBRIC_SKIP_BROWSER_TESTS=1`), or Chromium is not installed and not
+/// required. Fails when it is missing under `RUBRIC_REQUIRE_BROWSER=1`
+/// (`.ci/run`).
 fn chromium() -> Option<PathBuf> {
     if std::env::var("RUBRIC_SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
         eprintln!("skipped: RUBRIC_SKIP_BROWSER_TESTS=1 (the HTML report is not rendered in a browser)");
@@ -378,10 +383,16 @@ fn chromium() -> Option<PathBuf> {
     let found = std::env::split_paths(&path)
         .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
         .find(|candidate| candidate.is_file());
-    assert!(
-        found.is_some(),
-        "the browser test needs Chromium: install it (`apt-get install -y chromium` on Debian, as .ci/run does) or set RUBRIC_SKIP_BROWSER_TESTS=1 to skip it"
-    );
+    if found.is_none() {
+        assert!(
+            std::env::var("RUBRIC_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "the browser test needs Chromium: install it (`apt-get install -y chromium` on Debian, as .ci/run does)"
+        );
+        eprintln!(
+            "skipped: Chromium is not installed, so the HTML report is not rendered in a browser \
+             (install it with `apt-get install -y chromium`; .ci/run does and requires it)"
+        );
+    }
     found
 }
 
