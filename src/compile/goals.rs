@@ -61,18 +61,11 @@ impl Compiler<'_> {
                 ast::GoalFieldKind::Horizon(_) => "horizon",
                 ast::GoalFieldKind::ValueSumOf(_) => "value",
             };
-            if let Some(first) = seen.insert(key, field.span) {
-                self.errors.push(
-                    Diagnostic::new(
-                        DiagnosticKind::DuplicateGoalField {
-                            goal: g.name.name.clone(),
-                            field: key,
-                        },
-                        field.span,
-                    )
-                    .with_label("second one")
-                    .with_note(first, "first one"),
-                );
+            let duplicate = || DiagnosticKind::DuplicateGoalField {
+                goal: g.name.name.clone(),
+                field: key,
+            };
+            if self.field_given_twice(&mut seen, key, field.span, duplicate) {
                 ok = false;
                 continue;
             }

@@ -639,6 +639,27 @@ impl<'a> Compiler<'a> {
         ok.then_some(bits)
     }
 
+    /// Records field `key` of a block item (a route's, a goal's) at `span`;
+    /// when the block already had it, reports `duplicate()` on the second
+    /// one, pointing at the first, and returns true.
+    pub(super) fn field_given_twice<'k>(
+        &mut self,
+        seen: &mut HashMap<&'k str, Span>,
+        key: &'k str,
+        span: Span,
+        duplicate: impl FnOnce() -> DiagnosticKind,
+    ) -> bool {
+        let Some(first) = seen.insert(key, span) else {
+            return false;
+        };
+        self.errors.push(
+            Diagnostic::new(duplicate(), span)
+                .with_label("second one")
+                .with_note(first, "first one"),
+        );
+        true
+    }
+
     pub(super) fn route(&mut self, r: &ast::RouteDecl) -> Option<plan::Route> {
         let condition = self.condition(&r.condition, Ctx::CONTACT);
         let mut task: Option<String> = None;
@@ -652,18 +673,11 @@ impl<'a> Compiler<'a> {
                 ast::RouteFieldKind::Sla(_) => "sla",
                 ast::RouteFieldKind::Queue(_) | ast::RouteFieldKind::QueueFirst(_) => "queue",
             };
-            if let Some(first) = seen.insert(key, field.span) {
-                self.errors.push(
-                    Diagnostic::new(
-                        DiagnosticKind::DuplicateRouteField {
-                            route: r.name.name.clone(),
-                            field: key,
-                        },
-                        field.span,
-                    )
-                    .with_label("second one")
-                    .with_note(first, "first one"),
-                );
+            let duplicate = || DiagnosticKind::DuplicateRouteField {
+                route: r.name.name.clone(),
+                field: key,
+            };
+            if self.field_given_twice(&mut seen, key, field.span, duplicate) {
                 ok = false;
                 continue;
             }
