@@ -15,7 +15,7 @@ use rubric::plan::{Channel, Plan};
 use rubric::source::{FileId, Sources};
 use rubric::syntax::ast::{
     AggregateKind, Expr, ExprKind, File, IsTarget, ItemKind, Literal, ModifierKind, RouteFieldKind, RuleBody,
-    TextOp,
+    TextOp, Window, WindowKind,
 };
 use rubric::syntax::parse_file;
 
@@ -94,6 +94,22 @@ fn number(n: f64) -> String {
 
 /// A compact, span-free rendering of an expression:
 /// `(or a (and b c))`, `(>= fit 50)`, `(in country ["US", "CA"] :ci)`.
+
+/// A window as an s-expression part: `within 30 days`, `next 3 days`,
+/// `ago 8 30 days`.
+fn sexpr_window(window: &Window) -> String {
+    match &window.kind {
+        WindowKind::Within(d) => format!("within {} {}", number(d.amount), d.unit.name),
+        WindowKind::Next(d) => format!("next {} {}", number(d.amount), d.unit.name),
+        WindowKind::Ago { low, high } => format!(
+            "ago {} {} {}",
+            number(low.amount),
+            number(high.amount),
+            high.unit.name
+        ),
+    }
+}
+
 fn sexpr(e: &Expr) -> String {
     let ci = |ignore_case: bool| if ignore_case { " :ci" } else { "" };
     match &e.kind {
@@ -168,6 +184,10 @@ fn sexpr(e: &Expr) -> String {
             number(window.amount),
             window.unit.name
         ),
+        ExprKind::TimeWindow { left, window } => format!("({} {})", sexpr_window(window), sexpr(left)),
+        ExprKind::Between { left, low, high } => {
+            format!("(between {} {} {})", sexpr(left), sexpr(low), sexpr(high))
+        }
         ExprKind::Name(ident) => ident.name.clone(),
         ExprKind::Call { function, args } => {
             if args.is_empty() {
@@ -187,11 +207,7 @@ fn sexpr(e: &Expr) -> String {
                 out.push_str(&format!(" :where {}", sexpr(filter)));
             }
             if let Some(window) = &agg.window {
-                out.push_str(&format!(
-                    " :within {} {}",
-                    number(window.amount),
-                    window.unit.name
-                ));
+                out.push_str(&format!(" :{}", sexpr_window(window)));
             }
             out.push(')');
             out
@@ -711,6 +727,9 @@ fn modifiers_and_slas_carry_durations() {
     };
     assert_eq!(each.event.name, "page_view");
     let window = each.window.as_ref().unwrap();
+    let WindowKind::Within(window) = &window.kind else {
+        panic!("not a within window")
+    };
     assert_eq!((window.amount, window.unit.name.as_str()), (30.0, "days"));
     let modifiers: Vec<String> = each
         .modifiers

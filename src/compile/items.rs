@@ -355,7 +355,7 @@ impl<'a> Compiler<'a> {
             _ => None,
         };
         let window = match &e.window {
-            Some(w) => Some(duration_micros(w, &mut self.errors)),
+            Some(w) => Some(self.window(w)),
             None => None,
         };
         let mut half_life = None;

@@ -346,6 +346,13 @@ fn dnf(cond: &Cond, negated: bool, plan: &Plan, depth: u8) -> Option<Vec<Conj>> 
             c.bands.insert(*band, m & band_mask(plan, *band));
             Some(if c.satisfiable(plan) { vec![c] } else { Vec::new() })
         }
+        // `grade >= B2` is a set of band values, like `grade in [A, B1, B2]`.
+        Cond::BandOrdered { band, mask, .. } => {
+            let mut c = Conj::default();
+            let m = if negated { !mask } else { *mask };
+            c.bands.insert(*band, m & band_mask(plan, *band));
+            Some(if c.satisfiable(plan) { vec![c] } else { Vec::new() })
+        }
         Cond::Compare { op, left, right, .. } => {
             if let Some((id, op, n)) = score_test(*op, left, right) {
                 let iv = if negated {
@@ -444,6 +451,15 @@ fn cond_key(cond: &Cond) -> String {
         } => format!("text {op:?} {left:?} {right:?} {ignore_case}"),
         Cond::IsNull { operand, negated, .. } => format!("null {operand:?} {negated}"),
         Cond::Within { operand, window, .. } => format!("within {operand:?} {window}"),
+        Cond::TimeWindow { operand, window, .. } => format!("window {operand:?} {window:?}"),
+        Cond::Between {
+            operand,
+            low,
+            high,
+            time,
+            ..
+        } => format!("between {operand:?} {low:?} {high:?} {time}"),
+        Cond::BandOrdered { band, mask, .. } => format!("band {band:?} {mask} false"),
         Cond::Truthy { operand, .. } => format!("truthy {operand:?}"),
         Cond::BandIs {
             band, mask, negated, ..
@@ -1012,7 +1028,14 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 walk(left, names);
                 walk(pattern, names);
             }
-            ExprKind::Is { left, .. } | ExprKind::Within { left, .. } => walk(left, names),
+            ExprKind::Is { left, .. } | ExprKind::Within { left, .. } | ExprKind::TimeWindow { left, .. } => {
+                walk(left, names)
+            }
+            ExprKind::Between { left, low, high } => {
+                walk(left, names);
+                walk(low, names);
+                walk(high, names);
+            }
             ExprKind::Name(id) => {
                 names.insert(&id.name);
             }

@@ -37,6 +37,7 @@ mod items;
 pub mod lints;
 mod names;
 mod order;
+mod ranges;
 mod regexes;
 mod slots;
 mod symbols;

@@ -146,18 +146,9 @@ impl<'a> Compiler<'a> {
             ExprKind::Name(ident) => self.band_value(band, &ident.name, ident.span),
             ExprKind::Literal(Literal::Str(s)) => self.band_value(band, s, expr.span),
             // `intent_level == 1` meaning the value `` `1` ``.
+            // `intent_level == 1` for the value `1` (written `1` or `` `1` ``).
             ExprKind::Literal(Literal::Number(n)) if self.band_values(band).contains(&fmt_number(*n)) => {
-                self.errors.push(
-                    Diagnostic::new(
-                        DiagnosticKind::BandValueWrittenAsNumber {
-                            band: self.band_name(band).to_string(),
-                            value: fmt_number(*n),
-                        },
-                        expr.span,
-                    )
-                    .with_label("a number, not the band value"),
-                );
-                None
+                self.band_value(band, &fmt_number(*n), expr.span)
             }
             _ => {
                 let name = self.band_name(band).to_string();
@@ -477,7 +468,13 @@ impl Compiler<'_> {
                 ast::ExprKind::In { left, .. }
                 | ast::ExprKind::Matches { left, .. }
                 | ast::ExprKind::Is { left, .. }
-                | ast::ExprKind::Within { left, .. } => walk(left, out),
+                | ast::ExprKind::Within { left, .. }
+                | ast::ExprKind::TimeWindow { left, .. } => walk(left, out),
+                ast::ExprKind::Between { left, low, high } => {
+                    walk(left, out);
+                    walk(low, out);
+                    walk(high, out);
+                }
                 ast::ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, out)),
                 ast::ExprKind::Arith { first, rest } => {
                     walk(first, out);

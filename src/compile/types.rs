@@ -273,7 +273,7 @@ pub(super) fn describe(t: &Typed) -> String {
 
 /// The advice for a type mismatch of a `ty` operand in the test `what`.
 fn type_advice(ty: Ty, what: &str) -> TypeAdvice {
-    if what == "within" {
+    if matches!(what, "within" | "within next" | "between … ago") {
         return TypeAdvice::Within;
     }
     if matches!(what, "+" | "-" | "*" | "/" | "=" | "=>") {

@@ -409,10 +409,8 @@ impl SyntaxHint {
             } => format!(
                 "a window is written without a sign: `{subject} within {window}`"
             ),
-            H::SignedWindow {
-                window, subject, days, ..
-            } => format!(
-                "a `within` window counts back from as-of and has no sign; for a time in the next {window}, write `days_since({subject}) >= -{days} and days_since({subject}) <= 0`"
+            H::SignedWindow { window, subject, .. } => format!(
+                "a `within` window has no sign; for a time in the next {window}, write `{subject} within next {window}`"
             ),
             H::SignedEventWindow { example } => format!(
                 "events are counted back from as-of, so a window has no sign: `{example}`"
@@ -615,6 +613,14 @@ pub enum DiagnosticKind {
     },
     #[error("`min {min}` is above `max {max}`")]
     InvertedMinMax { min: String, max: String },
+    /// `x between 200 and 50`, `between 30 and 8 days ago`: never true.
+    #[error("`between {low} and {high}{unit}` is never true: {low} is above {high}")]
+    ReversedBetween {
+        low: String,
+        high: String,
+        /// ` days ago` for an age range, else empty.
+        unit: String,
+    },
     #[error("`{modifier}` only applies to `each` rules")]
     MisplacedModifier { modifier: &'static str },
     #[error("unknown duration unit `{unit}`")]
@@ -720,8 +726,12 @@ pub enum DiagnosticKind {
     NullInList,
     #[error("a constant cannot be `null`")]
     NullConstant,
-    #[error("band values have no order: `{op}` cannot be used with a band")]
-    BandOrdered { op: &'static str, band: String },
+    #[error("`{op}` orders the values of one band; `{band}` and `{other}` are two bands")]
+    BandOrdered {
+        op: &'static str,
+        band: String,
+        other: String,
+    },
     #[error("threshold {threshold} is outside the range of score `{score}` ({low}..{high})")]
     ThresholdOutOfRange {
         threshold: String,
@@ -851,7 +861,9 @@ impl DiagnosticKind {
             K::UnreachableBranch { .. } => Code::UnreachableBranch,
             K::TooManyBandValues => Code::TooManyValues,
             K::EmptyScoreRange { .. } => Code::EmptyRange,
-            K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } => Code::InvertedRange,
+            K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } | K::ReversedBetween { .. } => {
+                Code::InvertedRange
+            }
             K::MisplacedModifier { .. } => Code::MisplacedModifier,
             K::UnknownDurationUnit { .. }
             | K::DurationTooLong
@@ -1059,6 +1071,9 @@ impl DiagnosticKind {
             K::EmptyScoreRange { .. } => text("give the score room to move, e.g. `0..100`"),
             K::InvertedScoreRange { low, high, .. } => Some(format!("write the low end first: `{high}..{low}`")),
             K::InvertedMinMax { .. } => text("swap them"),
+            K::ReversedBetween { low, high, unit } => Some(format!(
+                "both ends are included and the smaller comes first: `between {high} and {low}{unit}`"
+            )),
             K::MisplacedModifier { .. } => text("remove it, or count events with `each <event> … => +N`"),
             K::UnknownDurationUnit { unit, suggestion } => Some(
                 if matches!(unit.as_str(), "month" | "months" | "year" | "years") {
@@ -1139,7 +1154,9 @@ impl DiagnosticKind {
             }
             K::NullInList => text("test presence separately: `x is null or x in [...]`"),
             K::NullConstant => text("no test can use it; test presence with `x is null` instead"),
-            K::BandOrdered { band, .. } => Some(format!("test membership instead: `{band} in [..]`")),
+            K::BandOrdered { op, band, other } => Some(format!(
+                "compare each band with one of its own values: `{band} {op} VALUE and {other} {op} VALUE`"
+            )),
             K::ThresholdOutOfRange {
                 score, low, high, ..
             } => Some(format!(
@@ -1319,6 +1336,7 @@ mod tests {
             K::BandOrdered {
                 op: ">",
                 band: s("b"),
+                other: s("c"),
             },
             K::ThresholdOutOfRange {
                 threshold: s("150"),

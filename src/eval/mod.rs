@@ -389,7 +389,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         if age < 0 {
             return EventDecision::Skipped(SkipReason::AfterAsOf);
         }
-        if rule.window.is_some_and(|w| age > w) {
+        if rule.window.is_some_and(|w| !w.contains(age)) {
             return EventDecision::Skipped(SkipReason::OutsideWindow);
         }
         if let Some(filter) = &rule.filter {
@@ -477,7 +477,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let mut last: Option<i64> = None;
         for event in events {
             let age = self.as_of - event.at_micros;
-            if age < 0 || agg.window.is_some_and(|w| age > w) {
+            if age < 0 || agg.window.is_some_and(|w| !w.contains(age)) {
                 continue;
             }
             if let Some(filter) = &agg.filter {
@@ -632,6 +632,46 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
                 result
             }
+            Cond::TimeWindow {
+                operand,
+                window,
+                span,
+            } => {
+                let v = self.operand(operand, event);
+                let result = match self.as_time(&v, *span) {
+                    Some(t) => window.contains(self.as_of.saturating_sub(t)),
+                    None => false,
+                };
+                if T::ENABLED {
+                    self.tracer.test(cond, result, &v, None);
+                }
+                result
+            }
+            Cond::Between {
+                operand,
+                low,
+                high,
+                time,
+                span,
+            } => {
+                let v = self.operand(operand, event);
+                let lo = self.operand(low, event);
+                let hi = self.operand(high, event);
+                let result = self.between(&v, &lo, &hi, *time, *span);
+                if T::ENABLED {
+                    self.tracer.between_test(cond, result, &v, &lo, &hi);
+                }
+                result
+            }
+            Cond::BandOrdered { band, mask, .. } => {
+                let value = self.outcome.bands.get(band.index()).copied().unwrap_or(0);
+                let result = mask & (1u64 << value) != 0;
+                if T::ENABLED {
+                    self.tracer
+                        .test(cond, result, &EvalValue::Band(band.index(), value), None);
+                }
+                result
+            }
             Cond::Truthy { operand, span } => {
                 let v = self.operand(operand, event);
                 let result = match &v {
@@ -747,6 +787,23 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         };
         let Some(ordering) = ordering else { return false };
         ordered(op, ordering)
+    }
+
+    /// `low <= v <= high` (docs/language.md, `between`): false when a side
+    /// is missing; a side of the wrong type is a warning, as in a comparison.
+    fn between(
+        &mut self,
+        v: &EvalValue<'_>,
+        low: &EvalValue<'_>,
+        high: &EvalValue<'_>,
+        time: bool,
+        span: Span,
+    ) -> bool {
+        if time {
+            return self.compare_times(CompareOp::Ge, v, low, span)
+                && self.compare_times(CompareOp::Le, v, high, span);
+        }
+        self.compare(CompareOp::Ge, v, low, false, span) && self.compare(CompareOp::Le, v, high, false, span)
     }
 
     /// `Some(found)`, or `None` when the value is absent or of a wrong type.

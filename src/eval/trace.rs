@@ -220,6 +220,17 @@ pub trait Tracer {
     fn exit(&mut self, result: ScopeResult<'_>) {}
     /// One test with the values it saw (`right` for two-sided tests).
     fn test(&mut self, cond: &Cond, result: bool, left: &EvalValue<'_>, right: Option<&EvalValue<'_>>) {}
+    /// A `between` test with the value and both bounds it saw (the
+    /// arithmetic operands of all three come first, as for `test`).
+    fn between_test(
+        &mut self,
+        cond: &Cond,
+        result: bool,
+        value: &EvalValue<'_>,
+        low: &EvalValue<'_>,
+        high: &EvalValue<'_>,
+    ) {
+    }
     /// A value of the wrong type: met by the test at `span`, or by a function
     /// call inside it, at the call's own span. The test is false.
     fn warning(&mut self, span: Span, found: &EvalValue<'_>, expected: &str) {}

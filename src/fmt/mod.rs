@@ -29,7 +29,7 @@ use crate::syntax::ast::{
     RouteFieldKind, RuleBody,
 };
 use crate::syntax::comments;
-use crate::syntax::written_name;
+use crate::syntax::{written_band_value, written_name};
 
 /// Lines longer than this are broken before `when` (items) or `=>` (score rules).
 pub const WIDTH: usize = 100;
@@ -578,7 +578,7 @@ impl<'s> Printer<'s> {
                     end = f.span.end;
                 }
                 if let Some(w) = &e.window {
-                    text.push_str(&format!(" within {}", duration(w)));
+                    text.push_str(&format!(" {}", window(w)));
                     end = w.span.end;
                 }
                 let arrow_broken = self.newline_between(end, e.points.span.start);
@@ -628,11 +628,11 @@ impl<'s> Printer<'s> {
     fn branches(&mut self, branches: &[ast::Branch], indent: usize) {
         let heads: Vec<Option<(u8, String)>> = branches
             .iter()
-            .map(|b| Some((0, written_name(&b.value.name).into_owned())))
+            .map(|b| Some((0, written_band_value(&b.value.name).into_owned())))
             .collect();
         let pads = self.pads(branches.iter().map(|b| b.span), &heads);
         for (b, pad) in branches.iter().zip(pads) {
-            let head = padded(&written_name(&b.value.name), pad);
+            let head = padded(&written_band_value(&b.value.name), pad);
             match &b.condition {
                 None => self.push(
                     indent,
@@ -741,6 +741,17 @@ fn duration(d: &ast::Duration) -> String {
     format!("{} {}", number(d.amount), d.unit.name)
 }
 
+/// `within 30 days`, `within next 3 days`, `between 8 and 30 days ago`.
+fn window(w: &ast::Window) -> String {
+    match &w.kind {
+        ast::WindowKind::Within(d) => format!("within {}", duration(d)),
+        ast::WindowKind::Next(d) => format!("within next {}", duration(d)),
+        ast::WindowKind::Ago { low, high } => {
+            format!("between {} and {} ago", number(low.amount), duration(high))
+        }
+    }
+}
+
 /// A string literal with the four escapes of the language.
 fn string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
@@ -768,6 +779,8 @@ fn filter(f: &Expr) -> String {
             | ExprKind::Text { .. }
             | ExprKind::Is { .. }
             | ExprKind::Within { .. }
+            | ExprKind::TimeWindow { .. }
+            | ExprKind::Between { .. }
     );
     if plain_test {
         format!("where {}", expr(f, 0))
@@ -877,7 +890,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
             let target = match target {
                 IsTarget::Null => String::from("null"),
                 IsTarget::Bool(b) => b.to_string(),
-                IsTarget::Name(n) => written_name(&n.name).into_owned(),
+                IsTarget::Name(n) => written_band_value(&n.name).into_owned(),
             };
             format!(
                 "{} is {}{}",
@@ -887,6 +900,10 @@ fn expr(e: &Expr, ctx: u8) -> String {
             )
         }
         ExprKind::Within { left, window } => format!("{} within {}", expr(left, 4), duration(window)),
+        ExprKind::TimeWindow { left, window: w } => format!("{} {}", expr(left, 4), window(w)),
+        ExprKind::Between { left, low, high } => {
+            format!("{} between {} and {}", expr(left, 4), expr(low, 4), expr(high, 4))
+        }
         ExprKind::Name(id) => written_name(&id.name).into_owned(),
         ExprKind::Arith { first, rest } => {
             let parent = rest.first().map_or(ArithOp::Add, |(op, _)| *op);
@@ -912,7 +929,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
                 text.push_str(&filter(f));
             }
             if let Some(w) = &a.window {
-                text.push_str(&format!(" within {}", duration(w)));
+                text.push_str(&format!(" {}", window(w)));
             }
             text
         }

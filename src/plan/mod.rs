@@ -164,8 +164,8 @@ pub struct EachRule {
     /// Event type slot.
     pub event: usize,
     pub filter: Option<Cond>,
-    /// Window length in microseconds: an event counts when 0 ≤ age ≤ window.
-    pub window: Option<i64>,
+    /// The ages an event may have to count (always also age ≥ 0).
+    pub window: Option<Window>,
     pub points: f64,
     pub half_life_days: Option<f64>,
     pub max: Option<f64>,
@@ -205,8 +205,37 @@ pub struct EventAggregate {
     pub kind: AggregateKind,
     pub event: usize,
     pub filter: Option<Cond>,
-    pub window: Option<i64>,
+    pub window: Option<Window>,
     pub span: Span,
+}
+
+/// A range of ages in microseconds (as-of minus a time), both ends
+/// included: `within 30 days` is 0..=30 days, `between 8 and 30 days ago`
+/// is 8..=30 days, `within next 3 days` is −3 days..=0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub min_age: i64,
+    pub max_age: i64,
+}
+
+impl Window {
+    /// `within N`: ages 0 to `window`.
+    pub fn within(window: i64) -> Window {
+        Window {
+            min_age: 0,
+            max_age: window,
+        }
+    }
+
+    /// Whether an age is in the window.
+    pub fn contains(self, age: i64) -> bool {
+        age >= self.min_age && age <= self.max_age
+    }
+
+    /// Whether this is a `within next` window (times at or after as-of).
+    pub fn is_future(self) -> bool {
+        self.max_age == 0 && self.min_age < 0
+    }
 }
 
 #[derive(Debug)]
@@ -315,6 +344,30 @@ pub enum Cond {
         window: i64,
         span: Span,
     },
+    /// `x within next 3 days` (ages −3 days..=0) or `x between 8 and 30
+    /// days ago` (ages 8..=30 days) on a timestamp.
+    TimeWindow {
+        operand: Operand,
+        window: Window,
+        span: Span,
+    },
+    /// `x between low and high`: low ≤ x ≤ high, numbers or timestamps.
+    Between {
+        operand: Operand,
+        low: Operand,
+        high: Operand,
+        /// The sides are compared as timestamps (text is parsed).
+        time: bool,
+        span: Span,
+    },
+    /// `grade >= B2`: the band's value is in `mask`, the values the ordered
+    /// comparison accepts (declaration order: the first value is the highest).
+    BandOrdered {
+        band: BandId,
+        mask: u64,
+        op: CompareOp,
+        span: Span,
+    },
     /// A boolean operand: a segment, `any …`, a boolean property.
     Truthy {
         operand: Operand,
@@ -340,6 +393,9 @@ impl Cond {
             | Cond::Text { span, .. }
             | Cond::IsNull { span, .. }
             | Cond::Within { span, .. }
+            | Cond::TimeWindow { span, .. }
+            | Cond::Between { span, .. }
+            | Cond::BandOrdered { span, .. }
             | Cond::Truthy { span, .. }
             | Cond::BandIs { span, .. } => Some(*span),
         }

@@ -150,7 +150,7 @@ pub struct WhenRule {
 pub struct EachRule {
     pub event: Ident,
     pub filter: Option<Expr>,
-    pub window: Option<Duration>,
+    pub window: Option<Window>,
     pub points: NumLit,
     pub modifiers: Vec<Modifier>,
     pub span: Span,
@@ -319,6 +319,18 @@ pub enum ExprKind {
         left: Box<Expr>,
         window: Duration,
     },
+    /// `company_size between 50 and 200`: both ends included.
+    Between {
+        left: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
+    /// `trial_ends_at within next 3 days`, `last_login between 8 and 30
+    /// days ago` (a past `within` on a timestamp stays [`ExprKind::Within`]).
+    TimeWindow {
+        left: Box<Expr>,
+        window: Window,
+    },
     /// A name: property, score, band, segment or constant (resolved later).
     Name(Ident),
     /// `lower(job_title)`, `domain(email)`
@@ -354,7 +366,26 @@ pub struct EventAggregate {
     pub kind: AggregateKind,
     pub event: Ident,
     pub filter: Option<Box<Expr>>,
-    pub window: Option<Duration>,
+    pub window: Option<Window>,
+}
+
+/// A time window: on events (`within 30 days`, `between 8 and 30 days
+/// ago`) or on a timestamp (`within next 3 days`, `between 8 and 30 days ago`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub kind: WindowKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowKind {
+    /// `within 30 days`: an age from 0 to the duration.
+    Within(Duration),
+    /// `within next 3 days`: a time from as-of to as-of + the duration.
+    Next(Duration),
+    /// `between 8 and 30 days ago`: an age from `low` to `high`; `low`
+    /// takes the unit written after `high`.
+    Ago { low: Duration, high: Duration },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,4 +15,4 @@ mod depth;
 mod parser;
 
 pub use depth::MAX_NESTING_DEPTH;
-pub use parser::{describe_rule_name, parse_file, written_name};
+pub use parser::{describe_rule_name, parse_file, written_band_value, written_name};

@@ -648,6 +648,19 @@ pub fn written_name(name: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// How a band value is written where the grammar takes one (a band
+/// branch, after `is`): a plain number as is (`3 when …`, `is 1`), any
+/// other value as [`written_name`] writes it.
+pub fn written_band_value(value: &str) -> std::borrow::Cow<'_, str> {
+    let plain_number = RubricParser::parse(Rule::band_number, value)
+        .is_ok_and(|mut p| p.next().is_some_and(|n| n.as_str() == value));
+    if plain_number {
+        std::borrow::Cow::Borrowed(value)
+    } else {
+        written_name(value)
+    }
+}
+
 /// Reserved words of the grammar (the `keyword` rule).
 fn is_reserved(word: &str) -> bool {
     RubricParser::parse(Rule::keyword, word).is_ok_and(|mut p| p.next().is_some_and(|k| k.as_str() == word))
@@ -714,7 +727,12 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         // `arith_add_op` and `arith_mul_op` are possible after every value:
         // they fall through to "something else", which messages leave out.
         "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
-        | "compare_tail" => "an operator",
+        | "between_tail" | "compare_tail" => "an operator",
+        "kw_ago" => "`ago`",
+        "kw_next" | "within_next" => "`next`",
+        "kw_between" => "`between`",
+        "age_range" => "an age range such as `8 and 30 days ago`",
+        "band_number" => "a band value",
         "compare_op" => "a comparison (`==`, `>=`, …)",
         "kw_and" => "`and`",
         "kw_ignoring" => "`ignoring case`",
@@ -903,7 +921,7 @@ impl Builder<'_> {
 
     fn build_ident(&self, pair: Pair<'_, Rule>) -> Built<Ident> {
         match pair.as_rule() {
-            Rule::ident | Rule::type_name | Rule::duration_unit => {
+            Rule::ident | Rule::type_name | Rule::duration_unit | Rule::band_number => {
                 let span = self.span(&pair);
                 // `type_name` wraps an ident; a quoted name loses its backticks.
                 let text = pair.as_str().trim();
@@ -1219,14 +1237,43 @@ impl Builder<'_> {
         })
     }
 
-    fn build_window(&self, pair: Pair<'_, Rule>) -> Built<Duration> {
+    /// `within 30 days` or `between 8 and 30 days ago` after events.
+    fn build_window(&self, pair: Pair<'_, Rule>) -> Built<Window> {
         let span = self.span(&pair);
         let d = self
             .children(pair)
             .into_iter()
             .next()
             .ok_or_else(|| self.missing(span, "window"))?;
-        self.build_duration(d)
+        if d.as_rule() == Rule::age_range {
+            return self.build_age_range(d, span.start as usize);
+        }
+        Ok(Window {
+            kind: WindowKind::Within(self.build_duration(d)?),
+            span,
+        })
+    }
+
+    /// `8 and 30 days ago` (after `between`, which starts at `start`): the
+    /// first number takes the second's unit.
+    fn build_age_range(&self, pair: Pair<'_, Rule>, start: usize) -> Built<Window> {
+        let span = self.span(&pair);
+        let mut it = self.children(pair).into_iter();
+        let low = it.next().ok_or_else(|| self.missing(span, "age range"))?;
+        let high = it.next().ok_or_else(|| self.missing(span, "age range"))?;
+        let low = self.build_number(low)?;
+        let high = self.build_duration(high)?;
+        Ok(Window {
+            kind: WindowKind::Ago {
+                low: Duration {
+                    amount: low.value,
+                    unit: high.unit.clone(),
+                    span: low.span,
+                },
+                high,
+            },
+            span: Span::new(self.file, start, span.end as usize),
+        })
     }
 
     fn build_event_filter(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
@@ -1407,6 +1454,7 @@ impl Builder<'_> {
             .next()
             .ok_or_else(|| self.missing(span, "test"))?;
         let tail_rule = tail.as_rule();
+        let tail_start = self.span(&tail).start as usize;
         let parts = self.children(tail.clone());
         let ignore_case = parts.iter().any(|p| p.as_rule() == Rule::ignoring_case);
         let negated = parts.iter().any(|p| p.as_rule() == Rule::negated);
@@ -1424,7 +1472,7 @@ impl Builder<'_> {
                 let target = match target_inner.as_rule() {
                     Rule::null => IsTarget::Null,
                     Rule::boolean => IsTarget::Bool(target_inner.as_str().trim() == "true"),
-                    Rule::ident => IsTarget::Name(self.build_ident(target_inner)?),
+                    Rule::ident | Rule::band_number => IsTarget::Name(self.build_ident(target_inner)?),
                     _ => return Err(self.unexpected(&target_inner, "an is test")),
                 };
                 ExprKind::Is {
@@ -1503,10 +1551,37 @@ impl Builder<'_> {
                 }
             }
             Rule::within_tail => {
-                let d = values.next().ok_or_else(|| self.missing(span, "within"))?;
-                ExprKind::Within {
-                    left,
-                    window: self.build_duration(d)?,
+                let mut d = values.next().ok_or_else(|| self.missing(span, "within"))?;
+                let next = d.as_rule() == Rule::within_next;
+                if next {
+                    d = values.next().ok_or_else(|| self.missing(span, "within"))?;
+                }
+                let window = self.build_duration(d)?;
+                if next {
+                    let window_span = Span::new(self.file, tail_start, window.span.end as usize);
+                    ExprKind::TimeWindow {
+                        left,
+                        window: Window {
+                            kind: WindowKind::Next(window),
+                            span: window_span,
+                        },
+                    }
+                } else {
+                    ExprKind::Within { left, window }
+                }
+            }
+            Rule::between_tail => {
+                let first = values.next().ok_or_else(|| self.missing(span, "between"))?;
+                if first.as_rule() == Rule::age_range {
+                    let window = self.build_age_range(first, tail_start)?;
+                    ExprKind::TimeWindow { left, window }
+                } else {
+                    let high = values.next().ok_or_else(|| self.missing(span, "between"))?;
+                    ExprKind::Between {
+                        left,
+                        low: Box::new(self.build_arith(first)?),
+                        high: Box::new(self.build_arith(high)?),
+                    }
                 }
             }
             Rule::compare_tail => {

@@ -55,6 +55,8 @@ pub struct Recorder<'a> {
     /// The values of arithmetic operands met since the last test, for the
     /// next test (`Tracer::arith_operand`).
     arith_values: Vec<Json>,
+    /// The instant of the evaluation (for the times a window accepts).
+    as_of: i64,
 }
 
 /// Which channel a target's list belongs to.
@@ -97,6 +99,7 @@ impl<'a> Recorder<'a> {
             segments: (0..plan.segments.len()).map(|_| None).collect(),
             bands: (0..plan.bands.len()).map(|_| None).collect(),
             arith_values: Vec::new(),
+            as_of,
         }
     }
 
@@ -458,6 +461,30 @@ impl<'a> Recorder<'a> {
         }
     }
 
+    /// The earliest and latest times a timestamp window accepts at as-of.
+    fn window_bounds(&self, cond: &Cond) -> Option<[Json; 2]> {
+        let Cond::TimeWindow { window, .. } = cond else {
+            return None;
+        };
+        let time = |age: i64| Json::String(format_timestamp(self.as_of.saturating_sub(age)));
+        Some([time(window.max_age), time(window.min_age)])
+    }
+
+    /// The values an ordered band test accepts, in declaration order.
+    fn accepted_band_values(&self, cond: &Cond) -> Vec<String> {
+        let Cond::BandOrdered { band, mask, .. } = cond else {
+            return Vec::new();
+        };
+        self.plan.bands.get(band.index()).map_or_else(Vec::new, |b| {
+            b.values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < 64 && mask & (1u64 << i) != 0)
+                .map(|(_, v)| v.clone())
+                .collect()
+        })
+    }
+
     fn band_branch_trace(&self, band: usize, b: usize, matched: bool, tests: Vec<TestTrace>) -> BranchTrace {
         let plan = self.plan;
         let branch = plan
@@ -595,9 +622,27 @@ impl Tracer for Recorder<'_> {
             after_failure: self.inside(|s| *s == Scope::AfterFailure),
             worked,
             operands,
+            bounds: self.window_bounds(cond),
+            accepts: self.accepted_band_values(cond),
         };
         if let Some(frame) = self.open.last_mut() {
             frame.tests.push(test);
+        }
+    }
+
+    fn between_test(
+        &mut self,
+        cond: &Cond,
+        result: bool,
+        value: &EvalValue<'_>,
+        low: &EvalValue<'_>,
+        high: &EvalValue<'_>,
+    ) {
+        let before = self.open.last().map_or(0, |f| f.tests.len());
+        self.test(cond, result, value, None);
+        let plan = self.plan;
+        if let Some(test) = self.open.last_mut().and_then(|f| f.tests.get_mut(before)) {
+            test.bounds = Some([eval_value_json(plan, low), eval_value_json(plan, high)]);
         }
     }
 
@@ -650,10 +695,17 @@ fn arith_worked(
     let (left, right) = match cond {
         Cond::Compare { left, right, .. } | Cond::Text { left, right, .. } => (Some(left), Some(right)),
         Cond::In { left, .. } | Cond::Matches { left, .. } => (Some(left), None),
-        Cond::IsNull { operand, .. } | Cond::Within { operand, .. } | Cond::Truthy { operand, .. } => {
-            (Some(operand), None)
-        }
-        Cond::Const(_) | Cond::And(_) | Cond::Or(_) | Cond::Not(_) | Cond::BandIs { .. } => (None, None),
+        Cond::IsNull { operand, .. }
+        | Cond::Within { operand, .. }
+        | Cond::TimeWindow { operand, .. }
+        | Cond::Truthy { operand, .. } => (Some(operand), None),
+        Cond::Between { operand, .. } => (Some(operand), None),
+        Cond::Const(_)
+        | Cond::And(_)
+        | Cond::Or(_)
+        | Cond::Not(_)
+        | Cond::BandIs { .. }
+        | Cond::BandOrdered { .. } => (None, None),
     };
     fn leaves<'p>(operand: &'p Operand, out: &mut Vec<&'p Operand>) {
         match operand {
@@ -672,6 +724,14 @@ fn arith_worked(
     }
     if let Some(right) = right.filter(|o| matches!(o, Operand::Arith { .. })) {
         leaves(right, &mut all);
+    }
+    // `between`'s bounds are read after its value, low then high.
+    if let Cond::Between { low, high, .. } = cond {
+        for bound in [low, high] {
+            if matches!(bound, Operand::Arith { .. }) {
+                leaves(bound, &mut all);
+            }
+        }
     }
     let operands = all
         .iter()

@@ -160,6 +160,15 @@ pub struct TestTrace {
     /// out, with the values they had, in evaluation order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operands: Vec<OperandTrace>,
+    /// `between`: the low and high bounds it read; `within next` and
+    /// `between … ago` on a timestamp: the earliest and latest times that
+    /// pass (both included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<[Json; 2]>,
+    /// An ordered band test (`grade >= B2`): the values it accepts, in
+    /// declaration order (the first is the highest).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accepts: Vec<String>,
 }
 
 /// One operand of a test's arithmetic and its value (`null` when missing).

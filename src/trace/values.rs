@@ -191,6 +191,22 @@ impl Describer<'_> {
                 String::from(if *negated { "is not null" } else { "is null" }),
             ),
             Cond::Within { operand, .. } => (self.operand(operand), String::from("within")),
+            Cond::TimeWindow { operand, window, .. } => (
+                self.operand(operand),
+                String::from(if window.is_future() {
+                    "within next"
+                } else {
+                    "between ago"
+                }),
+            ),
+            Cond::Between { operand, .. } => (self.operand(operand), String::from("between")),
+            Cond::BandOrdered { band, op, .. } => (
+                self.plan
+                    .bands
+                    .get(band.index())
+                    .map_or(String::new(), |b| b.name.clone()),
+                op.symbol().to_string(),
+            ),
             Cond::Truthy { operand, .. } => (self.operand(operand), String::from("is true")),
             Cond::BandIs { band, negated, .. } => (
                 self.plan

@@ -93,11 +93,15 @@ fn target_why_not(trace: &Trace, t: &TargetTrace, kind: &'static str) -> WhyNot 
             reasons.push(format!("{lead}: {}", describe_test(test)));
             changes.push(change_for(test));
             // A band value that is not the wanted one: say why, one level deep.
-            if test.op == "is" {
-                if let (Some(bt), Some(want)) = (
-                    trace.bands.iter().find(|b| b.name == test.subject),
-                    wanted_band_value(test),
-                ) {
+            let band = trace.bands.iter().find(|b| b.name == test.subject);
+            let wanted = match (test.op.as_str(), band) {
+                ("is", _) => wanted_band_value(test),
+                // `grade >= B2`: the accepted value nearest to the contact's.
+                (_, Some(bt)) if !test.accepts.is_empty() => nearest_accepted(bt, &test.accepts),
+                _ => None,
+            };
+            if test.op == "is" || !test.accepts.is_empty() {
+                if let (Some(bt), Some(want)) = (band, wanted) {
                     let inner = band_why_not(bt, &want, &format!("{}={want}", bt.name), 1);
                     reasons.extend(inner.reasons.into_iter().map(|r| format!("  {r}")));
                     changes.extend(inner.changes.into_iter().map(|c| format!("  {c}")));
@@ -126,6 +130,24 @@ fn target_why_not(trace: &Trace, t: &TargetTrace, kind: &'static str) -> WhyNot 
         reasons,
         changes,
     }
+}
+
+/// Of the values an ordered band test accepts, the one nearest to the
+/// band's value in declaration order (the least change that would pass).
+fn nearest_accepted(bt: &BandTrace, accepts: &[String]) -> Option<String> {
+    let order: Vec<&str> = bt
+        .branches
+        .iter()
+        .chain(&bt.not_reached)
+        .map(|b| b.value.as_str())
+        .collect();
+    let position = |value: &str| order.iter().position(|v| *v == value);
+    let current = position(&bt.value)?;
+    accepts
+        .iter()
+        .filter_map(|a| position(a).map(|p| (p.abs_diff(current), a)))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, a)| a.clone())
 }
 
 /// The value a band test wanted (`readiness is hot` → `hot`).
@@ -263,6 +285,19 @@ pub fn describe_test(t: &TestTrace) -> String {
             format!("{} {state} {mark}", t.subject)
         }
         (_, _) if t.value.is_null() => format!("{} is missing {mark}", t.subject),
+        // `grade >= B2`: the band's value and the values the test accepts.
+        (">=" | ">" | "<=" | "<" | "==", None) if !t.accepts.is_empty() => {
+            let actual = json_text(&t.value).trim_matches('"').to_string();
+            let test = source
+                .strip_prefix(t.subject.as_str())
+                .map_or_else(|| code(source), |rest| rest.trim().to_string());
+            let accepts = t.accepts.join(", ");
+            if t.result {
+                format!("{} is {actual} ({test}: {accepts}) {mark}", t.subject)
+            } else {
+                format!("{} is {actual}, not {test} ({accepts}) {mark}", t.subject)
+            }
+        }
         ("is" | "is not", _) => {
             let actual = json_text(&t.value).trim_matches('"').to_string();
             let wanted = wanted_band_value(t).unwrap_or_default();
@@ -343,11 +378,26 @@ fn change_for(t: &TestTrace) -> String {
                 json_text(&Json::Number(threshold.clone()))
             )
         }
+        (">=" | ">" | "<=" | "<" | "==", None) if !t.accepts.is_empty() => format!(
+            "{} would have to be {} (it is {})",
+            t.subject,
+            one_of(&t.accepts),
+            value.trim_matches('"')
+        ),
         ("is" | "is not", _) => format!(
             "{} would have to hold (it is {})",
             code(&t.test),
             value.trim_matches('"')
         ),
         _ => format!("{} would have to hold ({} is {value})", code(&t.test), t.subject),
+    }
+}
+
+/// `A`, `A or B`, `A, B or C`.
+fn one_of(values: &[String]) -> String {
+    match values {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
