@@ -142,6 +142,14 @@ fn golden_messy_file() {
     insta::assert_snapshot!(check_formatting(&text));
 }
 
+/// Issue 13's ranges: ordered bands, numeric band values (printed bare),
+/// `between`, `within next` and age ranges.
+#[test]
+fn golden_ranges_file() {
+    let text = std::fs::read_to_string("tests/fmt/ranges.rubric").unwrap();
+    insta::assert_snapshot!(check_formatting(&text));
+}
+
 #[test]
 fn generated_rules_keep_their_outcomes() {
     let text = gen_rules::generated_rules(120)

@@ -245,6 +245,7 @@ fn every_ok_file_is_covered_by_a_test() {
             "events.rubric",
             "goals.rubric",
             "operators.rubric",
+            "ranges.rubric",
             "schema.rubric",
             "scores.rubric",
         ],
@@ -304,6 +305,46 @@ fn ok_schema() {
 fn ok_operators() {
     let plan = compile_ok("tests/corpus/ok/operators.rubric");
     assert_eq!(counts(&plan), [0, 0, 59, 0, 0, 0, 0]);
+}
+
+#[test]
+fn ok_ranges() {
+    use rubric::plan::{Cond, Window};
+    let plan = compile_ok("tests/corpus/ok/ranges.rubric");
+    assert_eq!(counts(&plan), [1, 2, 9, 0, 1, 1, 1]);
+    let day = 86_400_000_000;
+    let windows: Vec<Option<Window>> = plan.aggregates.iter().map(|a| a.window).collect();
+    assert!(windows.contains(&Some(Window {
+        min_age: 8 * day,
+        max_age: 30 * day
+    })));
+    let mut kinds = Vec::new();
+    plan.for_each_cond(&mut |c| match c {
+        Cond::BandOrdered { mask, .. } => kinds.push(format!("band {mask:b}")),
+        Cond::Between { time, .. } => kinds.push(format!("between {time}")),
+        Cond::TimeWindow { window, .. } => kinds.push(format!("window {}", window.is_future())),
+        _ => {}
+    });
+    kinds.sort();
+    // `grade >= B2` accepts A, B1, B2 (bits 0..=2); `grade < A` all but A;
+    // `B1 <= grade` is `grade >= B1`; `intent_level >= 2` is 3 and 2.
+    assert_eq!(
+        kinds,
+        [
+            "band 11",
+            "band 11",
+            "band 11",
+            "band 111",
+            "band 1110",
+            "between false",
+            "between false",
+            "between false",
+            "between false",
+            "between true",
+            "window false",
+            "window true",
+        ]
+    );
 }
 
 #[test]
@@ -1056,13 +1097,13 @@ fn teaching_hints_hold_at_the_edges_of_the_text() {
         ("segment s when trial_ends_at within -", None),
         (
             "segment s when trial_ends_at within -3 days",
-            Some("days_since(trial_ends_at) >= -3"),
+            Some("`trial_ends_at within next 3 days`"),
         ),
         (
             "segment s when `fin é` within -2 weeks",
-            Some("days_since(`fin é`) >= -14"),
+            Some("`` `fin é` within next 2 weeks ``"),
         ),
-        ("segment s when `niveau é` is 1", Some("`niveau é` is `1`")),
+        ("segment s when `niveau é` is 1st", Some("`niveau é` is `1st`")),
         (
             "segment s when days_since(x) > 7 days",
             Some("`days_since(x) > 7`"),
@@ -1081,7 +1122,7 @@ fn teaching_hints_hold_at_the_edges_of_the_text() {
             Some("`max 1, decay`"),
         ),
         ("score s 0..1 {\n  \"v\" when x > 1 max 1", None),
-        ("band b {\n  1", Some("`` `1` when … ``")),
+        ("band b {\n  1st", Some("`` `1st` when … ``")),
         (
             "route r when x {\n  queue first {\n    sla",
             Some("write `sla` beside `task`"),

@@ -51,6 +51,15 @@ fn the_playbook_suite_passes_and_covers_every_rule() {
     }
 }
 
+/// Issue 13's ranges (ordered bands, numeric band values, `between`,
+/// `within next`, age ranges) through `rubric test`.
+#[test]
+fn the_ranges_suite_passes() {
+    let (code, out) = rubric_test(&["tests/rule_tests/ranges"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("test result: ok. 5 passed, 0 failed"), "{out}");
+}
+
 #[test]
 fn failing_cases_show_the_difference_and_the_trace() {
     let (code, out) = rubric_test(&["--rules", "rules", "tests/rule_tests/failing.test.yaml"]);

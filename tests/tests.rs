@@ -30,6 +30,7 @@ mod measure_html;
 mod measure_live;
 mod parser;
 mod parser_props;
+mod ranges;
 mod reliability;
 mod rule_tests;
 mod run_props;

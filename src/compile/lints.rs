@@ -32,6 +32,7 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     unused(files, plan, &mut out);
     confusable_target_names(plan, &mut out);
     negations_on_missing(sources, plan, &mut out);
+    ascending_band_ordered(sources, plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
         let name = d.kind.lint().map_or("", Lint::name);
@@ -1183,4 +1184,50 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+// ------------------------------------------------ ascending_band_ordered
+
+/// `level >= 2` on a band whose values are all numbers declared lowest
+/// first (`1 when …  2 when …  3 otherwise`): ordered tests follow the
+/// declaration, where `1` is the highest, which is probably not what a
+/// number suggests.
+fn ascending_band_ordered(sources: &Sources, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let ascending: Vec<bool> = plan
+        .bands
+        .iter()
+        .map(|band| {
+            let numbers: Vec<f64> = band.values.iter().filter_map(|v| v.parse::<f64>().ok()).collect();
+            numbers.len() == band.values.len()
+                && numbers.len() > 1
+                && numbers.windows(2).all(|pair| matches!(pair, [a, b] if a < b))
+        })
+        .collect();
+    if !ascending.contains(&true) {
+        return;
+    }
+    plan.for_each_cond(&mut |cond| {
+        let Cond::BandOrdered { band, span, .. } = cond else {
+            return;
+        };
+        let Some(b) = plan
+            .bands
+            .get(band.index())
+            .filter(|_| ascending.get(band.index()) == Some(&true))
+        else {
+            return;
+        };
+        out.push(
+            Diagnostic::new(
+                DiagnosticKind::LintAscendingBandOrdered {
+                    test: sources.text(*span).trim().to_string(),
+                    band: b.name.clone(),
+                    first: b.values.first().cloned().unwrap_or_default(),
+                    values: b.values.join(", "),
+                },
+                *span,
+            )
+            .with_label("the first declared value is the highest"),
+        );
+    });
 }

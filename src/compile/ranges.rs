@@ -78,14 +78,20 @@ impl Compiler<'_> {
         // With the left side of unknown type, one bound may say it is a time.
         self.coerce_time_literal(&lo, &mut hi)?;
         self.coerce_time_literal(&hi, &mut lo)?;
-        let mut ok = true;
-        for side in [&l, &lo, &hi] {
-            ok &= self.expect_type(side, &[Ty::Number, Ty::Time], "between");
-        }
-        if !ok || !self.compatible(&l, &lo, "between") || !self.compatible(&l, &hi, "between") {
+        // The tested value first; the bounds must then be of its type (or,
+        // for a value of unknown type, numbers or timestamps themselves).
+        if !self.expect_type(&l, &[Ty::Number, Ty::Time], "between") {
             return None;
         }
-        if !self.compatible(&lo, &hi, "between") {
+        let mut ok = true;
+        for bound in [&lo, &hi] {
+            ok &= if l.ty == Ty::Any {
+                self.expect_type(bound, &[Ty::Number, Ty::Time], "between")
+            } else {
+                self.compatible(&l, bound, "between")
+            };
+        }
+        if !ok || !self.compatible(&lo, &hi, "between") {
             return None;
         }
         let reversed = match (&lo.operand, &hi.operand) {

@@ -83,6 +83,7 @@ codes! {
     LintUnusedSuppression => "rubric::lint::unused_suppression",
     LintConfusableTargetNames => "rubric::lint::confusable_target_names",
     LintNegationSkipsMissing => "rubric::lint::negation_skips_missing",
+    LintAscendingBandOrdered => "rubric::lint::ascending_band_ordered",
 }
 
 impl std::fmt::Display for Code {
@@ -105,11 +106,12 @@ pub enum Lint {
     UnusedSuppression,
     ConfusableTargetNames,
     NegationSkipsMissing,
+    AscendingBandOrdered,
 }
 
 impl Lint {
     /// Every lint, in the order of `docs/errors.md`.
-    pub const ALL: [Lint; 10] = [
+    pub const ALL: [Lint; 11] = [
         Lint::ShadowedBranch,
         Lint::ThresholdNeverMet,
         Lint::ScoreCannotReach,
@@ -120,6 +122,7 @@ impl Lint {
         Lint::UnusedSuppression,
         Lint::ConfusableTargetNames,
         Lint::NegationSkipsMissing,
+        Lint::AscendingBandOrdered,
     ];
 
     pub fn code(self) -> Code {
@@ -134,6 +137,7 @@ impl Lint {
             Lint::UnusedSuppression => Code::LintUnusedSuppression,
             Lint::ConfusableTargetNames => Code::LintConfusableTargetNames,
             Lint::NegationSkipsMissing => Code::LintNegationSkipsMissing,
+            Lint::AscendingBandOrdered => Code::LintAscendingBandOrdered,
         }
     }
 
@@ -150,6 +154,7 @@ impl Lint {
             Lint::UnusedSuppression => "unused_suppression",
             Lint::ConfusableTargetNames => "confusable_target_names",
             Lint::NegationSkipsMissing => "negation_skips_missing",
+            Lint::AscendingBandOrdered => "ascending_band_ordered",
         }
     }
 
@@ -176,6 +181,9 @@ impl Lint {
             }
             Lint::NegationSkipsMissing => {
                 "a `!=`, `not in` or `is not true` test on a value that may be missing: false, not true, without it"
+            }
+            Lint::AscendingBandOrdered => {
+                "an ordered test of a band whose numeric values are declared lowest first"
             }
         }
     }
@@ -334,6 +342,11 @@ pub enum SyntaxHint {
         /// The aggregate with the window unsigned: `any page_view within 3 days`.
         example: String,
     },
+    /// `last_login between 8 and 30 days`: an age range without `ago`.
+    AgeRangeNeedsAgo {
+        /// The range as written: `between 8 and 30 days`.
+        range: String,
+    },
     /// `where a and b within 7 days`: several tests after `where`.
     WhereTestsInParentheses {
         example: String,
@@ -381,10 +394,10 @@ impl SyntaxHint {
             }
             H::UnclosedBrace => String::from("add the missing `}` before this line"),
             H::BandValueInBackticks { test, value } => format!(
-                "a band value that starts with a digit is written between backticks: {test} `{value}`; to compare a number, use `==`"
+                "a band value is a name or a plain number; one that starts with a digit but is not a number is written between backticks: {test} `{value}`"
             ),
             H::NameInBackticks { value, band_branch: true } => format!(
-                "a band value that starts with a digit is written between backticks, here and wherever it is tested: `` `{value}` when … ``"
+                "a band value is a name or a plain number (`3 when …`); one that starts with a digit but is not a number is written between backticks, here and wherever it is tested: `` `{value}` when … ``"
             ),
             H::NameInBackticks { value, band_branch: false } => format!(
                 "a name starts with a letter or `_`; write any other name between backticks: `` `{value}` ``"
@@ -410,15 +423,29 @@ impl SyntaxHint {
                 "a window is written without a sign: `{subject} within {window}`"
             ),
             H::SignedWindow { window, subject, .. } => format!(
-                "a `within` window has no sign; for a time in the next {window}, write `{subject} within next {window}`"
+                "a `within` window has no sign; for a time in the next {window}, write {}",
+                code(&format!("{subject} within next {window}"))
             ),
             H::SignedEventWindow { example } => format!(
                 "events are counted back from as-of, so a window has no sign: `{example}`"
+            ),
+            H::AgeRangeNeedsAgo { range } => format!(
+                "an age range counts back from as-of and ends with `ago`: `{range} ago`; for a future range, write `within next …`"
             ),
             H::WhereTestsInParentheses { example } => format!(
                 "a `where` takes one test, or several in parentheses: `{example}`"
             ),
         }
+    }
+}
+
+/// Rule text in backticks; text that holds a backtick itself (a quoted
+/// name) goes between double backticks, as Markdown writes it.
+fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
     }
 }
 
@@ -811,6 +838,16 @@ pub enum DiagnosticKind {
         /// operator could be found in the test's text.
         positive: Option<String>,
     },
+    /// `level >= 2` on `band level { 1 when …  2 when …  3 otherwise }`.
+    #[error("`{test}` orders `{band}` by declaration, where `{first}` is the highest value")]
+    LintAscendingBandOrdered {
+        test: String,
+        band: String,
+        /// The first declared value, the highest.
+        first: String,
+        /// The values as declared: `1, 2, 3`.
+        values: String,
+    },
 }
 
 impl DiagnosticKind {
@@ -912,6 +949,7 @@ impl DiagnosticKind {
             K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
             K::LintConfusableTargetNames { .. } => Code::LintConfusableTargetNames,
             K::LintNegationSkipsMissing { .. } => Code::LintNegationSkipsMissing,
+            K::LintAscendingBandOrdered { .. } => Code::LintAscendingBandOrdered,
         }
     }
 
@@ -1122,6 +1160,7 @@ impl DiagnosticKind {
                 ..
             } => Some(match band_suggestion {
                 Some((band, name)) => format!("did you mean band `{band}`? (`{name}` is not a band)"),
+                None if value.parse::<f64>().is_ok() => format!("to compare a number write `== {value}`"),
                 None => format!("to compare text write `== \"{value}\"`"),
             }),
             K::ValueJoinedToTest {
@@ -1200,6 +1239,9 @@ impl DiagnosticKind {
             K::LintConfusableTargetNames { .. } => text(
                 "their `--out-dir` files are `%XX`-encoded apart, but people, upload scripts and case-insensitive file systems mix such names up: rename one",
             ),
+            K::LintAscendingBandOrdered { band, values, .. } => Some(format!(
+                "band values compare by declaration order, the first declared highest, not by size; `{band}` declares {values}: declare the highest value first"
+            )),
             K::LintNegationSkipsMissing {
                 test,
                 subject,
@@ -1399,6 +1441,12 @@ mod tests {
                 subject: s("open_deal"),
                 whose: "contacts",
                 positive: Some(s("open_deal is true")),
+            },
+            K::LintAscendingBandOrdered {
+                test: s("level >= 2"),
+                band: s("level"),
+                first: s("1"),
+                values: s("1, 2, 3"),
             },
         ]
     }

@@ -270,7 +270,7 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
     {
         return Some(SyntaxHint::DurationUnit);
     }
-    if positives.contains(&Rule::ident) && is_reserved(found) {
+    if (positives.contains(&Rule::ident) || positives.contains(&Rule::band_value)) && is_reserved(found) {
         return Some(SyntaxHint::ReservedWord {
             word: found.to_string(),
         });
@@ -393,13 +393,27 @@ fn teaching_hint(
     let is_range = after
         .trim_start_matches(|c: char| c.is_ascii_digit())
         .starts_with("..");
-    if starts_with_digit && !is_range && positives.contains(&Rule::ident) {
+    if starts_with_digit
+        && !is_range
+        && (positives.contains(&Rule::ident) || positives.contains(&Rule::band_value))
+    {
         let band_branch = open_brace_line
             .as_deref()
             .is_some_and(|l| l.trim_start().starts_with("band"));
         return Some(SyntaxHint::NameInBackticks {
             value: found.to_string(),
             band_branch,
+        });
+    }
+    // `last_login between 8 and 30 days`: an age range ends with `ago`.
+    if positives.contains(&Rule::kw_ago) {
+        let line = current_line(before);
+        let range = line
+            .rfind("between ")
+            .and_then(|at| line.get(at..))
+            .unwrap_or("between 8 and 30 days");
+        return Some(SyntaxHint::AgeRangeNeedsAgo {
+            range: range.trim().to_string(),
         });
     }
     // `=> +5 max 10 decay half-life 7 days`: the comma between modifiers.
@@ -710,7 +724,7 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
     match rule {
         "EOI" => "the end of the file",
         "item" => "an item (score, band, segment, …)",
-        "ident" | "type_name" => "a name",
+        "ident" | "type_name" | "band_value" => "a name",
         "string" | "string_body" => "text in double quotes",
         "number" => "a number",
         "signed_number" | "points" => "a number such as `+10`",
@@ -729,7 +743,8 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
         | "between_tail" | "compare_tail" => "an operator",
         "kw_ago" => "`ago`",
-        "kw_next" | "within_next" => "`next`",
+        // `within next` is left out of "expected …": after `within` a
+        // duration is what is usually missing.
         "kw_between" => "`between`",
         "age_range" => "an age range such as `8 and 30 days ago`",
         "band_number" => "a band value",
@@ -921,7 +936,7 @@ impl Builder<'_> {
 
     fn build_ident(&self, pair: Pair<'_, Rule>) -> Built<Ident> {
         match pair.as_rule() {
-            Rule::ident | Rule::type_name | Rule::duration_unit | Rule::band_number => {
+            Rule::ident | Rule::type_name | Rule::duration_unit | Rule::band_number | Rule::band_value => {
                 let span = self.span(&pair);
                 // `type_name` wraps an ident; a quoted name loses its backticks.
                 let text = pair.as_str().trim();

@@ -378,6 +378,16 @@ fn change_for(t: &TestTrace) -> String {
                 json_text(&Json::Number(threshold.clone()))
             )
         }
+        // `between`, `within next`, `between … ago`: the range that passes.
+        ("between" | "within next" | "between ago", _) if t.bounds.is_some() => {
+            let [low, high] = t.bounds.as_ref().map_or([Json::Null, Json::Null], Clone::clone);
+            format!(
+                "{} would need to be from {} to {} (it is {value})",
+                t.subject,
+                json_text(&low),
+                json_text(&high)
+            )
+        }
         (">=" | ">" | "<=" | "<" | "==", None) if !t.accepts.is_empty() => format!(
             "{} would have to be {} (it is {})",
             t.subject,
