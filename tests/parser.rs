@@ -92,9 +92,6 @@ fn number(n: f64) -> String {
     }
 }
 
-/// A compact, span-free rendering of an expression:
-/// `(or a (and b c))`, `(>= fit 50)`, `(in country ["US", "CA"] :ci)`.
-
 /// A window as an s-expression part: `within 30 days`, `next 3 days`,
 /// `ago 8 30 days`.
 fn sexpr_window(window: &Window) -> String {
@@ -110,6 +107,8 @@ fn sexpr_window(window: &Window) -> String {
     }
 }
 
+/// A compact, span-free rendering of an expression:
+/// `(or a (and b c))`, `(>= fit 50)`, `(in country ["US", "CA"] :ci)`.
 fn sexpr(e: &Expr) -> String {
     let ci = |ignore_case: bool| if ignore_case { " :ci" } else { "" };
     match &e.kind {

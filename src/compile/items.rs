@@ -354,10 +354,7 @@ impl<'a> Compiler<'a> {
             )),
             _ => None,
         };
-        let window = match &e.window {
-            Some(w) => Some(self.window(w)),
-            None => None,
-        };
+        let window = e.window.as_ref().map(|w| self.window(w));
         let mut half_life = None;
         let mut max = None;
         let mut min = None;

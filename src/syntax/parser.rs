@@ -743,11 +743,11 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
         | "between_tail" | "compare_tail" => "an operator",
         "kw_ago" => "`ago`",
-        // `within next` is left out of "expected …": after `within` a
-        // duration is what is usually missing.
         "kw_between" => "`between`",
         "age_range" => "an age range such as `8 and 30 days ago`",
         "band_number" => "a band value",
+        // `kw_next` and `within_next` fall through to "something else", left
+        // out of "expected …": after `within`, a duration is what is missing.
         "compare_op" => "a comparison (`==`, `>=`, …)",
         "kw_and" => "`and`",
         "kw_ignoring" => "`ignoring case`",
