@@ -24,8 +24,8 @@ pub use value::EvalValue;
 use crate::case_fold::{eq_ignoring_case, fold_char, fold_text};
 use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::plan::{
-    ComputedPoints, Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch,
-    ScoreRuleKind, Step, MICROS_PER_DAY,
+    BandId, ComputedPoints, Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch,
+    ScoreRuleKind, Step, Window, MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, FieldValue};
 use crate::source::Span;
@@ -618,35 +618,12 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 operand,
                 window,
                 span,
-            } => {
-                let v = self.operand(operand, event);
-                let result = match self.as_time(&v, *span) {
-                    Some(t) => {
-                        let age = self.as_of - t;
-                        age >= 0 && age <= *window
-                    }
-                    None => false,
-                };
-                if T::ENABLED {
-                    self.tracer.test(cond, result, &v, None);
-                }
-                result
-            }
+            } => self.time_in_window(cond, operand, Window::within(*window), *span, event),
             Cond::TimeWindow {
                 operand,
                 window,
                 span,
-            } => {
-                let v = self.operand(operand, event);
-                let result = match self.as_time(&v, *span) {
-                    Some(t) => window.contains(self.as_of.saturating_sub(t)),
-                    None => false,
-                };
-                if T::ENABLED {
-                    self.tracer.test(cond, result, &v, None);
-                }
-                result
-            }
+            } => self.time_in_window(cond, operand, *window, *span, event),
             Cond::Between {
                 operand,
                 low,
@@ -663,15 +640,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
                 result
             }
-            Cond::BandOrdered { band, mask, .. } => {
-                let value = self.outcome.bands.get(band.index()).copied().unwrap_or(0);
-                let result = mask & (1u64 << value) != 0;
-                if T::ENABLED {
-                    self.tracer
-                        .test(cond, result, &EvalValue::Band(band.index(), value), None);
-                }
-                result
-            }
+            Cond::BandOrdered { band, mask, .. } => self.band_in(cond, *band, *mask, false),
             Cond::Truthy { operand, span } => {
                 let v = self.operand(operand, event);
                 let result = match &v {
@@ -689,16 +658,42 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 mask,
                 negated,
                 span: _,
-            } => {
-                let value = self.outcome.bands.get(band.index()).copied().unwrap_or(0);
-                let result = (mask & (1u64 << value) != 0) != *negated;
-                if T::ENABLED {
-                    self.tracer
-                        .test(cond, result, &EvalValue::Band(band.index(), value), None);
-                }
-                result
-            }
+            } => self.band_in(cond, *band, *mask, *negated),
         }
+    }
+
+    /// Whether a band's value is in `mask` (`is`, `in`, `>=`, …), `negated`
+    /// for `is not` and `not in`.
+    fn band_in(&mut self, cond: &Cond, band: BandId, mask: u64, negated: bool) -> bool {
+        let value = self.outcome.bands.get(band.index()).copied().unwrap_or(0);
+        let result = (mask & (1u64 << value) != 0) != negated;
+        if T::ENABLED {
+            self.tracer
+                .test(cond, result, &EvalValue::Band(band.index(), value), None);
+        }
+        result
+    }
+
+    /// Whether a timestamp's age (as-of − the time) is in `window`: `within`,
+    /// `within next`, `between … ago`. Missing is false; not a time, false
+    /// with a warning.
+    fn time_in_window(
+        &mut self,
+        cond: &Cond,
+        operand: &'c Operand,
+        window: Window,
+        span: Span,
+        event: Option<&'c Event>,
+    ) -> bool {
+        let v = self.operand(operand, event);
+        let result = match self.as_time(&v, span) {
+            Some(t) => window.contains(self.as_of.saturating_sub(t)),
+            None => false,
+        };
+        if T::ENABLED {
+            self.tracer.test(cond, result, &v, None);
+        }
+        result
     }
 
     /// Records a wrong-type value; the test is false.
