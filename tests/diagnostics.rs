@@ -55,6 +55,7 @@ const EXPECTED: &[Row] = &[
     ("err/syntax_where_not.rubric", &["rubric::syntax"], 2, 46),
     // Issue 13's near-misses: each help names the fix in the rule's own names.
     ("err/syntax_age_range_without_ago.rubric", &[SYNTAX], 6, 52),
+    ("err/syntax_future_event_window.rubric", &[SYNTAX], 3, 55),
     ("err/syntax_band_value_starts_with_digit.rubric", &[SYNTAX, SYNTAX], 8, 3),
     ("err/syntax_modifiers_without_comma.rubric", &[SYNTAX, SYNTAX, SYNTAX], 3, 55),
     ("err/syntax_name_starts_with_digit.rubric", &[SYNTAX], 3, 3),
@@ -98,6 +99,7 @@ const EXPECTED: &[Row] = &[
     ("err/unknown_band_value.rubric", &["rubric::unknown_band_value"], 11, 43),
     ("err/unknown_band_value_in_list.rubric", &["rubric::unknown_band_value"], 11, 50),
     ("err/band_comparison.rubric", &["rubric::band_comparison"], 17, 27),
+    ("err/band_ordered_never_true.rubric", &["rubric::band_comparison", "rubric::band_comparison"], 12, 23),
     ("err/band_ordered_unknown_value.rubric", &["rubric::unknown_band_value", "rubric::unknown_band_value"], 13, 35),
     ("err/reversed_between.rubric", &["rubric::inverted_range", "rubric::inverted_range", "rubric::inverted_range"], 7, 46),
     // Regular expressions and durations.

@@ -98,9 +98,13 @@ proptest! {
             "score sc 0..100 = s\n\
              band grade { A when sc >= 75  B1 when sc >= 50  B2 when sc >= 25  C otherwise }\n",
         );
+        // `grade > A` and `grade < C` are never true, so they are errors
+        // (`a_band_test_that_is_never_true_is_an_error`): `false` stands in.
+        let never = |op: &str, v: usize| (op == ">" && v == 0) || (op == "<" && v == values.len() - 1);
         for (o, op) in ops.iter().enumerate() {
             for (v, value) in values.iter().enumerate() {
-                rules.push_str(&format!("segment s_{o}_{v} when grade {op} {value}\n"));
+                let test = if never(op, v) { String::from("false") } else { format!("grade {op} {value}") };
+                rules.push_str(&format!("segment s_{o}_{v} when {test}\n"));
             }
         }
         let plan = compile(&rules);
@@ -179,6 +183,18 @@ proptest! {
         };
         prop_assert_eq!(out.segments[0], next);
         prop_assert_eq!(out.segments[1], ago);
+    }
+}
+
+#[test]
+fn a_band_test_that_is_never_true_is_an_error() {
+    let band = "score sc 0..100 = s\nband grade { A when sc >= 50  B otherwise }\n";
+    for test in ["grade > A", "grade < B", "A < grade"] {
+        let rules = format!("{band}segment top when {test}");
+        match rubric::compile::compile(&sources(&rules)) {
+            Ok(_) => panic!("compiles: {test}"),
+            Err(d) => assert_eq!(d[0].code.to_string(), "rubric::band_comparison", "{test}"),
+        }
     }
 }
 
@@ -314,4 +330,49 @@ fn ordering_a_band_with_numbers_declared_lowest_first_is_linted() {
         "# rubric: allow(ascending_band_ordered)\nsegment engaged",
     );
     assert!(!lints(&allowed).contains(&LINT.to_string()));
+}
+
+/// `diff` reads the new tests through the same evaluator: raising an
+/// ordered band threshold and narrowing a `between` moves the contacts.
+#[test]
+fn diff_reports_the_contacts_a_range_change_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = |name: &str, grade: &str, low: u32| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "score sc 0..100 = s\n\
+                 band grade {{ A when sc >= 75  B when sc >= 50  C otherwise }}\n\
+                 audience a when grade >= {grade} and size between {low} and 200\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let base = rules("base.rubric", "B", 10);
+    let new = rules("new.rubric", "A", 10);
+    let narrower = rules("narrower.rubric", "B", 100);
+    let contacts = dir.path().join("c.jsonl");
+    std::fs::write(
+        &contacts,
+        "{\"id\":\"b\",\"properties\":{\"s\":60,\"size\":50}}\n{\"id\":\"a\",\"properties\":{\"s\":80,\"size\":150}}\n",
+    )
+    .unwrap();
+    for (rules, removed) in [(&new, "removed: b"), (&narrower, "removed: b")] {
+        let out = crate::common::rubric()
+            .arg("diff")
+            .arg("--base")
+            .arg(&base)
+            .arg("--rules")
+            .arg(rules)
+            .arg("--contacts")
+            .arg(&contacts)
+            .args(["--as-of", crate::common::AS_OF])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(removed), "{text}");
+        assert!(text.contains("1 of 2 contacts change"), "{text}");
+    }
 }

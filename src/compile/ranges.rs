@@ -51,6 +51,22 @@ impl Compiler<'_> {
             CompareOp::Eq => value..value + 1,
             CompareOp::Ne => return None,
         };
+        if accepted.is_empty() {
+            let values = self.band_values(band);
+            self.errors.push(
+                Diagnostic::new(
+                    DiagnosticKind::BandOrderedNeverTrue {
+                        op: op.symbol(),
+                        band: self.band_name(band).to_string(),
+                        value: values.get(value).cloned().unwrap_or_default(),
+                        end: if op == CompareOp::Gt { "highest" } else { "lowest" },
+                    },
+                    span,
+                )
+                .with_label("never true"),
+            );
+            return None;
+        }
         let mask = accepted
             .filter(|i| *i < 64)
             .fold(0u64, |mask, i| mask | (1u64 << i));

@@ -347,6 +347,11 @@ pub enum SyntaxHint {
         /// The range as written: `between 8 and 30 days`.
         range: String,
     },
+    /// `each page_view within next 3 days`: an event window looking ahead.
+    FutureEventWindow {
+        /// The window looking back: `within 3 days`.
+        example: String,
+    },
     /// `where a and b within 7 days`: several tests after `where`.
     WhereTestsInParentheses {
         example: String,
@@ -431,6 +436,9 @@ impl SyntaxHint {
             ),
             H::AgeRangeNeedsAgo { range } => format!(
                 "an age range counts back from as-of and ends with `ago`: `{range} ago`; for a future range, write `within next …`"
+            ),
+            H::FutureEventWindow { example } => format!(
+                "events after as-of never count, so an event window looks back: `{example}`; `within next` tests a timestamp, such as a property"
             ),
             H::WhereTestsInParentheses { example } => format!(
                 "a `where` takes one test, or several in parentheses: `{example}`"
@@ -753,6 +761,15 @@ pub enum DiagnosticKind {
     NullInList,
     #[error("a constant cannot be `null`")]
     NullConstant,
+    /// `grade > A` where `A` is declared first: no value is above it.
+    #[error("`{band} {op} {value}` is never true: `{value}` is the {end} value of `{band}`")]
+    BandOrderedNeverTrue {
+        op: &'static str,
+        band: String,
+        value: String,
+        /// `highest` (declared first) or `lowest` (declared last).
+        end: &'static str,
+    },
     #[error("`{op}` orders the values of one band; `{band}` and `{other}` are two bands")]
     BandOrdered {
         op: &'static str,
@@ -934,7 +951,7 @@ impl DiagnosticKind {
             | K::TargetInCondition { .. } => Code::TypeMismatch,
             K::BandNotACondition { .. } | K::NotACondition { .. } => Code::NotACondition,
             K::NullComparison { .. } | K::NullInList | K::NullConstant => Code::NullComparison,
-            K::BandOrdered { .. } => Code::BandComparison,
+            K::BandOrdered { .. } | K::BandOrderedNeverTrue { .. } => Code::BandComparison,
             K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
             K::ValueNotAllowed { .. } => Code::ValueNotAllowed,
             K::NestedAggregate => Code::NestedAggregate,
@@ -1193,6 +1210,9 @@ impl DiagnosticKind {
             }
             K::NullInList => text("test presence separately: `x is null or x in [...]`"),
             K::NullConstant => text("no test can use it; test presence with `x is null` instead"),
+            K::BandOrderedNeverTrue { band, value, end, .. } => Some(format!(
+                "band values are ordered by declaration, the first declared the highest; to test for the {end} value, write `{band} is {value}`"
+            )),
             K::BandOrdered { op, band, other } => Some(format!(
                 "compare each band with one of its own values: `{band} {op} VALUE and {other} {op} VALUE`"
             )),

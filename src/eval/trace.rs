@@ -32,7 +32,8 @@ pub enum TargetKind {
 pub enum SkipReason {
     /// The event happened after as-of.
     AfterAsOf,
-    /// The event is older than the rule's window.
+    /// The event's age is outside the rule's window: older than `within`
+    /// allows, or outside an age range (`between 8 and 30 days ago`).
     OutsideWindow,
     /// The rule's `where` filter does not hold for the event.
     FilterFailed,

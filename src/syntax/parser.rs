@@ -405,6 +405,20 @@ fn teaching_hint(
             band_branch,
         });
     }
+    // `each page_view within next 3 days`: events after as-of never count.
+    if found == "next" && previous_word == "within" {
+        let window: Vec<&str> = after
+            .get(found.len()..)
+            .unwrap_or("")
+            .split_whitespace()
+            .take(2)
+            .collect();
+        let example = match window.as_slice() {
+            [amount, unit] => format!("within {amount} {unit}"),
+            _ => String::from("within 3 days"),
+        };
+        return Some(SyntaxHint::FutureEventWindow { example });
+    }
     // `last_login between 8 and 30 days`: an age range ends with `ago`.
     if positives.contains(&Rule::kw_ago) {
         let line = current_line(before);
