@@ -715,7 +715,7 @@ fn count_instead_of_any(op: CompareOp, left: &ast::Expr, right: &ast::Expr) -> O
 }
 
 /// The operator that keeps the meaning of `a OP b` written as `b OP a`.
-fn mirrored(op: CompareOp) -> CompareOp {
+pub(super) fn mirrored(op: CompareOp) -> CompareOp {
     match op {
         CompareOp::Lt => CompareOp::Gt,
         CompareOp::Le => CompareOp::Ge,

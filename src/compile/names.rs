@@ -152,11 +152,12 @@ impl<'a> Compiler<'a> {
             }
             _ => {
                 let name = self.band_name(band).to_string();
-                // As written in a rule: `` `1` `` for a value that starts with a digit.
+                // As written in a rule: `` `1st` `` for a value that starts
+                // with a digit, a plain number as is.
                 let values: Vec<String> = self
                     .band_values(band)
                     .iter()
-                    .map(|v| crate::syntax::written_name(v).into_owned())
+                    .map(|v| crate::syntax::written_band_value(v).into_owned())
                     .collect();
                 let values = values.join(", ");
                 self.errors.push(

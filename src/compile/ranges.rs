@@ -3,6 +3,7 @@
 //! and age ranges (`between 8 and 30 days ago`, on a timestamp or as the
 //! window of an event aggregate or an `each` rule).
 
+use super::conds::mirrored;
 use super::names::Ctx;
 use super::types::{duration_micros, fmt_number, promote_time_literal, Ty};
 use super::Compiler;
@@ -43,14 +44,17 @@ impl Compiler<'_> {
         }
         let value = usize::from(self.band_value_of(band, other)?);
         let count = self.band_values(band).len();
-        let accepted = match op {
-            CompareOp::Ge => 0..value + 1,
-            CompareOp::Gt => 0..value,
-            CompareOp::Le => value..count,
-            CompareOp::Lt => value + 1..count,
-            CompareOp::Eq => value..value + 1,
-            CompareOp::Ne => return None,
-        };
+        // Index 0 is the first declared value, the highest.
+        let accepted: Vec<usize> = (0..count.min(64))
+            .filter(|i| match op {
+                CompareOp::Ge => *i <= value,
+                CompareOp::Gt => *i < value,
+                CompareOp::Le => *i >= value,
+                CompareOp::Lt => *i > value,
+                CompareOp::Eq => *i == value,
+                CompareOp::Ne => *i != value,
+            })
+            .collect();
         if accepted.is_empty() {
             let values = self.band_values(band);
             self.errors.push(
@@ -59,7 +63,11 @@ impl Compiler<'_> {
                         op: op.symbol(),
                         band: self.band_name(band).to_string(),
                         value: values.get(value).cloned().unwrap_or_default(),
-                        end: if op == CompareOp::Gt { "highest" } else { "lowest" },
+                        end: match op {
+                            CompareOp::Gt => "highest",
+                            CompareOp::Lt => "lowest",
+                            _ => "only",
+                        },
                     },
                     span,
                 )
@@ -67,9 +75,7 @@ impl Compiler<'_> {
             );
             return None;
         }
-        let mask = accepted
-            .filter(|i| *i < 64)
-            .fold(0u64, |mask, i| mask | (1u64 << i));
+        let mask = accepted.iter().fold(0u64, |mask, i| mask | (1u64 << i));
         Some(Cond::BandOrdered { band, mask, op, span })
     }
 
@@ -199,16 +205,5 @@ impl Compiler<'_> {
                 Some(Window { min_age, max_age })
             }
         }
-    }
-}
-
-/// The operator that keeps the meaning of `a OP b` written as `b OP a`.
-fn mirrored(op: CompareOp) -> CompareOp {
-    match op {
-        CompareOp::Lt => CompareOp::Gt,
-        CompareOp::Le => CompareOp::Ge,
-        CompareOp::Gt => CompareOp::Lt,
-        CompareOp::Ge => CompareOp::Le,
-        CompareOp::Eq | CompareOp::Ne => op,
     }
 }
