@@ -356,19 +356,19 @@ fn ok_scores() {
 fn ok_activation() {
     let plan = compile_ok("tests/corpus/ok/activation.rubric");
     assert_eq!(counts(&plan), [2, 2, 8, 4, 3, 2, 4]);
-    let channels: Vec<u8> = plan.suppressions.iter().map(|s| s.channels).collect();
-    let all = Channel::Ads.bit() | Channel::Email.bit() | Channel::Sales.bit();
+    let channels: Vec<u64> = plan.suppressions.iter().map(|s| s.channels).collect();
+    let all = Channel::ADS.bit() | Channel::EMAIL.bit() | Channel::SALES.bit();
     assert_eq!(
         channels,
         [
             all,
-            Channel::Email.bit() | Channel::Sales.bit(),
-            Channel::Email.bit(),
-            Channel::Ads.bit()
+            Channel::EMAIL.bit() | Channel::SALES.bit(),
+            Channel::EMAIL.bit(),
+            Channel::ADS.bit()
         ]
     );
-    assert!(plan.audiences.iter().all(|a| a.channel == Channel::Ads));
-    assert!(plan.workflows.iter().all(|w| w.channel == Channel::Email));
+    assert!(plan.audiences.iter().all(|a| a.reach.channel == Channel::ADS));
+    assert!(plan.workflows.iter().all(|w| w.reach.channel == Channel::EMAIL));
     let routes: Vec<(&str, f64, usize)> = plan
         .routes
         .iter()

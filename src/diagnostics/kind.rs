@@ -83,6 +83,8 @@ codes! {
     LintUnusedSuppression => "rubric::lint::unused_suppression",
     LintConfusableTargetNames => "rubric::lint::confusable_target_names",
     LintNegationSkipsMissing => "rubric::lint::negation_skips_missing",
+    LintExemptionOffChannel => "rubric::lint::exemption_off_channel",
+    LintUnusedChannel => "rubric::lint::unused_channel",
 }
 
 impl std::fmt::Display for Code {
@@ -105,11 +107,13 @@ pub enum Lint {
     UnusedSuppression,
     ConfusableTargetNames,
     NegationSkipsMissing,
+    ExemptionOffChannel,
+    UnusedChannel,
 }
 
 impl Lint {
     /// Every lint, in the order of `docs/errors.md`.
-    pub const ALL: [Lint; 10] = [
+    pub const ALL: [Lint; 12] = [
         Lint::ShadowedBranch,
         Lint::ThresholdNeverMet,
         Lint::ScoreCannotReach,
@@ -120,6 +124,8 @@ impl Lint {
         Lint::UnusedSuppression,
         Lint::ConfusableTargetNames,
         Lint::NegationSkipsMissing,
+        Lint::ExemptionOffChannel,
+        Lint::UnusedChannel,
     ];
 
     pub fn code(self) -> Code {
@@ -134,6 +140,8 @@ impl Lint {
             Lint::UnusedSuppression => Code::LintUnusedSuppression,
             Lint::ConfusableTargetNames => Code::LintConfusableTargetNames,
             Lint::NegationSkipsMissing => Code::LintNegationSkipsMissing,
+            Lint::ExemptionOffChannel => Code::LintExemptionOffChannel,
+            Lint::UnusedChannel => Code::LintUnusedChannel,
         }
     }
 
@@ -150,6 +158,8 @@ impl Lint {
             Lint::UnusedSuppression => "unused_suppression",
             Lint::ConfusableTargetNames => "confusable_target_names",
             Lint::NegationSkipsMissing => "negation_skips_missing",
+            Lint::ExemptionOffChannel => "exemption_off_channel",
+            Lint::UnusedChannel => "unused_channel",
         }
     }
 
@@ -177,6 +187,10 @@ impl Lint {
             Lint::NegationSkipsMissing => {
                 "a `!=`, `not in` or `is not true` test on a value that may be missing: false, not true, without it"
             }
+            Lint::ExemptionOffChannel => {
+                "a `despite` naming a suppression that never applies on the target's channel"
+            }
+            Lint::UnusedChannel => "a declared channel that no suppression or target names",
         }
     }
 }
@@ -559,6 +573,23 @@ pub enum DiagnosticKind {
     UnknownChannel {
         name: String,
         suggestion: Option<String>,
+        /// Every channel of the rule set, joined.
+        channels: String,
+    },
+    /// `despite custmer`: a name that is no suppression.
+    #[error("unknown suppression `{name}`")]
+    UnknownSuppression {
+        name: String,
+        suggestion: Option<String>,
+        /// The rule set's suppressions, joined (`none` without any).
+        suppressions: String,
+    },
+    /// `despite fit`: a declared name of another kind.
+    #[error("`{name}` is a {kind}, not a suppression")]
+    NotASuppression {
+        name: String,
+        kind: &'static str,
+        suppressions: String,
     },
     #[error("band `{band}` has no value `{value}`")]
     UnknownBandValue {
@@ -576,6 +607,14 @@ pub enum DiagnosticKind {
     DuplicateRuleLabel { score: String, label: String },
     #[error("channel `{channel}` is listed twice")]
     DuplicateChannel { channel: String },
+    #[error("suppression `{name}` is named twice after `despite`")]
+    DuplicateExemption { name: String },
+    #[error("channel `{name}` is built in")]
+    BuiltInChannel { name: String },
+    #[error("channel `{name}` is declared twice")]
+    ChannelDeclaredTwice { name: String },
+    #[error("a rule set has at most 64 channels")]
+    TooManyChannels,
     #[error("`{owner}` has two branches for `{value}`")]
     DuplicateBranch { owner: String, value: String },
     #[error("`{modifier}` is given twice")]
@@ -801,6 +840,19 @@ pub enum DiagnosticKind {
         /// operator could be found in the test's text.
         positive: Option<String>,
     },
+    #[error(
+        "{kind} `{target}` is exempt from `{suppression}`, which never applies on its channel `{channel}`"
+    )]
+    LintExemptionOffChannel {
+        kind: &'static str,
+        target: String,
+        suppression: String,
+        channel: String,
+        /// The suppression's channels, each in backticks, joined.
+        channels: String,
+    },
+    #[error("channel `{name}` is never used")]
+    LintUnusedChannel { name: String },
 }
 
 impl DiagnosticKind {
@@ -826,12 +878,17 @@ impl DiagnosticKind {
             | K::BuiltinProperty { .. }
             | K::AlreadyDeclared { .. }
             | K::DuplicateRuleLabel { .. }
-            | K::DuplicateChannel { .. } => Code::DuplicateName,
+            | K::DuplicateChannel { .. }
+            | K::DuplicateExemption { .. }
+            | K::BuiltInChannel { .. }
+            | K::ChannelDeclaredTwice { .. } => Code::DuplicateName,
             K::UnknownName { .. }
             | K::UnknownNameAfterWhere { .. }
             | K::NowIsNotAValue { .. }
             | K::EventAsValue { .. }
-            | K::UnknownListConstant { .. } => Code::UnknownName,
+            | K::UnknownListConstant { .. }
+            | K::UnknownSuppression { .. }
+            | K::NotASuppression { .. } => Code::UnknownName,
             K::AmbiguousName { .. } => Code::AmbiguousName,
             K::UnknownEvent { .. } => Code::UnknownEvent,
             K::UnknownEventProp { .. } => Code::UnknownEventProp,
@@ -849,7 +906,7 @@ impl DiagnosticKind {
             K::UnknownOutcomeValue { .. } => Code::UnknownName,
             K::BandMissingOtherwise { .. } | K::QueueMissingOtherwise { .. } => Code::MissingOtherwise,
             K::UnreachableBranch { .. } => Code::UnreachableBranch,
-            K::TooManyBandValues => Code::TooManyValues,
+            K::TooManyBandValues | K::TooManyChannels => Code::TooManyValues,
             K::EmptyScoreRange { .. } => Code::EmptyRange,
             K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } => Code::InvertedRange,
             K::MisplacedModifier { .. } => Code::MisplacedModifier,
@@ -900,6 +957,8 @@ impl DiagnosticKind {
             K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
             K::LintConfusableTargetNames { .. } => Code::LintConfusableTargetNames,
             K::LintNegationSkipsMissing { .. } => Code::LintNegationSkipsMissing,
+            K::LintExemptionOffChannel { .. } => Code::LintExemptionOffChannel,
+            K::LintUnusedChannel { .. } => Code::LintUnusedChannel,
         }
     }
 
@@ -1006,10 +1065,29 @@ impl DiagnosticKind {
                 None => format!("functions: {functions}"),
             }),
             K::WrongArity { function, .. } => Some(format!("write `{function}(x)`")),
-            K::UnknownChannel { suggestion, .. } => Some(match suggestion {
-                Some(n) => format!("did you mean `{n}`? channels are ads, email and sales"),
-                None => String::from("channels are ads, email and sales"),
+            K::UnknownChannel {
+                name,
+                suggestion,
+                channels,
+            } => Some(match suggestion {
+                Some(n) => format!(
+                    "did you mean `{n}`? the channels are {channels}; a new one is declared with `channel {name}`"
+                ),
+                None => format!(
+                    "declare it with `channel {name}` on a line of its own; the channels are {channels}"
+                ),
             }),
+            K::UnknownSuppression {
+                suggestion,
+                suppressions,
+                ..
+            } => Some(match suggestion {
+                Some(n) => format!("did you mean `{n}`? `despite` names suppressions: {suppressions}"),
+                None => format!("`despite` names suppressions: {suppressions}"),
+            }),
+            K::NotASuppression { suppressions, .. } => {
+                Some(format!("`despite` names suppressions: {suppressions}"))
+            }
             K::UnknownBandValue {
                 band,
                 suggestion,
@@ -1024,6 +1102,12 @@ impl DiagnosticKind {
             }
             K::DuplicateRuleLabel { .. } => text("labels name rules in traces; give each rule its own"),
             K::DuplicateChannel { .. } => None,
+            K::DuplicateExemption { .. } => text("name it once"),
+            K::BuiltInChannel { .. } => {
+                text("remove this line: ads, email and sales need no declaration")
+            }
+            K::ChannelDeclaredTwice { .. } => text("remove one of the declarations"),
+            K::TooManyChannels => text("merge channels that share their suppressions"),
             K::DuplicateBranch { .. } => text("a value gets one branch; combine the conditions with `or`"),
             K::DuplicateModifier { .. } | K::DuplicateRouteField { .. } | K::DuplicateGoalField { .. } => {
                 text("keep one")
@@ -1180,6 +1264,16 @@ impl DiagnosticKind {
             K::LintUnusedSuppression { .. } => text(
                 "it is still listed in `suppressed`; remove it, or add it to a channel that has targets",
             ),
+            K::LintExemptionOffChannel {
+                suppression,
+                channels,
+                ..
+            } => Some(format!(
+                "the exemption changes nothing: `{suppression}` applies on {channels} only; remove it from `despite`"
+            )),
+            K::LintUnusedChannel { name } => Some(format!(
+                "put a target on it (`audience NAME on {name} when …`) or a suppression (`suppress NAME on {name} when …`), or remove it"
+            )),
             K::LintConfusableTargetNames { .. } => text(
                 "their `--out-dir` files are `%XX`-encoded apart, but people, upload scripts and case-insensitive file systems mix such names up: rename one",
             ),
@@ -1258,6 +1352,7 @@ mod tests {
             K::UnknownChannel {
                 name: s("sms"),
                 suggestion: None,
+                channels: s("ads, email, sales"),
             },
             K::UnknownBandValue {
                 band: s("b"),
@@ -1382,6 +1477,14 @@ mod tests {
                 whose: "contacts",
                 positive: Some(s("open_deal is true")),
             },
+            K::LintExemptionOffChannel {
+                kind: "audience",
+                target: s("upsell"),
+                suppression: s("opted_out"),
+                channel: s("ads"),
+                channels: s("`email`"),
+            },
+            K::LintUnusedChannel { name: s("sms") },
         ]
     }
 

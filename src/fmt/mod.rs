@@ -375,23 +375,36 @@ impl<'s> Printer<'s> {
                 "",
             ),
             ItemKind::Audience(t) => self.when_item(
-                &format!("audience {}", written_name(&t.name.name)),
+                &target_head("audience", &t.name, &t.reach),
                 pad,
-                t.name.span.end,
+                target_head_end(&t.name, &t.reach),
                 &t.condition,
                 start,
-                "",
+                &despite_suffix(&t.reach, ""),
             ),
             ItemKind::Workflow(t) => self.when_item(
-                &format!("workflow {}", written_name(&t.name.name)),
+                &target_head("workflow", &t.name, &t.reach),
                 pad,
-                t.name.span.end,
+                target_head_end(&t.name, &t.reach),
                 &t.condition,
                 start,
-                "",
+                &despite_suffix(&t.reach, ""),
             ),
+            ItemKind::Channel(c) => {
+                self.push(
+                    0,
+                    format!("channel {}", written_name(&c.name.name)),
+                    start,
+                    item.span.end,
+                    true,
+                );
+            }
             ItemKind::Suppress(s) => {
-                let channels: Vec<&str> = s.channels.iter().map(|c| c.name.as_str()).collect();
+                let channels: Vec<String> = s
+                    .channels
+                    .iter()
+                    .map(|c| written_name(&c.name).into_owned())
+                    .collect();
                 let head_end = s.channels.last().map_or(s.name.span.end, |c| c.span.end);
                 self.when_item(
                     &format!(
@@ -451,12 +464,12 @@ impl<'s> Printer<'s> {
             }
             ItemKind::Route(r) => {
                 self.when_item(
-                    &format!("route {}", written_name(&r.name.name)),
+                    &target_head("route", &r.name, &r.reach),
                     0,
-                    r.name.span.end,
+                    target_head_end(&r.name, &r.reach),
                     &r.condition,
                     start,
-                    " {",
+                    &despite_suffix(&r.reach, " {"),
                 );
                 for field in &r.fields {
                     let fs = field.span;
@@ -662,10 +675,39 @@ fn item_head(item: &ast::Item) -> Option<(u8, String)> {
     match &item.kind {
         ItemKind::Const(c) => Some((1, format!("const {}", written_name(&c.name.name)))),
         ItemKind::Segment(s) => Some((2, format!("segment {}", written_name(&s.name.name)))),
-        ItemKind::Audience(t) => Some((3, format!("audience {}", written_name(&t.name.name)))),
-        ItemKind::Workflow(t) => Some((4, format!("workflow {}", written_name(&t.name.name)))),
+        ItemKind::Audience(t) => Some((3, target_head("audience", &t.name, &t.reach))),
+        ItemKind::Workflow(t) => Some((4, target_head("workflow", &t.name, &t.reach))),
         _ => None,
     }
+}
+
+/// `audience NAME` or `audience NAME on CHANNEL`.
+fn target_head(kind: &str, name: &ast::Ident, reach: &ast::TargetReach) -> String {
+    match &reach.channel {
+        Some(channel) => format!(
+            "{kind} {} on {}",
+            written_name(&name.name),
+            written_name(&channel.name)
+        ),
+        None => format!("{kind} {}", written_name(&name.name)),
+    }
+}
+
+fn target_head_end(name: &ast::Ident, reach: &ast::TargetReach) -> u32 {
+    reach.channel.as_ref().map_or(name.span.end, |c| c.span.end)
+}
+
+/// ` despite customer, opted_out` (empty without exemptions), then `suffix`.
+fn despite_suffix(reach: &ast::TargetReach, suffix: &str) -> String {
+    if reach.despite.is_empty() {
+        return suffix.to_string();
+    }
+    let names: Vec<String> = reach
+        .despite
+        .iter()
+        .map(|d| written_name(&d.name).into_owned())
+        .collect();
+    format!(" despite {}{suffix}", names.join(", "))
 }
 
 fn padded(text: &str, width: usize) -> String {

@@ -871,12 +871,16 @@ impl Builder<'_> {
             }
             Rule::audience_decl | Rule::workflow_decl => {
                 let is_audience = inner.as_rule() == Rule::audience_decl;
-                let mut it = self.children(inner).into_iter();
+                let mut it = self.children(inner).into_iter().peekable();
                 let name = self.next_ident(&mut it, span, "target")?;
+                let channel = self.build_target_channel(&mut it)?;
                 let cond = it.next().ok_or_else(|| self.missing(span, "target"))?;
+                let condition = self.build_condition(cond)?;
+                let despite = self.build_despite(&mut it)?;
                 let target = TargetDecl {
                     name,
-                    condition: self.build_condition(cond)?,
+                    condition,
+                    reach: TargetReach { channel, despite },
                 };
                 if is_audience {
                     ItemKind::Audience(target)
@@ -886,6 +890,11 @@ impl Builder<'_> {
             }
             Rule::route_decl => ItemKind::Route(self.build_route(inner, span)?),
             Rule::goal_decl => ItemKind::Goal(self.build_goal(inner, span)?),
+            Rule::channel_decl => {
+                let mut it = self.children(inner).into_iter();
+                let name = self.next_ident(&mut it, span, "channel")?;
+                ItemKind::Channel(ChannelDecl { name })
+            }
             _ => return Err(self.unexpected(&inner, "an item")),
         };
         Ok(Item { kind, span })
@@ -1260,11 +1269,41 @@ impl Builder<'_> {
         })
     }
 
+    /// A target's `on CHANNEL`, when it comes next.
+    fn build_target_channel<'i>(
+        &self,
+        it: &mut std::iter::Peekable<impl Iterator<Item = Pair<'i, Rule>>>,
+    ) -> Built<Option<Ident>> {
+        let Some(pair) = it.next_if(|p| p.as_rule() == Rule::target_channel) else {
+            return Ok(None);
+        };
+        let span = self.span(&pair);
+        let mut inner = self.children(pair).into_iter();
+        Ok(Some(self.next_ident(&mut inner, span, "channel")?))
+    }
+
+    /// A target's `despite S, …`, when it comes next (empty otherwise).
+    fn build_despite<'i>(
+        &self,
+        it: &mut std::iter::Peekable<impl Iterator<Item = Pair<'i, Rule>>>,
+    ) -> Built<Vec<Ident>> {
+        match it.next_if(|p| p.as_rule() == Rule::despite_clause) {
+            Some(pair) => self
+                .children(pair)
+                .into_iter()
+                .map(|p| self.build_ident(p))
+                .collect(),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn build_route(&self, pair: Pair<'_, Rule>, span: Span) -> Built<RouteDecl> {
-        let mut it = self.children(pair).into_iter();
+        let mut it = self.children(pair).into_iter().peekable();
         let name = self.next_ident(&mut it, span, "route")?;
+        let channel = self.build_target_channel(&mut it)?;
         let cond = it.next().ok_or_else(|| self.missing(span, "route"))?;
         let condition = self.build_condition(cond)?;
+        let despite = self.build_despite(&mut it)?;
         let mut fields = Vec::new();
         let mut body_start = condition.span.end as usize;
         for field in it {
@@ -1295,13 +1334,14 @@ impl Builder<'_> {
             fields.push(RouteField { kind, span: fspan });
         }
         let body_span = Span {
-            start: condition.span.end,
+            start: despite.last().map_or(condition.span.end, |d| d.span.end),
             end: span.end,
             file: self.file,
         };
         Ok(RouteDecl {
             name,
             condition,
+            reach: TargetReach { channel, despite },
             fields,
             body_span,
         })
