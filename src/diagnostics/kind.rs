@@ -327,6 +327,18 @@ pub enum SyntaxHint {
         /// Whether the left side is already a `days_since(…)` call.
         days_since: bool,
     },
+    /// `audience x when … on sms`: a target's channel after its condition.
+    ChannelAfterCondition {
+        /// `audience x`, as written.
+        head: String,
+        channel: String,
+    },
+    /// `audience x despite customer when …`: exemptions before the condition.
+    DespiteBeforeCondition {
+        head: String,
+        /// `despite customer`, as written.
+        despite: String,
+    },
     /// `sla` inside the branches of `queue first { … }`.
     SlaInQueueBranch {
         /// The field as written: `sla 2 hours`.
@@ -414,6 +426,12 @@ impl SyntaxHint {
             ),
             H::ComparisonWithDuration { example, days_since: false } => format!(
                 "a comparison takes a plain value, not a duration; to test how long ago, count the days: `{example}`"
+            ),
+            H::ChannelAfterCondition { head, channel } => format!(
+                "a target's channel comes before its condition: `{head} on {channel} when …`"
+            ),
+            H::DespiteBeforeCondition { head, despite } => format!(
+                "`despite` comes after the condition: `{head} when … {despite}`"
             ),
             H::SlaInQueueBranch { sla } => format!(
                 "`sla` belongs to the route, not to a queue branch: write `{sla}` beside `task`, outside `queue first {{ … }}`; the branches hold queue names only"

@@ -349,6 +349,53 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
     None
 }
 
+/// `audience x when … on sms` and `audience x despite customer when …`: a
+/// target's `on CHANNEL` and `despite …` in each other's place.
+fn target_clause_hint(before: &str, after: &str, found: &str) -> Option<SyntaxHint> {
+    if found != "on" && found != "despite" {
+        return None;
+    }
+    // The text of the current item so far: from the last line that starts
+    // with an audience, workflow or route.
+    let start = before
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .chain(std::iter::once(0))
+        .filter(|i| {
+            let line = before.get(*i..).unwrap_or("").trim_start();
+            ["audience ", "workflow ", "route "]
+                .iter()
+                .any(|k| line.starts_with(k))
+        })
+        .max()?;
+    let item = before.get(start..)?.trim_start();
+    let words: Vec<&str> = item.split_whitespace().collect();
+    let head = words.get(..2)?.join(" ");
+    let has_when = words.contains(&"when");
+    let rest_of_line = first_line_without_comment(after);
+    match found {
+        "on" if has_when => Some(SyntaxHint::ChannelAfterCondition {
+            head,
+            channel: rest_of_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("CHANNEL")
+                .trim_end_matches('{')
+                .to_string(),
+        }),
+        "despite" if !has_when => Some(SyntaxHint::DespiteBeforeCondition {
+            head,
+            despite: rest_of_line
+                .split(" when")
+                .next()
+                .unwrap_or(rest_of_line)
+                .trim()
+                .to_string(),
+        }),
+        _ => None,
+    }
+}
+
 /// Hints for the near-misses of a first playbook (issue 13, "diagnostics that
 /// teach"), each naming the fix in the rule's own words. Checked before the
 /// general hints, which would otherwise give vaguer advice.
@@ -367,6 +414,9 @@ fn teaching_hint(
         return Some(SyntaxHint::SlaInQueueBranch {
             sla: first_line_without_comment(after).to_string(),
         });
+    }
+    if let Some(hint) = target_clause_hint(before, after, found) {
+        return Some(hint);
     }
     let starts_with_digit = found.starts_with(|c: char| c.is_ascii_digit());
     // `intent_level is 1` (or `is not 1`) where the band value is `` `1` ``.
