@@ -185,6 +185,12 @@ impl<'s> Printer<'s> {
                 if let Some(p) = pieces.get_mut(index) {
                     if p.brk.is_none() {
                         p.brk = Some(brk_indent);
+                        // A head padded to align with its siblings ends
+                        // its line now: no padding before the break.
+                        if let Some(before) = index.checked_sub(1).and_then(|i| pieces.get_mut(i)) {
+                            let trimmed = before.text.trim_end().len();
+                            before.text.truncate(trimmed);
+                        }
                     }
                 }
             }
@@ -373,6 +379,7 @@ impl<'s> Printer<'s> {
                 &s.condition,
                 start,
                 "",
+                item.span.end,
             ),
             ItemKind::Audience(t) => self.when_item(
                 &target_head("audience", &t.name, &t.reach),
@@ -381,6 +388,7 @@ impl<'s> Printer<'s> {
                 &t.condition,
                 start,
                 &despite_suffix(&t.reach, ""),
+                item.span.end,
             ),
             ItemKind::Workflow(t) => self.when_item(
                 &target_head("workflow", &t.name, &t.reach),
@@ -389,6 +397,7 @@ impl<'s> Printer<'s> {
                 &t.condition,
                 start,
                 &despite_suffix(&t.reach, ""),
+                item.span.end,
             ),
             ItemKind::Channel(c) => {
                 self.push(
@@ -417,6 +426,7 @@ impl<'s> Printer<'s> {
                     &s.condition,
                     start,
                     "",
+                    item.span.end,
                 );
             }
             ItemKind::Score(s) if s.value.is_some() => {
@@ -470,6 +480,7 @@ impl<'s> Printer<'s> {
                     &r.condition,
                     start,
                     &despite_suffix(&r.reach, " {"),
+                    despite_end(&r.reach),
                 );
                 for field in &r.fields {
                     let fs = field.span;
@@ -527,7 +538,22 @@ impl<'s> Printer<'s> {
 
     /// `HEAD when CONDITION[SUFFIX]`, broken before `when` when the source
     /// did or the line is too long.
-    fn when_item(&mut self, head: &str, pad: usize, head_end: u32, cond: &Expr, start: u32, suffix: &str) {
+    /// An item `HEAD when CONDITION SUFFIX`; the suffix (`despite …`, ` {`)
+    /// is glued to the condition's last line, which then ends at `line_end`
+    /// in the source (the item's end, or the end of its `despite …`), so
+    /// that a blank line inside a closing parenthesis or before `despite`
+    /// is not kept after it.
+    #[allow(clippy::too_many_arguments)]
+    fn when_item(
+        &mut self,
+        head: &str,
+        pad: usize,
+        head_end: u32,
+        cond: &Expr,
+        start: u32,
+        suffix: &str,
+        line_end: u32,
+    ) {
         let broken = self.newline_between(head_end, cond.span.start);
         let layout = Layout { op_indent: 4 };
         let head_text = if broken {
@@ -544,6 +570,7 @@ impl<'s> Printer<'s> {
         let mut cond_pieces = self.cond_pieces("when ", cond, &layout, broken.then_some(2));
         if let Some(last) = cond_pieces.last_mut() {
             last.text.push_str(suffix);
+            last.end = last.end.max(line_end);
         }
         pieces.extend(cond_pieces);
         self.emit(0, pieces, Some((1, 2)));
@@ -695,6 +722,11 @@ fn target_head(kind: &str, name: &ast::Ident, reach: &ast::TargetReach) -> Strin
 
 fn target_head_end(name: &ast::Ident, reach: &ast::TargetReach) -> u32 {
     reach.channel.as_ref().map_or(name.span.end, |c| c.span.end)
+}
+
+/// Where a target's `despite …` ends in the source (0 without one).
+fn despite_end(reach: &ast::TargetReach) -> u32 {
+    reach.despite.last().map_or(0, |d| d.span.end)
 }
 
 /// ` despite customer, opted_out` (empty without exemptions), then `suffix`.
