@@ -172,3 +172,64 @@ proptest! {
         check(&c.to_string());
     }
 }
+
+/// `plan` on a rule set with targets on declared channels: their actions
+/// carry the channel, ad-platform minimums are only about ads audiences,
+/// and targets on their own channel keep theirs.
+#[test]
+fn actions_name_the_declared_channel_of_their_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.rubric");
+    std::fs::write(
+        &rules,
+        "channel sms\nchannel in_app\n\
+         suppress customer on ads, email, sales when lifecycle_stage == \"customer\"\n\
+         audience upsell when true despite customer\n\
+         audience sms_promo on sms when true\n\
+         workflow onboarding on in_app when true\n\
+         route am on sms when true { task \"t\" sla 1 day queue q }\n",
+    )
+    .unwrap();
+    let contacts = dir.path().join("c.jsonl");
+    std::fs::write(
+        &contacts,
+        "{\"id\":\"c\",\"email\":\"c@x.io\",\"properties\":{\"lifecycle_stage\":\"customer\"}}\n",
+    )
+    .unwrap();
+    let out = common::rubric()
+        .args(["plan", "--rules"])
+        .arg(&rules)
+        .arg("--contacts")
+        .arg(&contacts)
+        .arg("--state")
+        .arg(dir.path().join("state.db"))
+        .args(["--as-of", common::AS_OF])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let channels: Vec<(String, String)> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|a| {
+            (
+                a["target"].as_str().unwrap().to_string(),
+                a["channel"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("upsell", "ads"),
+        ("sms_promo", "sms"),
+        ("onboarding", "in_app"),
+        ("am", "sms"),
+    ];
+    assert_eq!(
+        channels,
+        expected.map(|(t, c)| (t.to_string(), c.to_string())),
+        "{stdout}"
+    );
+    assert!(stderr.contains("warning: audience `upsell`"), "{stderr}");
+    assert!(!stderr.contains("warning: audience `sms_promo`"), "{stderr}");
+}
