@@ -233,3 +233,35 @@ fn actions_name_the_declared_channel_of_their_target() {
     assert!(stderr.contains("warning: audience `upsell`"), "{stderr}");
     assert!(!stderr.contains("warning: audience `sms_promo`"), "{stderr}");
 }
+
+/// `diff` sees what an exemption changes: adding `despite customer` to an
+/// audience adds the customers it suppressed.
+#[test]
+fn diff_counts_the_members_an_exemption_adds() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "suppress customer on ads, email, sales when lifecycle_stage == \"customer\"\naudience upsell when true\n";
+    let new = "suppress customer on ads, email, sales when lifecycle_stage == \"customer\"\naudience upsell when true despite customer\n";
+    std::fs::write(dir.path().join("base.rubric"), base).unwrap();
+    std::fs::write(dir.path().join("new.rubric"), new).unwrap();
+    let contacts = dir.path().join("c.jsonl");
+    std::fs::write(
+        &contacts,
+        "{\"id\":\"a\",\"properties\":{\"lifecycle_stage\":\"customer\"}}\n{\"id\":\"b\",\"properties\":{\"lifecycle_stage\":\"lead\"}}\n",
+    )
+    .unwrap();
+    let out = common::rubric()
+        .args(["diff", "--format", "json", "--base"])
+        .arg(dir.path().join("base.rubric"))
+        .arg("--rules")
+        .arg(dir.path().join("new.rubric"))
+        .arg("--contacts")
+        .arg(&contacts)
+        .args(["--as-of", common::AS_OF])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["changed"], 1, "{stdout}");
+    assert!(stdout.contains("upsell"), "{stdout}");
+}
