@@ -101,8 +101,16 @@ fn resume_point(text: &str, item_start: usize, error_at: usize) -> Option<usize>
         let names_a_property = trimmed
             .get(word.len()..)
             .is_some_and(|r| r.trim_start().starts_with(':'));
+        // `goal` and `channel` are not reserved: `channel == "web"` on a
+        // line of a condition is a property, not the next item.
+        let contextual_as_name = matches!(word.as_str(), "goal" | "channel")
+            && !trimmed.get(word.len()..).is_some_and(|r| {
+                r.trim_start()
+                    .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '`')
+            });
         if ITEM_KEYWORDS.contains(&word.as_str())
             && !names_a_property
+            && !contextual_as_name
             && line_start + (line.len() - trimmed.len()) > item_start
         {
             return Some(line_start + (line.len() - trimmed.len()));
