@@ -265,3 +265,31 @@ fn diff_counts_the_members_an_exemption_adds() {
     assert_eq!(report["changed"], 1, "{stdout}");
     assert!(stdout.contains("upsell"), "{stdout}");
 }
+
+/// More than 64 suppressions: the blocking sets span several words.
+#[test]
+fn exemptions_work_past_64_suppressions() {
+    let names: Vec<String> = (0..70).map(|i| format!("s{i}")).collect();
+    let mut text: String = names
+        .iter()
+        .map(|n| format!("suppress {n} on ads when true\n"))
+        .collect();
+    text.push_str(&format!(
+        "audience all_waived when true despite {}\n",
+        names.join(", ")
+    ));
+    let but_67: Vec<&str> = names.iter().map(String::as_str).filter(|n| *n != "s67").collect();
+    text.push_str(&format!(
+        "audience one_left when true despite {}\n",
+        but_67.join(", ")
+    ));
+    let plan = compile(&text);
+    let contact = decode_line(&plan.decode, r#"{"id":"c"}"#).unwrap().unwrap();
+    let outcome = evaluate(&plan, &contact, common::as_of());
+    assert_eq!(outcome.audiences, [true, false]);
+    let mut sources = Sources::default();
+    sources.add(SourceFile::new("channels.rubric", text.as_str()));
+    let trace = rubric::trace::explain(&plan, &sources, &contact, common::as_of()).1;
+    assert_eq!(trace.audiences[1].suppressed_by, ["s67"]);
+    assert_eq!(trace.audiences[1].waived.len(), 69);
+}
