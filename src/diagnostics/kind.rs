@@ -333,6 +333,11 @@ pub enum SyntaxHint {
         head: String,
         channel: String,
     },
+    /// `audience x on sms, email when …`: a target has one channel.
+    OneChannelPerTarget {
+        head: String,
+        channel: String,
+    },
     /// `audience x despite customer when …`: exemptions before the condition.
     DespiteBeforeCondition {
         head: String,
@@ -429,6 +434,9 @@ impl SyntaxHint {
             ),
             H::ChannelAfterCondition { head, channel } => format!(
                 "a target's channel comes before its condition: `{head} on {channel} when …`"
+            ),
+            H::OneChannelPerTarget { head, channel } => format!(
+                "a target is on one channel: write `{head} on {channel} when …`, and declare another target for each other channel"
             ),
             H::DespiteBeforeCondition { head, despite } => format!(
                 "`despite` comes after the condition: `{head} when … {despite}`"

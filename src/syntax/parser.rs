@@ -360,7 +360,7 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
 /// `audience x when … on sms` and `audience x despite customer when …`: a
 /// target's `on CHANNEL` and `despite …` in each other's place.
 fn target_clause_hint(before: &str, after: &str, found: &str) -> Option<SyntaxHint> {
-    if found != "on" && found != "despite" {
+    if !matches!(found, "on" | "despite" | ",") {
         return None;
     }
     // The text of the current item so far: from the last line that starts
@@ -382,6 +382,12 @@ fn target_clause_hint(before: &str, after: &str, found: &str) -> Option<SyntaxHi
     let has_when = words.contains(&"when");
     let rest_of_line = first_line_without_comment(after);
     match found {
+        "," if !has_when && words.len() == 4 && words.get(2) == Some(&"on") => {
+            Some(SyntaxHint::OneChannelPerTarget {
+                head,
+                channel: words.get(3)?.to_string(),
+            })
+        }
         "on" if has_when => Some(SyntaxHint::ChannelAfterCondition {
             head,
             channel: rest_of_line
