@@ -125,6 +125,7 @@ const EXPECTED: &[Row] = &[
     ("err/syntax_channel_after_condition.rubric", &[SYNTAX], 4, 35),
     ("err/syntax_despite_before_condition.rubric", &[SYNTAX], 4, 17),
     ("err/syntax_target_two_channels.rubric", &[SYNTAX], 4, 22),
+    ("err/syntax_channel_without_on.rubric", &[SYNTAX], 4, 16),
     ("err/missing_route_field.rubric", &["rubric::missing_route_field"], 1, 7),
     ("err/missing_route_field_all.rubric", &["rubric::missing_route_field", "rubric::missing_route_field", "rubric::missing_route_field"], 1, 7),
     ("err/duplicate_route_field.rubric", &["rubric::duplicate_route_field"], 5, 3),

@@ -333,6 +333,11 @@ pub enum SyntaxHint {
         head: String,
         channel: String,
     },
+    /// `audience x sms when …`: a channel without `on`.
+    ChannelWithoutOn {
+        head: String,
+        channel: String,
+    },
     /// `audience x on sms, email when …`: a target has one channel.
     OneChannelPerTarget {
         head: String,
@@ -434,6 +439,9 @@ impl SyntaxHint {
             ),
             H::ChannelAfterCondition { head, channel } => format!(
                 "a target's channel comes before its condition: `{head} on {channel} when …`"
+            ),
+            H::ChannelWithoutOn { head, channel } => format!(
+                "a target's name is one word; to put it on a channel, write `{head} on {channel} when …`"
             ),
             H::OneChannelPerTarget { head, channel } => format!(
                 "a target is on one channel: write `{head} on {channel} when …`, and declare another target for each other channel"

@@ -360,7 +360,9 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
 /// `audience x when … on sms` and `audience x despite customer when …`: a
 /// target's `on CHANNEL` and `despite …` in each other's place.
 fn target_clause_hint(before: &str, after: &str, found: &str) -> Option<SyntaxHint> {
-    if !matches!(found, "on" | "despite" | ",") {
+    let is_word = found.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && found.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !matches!(found, "on" | "despite" | ",") && !is_word {
         return None;
     }
     // The text of the current item so far: from the last line that starts
@@ -382,6 +384,17 @@ fn target_clause_hint(before: &str, after: &str, found: &str) -> Option<SyntaxHi
     let has_when = words.contains(&"when");
     let rest_of_line = first_line_without_comment(after);
     match found {
+        word if is_word
+            && words.len() == 2
+            && !is_reserved(word)
+            && !ITEM_KEYWORDS.contains(&word)
+            && rest_of_line.split_whitespace().nth(1) == Some("when") =>
+        {
+            Some(SyntaxHint::ChannelWithoutOn {
+                head,
+                channel: word.to_string(),
+            })
+        }
         "," if !has_when && words.len() == 4 && words.get(2) == Some(&"on") => {
             Some(SyntaxHint::OneChannelPerTarget {
                 head,
