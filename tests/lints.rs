@@ -388,3 +388,11 @@ fn channel_lints_of_targets_on_declared_channels() {
         &format!("channel sms\n{CUSTOMERS}suppress quiet on sms when true\naudience a when true\n"),
     );
 }
+
+#[test]
+fn a_suppression_every_target_waives_suppresses_nothing() {
+    let waived = "suppress customer on ads when lifecycle_stage == \"customer\"\naudience a when true despite customer\n";
+    let found = lints(waived);
+    assert_eq!(found, ["unused_suppression"], "{waived}");
+    quiet("unused_suppression", &format!("{waived}audience b when true\n"));
+}

@@ -1,6 +1,7 @@
 //! The lints of channels and exemptions (`rubric check`, beside `lints.rs`):
 //! an exemption that changes nothing because the suppression never applies
-//! on the target's channel, and a declared channel nothing names.
+//! on the target's channel, a suppression every target on its channels is
+//! exempt from, and a declared channel nothing names.
 
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::plan::{Plan, Reach};
@@ -89,6 +90,40 @@ pub(super) fn unused_channels(files: &[ast::File], plan: &Plan, out: &mut Vec<Di
                     c.name.span,
                 )
                 .with_label("unused"),
+            );
+        }
+    }
+}
+
+/// A suppression whose channels have targets, all of them exempt from it
+/// (`unused_suppression` reports the one whose channels have no target).
+pub(super) fn suppressions_always_waived(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let reaches: Vec<&Reach> = plan
+        .audiences
+        .iter()
+        .chain(&plan.workflows)
+        .map(|t| &t.reach)
+        .chain(plan.routes.iter().map(|r| &r.reach))
+        .collect();
+    for (index, s) in plan.suppressions.iter().enumerate() {
+        let mut on_its_channels = reaches
+            .iter()
+            .filter(|r| s.channels & r.channel.bit() != 0)
+            .peekable();
+        if on_its_channels.peek().is_none() {
+            continue;
+        }
+        if on_its_channels.all(|r| !r.blocked_by.contains(index)) {
+            let channels: Vec<String> = plan.channel_names(s.channels).map(|c| format!("`{c}`")).collect();
+            out.push(
+                Diagnostic::new(
+                    DiagnosticKind::LintSuppressionAlwaysWaived {
+                        name: s.name.clone(),
+                        channels: channels.join(", "),
+                    },
+                    s.span,
+                )
+                .with_label("waived by every target"),
             );
         }
     }

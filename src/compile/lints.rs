@@ -34,6 +34,7 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     negations_on_missing(sources, plan, &mut out);
     super::channel_lints::exemptions_off_channel(files, plan, &mut out);
     super::channel_lints::unused_channels(files, plan, &mut out);
+    super::channel_lints::suppressions_always_waived(plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
         let name = d.kind.lint().map_or("", Lint::name);

@@ -887,6 +887,14 @@ pub enum DiagnosticKind {
     },
     #[error("channel `{name}` is never used")]
     LintUnusedChannel { name: String },
+    #[error(
+        "suppression `{name}` keeps contacts out of nothing: every target on {channels} is exempt from it"
+    )]
+    LintSuppressionAlwaysWaived {
+        name: String,
+        /// The channels, each in backticks, joined.
+        channels: String,
+    },
 }
 
 impl DiagnosticKind {
@@ -988,7 +996,9 @@ impl DiagnosticKind {
             K::LintNoCustomerSuppression { .. } => Code::LintNoCustomerSuppression,
             K::LintUnusedConstant { .. } => Code::LintUnusedConstant,
             K::LintUnusedSegment { .. } => Code::LintUnusedSegment,
-            K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
+            K::LintUnusedSuppression { .. } | K::LintSuppressionAlwaysWaived { .. } => {
+                Code::LintUnusedSuppression
+            }
             K::LintConfusableTargetNames { .. } => Code::LintConfusableTargetNames,
             K::LintNegationSkipsMissing { .. } => Code::LintNegationSkipsMissing,
             K::LintExemptionOffChannel { .. } => Code::LintExemptionOffChannel,
@@ -1305,6 +1315,9 @@ impl DiagnosticKind {
             } => Some(format!(
                 "the exemption changes nothing: `{suppression}` applies on {channels} only; remove it from `despite`"
             )),
+            K::LintSuppressionAlwaysWaived { .. } => text(
+                "it is still listed in `suppressed`; remove it, or take it out of a target's `despite`",
+            ),
             K::LintUnusedChannel { name } => Some(format!(
                 "put a target on it (`audience NAME on {name} when …`) or a suppression (`suppress NAME on {name} when …`), or remove it"
             )),
