@@ -125,6 +125,13 @@ const EXPECTED: &[Row] = &[
     ("err/duplicate_modifier.rubric", &["rubric::duplicate_modifier"], 2, 88),
     // Channels and routes.
     ("err/unknown_channel.rubric", &["rubric::unknown_channel"], 1, 23),
+    ("err/unknown_channel_undeclared.rubric", &["rubric::unknown_channel", "rubric::unknown_channel"], 4, 25),
+    ("err/unknown_name_despite.rubric", &["rubric::unknown_name", "rubric::unknown_name"], 6, 40),
+    ("err/duplicate_name_channel_declared.rubric", &["rubric::duplicate_name", "rubric::duplicate_name", "rubric::duplicate_name"], 3, 9),
+    ("err/syntax_channel_after_condition.rubric", &[SYNTAX], 4, 35),
+    ("err/syntax_despite_before_condition.rubric", &[SYNTAX], 4, 17),
+    ("err/syntax_target_two_channels.rubric", &[SYNTAX], 4, 22),
+    ("err/syntax_channel_without_on.rubric", &[SYNTAX], 4, 16),
     ("err/missing_route_field.rubric", &["rubric::missing_route_field"], 1, 7),
     ("err/missing_route_field_all.rubric", &["rubric::missing_route_field", "rubric::missing_route_field", "rubric::missing_route_field"], 1, 7),
     ("err/duplicate_route_field.rubric", &["rubric::duplicate_route_field"], 5, 3),

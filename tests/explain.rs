@@ -323,3 +323,54 @@ fn why_not_a_later_band_value_names_every_branch_in_the_way() {
         ]
     );
 }
+
+/// A customer from the web: `upsell` waives `customer`, `ads_web` does not,
+/// `sms_web` is on a declared channel that `customer` does not reach.
+const CHANNEL_RULES: &str = "channel sms
+suppress customer on ads, email when lifecycle_stage == \"customer\"
+audience upsell when source == \"web\" despite customer
+audience ads_web when source == \"web\"
+audience sms_web on sms when source == \"web\"
+";
+
+const WEB_CUSTOMER: &str = r#"{"id":"c","properties":{"lifecycle_stage":"customer","source":"web"}}"#;
+
+#[test]
+fn explain_shows_waived_suppressions_and_declared_channels() {
+    let t = trace_with(CHANNEL_RULES, WEB_CUSTOMER);
+    let upsell = &t.audiences[0];
+    assert!(upsell.member);
+    assert_eq!(
+        (upsell.channel.as_str(), upsell.waived.clone()),
+        ("ads", vec![String::from("customer")])
+    );
+    assert!(upsell.suppressed_by.is_empty());
+    assert_eq!(t.audiences[1].suppressed_by, ["customer"]);
+    assert_eq!(
+        (t.audiences[2].channel.as_str(), t.audiences[2].member),
+        ("sms", true)
+    );
+    let text = render::text(&t, false);
+    assert!(
+        text.contains("✓ upsell in: source \"web\" == \"web\" ✓; customer applies but is waived (despite)"),
+        "{text}"
+    );
+    assert!(text.contains("✓ sms_web on sms in: "), "{text}");
+    let json = serde_json::to_value(&t).unwrap();
+    assert_eq!(json["audiences"][0]["waived"], serde_json::json!(["customer"]));
+    assert_eq!(json["audiences"][2]["channel"], "sms");
+    // No `waived` key where nothing was waived.
+    assert!(json["audiences"][1].get("waived").is_none());
+}
+
+#[test]
+fn why_not_says_despite_would_waive_a_suppression() {
+    let t = trace_with(CHANNEL_RULES, WEB_CUSTOMER);
+    let answer = why_not(&t, "ads_web").unwrap();
+    assert_eq!(answer.reasons, ["suppressed on ads by `customer`"]);
+    assert_eq!(
+        answer.changes,
+        ["`customer` would have to stop applying (it holds because lifecycle_stage \"customer\" == \"customer\" ✓), or `ads_web` would have to say `despite customer`"]
+    );
+    assert!(why_not(&t, "upsell").unwrap().satisfied);
+}

@@ -35,7 +35,7 @@ fn dump(plan: &Plan) -> String {
             .join(";")
     );
     let body = format!(
-        "{decode}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        "{decode}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
         plan.property_names,
         plan.event_names,
         plan.event_prop_names,
@@ -48,7 +48,8 @@ fn dump(plan: &Plan) -> String {
         plan.workflows,
         plan.routes,
         plan.order,
-        plan.decode.property_types
+        plan.decode.property_types,
+        plan.channels
     );
     spans.replace_all(&body, "span").into_owned()
 }
@@ -147,6 +148,12 @@ fn golden_messy_file() {
 #[test]
 fn golden_ranges_file() {
     let text = std::fs::read_to_string("tests/fmt/ranges.rubric").unwrap();
+    insta::assert_snapshot!(check_formatting(&text));
+}
+
+#[test]
+fn golden_channels_file() {
+    let text = std::fs::read_to_string("tests/fmt/channels.rubric").unwrap();
     insta::assert_snapshot!(check_formatting(&text));
 }
 
@@ -250,10 +257,13 @@ fn rule_set() -> impl Strategy<Value = String> {
             t.push_str(&format!("band\0b0\0{{\0hi\0when\0{band_cond}\0lo\0otherwise\0}}\0"));
             t.push_str(&format!("segment\0seg0\0when\0{seg_cond}\0"));
             t.push_str(&format!("suppress\0sup\0on\0ads,\0email\0when\0{}\0", target_conds[0]));
+            t.push_str("channel\0sms\0suppress\0quiet\0on\0sms,\0ads\0when\0seg0\0");
             t.push_str(&format!("audience\0au\0when\0{}\0", target_conds[1]));
+            t.push_str(&format!("audience\0au2\0on\0sms\0when\0{}\0despite\0quiet\0", target_conds[1]));
+            t.push_str(&format!("workflow\0wf2\0when\0{}\0despite\0sup,\0quiet\0", target_conds[2]));
             t.push_str(&format!("workflow\0wf\0when\0{}\0", target_conds[2]));
             t.push_str(&format!(
-                "route\0ro\0when\0{}\0{{\0task\0\"t \\\"x\\\"\"\0sla 24 hours\0queue\0first\0{{\0q1\0when\0country == \"US\"\0q2\0otherwise\0}}\0}}\0",
+                "route\0ro\0on\0sms\0when\0{}\0despite\0quiet\0{{\0task\0\"t \\\"x\\\"\"\0sla 24 hours\0queue\0first\0{{\0q1\0when\0country == \"US\"\0q2\0otherwise\0}}\0}}\0",
                 target_conds[3]
             ));
             t

@@ -314,3 +314,85 @@ fn confusable_target_names() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn exemption_off_channel() {
+    let opted_out = "suppress opted_out on email when email_opt_out is true\n";
+    // `opted_out` never applies on ads: the exemption waives nothing.
+    fires(
+        "exemption_off_channel",
+        &format!("{CUSTOMERS}{opted_out}audience upsell when true despite opted_out\n"),
+    );
+    // On email it does.
+    quiet(
+        "exemption_off_channel",
+        &format!("{CUSTOMERS}{opted_out}workflow onboarding when true despite customer, opted_out\n"),
+    );
+    // A target on a declared channel is exempt only from what applies there.
+    fires(
+        "exemption_off_channel",
+        &format!("channel sms\n{CUSTOMERS}suppress quiet on sms when true\naudience promo on sms when true despite customer\n"),
+    );
+    quiet(
+        "exemption_off_channel",
+        &format!("channel sms\n{CUSTOMERS}suppress quiet on sms when true\naudience promo on sms when true despite quiet\n"),
+    );
+}
+
+#[test]
+fn unused_channel() {
+    fires(
+        "unused_channel",
+        &format!("channel sms\n{CUSTOMERS}audience a when true\n"),
+    );
+    // Named by a suppression, or by a target.
+    quiet(
+        "unused_channel",
+        &format!("channel sms\n{CUSTOMERS}suppress quiet on sms when true\naudience a when true\n"),
+    );
+    quiet(
+        "unused_channel",
+        &format!("channel sms\n{CUSTOMERS}audience a on sms when true\n"),
+    );
+}
+
+#[test]
+fn channel_lints_of_targets_on_declared_channels() {
+    // Workflows on different channels do not overlap.
+    quiet(
+        "overlapping_workflows",
+        &format!("channel in_app\n{CUSTOMERS}workflow a when true\nworkflow b on in_app when true\n"),
+    );
+    fires(
+        "overlapping_workflows",
+        &format!(
+            "channel in_app\n{CUSTOMERS}workflow a on in_app when true\nworkflow b on in_app when true\n"
+        ),
+    );
+    // The customer lint is about ads and email; an audience on sms is not asked.
+    quiet(
+        "no_customer_suppression",
+        "channel sms\naudience a on sms when true\n",
+    );
+    fires(
+        "no_customer_suppression",
+        "channel sms\nworkflow a on ads when true\n",
+    );
+    // A suppression on a declared channel with a target there is used.
+    quiet(
+        "unused_suppression",
+        &format!("channel sms\n{CUSTOMERS}suppress quiet on sms when true\naudience a on sms when true\naudience b when true\n"),
+    );
+    fires(
+        "unused_suppression",
+        &format!("channel sms\n{CUSTOMERS}suppress quiet on sms when true\naudience a when true\n"),
+    );
+}
+
+#[test]
+fn a_suppression_every_target_waives_suppresses_nothing() {
+    let waived = "suppress customer on ads when lifecycle_stage == \"customer\"\naudience a when true despite customer\n";
+    let found = lints(waived);
+    assert_eq!(found, ["unused_suppression"], "{waived}");
+    quiet("unused_suppression", &format!("{waived}audience b when true\n"));
+}

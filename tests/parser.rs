@@ -240,6 +240,7 @@ fn every_ok_file_is_covered_by_a_test() {
         files,
         [
             "activation.rubric",
+            "channels.rubric",
             "comments.rubric",
             "events.rubric",
             "goals.rubric",
@@ -250,6 +251,58 @@ fn every_ok_file_is_covered_by_a_test() {
         ],
         "a file was added to tests/corpus/ok: give it a test below"
     );
+}
+
+#[test]
+fn channels_and_exemptions_compile_to_reaches() {
+    let plan = compile_ok("tests/corpus/ok/channels.rubric");
+    assert_eq!(plan.channels, ["ads", "email", "sales", "sms", "in_app"]);
+    let sms = Channel(3);
+    let in_app = Channel(4);
+    let suppression = |name: &str| plan.suppressions.iter().position(|s| s.name == name).unwrap();
+    let (customer, opted_out, quiet) = (
+        suppression("customer"),
+        suppression("opted_out"),
+        suppression("quiet"),
+    );
+    assert_eq!(
+        plan.suppressions[opted_out].channels,
+        Channel::EMAIL.bit() | sms.bit()
+    );
+    let reach = |name: &str| {
+        plan.audiences
+            .iter()
+            .chain(&plan.workflows)
+            .map(|t| (&t.name, &t.reach))
+            .chain(plan.routes.iter().map(|r| (&r.name, &r.reach)))
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r.clone())
+            .unwrap()
+    };
+    // `upsell` (ads) ignores `customer`: nothing else is on ads.
+    let upsell = reach("upsell");
+    assert_eq!(
+        (upsell.channel, upsell.exempt_from.clone()),
+        (Channel::ADS, vec![customer])
+    );
+    assert!(!upsell.blocked_by.contains(customer));
+    // `sms_promo` (sms) ignores `quiet` but not `opted_out`.
+    let sms_promo = reach("sms_promo");
+    assert_eq!(sms_promo.channel, sms);
+    assert!(sms_promo.blocked_by.contains(opted_out) && !sms_promo.blocked_by.contains(quiet));
+    assert!(!sms_promo.blocked_by.contains(customer));
+    // `onboarding` is on in_app, where no suppression applies.
+    let onboarding = reach("onboarding");
+    assert_eq!(onboarding.channel, in_app);
+    assert!((0..plan.suppressions.len()).all(|i| !onboarding.blocked_by.contains(i)));
+    // `welcome` (email) ignores both email suppressions it names.
+    let welcome = reach("welcome");
+    assert_eq!(welcome.exempt_from, vec![customer, opted_out]);
+    assert!((0..plan.suppressions.len()).all(|i| !welcome.blocked_by.contains(i)));
+    // The route on sms ignores `opted_out` and is still kept out by `quiet`.
+    let route = reach("account_manager");
+    assert_eq!(route.channel, sms);
+    assert!(route.blocked_by.contains(quiet) && !route.blocked_by.contains(opted_out));
 }
 
 #[test]
@@ -412,19 +465,19 @@ fn ok_scores() {
 fn ok_activation() {
     let plan = compile_ok("tests/corpus/ok/activation.rubric");
     assert_eq!(counts(&plan), [2, 2, 8, 4, 3, 2, 4]);
-    let channels: Vec<u8> = plan.suppressions.iter().map(|s| s.channels).collect();
-    let all = Channel::Ads.bit() | Channel::Email.bit() | Channel::Sales.bit();
+    let channels: Vec<u64> = plan.suppressions.iter().map(|s| s.channels).collect();
+    let all = Channel::ADS.bit() | Channel::EMAIL.bit() | Channel::SALES.bit();
     assert_eq!(
         channels,
         [
             all,
-            Channel::Email.bit() | Channel::Sales.bit(),
-            Channel::Email.bit(),
-            Channel::Ads.bit()
+            Channel::EMAIL.bit() | Channel::SALES.bit(),
+            Channel::EMAIL.bit(),
+            Channel::ADS.bit()
         ]
     );
-    assert!(plan.audiences.iter().all(|a| a.channel == Channel::Ads));
-    assert!(plan.workflows.iter().all(|w| w.channel == Channel::Email));
+    assert!(plan.audiences.iter().all(|a| a.reach.channel == Channel::ADS));
+    assert!(plan.workflows.iter().all(|w| w.reach.channel == Channel::EMAIL));
     let routes: Vec<(&str, f64, usize)> = plan
         .routes
         .iter()

@@ -113,3 +113,15 @@ fn a_directory_without_test_files_is_a_usage_error() {
     let (code, _) = rubric_test(&["tests/corpus/ok"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn the_channels_suite_passes_and_covers_its_targets() {
+    let (code, out) = rubric_test(&[
+        "--rules",
+        "tests/corpus/ok/channels.rubric",
+        "--coverage",
+        "tests/rule_tests/channels.test.yaml",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("test result: ok. 4 passed, 0 failed"), "{out}");
+}

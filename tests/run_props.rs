@@ -31,9 +31,9 @@ fn check_invariants(plan: &Plan, line: &str) {
     for (band, value) in plan.bands.iter().zip(&outcome.bands) {
         assert!((*value as usize) < band.values.len());
     }
-    let ads = outcome.suppressed_channels & Channel::Ads.bit() != 0;
-    let email = outcome.suppressed_channels & Channel::Email.bit() != 0;
-    let sales = outcome.suppressed_channels & Channel::Sales.bit() != 0;
+    let ads = outcome.suppressed_channels & Channel::ADS.bit() != 0;
+    let email = outcome.suppressed_channels & Channel::EMAIL.bit() != 0;
+    let sales = outcome.suppressed_channels & Channel::SALES.bit() != 0;
     assert!(!(ads && outcome.audiences.iter().any(|a| *a)));
     assert!(!(email && outcome.workflows.iter().any(|w| *w)));
     assert!(!(sales && outcome.routes.iter().any(Option::is_some)));

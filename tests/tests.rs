@@ -15,6 +15,7 @@ mod common;
 mod gen_rules;
 
 mod arithmetic;
+mod channels;
 mod cli;
 mod conventions;
 mod diagnostics;

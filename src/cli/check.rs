@@ -48,6 +48,15 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// The count of channels declared with `channel NAME`, when there are some.
+fn declared_channels(plan: &crate::plan::Plan) -> Option<(usize, &'static str)> {
+    let declared = plan
+        .channels
+        .len()
+        .saturating_sub(crate::plan::Channel::BUILT_IN.len());
+    (declared > 0).then_some((declared, "declared channel"))
+}
+
 pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
     let sources = Sources::load(&args.path).map_err(usage_error)?;
     let (mut diagnostics, summary) = match crate::compile::compile_and_lint(&sources) {
@@ -66,7 +75,10 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
             // Goals are listed only when there are some: most rule sets
             // declare none, and a `0 goals` would read like a problem.
             .chain((!s.goals.is_empty()).then_some(&(s.goals.len(), "goal")))
-            .map(|(n, word)| plural(*n, word))
+            .copied()
+            // Declared channels likewise (ads, email and sales are built in).
+            .chain(declared_channels(s))
+            .map(|(n, word)| plural(n, word))
             .collect::<Vec<_>>()
             .join(", ");
             (compiled.warnings, Some(summary))

@@ -9,7 +9,7 @@ use super::regexes::check_regex;
 use super::symbols::Symbol;
 use super::types::{duration_micros, fmt_number, Ty};
 use super::Compiler;
-use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind};
+use crate::diagnostics::{Diagnostic, DiagnosticKind};
 use crate::plan::{self, BandId, Channel, Cond, Step};
 use crate::source::Span;
 use crate::syntax::ast::{self, CompareOp, ItemKind};
@@ -38,8 +38,9 @@ impl<'a> Compiler<'a> {
         for item in items {
             self.deps.clear();
             match &item.kind {
-                // Goals are compiled together after the loop.
-                ItemKind::Properties(_) | ItemKind::Events(_) | ItemKind::Goal(_) => {}
+                // Goals are compiled together after the loop; channels were
+                // collected before it.
+                ItemKind::Properties(_) | ItemKind::Events(_) | ItemKind::Goal(_) | ItemKind::Channel(_) => {}
                 ItemKind::Const(c) => self.check_const(c),
                 ItemKind::Segment(s) => {
                     let Some(Symbol::Segment(id)) = self.symbol_of(&s.name) else {
@@ -79,7 +80,7 @@ impl<'a> Compiler<'a> {
                     if self.symbol_of(&s.name).is_none() {
                         continue;
                     }
-                    let channels = self.channels(&s.channels);
+                    let channels = self.channel_set(&s.channels);
                     let condition = self.condition(&s.condition, Ctx::CONTACT);
                     match (channels, condition) {
                         (Some(channels), Some(condition)) => suppressions.push(plan::Suppression {
@@ -95,15 +96,17 @@ impl<'a> Compiler<'a> {
                     if self.symbol_of(&t.name).is_none() {
                         continue;
                     }
-                    let (channel, list) = if matches!(item.kind, ItemKind::Audience(_)) {
-                        (Channel::Ads, &mut audiences)
+                    let list = if matches!(item.kind, ItemKind::Audience(_)) {
+                        &mut audiences
                     } else {
-                        (Channel::Email, &mut workflows)
+                        &mut workflows
                     };
+                    // The reach is resolved after the loop, once every
+                    // suppression is compiled.
                     match self.condition(&t.condition, Ctx::CONTACT) {
                         Some(condition) => list.push(plan::Target {
                             name: t.name.name.clone(),
-                            channel,
+                            reach: plan::Reach::default(),
                             condition,
                             span: t.name.span,
                         }),
@@ -121,6 +124,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        failed |= !self.resolve_reaches(items, &suppressions, &mut audiences, &mut workflows, &mut routes);
         let goals = self.goals(items);
         failed |= goals.is_none();
         let order = self.order(&deps);
@@ -142,10 +146,57 @@ impl<'a> Compiler<'a> {
             audiences,
             workflows,
             routes,
+            channels: std::mem::take(&mut self.channels),
             goals: goals?,
             order,
             regex_count: self.regex_count,
         })
+    }
+
+    /// Gives each compiled audience, workflow and route its channel and
+    /// exemptions, in declaration order; false after an error. Every
+    /// target's reach is checked, even one whose condition failed.
+    fn resolve_reaches(
+        &mut self,
+        items: &[&'a ast::Item],
+        suppressions: &[plan::Suppression],
+        audiences: &mut [plan::Target],
+        workflows: &mut [plan::Target],
+        routes: &mut [plan::Route],
+    ) -> bool {
+        let mut ok = true;
+        // How many audiences, workflows and routes came before.
+        let mut seen = [0usize; 3];
+        for item in items {
+            let (kind, name, reach, own) = match &item.kind {
+                ItemKind::Audience(t) => (0, &t.name, &t.reach, Channel::ADS),
+                ItemKind::Workflow(t) => (1, &t.name, &t.reach, Channel::EMAIL),
+                ItemKind::Route(r) => (2, &r.name, &r.reach, Channel::SALES),
+                _ => continue,
+            };
+            // A target whose name was taken was not compiled.
+            if self.symbol_of(name).is_none() {
+                continue;
+            }
+            let Some(index) = seen.get_mut(kind) else {
+                continue;
+            };
+            let position = *index;
+            *index += 1;
+            let Some(resolved) = self.reach(reach, own, suppressions) else {
+                ok = false;
+                continue;
+            };
+            let slot = match kind {
+                0 => audiences.get_mut(position).map(|t| &mut t.reach),
+                1 => workflows.get_mut(position).map(|t| &mut t.reach),
+                _ => routes.get_mut(position).map(|r| &mut r.reach),
+            };
+            if let Some(slot) = slot {
+                *slot = resolved;
+            }
+        }
+        ok
     }
 
     pub(super) fn check_const(&mut self, c: &ast::ConstDecl) {
@@ -597,45 +648,6 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    pub(super) fn channels(&mut self, channels: &[ast::Ident]) -> Option<u8> {
-        let mut bits = 0u8;
-        let mut ok = true;
-        for c in channels {
-            match Channel::from_name(&c.name) {
-                Some(ch) => {
-                    if bits & ch.bit() != 0 {
-                        self.errors.push(
-                            Diagnostic::new(
-                                DiagnosticKind::DuplicateChannel {
-                                    channel: c.name.clone(),
-                                },
-                                c.span,
-                            )
-                            .with_label("listed again"),
-                        );
-                        ok = false;
-                    }
-                    bits |= ch.bit();
-                }
-                None => {
-                    let names = Channel::ALL.map(Channel::name);
-                    self.errors.push(
-                        Diagnostic::new(
-                            DiagnosticKind::UnknownChannel {
-                                name: c.name.clone(),
-                                suggestion: did_you_mean(&c.name, names).map(String::from),
-                            },
-                            c.span,
-                        )
-                        .with_label("not a channel"),
-                    );
-                    ok = false;
-                }
-            }
-        }
-        ok.then_some(bits)
-    }
-
     /// Records field `key` of a block item (a route's, a goal's) at `span`;
     /// when the block already had it, reports `duplicate()` on the second
     /// one, pointing at the first, and returns true.
@@ -737,6 +749,8 @@ impl<'a> Compiler<'a> {
         }
         Some(plan::Route {
             name: r.name.name.clone(),
+            // Resolved after every item, like an audience's.
+            reach: plan::Reach::default(),
             condition,
             task: task?,
             sla_hours: sla_hours?,

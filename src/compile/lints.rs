@@ -33,6 +33,9 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     confusable_target_names(plan, &mut out);
     negations_on_missing(sources, plan, &mut out);
     ascending_band_ordered(sources, plan, &mut out);
+    super::channel_lints::exemptions_off_channel(files, plan, &mut out);
+    super::channel_lints::unused_channels(files, plan, &mut out);
+    super::channel_lints::suppressions_always_waived(plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
         let name = d.kind.lint().map_or("", Lint::name);
@@ -691,6 +694,10 @@ fn overlapping_workflows(plan: &Plan, out: &mut Vec<Diagnostic>) {
         .collect();
     for (i, a) in plan.workflows.iter().enumerate() {
         for (j, b) in plan.workflows.iter().enumerate().skip(i + 1) {
+            // Workflows on different channels (`on in_app`) do not compete.
+            if a.reach.channel != b.reach.channel {
+                continue;
+            }
             let (Some(Some(fa)), Some(Some(fb))) = (forms.get(i), forms.get(j)) else {
                 continue;
             };
@@ -800,8 +807,9 @@ fn is_customer_suppression(s: &crate::plan::Suppression) -> bool {
     found
 }
 
+/// Audiences and workflows on ads or email (not on a declared channel).
 fn customer_suppression(plan: &Plan, out: &mut Vec<Diagnostic>) {
-    for channel in [Channel::Ads, Channel::Email] {
+    for (channel, channel_name) in Channel::BUILT_IN.into_iter().take(2) {
         let covered = plan
             .suppressions
             .iter()
@@ -809,17 +817,19 @@ fn customer_suppression(plan: &Plan, out: &mut Vec<Diagnostic>) {
         if covered {
             continue;
         }
-        let (targets, kind) = match channel {
-            Channel::Ads => (&plan.audiences, "audience"),
-            _ => (&plan.workflows, "workflow"),
-        };
-        for t in targets {
+        let targets = plan
+            .audiences
+            .iter()
+            .map(|t| ("audience", t))
+            .chain(plan.workflows.iter().map(|t| ("workflow", t)))
+            .filter(|(_, t)| t.reach.channel == channel);
+        for (kind, t) in targets {
             out.push(
                 Diagnostic::new(
                     DiagnosticKind::LintNoCustomerSuppression {
                         kind,
                         name: t.name.clone(),
-                        channel: channel.name(),
+                        channel: channel_name,
                     },
                     t.span,
                 )
@@ -1096,7 +1106,7 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                     }
                 }
             }
-            ItemKind::Properties(_) | ItemKind::Events(_) => {}
+            ItemKind::Properties(_) | ItemKind::Events(_) | ItemKind::Channel(_) => {}
         }
     }
     for name in consts {
@@ -1151,23 +1161,16 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
         }
     }
     // Suppressions: on at least one channel that has a target.
-    let mut live = 0u8;
-    if !plan.audiences.is_empty() {
-        live |= Channel::Ads.bit();
-    }
-    if !plan.workflows.is_empty() {
-        live |= Channel::Email.bit();
-    }
-    if !plan.routes.is_empty() {
-        live |= Channel::Sales.bit();
-    }
+    let live = plan
+        .audiences
+        .iter()
+        .chain(&plan.workflows)
+        .map(|t| t.reach.channel.bit())
+        .chain(plan.routes.iter().map(|r| r.reach.channel.bit()))
+        .fold(0u64, |a, b| a | b);
     for s in &plan.suppressions {
         if s.channels & live == 0 {
-            let channels: Vec<&str> = Channel::ALL
-                .iter()
-                .filter(|c| s.channels & c.bit() != 0)
-                .map(|c| c.name())
-                .collect();
+            let channels: Vec<&str> = plan.channel_names(s.channels).collect();
             out.push(
                 Diagnostic::new(
                     DiagnosticKind::LintUnusedSuppression {

@@ -18,6 +18,8 @@
 //! - `items.rs`: items (scores, bands, segments, suppressions, audiences,
 //!   workflows, routes) and the whole-rule-set pass, `Compiler::run`;
 //! - `goals.rs`: goals (what the scores predict, for `rubric measure`);
+//! - `channels.rs`: channel declarations, the channels of suppressions and
+//!   each target's channel and exemptions (`on sms`, `despite customer`);
 //! - `slots.rs`: slot allocation, `SlotAllocator`, the `DecodeSpec` builder
 //!   with its seed;
 //! - `order.rs`: the evaluation order of scores, bands and segments and the
@@ -25,12 +27,15 @@
 //! - `regexes.rs`: the complete check of each pattern (syntax and size, the
 //!   same for every command) and the build of every regex of a plan;
 //! - `symbols.rs`: the symbol table, collected before anything is compiled;
-//! - `lints.rs`: warnings about rules that compile (`rubric check`).
+//! - `lints.rs`: warnings about rules that compile (`rubric check`), with
+//!   the lints of channels and exemptions in `channel_lints.rs`.
 //!
 //! Helpers are imported one way only: `items` and `conds` use `names`,
 //! `types` and `regexes`; `names` uses `types`; `items` uses `order`'s
 //! `Dependencies`; nothing imports `items` or `conds`.
 
+mod channel_lints;
+mod channels;
 mod conds;
 mod goals;
 mod items;
@@ -64,12 +69,15 @@ struct Compiler<'a> {
     used_events: Vec<String>,
     /// Regular expressions compiled so far (the next [`plan::PlanRegex::index`]).
     regex_count: usize,
+    /// Channel names by [`plan::Channel`] index (built-in, then declared).
+    channels: Vec<String>,
 }
 
 impl<'a> Compiler<'a> {
     pub fn new(items: &[&'a ast::Item]) -> Compiler<'a> {
         let mut errors = Vec::new();
         let symbols = Symbols::collect(items, &mut errors);
+        let channels = channels::collect(items, &mut errors);
         Compiler {
             items: items.to_vec(),
             symbols,
@@ -79,6 +87,7 @@ impl<'a> Compiler<'a> {
             slots: slots::SlotAllocator::default(),
             used_events: Compiler::used_events(items),
             regex_count: 0,
+            channels,
         }
     }
 

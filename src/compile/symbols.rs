@@ -193,8 +193,9 @@ impl Symbols {
                 ast::ItemKind::Route(r) => {
                     symbols.declare(&r.name, Symbol::Route(index), errors);
                 }
-                // Goals have their own names (`--goal`), checked in `goals.rs`.
-                ast::ItemKind::Goal(_) => {}
+                // Goals have their own names (`--goal`), checked in `goals.rs`;
+                // channels too, checked in `channels.rs`.
+                ast::ItemKind::Goal(_) | ast::ItemKind::Channel(_) => {}
             }
         }
         symbols.check_property_clashes(items, errors);

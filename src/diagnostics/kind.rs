@@ -84,6 +84,8 @@ codes! {
     LintConfusableTargetNames => "rubric::lint::confusable_target_names",
     LintNegationSkipsMissing => "rubric::lint::negation_skips_missing",
     LintAscendingBandOrdered => "rubric::lint::ascending_band_ordered",
+    LintExemptionOffChannel => "rubric::lint::exemption_off_channel",
+    LintUnusedChannel => "rubric::lint::unused_channel",
 }
 
 impl std::fmt::Display for Code {
@@ -107,11 +109,13 @@ pub enum Lint {
     ConfusableTargetNames,
     NegationSkipsMissing,
     AscendingBandOrdered,
+    ExemptionOffChannel,
+    UnusedChannel,
 }
 
 impl Lint {
     /// Every lint, in the order of `docs/errors.md`.
-    pub const ALL: [Lint; 11] = [
+    pub const ALL: [Lint; 13] = [
         Lint::ShadowedBranch,
         Lint::ThresholdNeverMet,
         Lint::ScoreCannotReach,
@@ -123,6 +127,8 @@ impl Lint {
         Lint::ConfusableTargetNames,
         Lint::NegationSkipsMissing,
         Lint::AscendingBandOrdered,
+        Lint::ExemptionOffChannel,
+        Lint::UnusedChannel,
     ];
 
     pub fn code(self) -> Code {
@@ -138,6 +144,8 @@ impl Lint {
             Lint::ConfusableTargetNames => Code::LintConfusableTargetNames,
             Lint::NegationSkipsMissing => Code::LintNegationSkipsMissing,
             Lint::AscendingBandOrdered => Code::LintAscendingBandOrdered,
+            Lint::ExemptionOffChannel => Code::LintExemptionOffChannel,
+            Lint::UnusedChannel => Code::LintUnusedChannel,
         }
     }
 
@@ -155,6 +163,8 @@ impl Lint {
             Lint::ConfusableTargetNames => "confusable_target_names",
             Lint::NegationSkipsMissing => "negation_skips_missing",
             Lint::AscendingBandOrdered => "ascending_band_ordered",
+            Lint::ExemptionOffChannel => "exemption_off_channel",
+            Lint::UnusedChannel => "unused_channel",
         }
     }
 
@@ -185,6 +195,10 @@ impl Lint {
             Lint::AscendingBandOrdered => {
                 "an ordered test of a band whose numeric values are declared lowest first"
             }
+            Lint::ExemptionOffChannel => {
+                "a `despite` naming a suppression that never applies on the target's channel"
+            }
+            Lint::UnusedChannel => "a declared channel that no suppression or target names",
         }
     }
 }
@@ -321,6 +335,28 @@ pub enum SyntaxHint {
         /// Whether the left side is already a `days_since(…)` call.
         days_since: bool,
     },
+    /// `audience x when … on sms`: a target's channel after its condition.
+    ChannelAfterCondition {
+        /// `audience x`, as written.
+        head: String,
+        channel: String,
+    },
+    /// `audience x sms when …`: a channel without `on`.
+    ChannelWithoutOn {
+        head: String,
+        channel: String,
+    },
+    /// `audience x on sms, email when …`: a target has one channel.
+    OneChannelPerTarget {
+        head: String,
+        channel: String,
+    },
+    /// `audience x despite customer when …`: exemptions before the condition.
+    DespiteBeforeCondition {
+        head: String,
+        /// `despite customer`, as written.
+        despite: String,
+    },
     /// `sla` inside the branches of `queue first { … }`.
     SlaInQueueBranch {
         /// The field as written: `sla 2 hours`.
@@ -418,6 +454,18 @@ impl SyntaxHint {
             ),
             H::ComparisonWithDuration { example, days_since: false } => format!(
                 "a comparison takes a plain value, not a duration; to test how long ago, count the days: `{example}`"
+            ),
+            H::ChannelAfterCondition { head, channel } => format!(
+                "a target's channel comes before its condition: `{head} on {channel} when …`"
+            ),
+            H::ChannelWithoutOn { head, channel } => format!(
+                "a target's name is one word; to put it on a channel, write `{head} on {channel} when …`"
+            ),
+            H::OneChannelPerTarget { head, channel } => format!(
+                "a target is on one channel: write `{head} on {channel} when …`, and declare another target for each other channel"
+            ),
+            H::DespiteBeforeCondition { head, despite } => format!(
+                "`despite` comes after the condition: `{head} when … {despite}`"
             ),
             H::SlaInQueueBranch { sla } => format!(
                 "`sla` belongs to the route, not to a queue branch: write `{sla}` beside `task`, outside `queue first {{ … }}`; the branches hold queue names only"
@@ -592,6 +640,23 @@ pub enum DiagnosticKind {
     UnknownChannel {
         name: String,
         suggestion: Option<String>,
+        /// Every channel of the rule set, joined.
+        channels: String,
+    },
+    /// `despite custmer`: a name that is no suppression.
+    #[error("unknown suppression `{name}`")]
+    UnknownSuppression {
+        name: String,
+        suggestion: Option<String>,
+        /// The rule set's suppressions, joined (`none` without any).
+        suppressions: String,
+    },
+    /// `despite fit`: a declared name of another kind.
+    #[error("`{name}` is a {kind}, not a suppression")]
+    NotASuppression {
+        name: String,
+        kind: &'static str,
+        suppressions: String,
     },
     #[error("band `{band}` has no value `{value}`")]
     UnknownBandValue {
@@ -609,6 +674,14 @@ pub enum DiagnosticKind {
     DuplicateRuleLabel { score: String, label: String },
     #[error("channel `{channel}` is listed twice")]
     DuplicateChannel { channel: String },
+    #[error("suppression `{name}` is named twice after `despite`")]
+    DuplicateExemption { name: String },
+    #[error("channel `{name}` is built in")]
+    BuiltInChannel { name: String },
+    #[error("channel `{name}` is declared twice")]
+    ChannelDeclaredTwice { name: String },
+    #[error("a rule set has at most 64 channels")]
+    TooManyChannels,
     #[error("`{owner}` has two branches for `{value}`")]
     DuplicateBranch { owner: String, value: String },
     #[error("`{modifier}` is given twice")]
@@ -865,6 +938,27 @@ pub enum DiagnosticKind {
         /// The values as declared: `1, 2, 3`.
         values: String,
     },
+    #[error(
+        "{kind} `{target}` is exempt from `{suppression}`, which never applies on its channel `{channel}`"
+    )]
+    LintExemptionOffChannel {
+        kind: &'static str,
+        target: String,
+        suppression: String,
+        channel: String,
+        /// The suppression's channels, each in backticks, joined.
+        channels: String,
+    },
+    #[error("channel `{name}` is never used")]
+    LintUnusedChannel { name: String },
+    #[error(
+        "suppression `{name}` keeps contacts out of nothing: every target on {channels} is exempt from it"
+    )]
+    LintSuppressionAlwaysWaived {
+        name: String,
+        /// The channels, each in backticks, joined.
+        channels: String,
+    },
 }
 
 impl DiagnosticKind {
@@ -890,12 +984,17 @@ impl DiagnosticKind {
             | K::BuiltinProperty { .. }
             | K::AlreadyDeclared { .. }
             | K::DuplicateRuleLabel { .. }
-            | K::DuplicateChannel { .. } => Code::DuplicateName,
+            | K::DuplicateChannel { .. }
+            | K::DuplicateExemption { .. }
+            | K::BuiltInChannel { .. }
+            | K::ChannelDeclaredTwice { .. } => Code::DuplicateName,
             K::UnknownName { .. }
             | K::UnknownNameAfterWhere { .. }
             | K::NowIsNotAValue { .. }
             | K::EventAsValue { .. }
-            | K::UnknownListConstant { .. } => Code::UnknownName,
+            | K::UnknownListConstant { .. }
+            | K::UnknownSuppression { .. }
+            | K::NotASuppression { .. } => Code::UnknownName,
             K::AmbiguousName { .. } => Code::AmbiguousName,
             K::UnknownEvent { .. } => Code::UnknownEvent,
             K::UnknownEventProp { .. } => Code::UnknownEventProp,
@@ -913,7 +1012,7 @@ impl DiagnosticKind {
             K::UnknownOutcomeValue { .. } => Code::UnknownName,
             K::BandMissingOtherwise { .. } | K::QueueMissingOtherwise { .. } => Code::MissingOtherwise,
             K::UnreachableBranch { .. } => Code::UnreachableBranch,
-            K::TooManyBandValues => Code::TooManyValues,
+            K::TooManyBandValues | K::TooManyChannels => Code::TooManyValues,
             K::EmptyScoreRange { .. } => Code::EmptyRange,
             K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } | K::ReversedBetween { .. } => {
                 Code::InvertedRange
@@ -963,10 +1062,14 @@ impl DiagnosticKind {
             K::LintNoCustomerSuppression { .. } => Code::LintNoCustomerSuppression,
             K::LintUnusedConstant { .. } => Code::LintUnusedConstant,
             K::LintUnusedSegment { .. } => Code::LintUnusedSegment,
-            K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
+            K::LintUnusedSuppression { .. } | K::LintSuppressionAlwaysWaived { .. } => {
+                Code::LintUnusedSuppression
+            }
             K::LintConfusableTargetNames { .. } => Code::LintConfusableTargetNames,
             K::LintNegationSkipsMissing { .. } => Code::LintNegationSkipsMissing,
             K::LintAscendingBandOrdered { .. } => Code::LintAscendingBandOrdered,
+            K::LintExemptionOffChannel { .. } => Code::LintExemptionOffChannel,
+            K::LintUnusedChannel { .. } => Code::LintUnusedChannel,
         }
     }
 
@@ -1073,10 +1176,29 @@ impl DiagnosticKind {
                 None => format!("functions: {functions}"),
             }),
             K::WrongArity { function, .. } => Some(format!("write `{function}(x)`")),
-            K::UnknownChannel { suggestion, .. } => Some(match suggestion {
-                Some(n) => format!("did you mean `{n}`? channels are ads, email and sales"),
-                None => String::from("channels are ads, email and sales"),
+            K::UnknownChannel {
+                name,
+                suggestion,
+                channels,
+            } => Some(match suggestion {
+                Some(n) => format!(
+                    "did you mean `{n}`? the channels are {channels}; a new one is declared with `channel {name}`"
+                ),
+                None => format!(
+                    "declare it with `channel {name}` on a line of its own; the channels are {channels}"
+                ),
             }),
+            K::UnknownSuppression {
+                suggestion,
+                suppressions,
+                ..
+            } => Some(match suggestion {
+                Some(n) => format!("did you mean `{n}`? `despite` names suppressions: {suppressions}"),
+                None => format!("`despite` names suppressions: {suppressions}"),
+            }),
+            K::NotASuppression { suppressions, .. } => {
+                Some(format!("`despite` names suppressions: {suppressions}"))
+            }
             K::UnknownBandValue {
                 band,
                 suggestion,
@@ -1091,6 +1213,12 @@ impl DiagnosticKind {
             }
             K::DuplicateRuleLabel { .. } => text("labels name rules in traces; give each rule its own"),
             K::DuplicateChannel { .. } => None,
+            K::DuplicateExemption { .. } => text("name it once"),
+            K::BuiltInChannel { .. } => {
+                text("remove this line: ads, email and sales need no declaration")
+            }
+            K::ChannelDeclaredTwice { .. } => text("remove one of the declarations"),
+            K::TooManyChannels => text("merge channels that share their suppressions"),
             K::DuplicateBranch { .. } => text("a value gets one branch; combine the conditions with `or`"),
             K::DuplicateModifier { .. } | K::DuplicateRouteField { .. } | K::DuplicateGoalField { .. } => {
                 text("keep one")
@@ -1256,6 +1384,19 @@ impl DiagnosticKind {
             K::LintUnusedSuppression { .. } => text(
                 "it is still listed in `suppressed`; remove it, or add it to a channel that has targets",
             ),
+            K::LintExemptionOffChannel {
+                suppression,
+                channels,
+                ..
+            } => Some(format!(
+                "the exemption changes nothing: `{suppression}` applies on {channels} only; remove it from `despite`"
+            )),
+            K::LintSuppressionAlwaysWaived { .. } => text(
+                "it is still listed in `suppressed`; remove it, or take it out of a target's `despite`",
+            ),
+            K::LintUnusedChannel { name } => Some(format!(
+                "put a target on it (`audience NAME on {name} when …`) or a suppression (`suppress NAME on {name} when …`), or remove it"
+            )),
             K::LintConfusableTargetNames { .. } => text(
                 "their `--out-dir` files are `%XX`-encoded apart, but people, upload scripts and case-insensitive file systems mix such names up: rename one",
             ),
@@ -1337,6 +1478,7 @@ mod tests {
             K::UnknownChannel {
                 name: s("sms"),
                 suggestion: None,
+                channels: s("ads, email, sales"),
             },
             K::UnknownBandValue {
                 band: s("b"),
@@ -1468,6 +1610,14 @@ mod tests {
                 first: s("1"),
                 values: s("1, 2, 3"),
             },
+            K::LintExemptionOffChannel {
+                kind: "audience",
+                target: s("upsell"),
+                suppression: s("opted_out"),
+                channel: s("ads"),
+                channels: s("`email`"),
+            },
+            K::LintUnusedChannel { name: s("sms") },
         ]
     }
 

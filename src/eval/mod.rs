@@ -25,7 +25,7 @@ use crate::case_fold::{eq_ignoring_case, fold_char, fold_text};
 use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::plan::{
     BandId, ComputedPoints, Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch,
-    ScoreRuleKind, Step, Window, MICROS_PER_DAY,
+    Reach, ScoreRuleKind, Step, Window, MICROS_PER_DAY,
 };
 use crate::snapshot::{Contact, Event, FieldValue};
 use crate::source::Span;
@@ -42,7 +42,11 @@ pub struct Outcome {
     /// Per suppression: does it apply.
     pub suppressed: Vec<bool>,
     /// Union of the channels of the applying suppressions.
-    pub suppressed_channels: u8,
+    pub suppressed_channels: u64,
+    /// The applying suppressions as a bit set (the words of a
+    /// [`crate::plan::SuppressionSet`]), checked against each target's
+    /// [`crate::plan::Reach::blocked_by`].
+    pub applying: Vec<u64>,
     pub audiences: Vec<bool>,
     pub workflows: Vec<bool>,
     /// Per route: the chosen queue branch when the contact is routed.
@@ -93,6 +97,7 @@ impl Outcome {
             segments: vec![false; plan.segments.len()],
             suppressed: vec![false; plan.suppressions.len()],
             suppressed_channels: 0,
+            applying: vec![0; crate::plan::SuppressionSet::words_for(plan.suppressions.len())],
             audiences: vec![false; plan.audiences.len()],
             workflows: vec![false; plan.workflows.len()],
             routes: vec![None; plan.routes.len()],
@@ -183,7 +188,11 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
             }
         }
-        let mut channels = 0u8;
+        let mut channels = 0u64;
+        self.outcome.applying.clear();
+        self.outcome
+            .applying
+            .resize(crate::plan::SuppressionSet::words_for(plan.suppressions.len()), 0);
         for (i, s) in plan.suppressions.iter().enumerate() {
             if T::ENABLED {
                 self.tracer.enter(Scope::Suppression { suppression: i });
@@ -194,6 +203,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             }
             if applies {
                 channels |= s.channels;
+                if let Some(word) = self.outcome.applying.get_mut(i / 64) {
+                    *word |= 1u64 << (i % 64);
+                }
             }
             if let Some(slot) = self.outcome.suppressed.get_mut(i) {
                 *slot = applies;
@@ -201,42 +213,42 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
         self.outcome.suppressed_channels = channels;
         for (i, t) in plan.audiences.iter().enumerate() {
-            let (member, _) = self.target(TargetKind::Audience, i, &t.condition, t.channel.bit(), &[]);
+            let (member, _) = self.target(TargetKind::Audience, i, &t.condition, &t.reach, &[]);
             if let Some(slot) = self.outcome.audiences.get_mut(i) {
                 *slot = member;
             }
         }
         for (i, t) in plan.workflows.iter().enumerate() {
-            let (member, _) = self.target(TargetKind::Workflow, i, &t.condition, t.channel.bit(), &[]);
+            let (member, _) = self.target(TargetKind::Workflow, i, &t.condition, &t.reach, &[]);
             if let Some(slot) = self.outcome.workflows.get_mut(i) {
                 *slot = member;
             }
         }
         for (i, r) in plan.routes.iter().enumerate() {
-            let bit = crate::plan::Channel::Sales.bit();
-            let (_, queue) = self.target(TargetKind::Route, i, &r.condition, bit, &r.queue);
+            let (_, queue) = self.target(TargetKind::Route, i, &r.condition, &r.reach, &r.queue);
             if let Some(slot) = self.outcome.routes.get_mut(i) {
                 *slot = queue;
             }
         }
     }
 
-    /// An audience, workflow or route: its condition, then its channel's
-    /// suppressions, then (for a member route) its queue branches. Returns
-    /// whether the contact is a member and the queue branch chosen.
+    /// An audience, workflow or route: its condition, then the suppressions
+    /// on its channel it is not exempt from, then (for a member route) its
+    /// queue branches. Returns whether the contact is a member and the queue
+    /// branch chosen.
     fn target(
         &mut self,
         kind: TargetKind,
         index: usize,
         condition: &'c Cond,
-        channel_bit: u8,
+        reach: &'c Reach,
         queue: &'c [QueueBranch],
     ) -> (bool, Option<u16>) {
         if T::ENABLED {
             self.tracer.enter(Scope::Target { kind, index });
         }
         let holds = self.cond(condition, None);
-        let suppressed = self.outcome.suppressed_channels & channel_bit != 0;
+        let suppressed = reach.blocked_by.intersects(&self.outcome.applying);
         let member = holds && !suppressed;
         let chosen = if member { self.queue(index, queue) } else { None };
         if T::ENABLED {

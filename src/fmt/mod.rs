@@ -185,6 +185,12 @@ impl<'s> Printer<'s> {
                 if let Some(p) = pieces.get_mut(index) {
                     if p.brk.is_none() {
                         p.brk = Some(brk_indent);
+                        // A head padded to align with its siblings ends
+                        // its line now: no padding before the break.
+                        if let Some(before) = index.checked_sub(1).and_then(|i| pieces.get_mut(i)) {
+                            let trimmed = before.text.trim_end().len();
+                            before.text.truncate(trimmed);
+                        }
                     }
                 }
             }
@@ -373,25 +379,41 @@ impl<'s> Printer<'s> {
                 &s.condition,
                 start,
                 "",
+                item.span.end,
             ),
             ItemKind::Audience(t) => self.when_item(
-                &format!("audience {}", written_name(&t.name.name)),
+                &target_head("audience", &t.name, &t.reach),
                 pad,
-                t.name.span.end,
+                target_head_end(&t.name, &t.reach),
                 &t.condition,
                 start,
-                "",
+                &despite_suffix(&t.reach, ""),
+                item.span.end,
             ),
             ItemKind::Workflow(t) => self.when_item(
-                &format!("workflow {}", written_name(&t.name.name)),
+                &target_head("workflow", &t.name, &t.reach),
                 pad,
-                t.name.span.end,
+                target_head_end(&t.name, &t.reach),
                 &t.condition,
                 start,
-                "",
+                &despite_suffix(&t.reach, ""),
+                item.span.end,
             ),
+            ItemKind::Channel(c) => {
+                self.push(
+                    0,
+                    format!("channel {}", written_name(&c.name.name)),
+                    start,
+                    item.span.end,
+                    true,
+                );
+            }
             ItemKind::Suppress(s) => {
-                let channels: Vec<&str> = s.channels.iter().map(|c| c.name.as_str()).collect();
+                let channels: Vec<String> = s
+                    .channels
+                    .iter()
+                    .map(|c| written_name(&c.name).into_owned())
+                    .collect();
                 let head_end = s.channels.last().map_or(s.name.span.end, |c| c.span.end);
                 self.when_item(
                     &format!(
@@ -404,6 +426,7 @@ impl<'s> Printer<'s> {
                     &s.condition,
                     start,
                     "",
+                    item.span.end,
                 );
             }
             ItemKind::Score(s) if s.value.is_some() => {
@@ -451,12 +474,13 @@ impl<'s> Printer<'s> {
             }
             ItemKind::Route(r) => {
                 self.when_item(
-                    &format!("route {}", written_name(&r.name.name)),
+                    &target_head("route", &r.name, &r.reach),
                     0,
-                    r.name.span.end,
+                    target_head_end(&r.name, &r.reach),
                     &r.condition,
                     start,
-                    " {",
+                    &despite_suffix(&r.reach, " {"),
+                    despite_end(&r.reach),
                 );
                 for field in &r.fields {
                     let fs = field.span;
@@ -514,7 +538,22 @@ impl<'s> Printer<'s> {
 
     /// `HEAD when CONDITION[SUFFIX]`, broken before `when` when the source
     /// did or the line is too long.
-    fn when_item(&mut self, head: &str, pad: usize, head_end: u32, cond: &Expr, start: u32, suffix: &str) {
+    /// An item `HEAD when CONDITION SUFFIX`; the suffix (`despite …`, ` {`)
+    /// is glued to the condition's last line, which then ends at `line_end`
+    /// in the source (the item's end, or the end of its `despite …`), so
+    /// that a blank line inside a closing parenthesis or before `despite`
+    /// is not kept after it.
+    #[allow(clippy::too_many_arguments)]
+    fn when_item(
+        &mut self,
+        head: &str,
+        pad: usize,
+        head_end: u32,
+        cond: &Expr,
+        start: u32,
+        suffix: &str,
+        line_end: u32,
+    ) {
         let broken = self.newline_between(head_end, cond.span.start);
         let layout = Layout { op_indent: 4 };
         let head_text = if broken {
@@ -531,6 +570,7 @@ impl<'s> Printer<'s> {
         let mut cond_pieces = self.cond_pieces("when ", cond, &layout, broken.then_some(2));
         if let Some(last) = cond_pieces.last_mut() {
             last.text.push_str(suffix);
+            last.end = last.end.max(line_end);
         }
         pieces.extend(cond_pieces);
         self.emit(0, pieces, Some((1, 2)));
@@ -662,10 +702,44 @@ fn item_head(item: &ast::Item) -> Option<(u8, String)> {
     match &item.kind {
         ItemKind::Const(c) => Some((1, format!("const {}", written_name(&c.name.name)))),
         ItemKind::Segment(s) => Some((2, format!("segment {}", written_name(&s.name.name)))),
-        ItemKind::Audience(t) => Some((3, format!("audience {}", written_name(&t.name.name)))),
-        ItemKind::Workflow(t) => Some((4, format!("workflow {}", written_name(&t.name.name)))),
+        ItemKind::Audience(t) => Some((3, target_head("audience", &t.name, &t.reach))),
+        ItemKind::Workflow(t) => Some((4, target_head("workflow", &t.name, &t.reach))),
         _ => None,
     }
+}
+
+/// `audience NAME` or `audience NAME on CHANNEL`.
+fn target_head(kind: &str, name: &ast::Ident, reach: &ast::TargetReach) -> String {
+    match &reach.channel {
+        Some(channel) => format!(
+            "{kind} {} on {}",
+            written_name(&name.name),
+            written_name(&channel.name)
+        ),
+        None => format!("{kind} {}", written_name(&name.name)),
+    }
+}
+
+fn target_head_end(name: &ast::Ident, reach: &ast::TargetReach) -> u32 {
+    reach.channel.as_ref().map_or(name.span.end, |c| c.span.end)
+}
+
+/// Where a target's `despite …` ends in the source (0 without one).
+fn despite_end(reach: &ast::TargetReach) -> u32 {
+    reach.despite.last().map_or(0, |d| d.span.end)
+}
+
+/// ` despite customer, opted_out` (empty without exemptions), then `suffix`.
+fn despite_suffix(reach: &ast::TargetReach, suffix: &str) -> String {
+    if reach.despite.is_empty() {
+        return suffix.to_string();
+    }
+    let names: Vec<String> = reach
+        .despite
+        .iter()
+        .map(|d| written_name(&d.name).into_owned())
+        .collect();
+    format!(" despite {}{suffix}", names.join(", "))
 }
 
 fn padded(text: &str, width: usize) -> String {

@@ -34,37 +34,8 @@ id_type!(BandId);
 id_type!(SegmentId);
 id_type!(AggregateId);
 
-/// The three channels: ads (audiences), email (workflows), sales (routes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Channel {
-    Ads,
-    Email,
-    Sales,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Ads, Channel::Email, Channel::Sales];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Channel::Ads => "ads",
-            Channel::Email => "email",
-            Channel::Sales => "sales",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    pub fn bit(self) -> u8 {
-        match self {
-            Channel::Ads => 1,
-            Channel::Email => 2,
-            Channel::Sales => 4,
-        }
-    }
-}
+mod channels;
+pub use channels::{Channel, Reach, SuppressionSet};
 
 /// A compiled rule set.
 #[derive(Debug)]
@@ -85,6 +56,9 @@ pub struct Plan {
     pub audiences: Vec<Target>,
     pub workflows: Vec<Target>,
     pub routes: Vec<Route>,
+    /// Channel names by [`Channel`] index: `ads`, `email`, `sales`, then the
+    /// declared ones (`channel sms`) in declaration order.
+    pub channels: Vec<String>,
     /// What the scores are meant to predict (`rubric measure`); evaluation
     /// never reads them.
     pub goals: Vec<Goal>,
@@ -242,16 +216,17 @@ impl Window {
 pub struct Suppression {
     pub name: String,
     /// Bit set of [`Channel::bit`].
-    pub channels: u8,
+    pub channels: u64,
     pub condition: Cond,
     pub span: Span,
 }
 
-/// An audience (channel ads) or a workflow (channel email).
+/// An audience (channel ads unless it names another) or a workflow
+/// (channel email unless it names another).
 #[derive(Debug)]
 pub struct Target {
     pub name: String,
-    pub channel: Channel,
+    pub reach: Reach,
     pub condition: Cond,
     pub span: Span,
 }
@@ -259,6 +234,8 @@ pub struct Target {
 #[derive(Debug)]
 pub struct Route {
     pub name: String,
+    /// Channel sales unless the route names another.
+    pub reach: Reach,
     pub condition: Cond,
     pub task: String,
     pub sla_hours: f64,
@@ -522,6 +499,21 @@ pub enum ConstValue {
 }
 
 impl Plan {
+    /// A channel's name (`ads`, `sms`).
+    pub fn channel_name(&self, channel: Channel) -> &str {
+        self.channels.get(channel.index()).map_or("", String::as_str)
+    }
+
+    /// The names of the channels in `set` (a bit set of [`Channel::bit`]), in
+    /// index order.
+    pub fn channel_names(&self, set: u64) -> impl Iterator<Item = &str> {
+        self.channels
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| u32::try_from(*i).is_ok_and(|i| i < 64 && set & (1u64 << i) != 0))
+            .map(|(_, name)| name.as_str())
+    }
+
     pub fn score_names(&self) -> impl Iterator<Item = &str> {
         self.scores.iter().map(|s| s.name.as_str())
     }

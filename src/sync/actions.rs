@@ -29,8 +29,9 @@ impl ActionKind {
         }
     }
 
-    /// The channel of the action's target (`None` for band changes, which
-    /// belong to no channel).
+    /// The own channel of the action's kind of target (`None` for band
+    /// changes, which belong to no channel); a target on another channel
+    /// says so in [`Action::channel`].
     pub fn channel(self) -> Option<&'static str> {
         match self {
             ActionKind::BandChange => None,
@@ -76,6 +77,9 @@ pub struct Action {
     pub to: Option<String>,
     /// `task_create` only.
     pub task: Option<Task>,
+    /// The target's channel when it is not its kind's own (`audience x on
+    /// sms`); `None` for the kind's own channel ([`ActionKind::channel`]).
+    pub channel: Option<String>,
     /// SHA-256 of the contact's normalised email, for destinations (not part of the line).
     pub email_sha256: Option<String>,
 }
@@ -137,7 +141,7 @@ impl RunContext {
             out.extend_from_slice(b",\"queue\":");
             push_str(out, &task.queue);
         }
-        if let Some(channel) = action.kind.channel() {
+        if let Some(channel) = action.channel.as_deref().or(action.kind.channel()) {
             out.extend_from_slice(b",\"channel\":");
             push_str(out, channel);
         }

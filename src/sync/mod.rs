@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest as _, Sha256};
 
 use crate::eval::Outcome;
-use crate::plan::Plan;
+use crate::plan::{Channel, Plan, Reach};
 use crate::source::Sources;
 use actions::{Action, ActionKind, Task};
 
@@ -187,6 +187,7 @@ pub fn diff_states(
         from: None,
         to: None,
         task: None,
+        channel: None,
         email_sha256: next.email_sha256.clone(),
     };
 
@@ -215,29 +216,35 @@ pub fn diff_states(
 
     // Audiences and workflows. `after` lists the targets held, in declaration order.
     let empty = Vec::new();
-    for (targets, after, before, kinds) in [
+    for (targets, after, before, kinds, own) in [
         (
             &plan.audiences,
             &next.audiences,
             prev.map_or(&empty, |p| &p.audiences),
             (ActionKind::AudienceAdd, ActionKind::AudienceRemove),
+            Channel::ADS,
         ),
         (
             &plan.workflows,
             &next.workflows,
             prev.map_or(&empty, |p| &p.workflows),
             (ActionKind::WorkflowEnroll, ActionKind::WorkflowExit),
+            Channel::EMAIL,
         ),
     ] {
         let mut held = after.iter().peekable();
         for target in targets {
             let now = held.next_if(|name| **name == target.name).is_some();
             let was = before.contains(&target.name);
-            if now && !was {
-                out.push(make(kinds.0, &target.name));
-            } else if !now && was {
-                out.push(make(kinds.1, &target.name));
-            }
+            let kind = match (now, was) {
+                (true, false) => kinds.0,
+                (false, true) => kinds.1,
+                _ => continue,
+            };
+            out.push(Action {
+                channel: other_channel(plan, &target.reach, own),
+                ..make(kind, &target.name)
+            });
         }
         for name in before {
             if !targets.iter().any(|t| &t.name == name) {
@@ -260,6 +267,7 @@ pub fn diff_states(
                     sla_hours: route.sla_hours,
                     queue: queue.clone(),
                 }),
+                channel: other_channel(plan, &route.reach, Channel::SALES),
                 ..make(ActionKind::TaskCreate, &route.name)
             });
         }
@@ -285,28 +293,37 @@ pub fn diff_absent(
         from: None,
         to: None,
         task: None,
+        channel: None,
         email_sha256: prev.email_sha256.clone(),
     };
     let mut next = prev.clone();
     let audience_names: Vec<&str> = plan.audiences.iter().map(|t| t.name.as_str()).collect();
     let workflow_names: Vec<&str> = plan.workflows.iter().map(|t| t.name.as_str()).collect();
-    for (before, declared, kind, after) in [
+    for (before, declared, kind, after, targets, own) in [
         (
             &prev.audiences,
             &audience_names,
             ActionKind::AudienceRemove,
             &mut next.audiences,
+            &plan.audiences,
+            Channel::ADS,
         ),
         (
             &prev.workflows,
             &workflow_names,
             ActionKind::WorkflowExit,
             &mut next.workflows,
+            &plan.workflows,
+            Channel::EMAIL,
         ),
     ] {
         if leave_all {
             for name in in_declaration_order(before, declared) {
-                out.push(make(kind, name));
+                let target = targets.iter().find(|t| t.name == name);
+                out.push(Action {
+                    channel: target.and_then(|t| other_channel(plan, &t.reach, own)),
+                    ..make(kind, name)
+                });
             }
         } else {
             for name in before.iter().filter(|n| !declared.contains(&n.as_str())) {
@@ -320,6 +337,14 @@ pub fn diff_absent(
     } else {
         Some(next)
     }
+}
+
+/// The channel of a target on another channel than its kind's own (`audience
+/// x on sms`), for its actions. A target the rule set no longer has is
+/// given its kind's own channel (the state keeps names only;
+/// docs/decisions.md).
+fn other_channel(plan: &Plan, reach: &Reach, own: Channel) -> Option<String> {
+    (reach.channel != own).then(|| plan.channel_name(reach.channel).to_string())
 }
 
 /// Whether a stored contact has memberships in targets the plan no longer has.
@@ -355,7 +380,8 @@ pub struct Summary {
     /// (kind of target, target) → counts, where the kind is `band`,
     /// `audience`, `workflow` or `route`.
     pub targets: BTreeMap<(u8, String), TargetCounts>,
-    /// Audience → (members after the run, members with a usable email).
+    /// Audience on channel ads → (members after the run, members with a
+    /// usable email); the driver lists them before the run.
     pub audience_sizes: BTreeMap<String, (u64, u64)>,
 }
 
@@ -398,7 +424,11 @@ impl Summary {
     /// Counts the audiences a contact is in after the run.
     pub fn count_members(&mut self, state: &ContactState) {
         for name in &state.audiences {
-            let size = self.audience_sizes.entry(name.clone()).or_default();
+            // Only the audiences listed up front (those on channel ads) are
+            // counted: the platforms' minimums are about ad audiences.
+            let Some(size) = self.audience_sizes.get_mut(name) else {
+                continue;
+            };
             size.0 += 1;
             if state.email_sha256.is_some() {
                 size.1 += 1;

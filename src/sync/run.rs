@@ -26,7 +26,7 @@ use super::store::{RunRecord, Store, StoreResult};
 use super::{diff_absent, diff_states, has_orphans, next_state, ContactState, Summary};
 use crate::eval::{evaluate_into, NoTrace, Outcome, RegexScratch};
 use crate::pipeline::Pipeline;
-use crate::plan::Plan;
+use crate::plan::{Channel, Plan};
 use crate::snapshot::{
     csv_batches, decode_numbered_line, id_of_bad_line, lines_of, repeated_id, BadLine, Block, Contact, IdSet,
     InputFormat, Line, Rejects,
@@ -239,7 +239,7 @@ pub fn sync_snapshot<S: StateStore, A: ActionSink>(
         seq: 0,
         totals: SyncTotals::default(),
     };
-    for audience in &plan.audiences {
+    for audience in plan.audiences.iter().filter(|a| a.reach.channel == Channel::ADS) {
         run.totals
             .summary
             .audience_sizes

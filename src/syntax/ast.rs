@@ -74,6 +74,8 @@ pub enum ItemKind {
     Route(RouteDecl),
     /// `goal pipeline { outcome opportunity_created horizon 90 days value sum of amount }`
     Goal(GoalDecl),
+    /// `channel sms`: a channel beyond the built-in ads, email and sales.
+    Channel(ChannelDecl),
 }
 
 /// `name: type` or `name: text one of ["a", "b"]`.
@@ -214,12 +216,29 @@ pub struct SuppressDecl {
 pub struct TargetDecl {
     pub name: Ident,
     pub condition: Expr,
+    pub reach: TargetReach,
+}
+
+/// Where a target delivers and which suppressions it ignores: `on sms`
+/// (written before `when`; `None` for the kind's own channel) and `despite
+/// customer, opted_out` (written after the condition).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetReach {
+    pub channel: Option<Ident>,
+    pub despite: Vec<Ident>,
+}
+
+/// `channel sms`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelDecl {
+    pub name: Ident,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteDecl {
     pub name: Ident,
     pub condition: Expr,
+    pub reach: TargetReach,
     pub fields: Vec<RouteField>,
     /// The span of `{ … }` (for "missing field" messages).
     pub body_span: Span,

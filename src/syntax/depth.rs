@@ -10,8 +10,8 @@
 //! `or`, `,`, `=>`, `when`, `otherwise`, `{` or `}` at the same parenthesis
 //! level, where the test it applies to has certainly ended. Strings, regular
 //! expressions, quoted names and comments are skipped with the crate's one
-//! comment scanner. The scan stops at the next word that starts an item,
-//! as pest does.
+//! comment scanner. The scan stops at the next reserved word that starts an
+//! item, as pest does (not at `goal` or `channel`, which may be names).
 //!
 //! Architecture Invariant: an item that nests deeper than
 //! [`MAX_NESTING_DEPTH`] is reported once, as `rubric::nesting_too_deep`, and
@@ -38,7 +38,13 @@ pub(super) const ITEM_KEYWORDS: &[&str] = &[
     "workflow",
     "route",
     "goal",
+    "channel",
 ];
+
+/// Item words that are not reserved (`goal`, `channel`): they may also be
+/// names inside a condition, where pest reads on, so the depth scan does not
+/// stop at them.
+const CONTEXTUAL_ITEM_KEYWORDS: &[&str] = &["goal", "channel"];
 
 /// The open parenthesis levels of the scan, each with the `not`s and
 /// `where`s still open in it, and the total depth they make.
@@ -128,7 +134,12 @@ pub fn first_too_deep(text: &str) -> Option<(usize, usize)> {
                 match word {
                     "not" | "where" if levels.open_prefix() => return Some((start, i - start)),
                     "and" | "or" | "when" | "otherwise" => levels.end_tests(),
-                    _ if !first_word && ITEM_KEYWORDS.contains(&word) => return None,
+                    _ if !first_word
+                        && ITEM_KEYWORDS.contains(&word)
+                        && !CONTEXTUAL_ITEM_KEYWORDS.contains(&word) =>
+                    {
+                        return None
+                    }
                     _ => {}
                 }
                 first_word = false;

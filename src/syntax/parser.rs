@@ -101,8 +101,16 @@ fn resume_point(text: &str, item_start: usize, error_at: usize) -> Option<usize>
         let names_a_property = trimmed
             .get(word.len()..)
             .is_some_and(|r| r.trim_start().starts_with(':'));
+        // `goal` and `channel` are not reserved: `channel == "web"` on a
+        // line of a condition is a property, not the next item.
+        let contextual_as_name = matches!(word.as_str(), "goal" | "channel")
+            && !trimmed.get(word.len()..).is_some_and(|r| {
+                r.trim_start()
+                    .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '`')
+            });
         if ITEM_KEYWORDS.contains(&word.as_str())
             && !names_a_property
+            && !contextual_as_name
             && line_start + (line.len() - trimmed.len()) > item_start
         {
             return Some(line_start + (line.len() - trimmed.len()));
@@ -349,6 +357,72 @@ fn hint_for(text: &str, offset: usize, found: &str, positives: &[Rule]) -> Optio
     None
 }
 
+/// `audience x when … on sms` and `audience x despite customer when …`: a
+/// target's `on CHANNEL` and `despite …` in each other's place.
+fn target_clause_hint(before: &str, after: &str, found: &str) -> Option<SyntaxHint> {
+    let is_word = found.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && found.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !matches!(found, "on" | "despite" | ",") && !is_word {
+        return None;
+    }
+    // The text of the current item so far: from the last line that starts
+    // with an audience, workflow or route.
+    let start = before
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .chain(std::iter::once(0))
+        .filter(|i| {
+            let line = before.get(*i..).unwrap_or("").trim_start();
+            ["audience ", "workflow ", "route "]
+                .iter()
+                .any(|k| line.starts_with(k))
+        })
+        .max()?;
+    let item = before.get(start..)?.trim_start();
+    let words: Vec<&str> = item.split_whitespace().collect();
+    let head = words.get(..2)?.join(" ");
+    let has_when = words.contains(&"when");
+    let rest_of_line = first_line_without_comment(after);
+    match found {
+        word if is_word
+            && words.len() == 2
+            && !is_reserved(word)
+            && !ITEM_KEYWORDS.contains(&word)
+            && rest_of_line.split_whitespace().nth(1) == Some("when") =>
+        {
+            Some(SyntaxHint::ChannelWithoutOn {
+                head,
+                channel: word.to_string(),
+            })
+        }
+        "," if !has_when && words.len() == 4 && words.get(2) == Some(&"on") => {
+            Some(SyntaxHint::OneChannelPerTarget {
+                head,
+                channel: words.get(3)?.to_string(),
+            })
+        }
+        "on" if has_when => Some(SyntaxHint::ChannelAfterCondition {
+            head,
+            channel: rest_of_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("CHANNEL")
+                .trim_end_matches('{')
+                .to_string(),
+        }),
+        "despite" if !has_when => Some(SyntaxHint::DespiteBeforeCondition {
+            head,
+            despite: rest_of_line
+                .split(" when")
+                .next()
+                .unwrap_or(rest_of_line)
+                .trim()
+                .to_string(),
+        }),
+        _ => None,
+    }
+}
+
 /// Hints for the near-misses of a first playbook (issue 13, "diagnostics that
 /// teach"), each naming the fix in the rule's own words. Checked before the
 /// general hints, which would otherwise give vaguer advice.
@@ -367,6 +441,9 @@ fn teaching_hint(
         return Some(SyntaxHint::SlaInQueueBranch {
             sla: first_line_without_comment(after).to_string(),
         });
+    }
+    if let Some(hint) = target_clause_hint(before, after, found) {
+        return Some(hint);
     }
     let starts_with_digit = found.starts_with(|c: char| c.is_ascii_digit());
     // `intent_level is 1` (or `is not 1`) where the band value is `` `1` ``.
@@ -918,12 +995,16 @@ impl Builder<'_> {
             }
             Rule::audience_decl | Rule::workflow_decl => {
                 let is_audience = inner.as_rule() == Rule::audience_decl;
-                let mut it = self.children(inner).into_iter();
+                let mut it = self.children(inner).into_iter().peekable();
                 let name = self.next_ident(&mut it, span, "target")?;
+                let channel = self.build_target_channel(&mut it)?;
                 let cond = it.next().ok_or_else(|| self.missing(span, "target"))?;
+                let condition = self.build_condition(cond)?;
+                let despite = self.build_despite(&mut it)?;
                 let target = TargetDecl {
                     name,
-                    condition: self.build_condition(cond)?,
+                    condition,
+                    reach: TargetReach { channel, despite },
                 };
                 if is_audience {
                     ItemKind::Audience(target)
@@ -933,6 +1014,11 @@ impl Builder<'_> {
             }
             Rule::route_decl => ItemKind::Route(self.build_route(inner, span)?),
             Rule::goal_decl => ItemKind::Goal(self.build_goal(inner, span)?),
+            Rule::channel_decl => {
+                let mut it = self.children(inner).into_iter();
+                let name = self.next_ident(&mut it, span, "channel")?;
+                ItemKind::Channel(ChannelDecl { name })
+            }
             _ => return Err(self.unexpected(&inner, "an item")),
         };
         Ok(Item { kind, span })
@@ -1336,11 +1422,41 @@ impl Builder<'_> {
         })
     }
 
+    /// A target's `on CHANNEL`, when it comes next.
+    fn build_target_channel<'i>(
+        &self,
+        it: &mut std::iter::Peekable<impl Iterator<Item = Pair<'i, Rule>>>,
+    ) -> Built<Option<Ident>> {
+        let Some(pair) = it.next_if(|p| p.as_rule() == Rule::target_channel) else {
+            return Ok(None);
+        };
+        let span = self.span(&pair);
+        let mut inner = self.children(pair).into_iter();
+        Ok(Some(self.next_ident(&mut inner, span, "channel")?))
+    }
+
+    /// A target's `despite S, …`, when it comes next (empty otherwise).
+    fn build_despite<'i>(
+        &self,
+        it: &mut std::iter::Peekable<impl Iterator<Item = Pair<'i, Rule>>>,
+    ) -> Built<Vec<Ident>> {
+        match it.next_if(|p| p.as_rule() == Rule::despite_clause) {
+            Some(pair) => self
+                .children(pair)
+                .into_iter()
+                .map(|p| self.build_ident(p))
+                .collect(),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn build_route(&self, pair: Pair<'_, Rule>, span: Span) -> Built<RouteDecl> {
-        let mut it = self.children(pair).into_iter();
+        let mut it = self.children(pair).into_iter().peekable();
         let name = self.next_ident(&mut it, span, "route")?;
+        let channel = self.build_target_channel(&mut it)?;
         let cond = it.next().ok_or_else(|| self.missing(span, "route"))?;
         let condition = self.build_condition(cond)?;
+        let despite = self.build_despite(&mut it)?;
         let mut fields = Vec::new();
         let mut body_start = condition.span.end as usize;
         for field in it {
@@ -1371,13 +1487,14 @@ impl Builder<'_> {
             fields.push(RouteField { kind, span: fspan });
         }
         let body_span = Span {
-            start: condition.span.end,
+            start: despite.last().map_or(condition.span.end, |d| d.span.end),
             end: span.end,
             file: self.file,
         };
         Ok(RouteDecl {
             name,
             condition,
+            reach: TargetReach { channel, despite },
             fields,
             body_span,
         })

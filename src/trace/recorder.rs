@@ -15,7 +15,7 @@ use super::schema::{
 };
 use super::values::{eval_value_json, field_value_json, Describer};
 use crate::eval::{EvalValue, EventDecision, Scope, ScopeResult, TargetKind, Tracer};
-use crate::plan::{Channel, Cond, Operand, Plan, ScoreRuleKind, MICROS_PER_DAY};
+use crate::plan::{Cond, Operand, Plan, Reach, ScoreRuleKind, MICROS_PER_DAY};
 use crate::snapshot::{format_timestamp, Contact};
 use crate::source::{Sources, Span};
 
@@ -59,12 +59,12 @@ pub struct Recorder<'a> {
     as_of: i64,
 }
 
-/// Which channel a target's list belongs to.
-fn kind_channel(kind: TargetKind) -> Channel {
+/// A target's channel and exemptions.
+fn target_reach(plan: &Plan, kind: TargetKind, index: usize) -> Option<&Reach> {
     match kind {
-        TargetKind::Audience => Channel::Ads,
-        TargetKind::Workflow => Channel::Email,
-        TargetKind::Route => Channel::Sales,
+        TargetKind::Audience => plan.audiences.get(index).map(|t| &t.reach),
+        TargetKind::Workflow => plan.workflows.get(index).map(|t| &t.reach),
+        TargetKind::Route => plan.routes.get(index).map(|t| &t.reach),
     }
 }
 
@@ -260,14 +260,16 @@ impl<'a> Recorder<'a> {
                     TargetKind::Workflow => plan.workflows.get(index).map(|t| (&t.name, t.span)),
                     TargetKind::Route => plan.routes.get(index).map(|t| (&t.name, t.span)),
                 };
+                let channel = target_reach(plan, kind, index).map_or("", |r| plan.channel_name(r.channel));
                 target.map_or(Node::Leaf, |(name, span)| {
                     Node::Target(TargetTrace {
                         name: name.clone(),
                         at: self.at(span),
-                        channel: kind_channel(kind).name(),
+                        channel: channel.to_string(),
                         member: false,
                         condition: false,
                         suppressed_by: Vec::new(),
+                        waived: Vec::new(),
                         tests: Vec::new(),
                         queue: None,
                         queue_branches: Vec::new(),
@@ -390,11 +392,7 @@ impl<'a> Recorder<'a> {
                     name: s.name.clone(),
                     at: self.at(s.span),
                     applies,
-                    channels: Channel::ALL
-                        .into_iter()
-                        .filter(|c| s.channels & c.bit() != 0)
-                        .map(Channel::name)
-                        .collect(),
+                    channels: self.plan.channel_names(s.channels).map(String::from).collect(),
                     tests,
                 };
                 self.trace.suppressions.push(trace);
@@ -408,15 +406,26 @@ impl<'a> Recorder<'a> {
                     queue,
                 },
             ) => {
-                let channel = kind_channel(kind).name();
-                if suppressed {
-                    t.suppressed_by = self
-                        .trace
-                        .suppressions
-                        .iter()
-                        .filter(|s| s.applies && s.channels.contains(&channel))
-                        .map(|s| s.name.clone())
-                        .collect();
+                // Suppressions are recorded in declaration order, one per
+                // suppression of the plan.
+                if let Some(reach) = target_reach(self.plan, kind, index) {
+                    let applying = self.trace.suppressions.iter().enumerate().filter(|(i, s)| {
+                        s.applies
+                            && self
+                                .plan
+                                .suppressions
+                                .get(*i)
+                                .is_some_and(|p| p.channels & reach.channel.bit() != 0)
+                    });
+                    for (i, s) in applying {
+                        if reach.blocked_by.contains(i) {
+                            if suppressed {
+                                t.suppressed_by.push(s.name.clone());
+                            }
+                        } else {
+                            t.waived.push(s.name.clone());
+                        }
+                    }
                 }
                 t.member = holds && !suppressed;
                 t.condition = holds;

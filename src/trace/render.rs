@@ -188,17 +188,17 @@ pub fn text(trace: &Trace, color: bool) -> String {
             let _ = writeln!(out, "{}", with_at(&style, line, &s.at));
         }
     }
-    for (title, list) in [
-        ("audiences", &trace.audiences),
-        ("workflows", &trace.workflows),
-        ("routes", &trace.routes),
+    for (title, list, own_channel) in [
+        ("audiences", &trace.audiences, "ads"),
+        ("workflows", &trace.workflows, "email"),
+        ("routes", &trace.routes, "sales"),
     ] {
         if list.is_empty() {
             continue;
         }
         let _ = writeln!(out, "{title}:");
         for t in list {
-            render_target(&mut out, &style, t);
+            render_target(&mut out, &style, t, own_channel);
         }
     }
     if trace.warnings.is_empty() {
@@ -319,7 +319,9 @@ fn render_branch(out: &mut String, style: &Style, branch: &BranchTrace, prefix: 
     let _ = writeln!(out, "{}", with_at(style, line, &branch.at));
 }
 
-fn render_target(out: &mut String, style: &Style, t: &TargetTrace) {
+/// One target; its channel is named when it is not `own_channel`, its
+/// kind's own (`sms_promo on sms in: …`).
+fn render_target(out: &mut String, style: &Style, t: &TargetTrace, own_channel: &str) {
     let reason = if t.member {
         match &t.queue {
             Some(q) => format!("in, queue {q}: {}", tests_line(style, &t.tests)),
@@ -334,7 +336,17 @@ fn render_target(out: &mut String, style: &Style, t: &TargetTrace) {
             t.suppressed_by.join(", ")
         )
     };
-    let line = format!("  {} {} {reason}", style.mark(t.member), t.name);
+    let waived = match t.waived.as_slice() {
+        [] => String::new(),
+        [one] => format!("; {one} applies but is waived (despite)"),
+        many => format!("; {} apply but are waived (despite)", many.join(", ")),
+    };
+    let on = if t.channel == own_channel {
+        String::new()
+    } else {
+        format!(" on {}", t.channel)
+    };
+    let line = format!("  {} {}{on} {reason}{waived}", style.mark(t.member), t.name);
     let _ = writeln!(out, "{}", with_at(style, line, &t.at));
     for branch in &t.queue_branches {
         let body = if branch.otherwise {

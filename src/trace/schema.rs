@@ -213,7 +213,7 @@ pub struct SuppressionTrace {
     pub name: String,
     pub at: String,
     pub applies: bool,
-    pub channels: Vec<&'static str>,
+    pub channels: Vec<String>,
     pub tests: Vec<TestTrace>,
 }
 
@@ -221,13 +221,18 @@ pub struct SuppressionTrace {
 pub struct TargetTrace {
     pub name: String,
     pub at: String,
-    pub channel: &'static str,
+    pub channel: String,
     /// In the audience / enrolled / routed.
     pub member: bool,
     /// The target's own condition.
     pub condition: bool,
-    /// Suppressions on this target's channel that apply.
+    /// Suppressions on this target's channel that apply and that it is not
+    /// exempt from.
     pub suppressed_by: Vec<String>,
+    /// Suppressions on this target's channel that apply but that it is
+    /// exempt from (`despite`): they did not keep the contact out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waived: Vec<String>,
     pub tests: Vec<TestTrace>,
     /// Routes only: the queue chosen, and the queue branches tried.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -114,12 +114,13 @@ fn target_why_not(trace: &Trace, t: &TargetTrace, kind: &'static str) -> WhyNot 
         if let Some(s) = trace.suppressions.iter().find(|s| &s.name == name) {
             let held: Vec<String> = s.tests.iter().filter(|t| t.result).map(describe_test).collect();
             changes.push(format!(
-                "`{name}` would have to stop applying (it holds because {})",
+                "`{name}` would have to stop applying (it holds because {}), or `{}` would have to say `despite {name}`",
                 if held.is_empty() {
                     String::from("its condition is true")
                 } else {
                     held.join(" and ")
-                }
+                },
+                t.name
             ));
         }
     }
