@@ -106,6 +106,12 @@ impl<'a> Compiler<'a> {
                     span: expr.span,
                 })
             }
+            ExprKind::Has {
+                left,
+                quantifier,
+                right,
+                ignore_case,
+            } => self.has_test(expr.span, left, *quantifier, right, *ignore_case, ctx),
             ExprKind::Literal(Literal::Bool(b)) => Some(Cond::Const(*b)),
             ExprKind::Name(_)
             | ExprKind::Call { .. }

@@ -445,6 +445,13 @@ fn cond_key(cond: &Cond) -> String {
         Cond::IsNull { operand, negated, .. } => format!("null {operand:?} {negated}"),
         Cond::Within { operand, window, .. } => format!("within {operand:?} {window}"),
         Cond::Truthy { operand, .. } => format!("truthy {operand:?}"),
+        Cond::Has {
+            list,
+            quantifier,
+            needles,
+            ignore_case,
+            ..
+        } => format!("has {list:?} {quantifier:?} {needles:?} {ignore_case}"),
         Cond::BandIs {
             band, mask, negated, ..
         } => format!("band {band:?} {mask} {negated}"),
@@ -1000,7 +1007,9 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
         match &e.kind {
             ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().for_each(|p| walk(p, names)),
             ExprKind::Not(inner) => walk(inner, names),
-            ExprKind::Compare { left, right, .. } | ExprKind::Text { left, right, .. } => {
+            ExprKind::Compare { left, right, .. }
+            | ExprKind::Text { left, right, .. }
+            | ExprKind::Has { left, right, .. } => {
                 walk(left, names);
                 walk(right, names);
             }

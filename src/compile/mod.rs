@@ -35,6 +35,7 @@ mod conds;
 mod goals;
 mod items;
 pub mod lints;
+mod lists;
 mod names;
 mod order;
 mod regexes;

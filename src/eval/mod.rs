@@ -7,6 +7,7 @@
 //! The evaluator is generic over a [`Tracer`]; with [`NoTrace`] every trace
 //! call is behind `if T::ENABLED` and compiles away.
 
+mod lists;
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -18,6 +19,7 @@ mod tests;
 mod trace;
 mod value;
 
+pub use lists::split_list;
 pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKind, Tracer};
 pub use value::EvalValue;
 
@@ -644,6 +646,36 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
                 result
             }
+            Cond::Has {
+                list,
+                quantifier,
+                needles,
+                separator,
+                ignore_case,
+                span,
+            } => {
+                let l = self.operand(list, event);
+                let result = self.has(
+                    &l,
+                    *quantifier,
+                    needles,
+                    separator.as_deref(),
+                    *ignore_case,
+                    *span,
+                    event,
+                );
+                if T::ENABLED {
+                    // `has owner`: the value looked for is read too; show it.
+                    match needles.as_slice() {
+                        [needle] if !matches!(needle, Operand::Const(_)) => {
+                            let r = self.operand(needle, event);
+                            self.tracer.test(cond, result, &l, Some(&r));
+                        }
+                        _ => self.tracer.test(cond, result, &l, None),
+                    }
+                }
+                result
+            }
             Cond::BandIs {
                 band,
                 mask,
@@ -658,6 +690,43 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
                 result
             }
+        }
+    }
+
+    /// `list has …`: false when the list or a value looked for is absent,
+    /// and a wrong type when either is not what `has` reads.
+    #[allow(clippy::too_many_arguments)]
+    fn has(
+        &mut self,
+        list: &EvalValue<'_>,
+        quantifier: crate::ops::HasQuantifier,
+        needles: &'c [Operand],
+        separator: Option<&str>,
+        ignore_case: bool,
+        span: Span,
+        event: Option<&'c Event>,
+    ) -> bool {
+        if list.is_absent() {
+            return false;
+        }
+        let mut texts: smallvec::SmallVec<[EvalValue<'c>; 4]> = smallvec::SmallVec::new();
+        for needle in needles {
+            match self.operand(needle, event) {
+                EvalValue::Absent => return false,
+                value @ EvalValue::Text(_) => texts.push(value),
+                other => return self.wrong_type(span, &other, "text"),
+            }
+        }
+        let needles: smallvec::SmallVec<[&str; 4]> = texts
+            .iter()
+            .map(|t| match t {
+                EvalValue::Text(t) => t.as_ref(),
+                _ => "",
+            })
+            .collect();
+        match lists::list_has(list, separator, quantifier, &needles, ignore_case) {
+            Some(result) => result,
+            None => self.wrong_type(span, list, "a list"),
         }
     }
 
@@ -972,6 +1041,7 @@ impl<'c> EvalValue<'c> {
             Some(FieldValue::Bool(b)) => EvalValue::Bool(*b),
             Some(FieldValue::Number(n)) => EvalValue::Num(*n),
             Some(FieldValue::Text(t)) => EvalValue::Text(Cow::Borrowed(t)),
+            Some(FieldValue::List(items)) => EvalValue::List(items),
             Some(FieldValue::Composite) => EvalValue::Composite,
         }
     }

@@ -320,6 +320,18 @@ pub enum Cond {
         operand: Operand,
         span: Span,
     },
+    /// `interests has "ai"`, `has any of [...]`, `has all of [...]`: the
+    /// list value (a JSON array of texts, or a text: split on `separator`
+    /// when the property declares one, else one element) holds one, any or
+    /// all of the `needles` (each a text value; constants as written).
+    Has {
+        list: Operand,
+        quantifier: crate::ops::HasQuantifier,
+        needles: Vec<Operand>,
+        separator: Option<Box<str>>,
+        ignore_case: bool,
+        span: Span,
+    },
     /// `readiness is hot`, `readiness in [warm, hot]`: the band's value is in `mask`.
     BandIs {
         band: BandId,
@@ -341,6 +353,7 @@ impl Cond {
             | Cond::IsNull { span, .. }
             | Cond::Within { span, .. }
             | Cond::Truthy { span, .. }
+            | Cond::Has { span, .. }
             | Cond::BandIs { span, .. } => Some(*span),
         }
     }

@@ -649,7 +649,9 @@ fn arith_worked(
     }
     let (left, right) = match cond {
         Cond::Compare { left, right, .. } | Cond::Text { left, right, .. } => (Some(left), Some(right)),
-        Cond::In { left, .. } | Cond::Matches { left, .. } => (Some(left), None),
+        Cond::In { left, .. } | Cond::Matches { left, .. } | Cond::Has { list: left, .. } => {
+            (Some(left), None)
+        }
         Cond::IsNull { operand, .. } | Cond::Within { operand, .. } | Cond::Truthy { operand, .. } => {
             (Some(operand), None)
         }
