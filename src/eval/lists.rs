@@ -146,7 +146,7 @@ mod tests {
                 .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty())
                 .collect();
-            let expected = reference.iter().any(|p| *p == needle);
+            let expected = reference.contains(&needle);
             prop_assert_eq!(
                 list_has(&text(&text_value), Some(";"), HasQuantifier::One, &[&needle], false),
                 Some(expected)

@@ -10,13 +10,13 @@
 use std::collections::BTreeMap;
 
 use super::schema::{
-    BandTrace, BranchTrace, CapTrace, EventTrace, OperandTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace,
-    SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+    BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, OperandTrace, RowTrace, RuleKind,
+    RuleTrace, ScoreTrace, SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
 };
 use super::values::{eval_value_json, field_value_json, Describer};
 use crate::eval::{EvalValue, EventDecision, Scope, ScopeResult, TargetKind, Tracer};
 use crate::plan::{Channel, Cond, Operand, Plan, ScoreRuleKind, MICROS_PER_DAY};
-use crate::snapshot::{format_timestamp, Contact};
+use crate::snapshot::{format_timestamp, Contact, FieldValue};
 use crate::source::{Sources, Span};
 
 use serde_json::Value as Json;
@@ -91,6 +91,15 @@ impl<'a> Recorder<'a> {
                 workflows: Vec::new(),
                 routes: Vec::new(),
                 warnings: Vec::new(),
+                converted: contact
+                    .coerced
+                    .iter()
+                    .map(|(slot, text)| ConvertedTrace {
+                        property: plan.property_names.get(*slot).cloned().unwrap_or_default(),
+                        text: text.to_string(),
+                        value: field_value_json(contact.props.get(*slot).unwrap_or(&FieldValue::Missing)),
+                    })
+                    .collect(),
             },
             open: Vec::new(),
             scores: (0..plan.scores.len()).map(|_| None).collect(),
