@@ -25,6 +25,7 @@ mod fuzz;
 mod golden;
 mod language_fixes;
 mod lints;
+mod lists;
 mod measure;
 mod measure_html;
 mod measure_live;

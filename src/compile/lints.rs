@@ -848,6 +848,8 @@ fn collect_null_tested(plan: &Plan, cond: &Cond, found: &mut BTreeSet<String>) {
 fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
     match operand {
         Operand::Property(slot) => Some(format!("property {slot}")),
+        // A text that does not convert stays text, so missing is missing.
+        Operand::FromText { source, .. } => missing_key(plan, source),
         Operand::Email => Some(String::from("email")),
         Operand::EventProp(slot) => Some(format!("event prop {slot}")),
         Operand::Aggregate(id) => plan
@@ -963,7 +965,7 @@ fn check_negations(
 fn whose(operand: &Operand) -> &'static str {
     match operand {
         Operand::EventProp(_) => "events",
-        Operand::Call { argument, .. } => whose(argument),
+        Operand::Call { argument, .. } | Operand::FromText { source: argument, .. } => whose(argument),
         _ => "contacts",
     }
 }

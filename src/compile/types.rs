@@ -255,7 +255,13 @@ pub(super) fn promote_time_literal(other_side: &Typed, literal: &mut Typed) {
 
 pub(super) fn property_typed(operand: Operand, name: &str, info: &PropertyInfo, span: Span) -> Typed {
     Typed {
-        operand,
+        operand: match info.ty {
+            DeclaredType::NumberFromText | DeclaredType::BooleanFromText => Operand::FromText {
+                source: Box::new(operand),
+                to: info.ty,
+            },
+            _ => operand,
+        },
         ty: Ty::from_declared(info.ty),
         info: Info::Property {
             name: name.to_string(),

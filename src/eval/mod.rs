@@ -29,7 +29,7 @@ use crate::plan::{
     ComputedPoints, Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch,
     ScoreRuleKind, Step, MICROS_PER_DAY,
 };
-use crate::snapshot::{Contact, Event, FieldValue};
+use crate::snapshot::{boolean_from_text, number_from_text, Contact, DeclaredType, Event, FieldValue};
 use crate::source::Span;
 
 use std::borrow::Cow;
@@ -852,6 +852,19 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let contact = self.contact;
         match operand {
             Operand::Property(slot) => EvalValue::from_value(contact.props.get(*slot)),
+            Operand::FromText { source, to } => {
+                let value = self.operand(source, event);
+                let converted = match (&value, to) {
+                    (EvalValue::Text(text), DeclaredType::NumberFromText) => {
+                        number_from_text(text).map(EvalValue::Num)
+                    }
+                    (EvalValue::Text(text), DeclaredType::BooleanFromText) => {
+                        boolean_from_text(text).map(EvalValue::Bool)
+                    }
+                    _ => None,
+                };
+                converted.unwrap_or(value)
+            }
             Operand::Email => match &contact.email {
                 Some(e) => EvalValue::Text(Cow::Borrowed(e.as_str())),
                 None => EvalValue::Absent,

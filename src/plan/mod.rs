@@ -444,6 +444,15 @@ pub enum Operand {
         rest: Box<[(ArithOp, Operand)]>,
         span: Span,
     },
+    /// A property or event prop declared `number from text` or `boolean
+    /// from text` (`to`): its value, a text that reads as a number (a
+    /// boolean) converted to one (docs/language.md §5). Converting here, not
+    /// in the reader, keeps each plan's reading its own (`rubric diff`
+    /// decodes a line once for two plans).
+    FromText {
+        source: Box<Operand>,
+        to: crate::snapshot::DeclaredType,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,15 @@
-//! Declared property types on the reader's side: converting text to numbers
-//! and booleans where the schema opts in (`number from text`, `boolean from
-//! text`), and telling a value of the wrong type for its declaration (the
-//! wrong-type summary of `rubric run` and its `--warnings` file).
+//! Declared property types on the reader's side: the rules that read text
+//! as numbers and booleans where the schema opts in (`number from text`,
+//! `boolean from text`; the evaluator converts, so that each plan reads a
+//! shared line its own way), and telling a value of the wrong type for its
+//! declaration (the wrong-type summary of `rubric run` and `--warnings`).
 //!
 //! The rules (docs/language.md §5): a text converts to a number when, once
 //! ASCII whitespace is trimmed from both ends, it is a number as JSON writes
 //! one (`-12`, `3.5`, `1e3`; not `+5`, `.5`, `1,000` or `0x10`) and finite; to
 //! a boolean when it is `true` or `false` in any ASCII case, trimmed alike.
 
-use super::{Contact, DeclaredType, DecodeSpec, FieldValue};
+use super::{DeclaredType, FieldValue};
 
 /// A text as a number, by the rule of `number from text`.
 pub fn number_from_text(text: &str) -> Option<f64> {
@@ -63,29 +64,6 @@ fn is_json_number(bytes: &[u8]) -> bool {
     rest.is_empty()
 }
 
-/// Converts, in place, the text values of the slots whose declared type
-/// converts text (`number from text`, `boolean from text`), and keeps each
-/// converted text in [`Contact::coerced`] for `explain`. A text that does not
-/// convert stays text: a value of the wrong type.
-pub fn coerce_declared(spec: &DecodeSpec, contact: &mut Contact) {
-    for (slot, declared) in spec.property_types.iter().enumerate() {
-        let converted = match (declared, contact.props.get(slot)) {
-            (Some(DeclaredType::NumberFromText), Some(FieldValue::Text(text))) => {
-                number_from_text(text).map(FieldValue::Number)
-            }
-            (Some(DeclaredType::BooleanFromText), Some(FieldValue::Text(text))) => {
-                boolean_from_text(text).map(FieldValue::Bool)
-            }
-            _ => None,
-        };
-        if let (Some(converted), Some(value)) = (converted, contact.props.get_mut(slot)) {
-            if let FieldValue::Text(text) = std::mem::replace(value, converted) {
-                contact.coerced.push((slot, text));
-            }
-        }
-    }
-}
-
 /// A property value's kind, as the wrong-type summary names it.
 pub fn kind_name(value: &FieldValue) -> &'static str {
     match value {
@@ -110,8 +88,8 @@ impl DeclaredType {
         }
     }
 
-    /// Whether a (decoded, and converted where declared) value is of the
-    /// wrong type for this declaration. Missing and null values never are.
+    /// Whether a decoded value is of the wrong type for this declaration (a
+    /// text that `from text` reads is not). Missing and null values never are.
     /// A timestamp is text that parses as one; a list is a JSON array of
     /// texts, or a text (one element, or split on the declared separator).
     pub fn is_wrong_type(self, value: &FieldValue) -> bool {
@@ -120,6 +98,8 @@ impl DeclaredType {
             (DeclaredType::Text, FieldValue::Text(_)) => false,
             (DeclaredType::Number | DeclaredType::NumberFromText, FieldValue::Number(_)) => false,
             (DeclaredType::Boolean | DeclaredType::BooleanFromText, FieldValue::Bool(_)) => false,
+            (DeclaredType::NumberFromText, FieldValue::Text(text)) => number_from_text(text).is_none(),
+            (DeclaredType::BooleanFromText, FieldValue::Text(text)) => boolean_from_text(text).is_none(),
             (DeclaredType::Timestamp, FieldValue::Text(text)) => super::parse_timestamp(text).is_none(),
             (DeclaredType::List, FieldValue::List(_) | FieldValue::Text(_)) => false,
             _ => true,
@@ -170,41 +150,19 @@ mod tests {
     }
 
     #[test]
-    fn converted_texts_are_kept_for_explain_and_the_rest_stay_text() {
-        let spec = DecodeSpec {
-            property_types: vec![
-                Some(DeclaredType::NumberFromText),
-                Some(DeclaredType::BooleanFromText),
-                Some(DeclaredType::NumberFromText),
-                Some(DeclaredType::Number),
-            ],
-            ..DecodeSpec::default()
-        };
-        let mut contact = Contact {
-            props: vec![
-                FieldValue::Text(" 56 ".into()),
-                FieldValue::Text("True".into()),
-                FieldValue::Text("many".into()),
-                FieldValue::Text("7".into()),
-            ],
-            ..Contact::default()
-        };
-        coerce_declared(&spec, &mut contact);
-        assert_eq!(
-            contact.props,
-            [
-                FieldValue::Number(56.0),
-                FieldValue::Bool(true),
-                FieldValue::Text("many".into()),
-                FieldValue::Text("7".into()),
-            ]
-        );
-        assert_eq!(contact.coerced, [(0, " 56 ".into()), (1, "True".into())]);
-        assert!(DeclaredType::NumberFromText.is_wrong_type(&contact.props[2]));
-        assert!(DeclaredType::Number.is_wrong_type(&contact.props[3]));
-        assert!(!DeclaredType::List.is_wrong_type(&contact.props[3]));
-        assert!(DeclaredType::Timestamp.is_wrong_type(&FieldValue::Text("soon".into())));
-        assert!(!DeclaredType::Timestamp.is_wrong_type(&FieldValue::Text("2026-11-30".into())));
+    fn wrong_types_follow_the_declaration() {
+        let text = |t: &str| FieldValue::Text(t.into());
+        assert!(!DeclaredType::NumberFromText.is_wrong_type(&text(" 56 ")));
+        assert!(DeclaredType::NumberFromText.is_wrong_type(&text("many")));
+        assert!(DeclaredType::Number.is_wrong_type(&text("7")));
+        assert!(!DeclaredType::BooleanFromText.is_wrong_type(&text("True")));
+        assert!(DeclaredType::Boolean.is_wrong_type(&FieldValue::Number(1.0)));
+        assert!(!DeclaredType::List.is_wrong_type(&text("a;b")));
+        assert!(DeclaredType::List.is_wrong_type(&FieldValue::Composite));
+        assert!(DeclaredType::Text.is_wrong_type(&FieldValue::List(Box::new([]))));
+        assert!(DeclaredType::Timestamp.is_wrong_type(&text("soon")));
+        assert!(!DeclaredType::Timestamp.is_wrong_type(&text("2026-11-30")));
+        assert!(!DeclaredType::Number.is_wrong_type(&FieldValue::Null));
     }
 
     proptest! {

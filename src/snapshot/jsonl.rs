@@ -902,15 +902,12 @@ impl<'de> Visitor<'de> for ContactSeed<'_, '_> {
         if id.is_empty() {
             return Err(self.reason.reject("\"id\" is empty".to_owned()));
         }
-        let mut contact = Contact {
+        Ok(Contact {
             id,
             email: email.flatten(),
             props,
             events,
-            coerced: Vec::new(),
-        };
-        super::coerce_declared(spec, &mut contact);
-        Ok(contact)
+        })
     }
 
     reject_kinds!(boolean, number, string, null, array);
@@ -1058,7 +1055,6 @@ mod tests {
                 email: None,
                 props: vec![FieldValue::Missing; 4],
                 events: vec![Vec::new(), Vec::new()],
-                coerced: Vec::new(),
             }
         );
     }
@@ -1431,7 +1427,6 @@ mod tests {
             email,
             props,
             events,
-            coerced: Vec::new(),
         })
     }
 

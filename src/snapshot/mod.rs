@@ -19,7 +19,7 @@ mod rejects;
 mod timestamp;
 
 pub use csv_input::CsvReader;
-pub use declared::{boolean_from_text, coerce_declared, kind_name, number_from_text};
+pub use declared::{boolean_from_text, kind_name, number_from_text};
 pub use find::find_contacts;
 pub use id_set::IdSet;
 pub use input::{
@@ -123,9 +123,6 @@ pub struct Contact {
     /// Indexed by event type slot; events of types the plan does not read are
     /// validated and dropped. Within a slot, events keep input order.
     pub events: Vec<Vec<Event>>,
-    /// The text of each property value converted from text by its declared
-    /// type (`number from text`), by slot, for `explain`. Empty otherwise.
-    pub coerced: Vec<(usize, compact_str::CompactString)>,
 }
 
 /// Why a line was rejected (docs/formats.md#rejected-lines): reported with

@@ -16,7 +16,9 @@ use super::schema::{
 use super::values::{eval_value_json, field_value_json, Describer};
 use crate::eval::{EvalValue, EventDecision, Scope, ScopeResult, TargetKind, Tracer};
 use crate::plan::{Channel, Cond, Operand, Plan, ScoreRuleKind, MICROS_PER_DAY};
-use crate::snapshot::{format_timestamp, Contact, FieldValue};
+use crate::snapshot::{
+    boolean_from_text, format_timestamp, number_from_text, Contact, DeclaredType, FieldValue,
+};
 use crate::source::{Sources, Span};
 
 use serde_json::Value as Json;
@@ -57,6 +59,32 @@ pub struct Recorder<'a> {
     arith_values: Vec<Json>,
 }
 
+/// The contact's property values that `number from text` or `boolean from
+/// text` convert, in slot order: what every test of the plan read instead.
+fn converted_properties(plan: &Plan, contact: &Contact) -> Vec<ConvertedTrace> {
+    let mut converted = Vec::new();
+    for (slot, declared) in plan.decode.property_types.iter().enumerate() {
+        let Some(FieldValue::Text(text)) = contact.props.get(slot) else {
+            continue;
+        };
+        let value = match declared {
+            Some(DeclaredType::NumberFromText) => {
+                number_from_text(text).map(|n| field_value_json(&FieldValue::Number(n)))
+            }
+            Some(DeclaredType::BooleanFromText) => boolean_from_text(text).map(Json::Bool),
+            _ => None,
+        };
+        if let Some(value) = value {
+            converted.push(ConvertedTrace {
+                property: plan.property_names.get(slot).cloned().unwrap_or_default(),
+                text: text.to_string(),
+                value,
+            });
+        }
+    }
+    converted
+}
+
 /// Which channel a target's list belongs to.
 fn kind_channel(kind: TargetKind) -> Channel {
     match kind {
@@ -91,15 +119,7 @@ impl<'a> Recorder<'a> {
                 workflows: Vec::new(),
                 routes: Vec::new(),
                 warnings: Vec::new(),
-                converted: contact
-                    .coerced
-                    .iter()
-                    .map(|(slot, text)| ConvertedTrace {
-                        property: plan.property_names.get(*slot).cloned().unwrap_or_default(),
-                        text: text.to_string(),
-                        value: field_value_json(contact.props.get(*slot).unwrap_or(&FieldValue::Missing)),
-                    })
-                    .collect(),
+                converted: converted_properties(plan, contact),
             },
             open: Vec::new(),
             scores: (0..plan.scores.len()).map(|_| None).collect(),

@@ -100,6 +100,7 @@ impl Describer<'_> {
         let plan = self.plan;
         match operand {
             Operand::Property(slot) => plan.property_names.get(*slot).cloned().unwrap_or_default(),
+            Operand::FromText { source, .. } => self.operand(source),
             Operand::Email => String::from("email"),
             Operand::Id => String::from("id"),
             Operand::EventProp(slot) => self
