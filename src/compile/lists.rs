@@ -154,7 +154,7 @@ impl<'a> Compiler<'a> {
                     wanted: String::from("text"),
                     subject: describe(needle),
                     ty: needle.ty.name(),
-                    advice: TypeAdvice::Text,
+                    advice: TypeAdvice::HasValueText,
                 },
                 needle.span,
             )

@@ -210,6 +210,8 @@ pub enum TypeAdvice {
     List,
     /// `has` on a value that is not a list.
     HasNeedsList,
+    /// A value looked for by `has` that is not text.
+    HasValueText,
     Other,
 }
 
@@ -241,6 +243,9 @@ impl TypeAdvice {
             ),
             TypeAdvice::HasNeedsList => String::from(
                 "declare the property as a list: `x: list` (a JSON array of texts) or `x: list separated by \";\"` (text such as \"a;b\"); to look inside text, use `contains`",
+            ),
+            TypeAdvice::HasValueText => String::from(
+                "a list holds text: write the values in double quotes, e.g. `has any of [\"1\", \"2\"]`",
             ),
             TypeAdvice::Other => String::from("check the types of both sides"),
         }
