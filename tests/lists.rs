@@ -241,3 +241,122 @@ fn has_works_without_a_schema_on_arrays_and_text() {
         .collect();
     assert_eq!(scores, ["3", "1", "0"], "{stdout}");
 }
+
+mod reference {
+    //! `run`'s evaluation of lists and `from text` against a simple
+    //! reference, on generated contacts (docs/language.md §5, §8.14).
+
+    use proptest::prelude::*;
+    use rubric::source::{SourceFile, Sources};
+    use serde_json::{json, Value};
+
+    const RULES: &str = r#"
+properties {
+  interests:    list separated by ";"
+  company_size: number from text
+}
+score s 0..1000 {
+  "one"  when interests has "ai" => +1
+  "any"  when interests has any of ["ai", "ml"] ignoring case => +10
+  "all"  when interests has all of ["ai", "ml"] => +100
+  "size" when company_size >= 50 => +500
+}
+"#;
+
+    fn plan() -> rubric::plan::Plan {
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new("lists.rubric", RULES));
+        rubric::compile::compile(&sources).unwrap().plan
+    }
+
+    /// The elements of an `interests` value as the reference reads them.
+    fn elements(value: &Value) -> Option<Vec<String>> {
+        match value {
+            Value::Array(items) => items.iter().map(|i| i.as_str().map(String::from)).collect(),
+            Value::String(text) => Some(
+                text.split(';')
+                    .map(|p| p.trim_matches([' ', '\t']).to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn reference_score(interests: &Value, size: &Value) -> f64 {
+        let mut score = 0.0;
+        if let Some(items) = elements(interests) {
+            let has = |n: &str| items.iter().any(|i| i == n);
+            let has_ci = |n: &str| items.iter().any(|i| i.to_lowercase() == n);
+            score += if has("ai") { 1.0 } else { 0.0 };
+            score += if has_ci("ai") || has_ci("ml") { 10.0 } else { 0.0 };
+            score += if has("ai") && has("ml") { 100.0 } else { 0.0 };
+        }
+        let size = match size {
+            Value::Number(n) => n.as_f64(),
+            Value::String(t) => t.trim_matches([' ', '\t']).parse::<f64>().ok().filter(|_| {
+                let t = t.trim_matches([' ', '\t']);
+                let digits = t.strip_prefix('-').unwrap_or(t);
+                !digits.is_empty()
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && !(digits.len() > 1 && digits.starts_with('0'))
+            }),
+            _ => None,
+        };
+        if size.is_some_and(|s| s >= 50.0) {
+            score += 500.0;
+        }
+        score
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("ai"),
+            Just("ml"),
+            Just("AI"),
+            Just("Ml"),
+            Just("bi"),
+            Just(" ai "),
+            Just("")
+        ]
+        .prop_map(String::from)
+    }
+
+    fn interests() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            proptest::collection::vec(word(), 0..4).prop_map(|w| json!(w)),
+            proptest::collection::vec(word(), 0..4).prop_map(|w| json!(w.join(";"))),
+            Just(json!(3)),
+            Just(json!(["ai", 1])),
+        ]
+    }
+
+    fn size() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            (0i64..200).prop_map(|n| json!(n)),
+            (0i64..200).prop_map(|n| json!(n.to_string())),
+            (0i64..200).prop_map(|n| json!(format!(" {n}\t"))),
+            (0i64..200).prop_map(|n| json!(format!("{n},000"))),
+            (0i64..200).prop_map(|n| json!(format!("0{n}"))),
+            Just(json!("many")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn run_agrees_with_a_reference_on_lists_and_numbers_from_text(
+            interests in interests(),
+            size in size(),
+        ) {
+            let plan = plan();
+            let line = json!({"id": "c", "properties": {"interests": interests, "company_size": size}}).to_string();
+            let contact = rubric::snapshot::decode_line(&plan.decode, &line).unwrap().unwrap();
+            let outcome = rubric::eval::evaluate(&plan, &contact, crate::common::as_of());
+            prop_assert_eq!(outcome.scores[0], reference_score(&interests, &size), "{}", line);
+        }
+    }
+}
