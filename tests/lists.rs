@@ -95,6 +95,37 @@ fn warnings_file_holds_one_json_line_per_wrong_value() {
 }
 
 #[test]
+fn only_accepted_contacts_count_and_rejected_lines_keep_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("warnings.jsonl");
+    let out = rubric()
+        .args(["run", "--rules", RULES, "--contacts", "-", "--as-of", AS_OF])
+        .args(["--warnings", path.to_str().unwrap()])
+        .write_stdin(concat!(
+            "{\"id\":\"a\",\"properties\":{\"company_size\":\"lots\"}}\n",
+            "{\"id\":\"a\",\"properties\":{\"company_size\":\"many\"}}\n",
+            "not json\n",
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "rejected lines decide the exit status, not wrong types"
+    );
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        written,
+        "{\"line\":1,\"id\":\"a\",\"property\":\"company_size\",\"expected\":\"number\",\"found\":\"text\",\"value\":\"lots\"}\n"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("rubric: warning: 1 value of the wrong type in 1 declared property: company_size 1 (expected number, found 1 text)\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn warnings_file_in_a_missing_directory_is_a_usage_error() {
     let out = run(&["--warnings", "/nonexistent-dir/w.jsonl"]);
     assert_eq!(out.status.code(), Some(2));
