@@ -8,7 +8,7 @@ use crate::ops::HasQuantifier;
 
 /// The elements of a text split on `separator`: each part trimmed of ASCII
 /// whitespace, empty parts dropped.
-pub fn split_list<'t>(text: &'t str, separator: &'t str) -> impl Iterator<Item = &'t str> + 't {
+pub(super) fn split_list<'t>(text: &'t str, separator: &'t str) -> impl Iterator<Item = &'t str> + 't {
     text.split(separator)
         .map(|part| part.trim_matches(|c: char| c.is_ascii_whitespace()))
         .filter(|part| !part.is_empty())
@@ -17,7 +17,7 @@ pub fn split_list<'t>(text: &'t str, separator: &'t str) -> impl Iterator<Item =
 /// Whether `list` holds one, any or all of `needles`; `None` when `list` is
 /// not a list (nor text, which is a one-element list, or split on
 /// `separator`). An absent list holds nothing.
-pub fn list_has(
+pub(super) fn list_has(
     list: &EvalValue<'_>,
     separator: Option<&str>,
     quantifier: HasQuantifier,

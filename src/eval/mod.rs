@@ -19,7 +19,6 @@ mod tests;
 mod trace;
 mod value;
 
-pub use lists::split_list;
 pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKind, Tracer};
 pub use value::EvalValue;
 
@@ -655,21 +654,21 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 span,
             } => {
                 let l = self.operand(list, event);
+                let values: smallvec::SmallVec<[EvalValue<'c>; 4]> =
+                    needles.iter().map(|n| self.operand(n, event)).collect();
                 let result = self.has(
                     &l,
                     *quantifier,
-                    needles,
+                    &values,
                     separator.as_deref(),
                     *ignore_case,
                     *span,
-                    event,
                 );
                 if T::ENABLED {
-                    // `has owner`: the value looked for is read too; show it.
-                    match needles.as_slice() {
-                        [needle] if !matches!(needle, Operand::Const(_)) => {
-                            let r = self.operand(needle, event);
-                            self.tracer.test(cond, result, &l, Some(&r));
+                    // `has owner`: the value looked for was read too; show it.
+                    match (needles.as_slice(), values.first()) {
+                        ([needle], Some(r)) if !matches!(needle, Operand::Const(_)) => {
+                            self.tracer.test(cond, result, &l, Some(r));
                         }
                         _ => self.tracer.test(cond, result, &l, None),
                     }
@@ -693,37 +692,28 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
     }
 
-    /// `list has …`: false when the list or a value looked for is absent,
-    /// and a wrong type when either is not what `has` reads.
-    #[allow(clippy::too_many_arguments)]
+    /// `list has …` on the values looked for: false when the list or one
+    /// of them is absent, and a wrong type when either is not what `has` reads.
     fn has(
         &mut self,
         list: &EvalValue<'_>,
         quantifier: crate::ops::HasQuantifier,
-        needles: &'c [Operand],
+        values: &[EvalValue<'_>],
         separator: Option<&str>,
         ignore_case: bool,
         span: Span,
-        event: Option<&'c Event>,
     ) -> bool {
         if list.is_absent() {
             return false;
         }
-        let mut texts: smallvec::SmallVec<[EvalValue<'c>; 4]> = smallvec::SmallVec::new();
-        for needle in needles {
-            match self.operand(needle, event) {
+        let mut needles: smallvec::SmallVec<[&str; 4]> = smallvec::SmallVec::new();
+        for value in values {
+            match value {
                 EvalValue::Absent => return false,
-                value @ EvalValue::Text(_) => texts.push(value),
-                other => return self.wrong_type(span, &other, "text"),
+                EvalValue::Text(text) => needles.push(text),
+                other => return self.wrong_type(span, other, "text"),
             }
         }
-        let needles: smallvec::SmallVec<[&str; 4]> = texts
-            .iter()
-            .map(|t| match t {
-                EvalValue::Text(t) => t.as_ref(),
-                _ => "",
-            })
-            .collect();
         match lists::list_has(list, separator, quantifier, &needles, ignore_case) {
             Some(result) => result,
             None => self.wrong_type(span, list, "a list"),
