@@ -39,3 +39,4 @@ pub mod sync;
 pub mod syntax;
 pub mod testing;
 pub mod trace;
+pub mod wrong_types;

@@ -115,3 +115,23 @@ pub enum AggregateKind {
     /// `last X …`: the time of the latest matching event.
     Last,
 }
+
+/// How many of the listed texts a `has` test needs in the list: `has "x"`
+/// (one), `has any of [...]`, `has all of [...]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HasQuantifier {
+    One,
+    Any,
+    All,
+}
+
+impl HasQuantifier {
+    /// The words after `has`, as written.
+    pub fn words(self) -> &'static str {
+        match self {
+            HasQuantifier::One => "has",
+            HasQuantifier::Any => "has any of",
+            HasQuantifier::All => "has all of",
+        }
+    }
+}

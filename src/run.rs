@@ -18,6 +18,7 @@ use crate::plan::Plan;
 use crate::snapshot::{
     csv_batches, decode_lines, BadLine, Block, Contact, InputFormat, InputOrder, Line, Rejects, Verdict,
 };
+use crate::wrong_types::{find_wrong_values, WrongTypeTotals, WrongTypes, WrongValue};
 
 /// How to run a snapshot.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,9 @@ pub struct RunTotals {
     pub accepted: u64,
     /// Values of the wrong type met by accepted contacts.
     pub warnings: u64,
+    /// Values of the wrong type for their declared property, per property
+    /// ([`crate::wrong_types`]).
+    pub wrong_types: WrongTypeTotals,
     /// The run stopped at the first rejected line (`strict`).
     pub strict_stop: bool,
     /// With [`RunSettings::table`]: one row per accepted contact, in order.
@@ -62,13 +66,17 @@ pub enum RunError {
 
 /// Evaluates every contact of a snapshot (`reader`, in `format`) with `plan`
 /// and writes its result to `out` in input order. `progress` is called with
-/// the number of accepted contacts after each block or batch.
+/// the number of accepted contacts after each block or batch. Each value of
+/// the wrong type for its declared property is written to `warnings`, when
+/// given, as a JSON line (its write errors are the writer's to keep).
+#[allow(clippy::too_many_arguments)]
 pub fn run_snapshot(
     plan: &Plan,
     settings: &RunSettings,
     reader: Box<dyn std::io::BufRead + Send>,
     format: InputFormat,
     rejects: &mut Rejects,
+    warnings: Option<&mut (dyn Write + Send)>,
     out: &mut (impl Write + Send),
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<RunTotals, RunError> {
@@ -77,6 +85,8 @@ pub fn run_snapshot(
         write_error: None,
         table: settings.table,
         totals: RunTotals::default(),
+        wrong_types: WrongTypes::new(warnings),
+        plan,
         progress,
     };
     let as_of = settings.as_of;
@@ -85,6 +95,7 @@ pub fn run_snapshot(
         InputFormat::Csv => run_csv(plan, as_of, reader, &mut state, out),
     };
     state.totals.strict_stop = state.order.strict_stop();
+    state.totals.wrong_types = state.wrong_types.finish(plan);
     if let Err(error) = result {
         return Err(RunError::Read {
             error,
@@ -108,6 +119,8 @@ enum Entry {
         id: std::ops::Range<usize>,
         out: std::ops::Range<usize>,
         warnings: u32,
+        /// Where its wrong-type values sit in [`Chunk::wrong`].
+        wrong: std::ops::Range<usize>,
     },
 }
 
@@ -120,6 +133,8 @@ struct Chunk {
     ids: String,
     entries: Vec<Entry>,
     rows: Vec<Vec<String>>,
+    /// The wrong-type values of the chunk's contacts (rarely any).
+    wrong: Vec<WrongValue>,
 }
 
 impl Chunk {
@@ -130,21 +145,24 @@ impl Chunk {
             ids: String::with_capacity(32 << 10),
             entries: Vec::new(),
             rows: Vec::new(),
+            wrong: Vec::new(),
         }
     }
 }
 
 /// The consumer side: the input-order rules, counts, output.
-struct RunState<'a> {
+struct RunState<'a, 'w> {
     order: InputOrder<'a>,
     /// Writing the results failed: the run stops and reports it.
     write_error: Option<std::io::Error>,
     table: bool,
     totals: RunTotals,
+    wrong_types: WrongTypes<'w>,
+    plan: &'a Plan,
     progress: &'a mut (dyn FnMut(u64) + Send),
 }
 
-impl RunState<'_> {
+impl RunState<'_, '_> {
     /// Writes a chunk's accepted contacts in order, rejecting repeated ids.
     /// Returns false when `--strict` or a write error stops the run.
     fn emit(&mut self, chunk: &mut Chunk, out: &mut impl Write) -> std::io::Result<bool> {
@@ -166,6 +184,7 @@ impl RunState<'_> {
                     id,
                     out: range,
                     warnings,
+                    wrong,
                 } => {
                     let row = if self.table { rows.next() } else { None };
                     let id = chunk.ids.get(id).unwrap_or_default();
@@ -179,6 +198,9 @@ impl RunState<'_> {
                     }
                     self.totals.accepted += 1;
                     self.totals.warnings += u64::from(warnings);
+                    for value in chunk.wrong.get(wrong).unwrap_or_default() {
+                        self.wrong_types.record(self.plan, line, id, value);
+                    }
                     if let Some(row) = row {
                         self.totals.rows.push(row);
                     } else if pending.end == range.start {
@@ -227,6 +249,8 @@ fn push_contact(
     chunk: &mut Chunk,
 ) {
     evaluate_into(plan, &contact, as_of, outcome, regexes, &mut NoTrace);
+    let wrong_start = chunk.wrong.len();
+    find_wrong_values(plan, &contact, &mut chunk.wrong);
     let start = chunk.out.len();
     if table {
         chunk
@@ -242,6 +266,7 @@ fn push_contact(
         id: id_start..chunk.ids.len(),
         out: start..chunk.out.len(),
         warnings: outcome.warnings,
+        wrong: wrong_start..chunk.wrong.len(),
     });
 }
 
@@ -253,7 +278,7 @@ fn run_jsonl(
     as_of: i64,
     pipeline: Pipeline,
     reader: Box<dyn std::io::BufRead + Send>,
-    state: &mut RunState<'_>,
+    state: &mut RunState<'_, '_>,
     out: &mut (impl Write + Send),
 ) -> std::io::Result<()> {
     let table = state.table;
@@ -307,7 +332,7 @@ fn run_csv(
     plan: &Plan,
     as_of: i64,
     reader: Box<dyn std::io::BufRead + Send>,
-    state: &mut RunState<'_>,
+    state: &mut RunState<'_, '_>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let table = state.table;
@@ -376,6 +401,7 @@ score fit 0..100 {
             Box::new(std::io::Cursor::new(input)),
             InputFormat::JsonLines,
             &mut rejects,
+            None,
             &mut out,
             &mut |_| calls += 1,
         )

@@ -29,6 +29,14 @@ const EXPECTED: &[Row] = &[
     ("err/duplicate_name_builtin_property.rubric", &["rubric::duplicate_name"], 3, 3),
     ("err/null_comparison_in_list.rubric", &["rubric::null_comparison"], 1, 43),
     ("err/type_mismatch_mixed_list.rubric", &["rubric::type_mismatch"], 1, 47),
+    // List properties and `from text` (docs/language.md §5, §8.16).
+    ("err/type_mismatch_has_list_without_any_of.rubric", &["rubric::type_mismatch"], 5, 33),
+    ("err/type_mismatch_has_number.rubric", &["rubric::type_mismatch", "rubric::type_mismatch"], 5, 44),
+    ("err/type_mismatch_has_on_text.rubric", &["rubric::type_mismatch"], 5, 19),
+    ("err/type_mismatch_list_compared.rubric", &["rubric::type_mismatch"], 5, 30),
+    ("err/unknown_type_empty_separator.rubric", &["rubric::unknown_type"], 2, 32),
+    ("err/unknown_type_from_text.rubric", &["rubric::unknown_type"], 3, 22),
+    ("err/unknown_type_separator_not_list.rubric", &["rubric::unknown_type"], 2, 32),
     // Syntax errors: one per slip, reported where the slip is.
     ("err/syntax_and_and.rubric", &[SYNTAX], 2, 47),
     ("err/syntax_arrow_for_ge.rubric", &[SYNTAX], 2, 39),

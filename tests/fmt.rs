@@ -158,6 +158,12 @@ fn golden_channels_file() {
 }
 
 #[test]
+fn golden_lists_file() {
+    let text = std::fs::read_to_string("tests/fmt/lists.rubric").unwrap();
+    insta::assert_snapshot!(check_formatting(&text));
+}
+
+#[test]
 fn generated_rules_keep_their_outcomes() {
     let text = gen_rules::generated_rules(120)
         .replace(" => ", "\n  =>  ")

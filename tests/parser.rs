@@ -151,6 +151,18 @@ fn sexpr(e: &Expr) -> String {
             pattern,
             ignore_case,
         } => format!("(matches {} {}{})", sexpr(left), sexpr(pattern), ci(*ignore_case)),
+        ExprKind::Has {
+            left,
+            quantifier,
+            right,
+            ignore_case,
+        } => format!(
+            "({} {} {}{})",
+            quantifier.words().replace(' ', "-"),
+            sexpr(left),
+            sexpr(right),
+            ci(*ignore_case)
+        ),
         ExprKind::Text {
             op,
             left,

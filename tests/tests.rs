@@ -26,6 +26,7 @@ mod fuzz;
 mod golden;
 mod language_fixes;
 mod lints;
+mod lists;
 mod measure;
 mod measure_html;
 mod measure_live;

@@ -28,6 +28,10 @@ pub struct RunArgs {
     format: RunFormat,
     #[command(flatten)]
     stream: StreamOptions,
+    /// Also write every value of the wrong type for its declared property as JSON Lines
+    /// `{"line":N,"id":"…","property":"…","expected":"…","found":"…","value":…}` to this file.
+    #[arg(long, value_name = "FILE")]
+    warnings: Option<PathBuf>,
     /// Colour of diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -47,6 +51,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
     let snapshot = input::snapshot(&args.contacts, args.stream.input_format)?;
     let mut progress = snapshot.progress(args.stream.quiet);
     let (mut rejects, rejects_file) = args.stream.rejects(&progress)?;
+    let mut warnings_file = WarningsFile::create(args.warnings.as_deref())?;
     // Buffered: results reach stdout in large writes, not line by line.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     let settings = RunSettings {
@@ -61,6 +66,7 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
         snapshot.reader,
         snapshot.format,
         &mut rejects,
+        warnings_file.writer(),
         &mut out,
         &mut |accepted| progress.contacts(accepted),
     );
@@ -73,8 +79,12 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
             // written: say what failed, then what was done.
             let _ = out.flush();
             let _ = args.stream.finish_rejects(&mut rejects, rejects_file);
+            let _ = warnings_file.finish();
             let exit = usage_error(format!("reading `{}` failed: {error}", args.contacts));
             if !args.stream.quiet {
+                if let Some(line) = totals.wrong_types.summary() {
+                    eprintln!("rubric: {line}");
+                }
                 eprintln!("{}", summary(&totals, as_of, rejects.count()));
             }
             return Err(exit);
@@ -90,8 +100,13 @@ pub fn run(args: &RunArgs) -> Result<Exit, Exit> {
     });
     finish_output(written.and_then(|()| out.flush()))?;
     args.stream.finish_rejects(&mut rejects, rejects_file)?;
+    warnings_file.finish()?;
     let rejected = rejects.count();
     if !args.stream.quiet {
+        // Wrong-type values change no exit status: they are warnings.
+        if let Some(line) = totals.wrong_types.summary() {
+            eprintln!("rubric: {line}");
+        }
         eprintln!("{}", summary(&totals, as_of, rejected));
     }
     if rejected > 0 {
@@ -127,4 +142,75 @@ fn summary(totals: &RunTotals, as_of: i64, rejected: u64) -> String {
         summary.push_str("; stopped at the first rejected line (--strict)");
     }
     summary
+}
+
+/// The `--warnings` file while the snapshot is read: written atomically
+/// (a temporary file beside it, renamed into place by [`WarningsFile::finish`]),
+/// keeping the first write error to report at the end.
+struct WarningsFile {
+    path: Option<PathBuf>,
+    file: Option<KeepFirstError<crate::atomic_file::AtomicFile>>,
+}
+
+impl WarningsFile {
+    fn create(path: Option<&std::path::Path>) -> Result<WarningsFile, Exit> {
+        let file = match path {
+            Some(path) => Some(KeepFirstError {
+                inner: crate::atomic_file::AtomicFile::create(path)
+                    .map_err(|e| usage_error(format!("cannot write `{}`: {e}", path.display())))?,
+                error: None,
+            }),
+            None => None,
+        };
+        Ok(WarningsFile {
+            path: path.map(std::path::Path::to_path_buf),
+            file,
+        })
+    }
+
+    fn writer(&mut self) -> Option<&mut (dyn Write + Send)> {
+        self.file.as_mut().map(|f| f as &mut (dyn Write + Send))
+    }
+
+    /// Puts the file in place; a failure to write it is an error (exit 2).
+    fn finish(&mut self) -> Result<(), Exit> {
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        let written = match file.error {
+            Some(error) => Err(error),
+            None => file.inner.persist(),
+        };
+        written.map_err(|e| {
+            let path = self.path.as_deref().unwrap_or(std::path::Path::new("--warnings"));
+            usage_error(format!(
+                "cannot write `{}`: {e}; it does not hold the wrong-type values",
+                path.display()
+            ))
+        })
+    }
+}
+
+/// A writer that keeps its first error (the run ignores them while it goes on).
+struct KeepFirstError<W> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for KeepFirstError<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_some() {
+            return Ok(bytes.len());
+        }
+        self.inner
+            .write_all(bytes)
+            .map(|()| bytes.len())
+            .inspect_err(|e| {
+                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -108,6 +108,12 @@ impl<'a> Compiler<'a> {
             }
             ExprKind::Between { left, low, high } => self.between(expr.span, left, low, high, ctx),
             ExprKind::TimeWindow { left, window } => self.time_window(expr.span, left, window, ctx),
+            ExprKind::Has {
+                left,
+                quantifier,
+                right,
+                ignore_case,
+            } => self.has_test(expr.span, left, *quantifier, right, *ignore_case, ctx),
             ExprKind::Literal(Literal::Bool(b)) => Some(Cond::Const(*b)),
             ExprKind::Name(_)
             | ExprKind::Call { .. }

@@ -465,6 +465,13 @@ fn cond_key(cond: &Cond) -> String {
         } => format!("between {operand:?} {low:?} {high:?} {time}"),
         Cond::BandOrdered { band, mask, .. } => format!("band {band:?} {mask} false"),
         Cond::Truthy { operand, .. } => format!("truthy {operand:?}"),
+        Cond::Has {
+            list,
+            quantifier,
+            needles,
+            ignore_case,
+            ..
+        } => format!("has {list:?} {quantifier:?} {needles:?} {ignore_case}"),
         Cond::BandIs {
             band, mask, negated, ..
         } => format!("band {band:?} {mask} {negated}"),
@@ -868,6 +875,8 @@ fn collect_null_tested(plan: &Plan, cond: &Cond, found: &mut BTreeSet<String>) {
 fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
     match operand {
         Operand::Property(slot) => Some(format!("property {slot}")),
+        // A text that does not convert stays text, so missing is missing.
+        Operand::FromText { source, .. } => missing_key(plan, source),
         Operand::Email => Some(String::from("email")),
         Operand::EventProp(slot) => Some(format!("event prop {slot}")),
         Operand::Aggregate(id) => plan
@@ -983,7 +992,7 @@ fn check_negations(
 fn whose(operand: &Operand) -> &'static str {
     match operand {
         Operand::EventProp(_) => "events",
-        Operand::Call { argument, .. } => whose(argument),
+        Operand::Call { argument, .. } | Operand::FromText { source: argument, .. } => whose(argument),
         _ => "contacts",
     }
 }
@@ -1027,7 +1036,9 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
         match &e.kind {
             ExprKind::Or(parts) | ExprKind::And(parts) => parts.iter().for_each(|p| walk(p, names)),
             ExprKind::Not(inner) => walk(inner, names),
-            ExprKind::Compare { left, right, .. } | ExprKind::Text { left, right, .. } => {
+            ExprKind::Compare { left, right, .. }
+            | ExprKind::Text { left, right, .. }
+            | ExprKind::Has { left, right, .. } => {
                 walk(left, names);
                 walk(right, names);
             }

@@ -40,6 +40,7 @@ mod conds;
 mod goals;
 mod items;
 pub mod lints;
+mod lists;
 mod names;
 mod order;
 mod ranges;

@@ -384,6 +384,7 @@ impl<'a> Compiler<'a> {
                     info: Info::Property {
                         name: ident.name.clone(),
                         allowed: None,
+                        separator: None,
                     },
                     span,
                 })
@@ -462,7 +463,9 @@ impl Compiler<'_> {
                     parts.iter().for_each(|p| walk(p, out))
                 }
                 ast::ExprKind::Not(inner) => walk(inner, out),
-                ast::ExprKind::Compare { left, right, .. } | ast::ExprKind::Text { left, right, .. } => {
+                ast::ExprKind::Compare { left, right, .. }
+                | ast::ExprKind::Text { left, right, .. }
+                | ast::ExprKind::Has { left, right, .. } => {
                     walk(left, out);
                     walk(right, out);
                 }

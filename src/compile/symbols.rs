@@ -48,8 +48,10 @@ pub struct Declared {
 #[derive(Debug, Clone)]
 pub struct PropertyInfo {
     pub ty: DeclaredType,
-    /// `one of [...]`: the allowed text values.
+    /// `one of [...]`: the allowed text values (of each element, for a list).
     pub allowed: Option<Vec<String>>,
+    /// `list separated by ";"`: the separator a text value is split on.
+    pub separator: Option<String>,
     pub span: Span,
 }
 
@@ -96,8 +98,9 @@ pub fn declared_type(name: &ast::Ident) -> Result<DeclaredType, Diagnostic> {
         "number" => Ok(DeclaredType::Number),
         "boolean" | "bool" => Ok(DeclaredType::Boolean),
         "timestamp" => Ok(DeclaredType::Timestamp),
+        "list" => Ok(DeclaredType::List),
         other => {
-            let types = ["text", "number", "boolean", "timestamp"];
+            let types = ["text", "number", "boolean", "timestamp", "list"];
             Err(Diagnostic::new(
                 DiagnosticKind::UnknownType {
                     name: other.to_string(),
@@ -332,7 +335,7 @@ fn add_property(
         return;
     }
     let ty = match declared_type(&decl.type_name) {
-        Ok(t) => t,
+        Ok(t) => super::lists::declared_modifiers(t, decl, errors),
         Err(e) => {
             errors.push(e);
             return;
@@ -340,7 +343,7 @@ fn add_property(
     };
     let mut allowed = None;
     if let Some(values) = &decl.allowed {
-        if ty != DeclaredType::Text {
+        if !matches!(ty, DeclaredType::Text | DeclaredType::List) {
             errors.push(
                 Diagnostic::new(
                     DiagnosticKind::OneOfNotText {
@@ -368,6 +371,7 @@ fn add_property(
         PropertyInfo {
             ty,
             allowed,
+            separator: decl.separator.as_ref().map(|s| s.value.clone()),
             span: decl.name.span,
         },
     );

@@ -20,6 +20,8 @@ pub enum Ty {
     Text,
     Time,
     Null,
+    /// A declared `list` property: only `has` reads it.
+    List,
     Any,
 }
 
@@ -31,6 +33,7 @@ impl Ty {
             Ty::Text => "text",
             Ty::Time => "a timestamp",
             Ty::Null => "null",
+            Ty::List => "a list",
             Ty::Any => "a value",
         }
     }
@@ -38,9 +41,10 @@ impl Ty {
     pub(super) fn from_declared(t: DeclaredType) -> Ty {
         match t {
             DeclaredType::Text => Ty::Text,
-            DeclaredType::Number => Ty::Number,
-            DeclaredType::Boolean => Ty::Bool,
+            DeclaredType::Number | DeclaredType::NumberFromText => Ty::Number,
+            DeclaredType::Boolean | DeclaredType::BooleanFromText => Ty::Bool,
             DeclaredType::Timestamp => Ty::Time,
+            DeclaredType::List => Ty::List,
         }
     }
 }
@@ -50,10 +54,12 @@ impl Ty {
 pub enum Info {
     None,
     Score(ScoreId),
-    /// A declared property (or event prop) with its allowed values.
+    /// A declared property (or event prop) with its allowed values, and
+    /// the separator of a `list separated by` property.
     Property {
         name: String,
         allowed: Option<Vec<String>>,
+        separator: Option<String>,
     },
 }
 
@@ -167,6 +173,7 @@ impl<'a> Compiler<'a> {
         let Info::Property {
             name,
             allowed: Some(allowed),
+            ..
         } = &property.info
         else {
             return;
@@ -248,11 +255,18 @@ pub(super) fn promote_time_literal(other_side: &Typed, literal: &mut Typed) {
 
 pub(super) fn property_typed(operand: Operand, name: &str, info: &PropertyInfo, span: Span) -> Typed {
     Typed {
-        operand,
+        operand: match info.ty {
+            DeclaredType::NumberFromText | DeclaredType::BooleanFromText => Operand::FromText {
+                source: Box::new(operand),
+                to: info.ty,
+            },
+            _ => operand,
+        },
         ty: Ty::from_declared(info.ty),
         info: Info::Property {
             name: name.to_string(),
             allowed: info.allowed.clone(),
+            separator: info.separator.clone(),
         },
         span,
     }
@@ -286,6 +300,7 @@ fn type_advice(ty: Ty, what: &str) -> TypeAdvice {
         Ty::Time => TypeAdvice::Time {
             what: what.to_string(),
         },
+        Ty::List => TypeAdvice::List,
         Ty::Null | Ty::Any => TypeAdvice::Other,
     }
 }

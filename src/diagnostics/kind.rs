@@ -228,6 +228,12 @@ pub enum TypeAdvice {
     },
     /// An operand of `+`, `-`, `*` or `/` that is not a number.
     Arithmetic,
+    /// A `list` property in a test other than `has`.
+    List,
+    /// `has` on a value that is not a list.
+    HasNeedsList,
+    /// A value looked for by `has` that is not text.
+    HasValueText,
     Other,
 }
 
@@ -253,6 +259,15 @@ impl TypeAdvice {
             } => format!("`{function}` takes {takes}, e.g. `{example}`"),
             TypeAdvice::Arithmetic => String::from(
                 "arithmetic works on numbers: scores, number properties, number literals, `count of …` and `days_since(…)`",
+            ),
+            TypeAdvice::List => String::from(
+                "a list is tested with `has`: `x has \"a\"`, `x has any of [\"a\", \"b\"]` or `x has all of [\"a\", \"b\"]`",
+            ),
+            TypeAdvice::HasNeedsList => String::from(
+                "declare the property as a list: `x: list` (a JSON array of texts) or `x: list separated by \";\"` (text such as \"a;b\"); to look inside text, use `contains`",
+            ),
+            TypeAdvice::HasValueText => String::from(
+                "a list holds text: write the values in double quotes, e.g. `has any of [\"1\", \"2\"]`",
             ),
             TypeAdvice::Other => String::from("check the types of both sides"),
         }
@@ -572,6 +587,14 @@ pub enum DiagnosticKind {
     OneOfNotText { name: String, type_name: String },
     #[error("allowed values must be text in double quotes")]
     AllowedValueNotText,
+    /// `company_size: text from text`: only numbers and booleans convert.
+    #[error("`from text` converts text to a number or a boolean, not to {type_name}")]
+    FromTextNotConvertible { type_name: String },
+    /// `tags: text separated by ";"`
+    #[error("`separated by` applies to a `list` property, not to {type_name}")]
+    SeparatorNotList { name: String, type_name: String },
+    #[error("a list separator cannot be empty")]
+    EmptySeparator,
 
     // Names.
     #[error("unknown name `{name}`")]
@@ -794,6 +817,9 @@ pub enum DiagnosticKind {
     RegexOutsideMatches,
     #[error("a list can only follow `in`")]
     ListOutsideIn,
+    /// `interests has ["a", "b"]`
+    #[error("`has` looks for one value; a list needs `any of` or `all of`")]
+    HasListWithoutQuantifier,
     #[error("expected a value, found a condition")]
     ConditionAsValue,
     #[error("band `{band}` can only be compared with one of its values")]
@@ -976,7 +1002,10 @@ impl DiagnosticKind {
             | K::InternalRegexNotBuilt { .. }
             | K::InternalBandValueMissing { .. }
             | K::InternalNoPlan => Code::Internal,
-            K::UnknownType { .. } => Code::UnknownType,
+            K::UnknownType { .. }
+            | K::FromTextNotConvertible { .. }
+            | K::SeparatorNotList { .. }
+            | K::EmptySeparator => Code::UnknownType,
             K::DuplicateEvent { .. }
             | K::DuplicateProperty { .. }
             | K::PropertyNameTaken { .. }
@@ -1041,6 +1070,7 @@ impl DiagnosticKind {
             | K::InNeedsList
             | K::RegexOutsideMatches
             | K::ListOutsideIn
+            | K::HasListWithoutQuantifier
             | K::ConditionAsValue
             | K::BandNeedsValue { .. }
             | K::BandValueWrittenAsNumber { .. }
@@ -1097,9 +1127,16 @@ impl DiagnosticKind {
             | K::InternalBandValueMissing { .. }
             | K::InternalNoPlan => text(REPORT_BUG),
             K::UnknownType { suggestion, .. } => Some(match suggestion {
-                Some(t) => format!("did you mean `{t}`? the types are text, number, boolean and timestamp"),
-                None => String::from("the types are text, number, boolean and timestamp"),
+                Some(t) => format!("did you mean `{t}`? the types are text, number, boolean, timestamp and list"),
+                None => String::from("the types are text, number, boolean, timestamp and list"),
             }),
+            K::FromTextNotConvertible { .. } => text(
+                "remove `from text`: it is for `number from text` and `boolean from text`, where a snapshot writes such values as text (`\"56\"`)",
+            ),
+            K::SeparatorNotList { name, .. } => Some(format!(
+                "declare a list to split text on the separator: `{name}: list separated by \";\"`"
+            )),
+            K::EmptySeparator => text("write the text between values, e.g. `separated by \";\"`"),
             K::DuplicateEvent { .. } | K::DuplicateProperty { .. } => text("remove one of the declarations"),
             K::PropertyNameTaken { .. } => {
                 text("rename one of them; a condition could not tell which one it means")
@@ -1291,6 +1328,9 @@ impl DiagnosticKind {
             K::InNeedsList => text("write `[\"a\", \"b\"]` or name a list constant"),
             K::RegexOutsideMatches => text("write `x matches /pattern/`"),
             K::ListOutsideIn => text("write `x in [\"a\", \"b\"]`"),
+            K::HasListWithoutQuantifier => text(
+                "write `has any of [...]` (at least one of them) or `has all of [...]` (every one of them)",
+            ),
             K::ConditionAsValue => text("conditions combine with `and`/`or`; they cannot be compared"),
             K::BandNeedsValue { values, .. } | K::BandAlwaysHasValue { values, .. } => {
                 Some(format!("values: {values}"))
@@ -1330,6 +1370,7 @@ impl DiagnosticKind {
             K::NotACondition { found } => text(match *found {
                 "a number" => "compare it: `x >= 10`",
                 "a timestamp" => "test it with `within`: `x within 7 days`",
+                "a list" => "test what it holds with `has`: `x has \"value\"`",
                 _ => "compare it: `x == \"value\"`, or test `x is not null`",
             }),
             K::NullComparison { op } => {

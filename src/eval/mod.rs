@@ -7,6 +7,7 @@
 //! The evaluator is generic over a [`Tracer`]; with [`NoTrace`] every trace
 //! call is behind `if T::ENABLED` and compiles away.
 
+mod lists;
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -27,7 +28,7 @@ use crate::plan::{
     BandId, ComputedPoints, Cond, ConstValue, EachRule, EventAggregate, Function, Operand, Plan, QueueBranch,
     Reach, ScoreRuleKind, Step, Window, MICROS_PER_DAY,
 };
-use crate::snapshot::{Contact, Event, FieldValue};
+use crate::snapshot::{boolean_from_text, number_from_text, Contact, DeclaredType, Event, FieldValue};
 use crate::source::Span;
 
 use std::borrow::Cow;
@@ -665,6 +666,36 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 }
                 result
             }
+            Cond::Has {
+                list,
+                quantifier,
+                needles,
+                separator,
+                ignore_case,
+                span,
+            } => {
+                let l = self.operand(list, event);
+                let values: smallvec::SmallVec<[EvalValue<'c>; 4]> =
+                    needles.iter().map(|n| self.operand(n, event)).collect();
+                let result = self.has(
+                    &l,
+                    *quantifier,
+                    &values,
+                    separator.as_deref(),
+                    *ignore_case,
+                    *span,
+                );
+                if T::ENABLED {
+                    // `has owner`: the value looked for was read too; show it.
+                    match (needles.as_slice(), values.first()) {
+                        ([needle], Some(r)) if !matches!(needle, Operand::Const(_)) => {
+                            self.tracer.test(cond, result, &l, Some(r));
+                        }
+                        _ => self.tracer.test(cond, result, &l, None),
+                    }
+                }
+                result
+            }
             Cond::BandIs {
                 band,
                 mask,
@@ -706,6 +737,34 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             self.tracer.test(cond, result, &v, None);
         }
         result
+    }
+
+    /// `list has …` on the values looked for: false when the list or one
+    /// of them is absent, and a wrong type when either is not what `has` reads.
+    fn has(
+        &mut self,
+        list: &EvalValue<'_>,
+        quantifier: crate::ops::HasQuantifier,
+        values: &[EvalValue<'_>],
+        separator: Option<&str>,
+        ignore_case: bool,
+        span: Span,
+    ) -> bool {
+        if list.is_absent() {
+            return false;
+        }
+        let mut needles: smallvec::SmallVec<[&str; 4]> = smallvec::SmallVec::new();
+        for value in values {
+            match value {
+                EvalValue::Absent => return false,
+                EvalValue::Text(text) => needles.push(text),
+                other => return self.wrong_type(span, other, "text"),
+            }
+        }
+        match lists::list_has(list, separator, quantifier, &needles, ignore_case) {
+            Some(result) => result,
+            None => self.wrong_type(span, list, "a list"),
+        }
     }
 
     /// Records a wrong-type value; the test is false.
@@ -847,6 +906,19 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let contact = self.contact;
         match operand {
             Operand::Property(slot) => EvalValue::from_value(contact.props.get(*slot)),
+            Operand::FromText { source, to } => {
+                let value = self.operand(source, event);
+                let converted = match (&value, to) {
+                    (EvalValue::Text(text), DeclaredType::NumberFromText) => {
+                        number_from_text(text).map(EvalValue::Num)
+                    }
+                    (EvalValue::Text(text), DeclaredType::BooleanFromText) => {
+                        boolean_from_text(text).map(EvalValue::Bool)
+                    }
+                    _ => None,
+                };
+                converted.unwrap_or(value)
+            }
             Operand::Email => match &contact.email {
                 Some(e) => EvalValue::Text(Cow::Borrowed(e.as_str())),
                 None => EvalValue::Absent,
@@ -1036,6 +1108,7 @@ impl<'c> EvalValue<'c> {
             Some(FieldValue::Bool(b)) => EvalValue::Bool(*b),
             Some(FieldValue::Number(n)) => EvalValue::Num(*n),
             Some(FieldValue::Text(t)) => EvalValue::Text(Cow::Borrowed(t)),
+            Some(FieldValue::List(items)) => EvalValue::List(items),
             Some(FieldValue::Composite) => EvalValue::Composite,
         }
     }

@@ -11,6 +11,9 @@ pub enum EvalValue<'c> {
     Text(Cow<'c, str>),
     /// Microseconds since the epoch.
     Time(i64),
+    /// A JSON array of texts (a multi-select value): `has` reads it; every
+    /// other test sees a wrong type.
+    List(&'c [compact_str::CompactString]),
     /// A JSON array or object where a scalar was expected: a wrong type everywhere.
     Composite,
     /// A band's value: (band index, value index). Only seen by tracers.
@@ -30,6 +33,7 @@ impl EvalValue<'_> {
             EvalValue::Num(_) => "a number",
             EvalValue::Text(_) => "text",
             EvalValue::Time(_) => "a timestamp",
+            EvalValue::List(_) => "a list",
             EvalValue::Composite => "a list or object",
             EvalValue::Band(..) => "a band value",
         }

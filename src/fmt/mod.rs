@@ -752,13 +752,18 @@ fn padded(text: &str, width: usize) -> String {
 }
 
 fn property_type(d: &ast::PropertyDecl) -> String {
-    match &d.allowed {
-        None => d.type_name.name.clone(),
-        Some(values) => {
-            let list: Vec<String> = values.iter().map(|v| expr(v, 0)).collect();
-            format!("{} one of [{}]", d.type_name.name, list.join(", "))
-        }
+    let mut text = d.type_name.name.clone();
+    if d.from_text.is_some() {
+        text.push_str(" from text");
     }
+    if let Some(separator) = &d.separator {
+        text.push_str(&format!(" separated by {}", string(&separator.value)));
+    }
+    if let Some(values) = &d.allowed {
+        let list: Vec<String> = values.iter().map(|v| expr(v, 0)).collect();
+        text.push_str(&format!(" one of [{}]", list.join(", ")));
+    }
+    text
 }
 
 /// `=> +10 decay half-life 7 days, max 40`
@@ -978,6 +983,18 @@ fn expr(e: &Expr, ctx: u8) -> String {
         ExprKind::Between { left, low, high } => {
             format!("{} between {} and {}", expr(left, 4), expr(low, 4), expr(high, 4))
         }
+        ExprKind::Has {
+            left,
+            quantifier,
+            right,
+            ignore_case,
+        } => format!(
+            "{} {} {}{}",
+            expr(left, 4),
+            quantifier.words(),
+            expr(right, 4),
+            ignoring(*ignore_case)
+        ),
         ExprKind::Name(id) => written_name(&id.name).into_owned(),
         ExprKind::Arith { first, rest } => {
             let parent = rest.first().map_or(ArithOp::Add, |(op, _)| *op);

@@ -350,6 +350,18 @@ pub enum Cond {
         operand: Operand,
         span: Span,
     },
+    /// `interests has "ai"`, `has any of [...]`, `has all of [...]`: the
+    /// list value (a JSON array of texts, or a text: split on `separator`
+    /// when the property declares one, else one element) holds one, any or
+    /// all of the `needles` (each a text value; constants as written).
+    Has {
+        list: Operand,
+        quantifier: crate::ops::HasQuantifier,
+        needles: Vec<Operand>,
+        separator: Option<Box<str>>,
+        ignore_case: bool,
+        span: Span,
+    },
     /// `readiness is hot`, `readiness in [warm, hot]`: the band's value is in `mask`.
     BandIs {
         band: BandId,
@@ -374,6 +386,7 @@ impl Cond {
             | Cond::Between { span, .. }
             | Cond::BandOrdered { span, .. }
             | Cond::Truthy { span, .. }
+            | Cond::Has { span, .. }
             | Cond::BandIs { span, .. } => Some(*span),
         }
     }
@@ -463,6 +476,15 @@ pub enum Operand {
         first: Box<Operand>,
         rest: Box<[(ArithOp, Operand)]>,
         span: Span,
+    },
+    /// A property or event prop declared `number from text` or `boolean
+    /// from text` (`to`): its value, a text that reads as a number (a
+    /// boolean) converted to one (docs/language.md §5). Converting here, not
+    /// in the reader, keeps each plan's reading its own (`rubric diff`
+    /// decodes a line once for two plans).
+    FromText {
+        source: Box<Operand>,
+        to: crate::snapshot::DeclaredType,
     },
 }
 

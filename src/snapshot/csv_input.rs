@@ -295,9 +295,10 @@ fn convert_cell(cell: &str, declared: Option<DeclaredType>) -> FieldValue {
         return FieldValue::Null;
     }
     let converted = match declared {
-        Some(DeclaredType::Text | DeclaredType::Timestamp) => None,
-        Some(DeclaredType::Number) => parse_number(cell),
-        Some(DeclaredType::Boolean) => parse_bool(cell),
+        // A CSV cell is always text: `number from text` reads it as `number` does.
+        Some(DeclaredType::Text | DeclaredType::Timestamp | DeclaredType::List) => None,
+        Some(DeclaredType::Number | DeclaredType::NumberFromText) => parse_number(cell),
+        Some(DeclaredType::Boolean | DeclaredType::BooleanFromText) => parse_bool(cell),
         None => parse_number(cell).or_else(|| parse_bool(cell)),
     };
     converted.unwrap_or_else(|| FieldValue::Text(cell.into()))

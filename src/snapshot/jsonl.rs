@@ -23,7 +23,7 @@ use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{
-    self, Deserialize as _, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 
 use super::timestamp::parse_timestamp;
@@ -349,9 +349,15 @@ impl<'de> DeserializeSeed<'de> for ValueSeed {
         }
         let raw = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
         let mut value_deserializer = serde_json::Deserializer::from_str(raw.get());
-        Ok(value_deserializer
-            .deserialize_any(self)
-            .unwrap_or_else(|_| FieldValue::Text(raw.get().into())))
+        // Only a number can fail here; inside an array (a list holding a
+        // number) the value is a list or object, as without the number.
+        Ok(value_deserializer.deserialize_any(self).unwrap_or_else(|_| {
+            if raw.get().starts_with('[') {
+                FieldValue::Composite
+            } else {
+                FieldValue::Text(raw.get().into())
+            }
+        }))
     }
 }
 
@@ -386,14 +392,81 @@ impl<'de> Visitor<'de> for ValueSeed {
         Ok(FieldValue::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<FieldValue, A::Error> {
-        IgnoredAny.visit_seq(seq)?;
-        Ok(FieldValue::Composite)
+    /// An array of texts is a list (a multi-select value); any other array
+    /// is a list or object.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldValue, A::Error> {
+        let mut texts = Vec::new();
+        let mut all_texts = true;
+        while let Some(ListElement(element)) = seq.next_element()? {
+            match element {
+                Some(text) if all_texts => texts.push(text),
+                _ => all_texts = false,
+            }
+        }
+        Ok(if all_texts {
+            FieldValue::List(texts.into_boxed_slice())
+        } else {
+            FieldValue::Composite
+        })
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FieldValue, A::Error> {
         IgnoredAny.visit_map(map)?;
         Ok(FieldValue::Composite)
+    }
+}
+
+/// One element of an array value: `Some` text, or `None` for anything else
+/// (skipped).
+struct ListElement(Option<compact_str::CompactString>);
+
+impl<'de> Deserialize<'de> for ListElement {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ListElement, D::Error> {
+        deserializer.deserialize_any(ListElementVisitor)
+    }
+}
+
+struct ListElementVisitor;
+
+impl<'de> Visitor<'de> for ListElementVisitor {
+    type Value = ListElement;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ListElement, E> {
+        Ok(ListElement(Some(v.into())))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ListElement, E> {
+        Ok(ListElement(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ListElement, E> {
+        Ok(ListElement(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ListElement, E> {
+        Ok(ListElement(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ListElement, E> {
+        Ok(ListElement(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ListElement, E> {
+        Ok(ListElement(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ListElement, A::Error> {
+        IgnoredAny.visit_seq(seq)?;
+        Ok(ListElement(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ListElement, A::Error> {
+        IgnoredAny.visit_map(map)?;
+        Ok(ListElement(None))
     }
 }
 
@@ -962,6 +1035,17 @@ mod tests {
     }
 
     #[test]
+    fn an_array_of_texts_is_a_list_and_any_other_array_a_composite() {
+        let list = |items: &[&str]| FieldValue::List(items.iter().map(|&i| i.into()).collect());
+        let contact = decode(r#"{"id":"a","properties":{"tags":["ai","ml"],"owner":[]}}"#);
+        assert_eq!(contact.props[3], list(&["ai", "ml"]));
+        assert_eq!(contact.props[2], list(&[]));
+        let contact = decode(r#"{"id":"a","properties":{"tags":["ai",1],"owner":[["x"]]}}"#);
+        assert_eq!(contact.props[3], FieldValue::Composite);
+        assert_eq!(contact.props[2], FieldValue::Composite);
+    }
+
+    #[test]
     fn minimal_line_has_slots_of_the_right_length() {
         let contact = decode(r#"{"id":"a"}"#);
         assert_eq!(
@@ -1276,6 +1360,12 @@ mod tests {
                 Json::Bool(b) => FieldValue::Bool(*b),
                 Json::Number(n) => FieldValue::Number(n.as_f64().unwrap()),
                 Json::String(s) => FieldValue::Text(s.as_str().into()),
+                Json::Array(items) if items.iter().all(Json::is_string) => FieldValue::List(
+                    items
+                        .iter()
+                        .map(|item| item.as_str().unwrap_or_default().into())
+                        .collect(),
+                ),
                 Json::Array(_) | Json::Object(_) => FieldValue::Composite,
             }
         }

@@ -9,6 +9,7 @@
 //! validated where docs/formats.md demands it and then skipped without being stored.
 
 mod csv_input;
+mod declared;
 mod find;
 mod id_set;
 mod input;
@@ -18,6 +19,7 @@ mod rejects;
 mod timestamp;
 
 pub use csv_input::CsvReader;
+pub use declared::{boolean_from_text, kind_name, number_from_text};
 pub use find::find_contacts;
 pub use id_set::IdSet;
 pub use input::{
@@ -35,13 +37,21 @@ pub use timestamp::{format_timestamp, parse_timestamp};
 /// Name → slot, with a fast hasher (names are looked up for every key of every line).
 pub type SlotMap = std::collections::HashMap<String, usize, rustc_hash::FxBuildHasher>;
 
-/// A declared type the reader may use to convert untyped input (CSV cells).
+/// A declared type the reader may use to convert untyped input (CSV cells),
+/// or text where the schema opts in (`number from text`), and to tell a
+/// value of the wrong type ([`DeclaredType::is_wrong_type`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeclaredType {
     Text,
     Number,
     Boolean,
     Timestamp,
+    /// `number from text`: a number, or text that converts to one.
+    NumberFromText,
+    /// `boolean from text`: a boolean, or `"true"` / `"false"` as text.
+    BooleanFromText,
+    /// `list` or `list separated by "…"`: a JSON array of texts, or a text.
+    List,
 }
 
 /// What the plan reads from each contact, by name, mapped to dense slots.
@@ -76,6 +86,9 @@ pub enum FieldValue {
     Bool(bool),
     Number(f64),
     Text(compact_str::CompactString),
+    /// A JSON array whose elements are all texts (a multi-select value):
+    /// `has` tests it; every other test sees a wrong type, as for `Composite`.
+    List(Box<[compact_str::CompactString]>),
     /// A JSON array or object where a scalar was expected; compares as a wrong type.
     Composite,
 }

@@ -7,7 +7,7 @@ use crate::source::Span;
 
 /// The operators are shared with the plan and the evaluator; they live in
 /// [`crate::ops`] and are re-exported here for the parser and the compiler.
-pub use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
+pub use crate::ops::{AggregateKind, ArithOp, CompareOp, HasQuantifier, TextOp};
 
 /// A name as written, with where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +84,10 @@ pub struct PropertyDecl {
     pub name: Ident,
     pub type_name: Ident,
     pub allowed: Option<Vec<Expr>>,
+    /// `number from text`: the span of `from text`.
+    pub from_text: Option<Span>,
+    /// `list separated by ";"`: the separator.
+    pub separator: Option<StrLit>,
     pub span: Span,
 }
 
@@ -332,6 +336,15 @@ pub enum ExprKind {
         left: Box<Expr>,
         negated: bool,
         target: IsTarget,
+    },
+    /// `interests has "ai"`, `interests has any of ["ai", "ml"]`,
+    /// `interests has all of list_constant`: `right` is a value for `has`,
+    /// a list or a name for `has any of` and `has all of`.
+    Has {
+        left: Box<Expr>,
+        quantifier: HasQuantifier,
+        right: Box<Expr>,
+        ignore_case: bool,
     },
     /// `last_sales_touch_at within 7 days`
     Within {

@@ -839,6 +839,13 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "band_number" => "a band value",
         // `kw_next` and `within_next` fall through to "something else", left
         // out of "expected …": after `within`, a duration is what is missing.
+        "has_tail" => "`has`",
+        "has_quantifier" | "has_any" | "has_all" => "`any of` or `all of`",
+        "kw_has" => "`has`",
+        "kw_text" => "`text`",
+        "kw_by" => "`by`",
+        "from_text" => "`from text`",
+        "list_separator" => "`separated by \"…\"`",
         "compare_op" => "a comparison (`==`, `>=`, …)",
         "kw_and" => "`and`",
         "kw_ignoring" => "`ignoring case`",
@@ -1056,7 +1063,23 @@ impl Builder<'_> {
         let mut it = self.children(pair).into_iter();
         let name = self.next_ident(&mut it, span, "property")?;
         let type_name = self.next_ident(&mut it, span, "property type")?;
-        let allowed = match it.next() {
+        let mut next = it.next();
+        let mut from_text = None;
+        if let Some(p) = next.as_ref().filter(|p| p.as_rule() == Rule::from_text) {
+            from_text = Some(self.span(p));
+            next = it.next();
+        }
+        let mut separator = None;
+        if let Some(p) = next.clone().filter(|p| p.as_rule() == Rule::list_separator) {
+            let string = self
+                .children(p)
+                .into_iter()
+                .next()
+                .ok_or_else(|| self.missing(span, "separator"))?;
+            separator = Some(self.build_string(string)?);
+            next = it.next();
+        }
+        let allowed = match next {
             Some(p) if p.as_rule() == Rule::allowed_values => {
                 let list = self
                     .children(p)
@@ -1075,6 +1098,8 @@ impl Builder<'_> {
             name,
             type_name,
             allowed,
+            from_text,
+            separator,
             span,
         })
     }
@@ -1693,6 +1718,39 @@ impl Builder<'_> {
                     op,
                     left,
                     right: Box::new(self.build_operand(right)?),
+                    ignore_case,
+                }
+            }
+            Rule::has_tail => {
+                let mut quantifier = HasQuantifier::One;
+                let mut right = values.next().ok_or_else(|| self.missing(span, "has"))?;
+                if right.as_rule() == Rule::has_quantifier {
+                    let words = right
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| self.missing(span, "has"))?;
+                    quantifier = match words.as_rule() {
+                        Rule::has_any => HasQuantifier::Any,
+                        Rule::has_all => HasQuantifier::All,
+                        _ => return Err(self.unexpected(&words, "a has test")),
+                    };
+                    right = values.next().ok_or_else(|| self.missing(span, "has"))?;
+                }
+                let right = match right.as_rule() {
+                    Rule::list => self.build_list(right)?,
+                    Rule::ident => {
+                        let ident = self.build_ident(right)?;
+                        Expr {
+                            span: ident.span,
+                            kind: ExprKind::Name(ident),
+                        }
+                    }
+                    _ => self.build_operand(right)?,
+                };
+                ExprKind::Has {
+                    left,
+                    quantifier,
+                    right: Box::new(right),
                     ignore_case,
                 }
             }

@@ -30,8 +30,8 @@ mod why_not;
 
 pub use recorder::Recorder;
 pub use schema::{
-    BandTrace, BranchTrace, CapTrace, EventTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace, SegmentTrace,
-    SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+    BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace,
+    SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
 };
 pub use why_not::{why_not, WhyNot};
 

@@ -10,13 +10,15 @@
 use std::collections::BTreeMap;
 
 use super::schema::{
-    BandTrace, BranchTrace, CapTrace, EventTrace, OperandTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace,
-    SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+    BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, OperandTrace, RowTrace, RuleKind,
+    RuleTrace, ScoreTrace, SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
 };
 use super::values::{eval_value_json, field_value_json, Describer};
 use crate::eval::{EvalValue, EventDecision, Scope, ScopeResult, TargetKind, Tracer};
 use crate::plan::{Cond, Operand, Plan, Reach, ScoreRuleKind, MICROS_PER_DAY};
-use crate::snapshot::{format_timestamp, Contact};
+use crate::snapshot::{
+    boolean_from_text, format_timestamp, number_from_text, Contact, DeclaredType, FieldValue,
+};
 use crate::source::{Sources, Span};
 
 use serde_json::Value as Json;
@@ -59,6 +61,32 @@ pub struct Recorder<'a> {
     as_of: i64,
 }
 
+/// The contact's property values that `number from text` or `boolean from
+/// text` convert, in slot order: what every test of the plan read instead.
+fn converted_properties(plan: &Plan, contact: &Contact) -> Vec<ConvertedTrace> {
+    let mut converted = Vec::new();
+    for (slot, declared) in plan.decode.property_types.iter().enumerate() {
+        let Some(FieldValue::Text(text)) = contact.props.get(slot) else {
+            continue;
+        };
+        let value = match declared {
+            Some(DeclaredType::NumberFromText) => {
+                number_from_text(text).map(|n| field_value_json(&FieldValue::Number(n)))
+            }
+            Some(DeclaredType::BooleanFromText) => boolean_from_text(text).map(Json::Bool),
+            _ => None,
+        };
+        if let Some(value) = value {
+            converted.push(ConvertedTrace {
+                property: plan.property_names.get(slot).cloned().unwrap_or_default(),
+                text: text.to_string(),
+                value,
+            });
+        }
+    }
+    converted
+}
+
 /// A target's channel and exemptions.
 fn target_reach(plan: &Plan, kind: TargetKind, index: usize) -> Option<&Reach> {
     match kind {
@@ -93,6 +121,7 @@ impl<'a> Recorder<'a> {
                 workflows: Vec::new(),
                 routes: Vec::new(),
                 warnings: Vec::new(),
+                converted: converted_properties(plan, contact),
             },
             open: Vec::new(),
             scores: (0..plan.scores.len()).map(|_| None).collect(),
@@ -703,7 +732,9 @@ fn arith_worked(
     }
     let (left, right) = match cond {
         Cond::Compare { left, right, .. } | Cond::Text { left, right, .. } => (Some(left), Some(right)),
-        Cond::In { left, .. } | Cond::Matches { left, .. } => (Some(left), None),
+        Cond::In { left, .. } | Cond::Matches { left, .. } | Cond::Has { list: left, .. } => {
+            (Some(left), None)
+        }
         Cond::IsNull { operand, .. }
         | Cond::Within { operand, .. }
         | Cond::TimeWindow { operand, .. }

@@ -8,6 +8,7 @@ use super::values::{json_text, number};
 use super::why_not::describe_test;
 use super::{BranchTrace, EventTrace, RuleKind, RuleTrace, TargetTrace, TestTrace, Trace, WhyNot};
 use crate::eval::SkipReason;
+use serde_json::Value as Json;
 
 /// ANSI styling that is empty when colour is off.
 struct Style {
@@ -199,6 +200,18 @@ pub fn text(trace: &Trace, color: bool) -> String {
         let _ = writeln!(out, "{title}:");
         for t in list {
             render_target(&mut out, &style, t, own_channel);
+        }
+    }
+    if !trace.converted.is_empty() {
+        let _ = writeln!(out, "converted from text:");
+        for c in &trace.converted {
+            let _ = writeln!(
+                out,
+                "  {} {} → {}",
+                c.property,
+                json_text(&Json::String(c.text.clone())),
+                json_text(&c.value)
+            );
         }
     }
     if trace.warnings.is_empty() {

@@ -25,6 +25,10 @@ pub struct Trace {
     pub workflows: Vec<TargetTrace>,
     pub routes: Vec<TargetTrace>,
     pub warnings: Vec<WarningTrace>,
+    /// Property values read as numbers or booleans from text
+    /// (`number from text`), with the text as written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub converted: Vec<ConvertedTrace>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -239,6 +243,17 @@ pub struct TargetTrace {
     pub queue: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queue_branches: Vec<BranchTrace>,
+}
+
+/// One property value converted from text by its declared type:
+/// `company_size "56" → 56`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConvertedTrace {
+    pub property: String,
+    /// The text in the snapshot.
+    pub text: String,
+    /// The number or boolean every test read.
+    pub value: Json,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -37,6 +37,7 @@ pub(super) fn eval_value_json(plan: &Plan, v: &EvalValue<'_>) -> Json {
         EvalValue::Num(n) => number_json(*n),
         EvalValue::Text(t) => Json::String(t.to_string()),
         EvalValue::Time(t) => Json::String(format_timestamp(*t)),
+        EvalValue::List(items) => list_json(items),
         EvalValue::Composite => composite_json(),
         EvalValue::Band(b, value) => Json::String(
             plan.bands
@@ -66,12 +67,18 @@ pub(super) fn field_value_json(v: &FieldValue) -> Json {
         FieldValue::Bool(b) => Json::Bool(*b),
         FieldValue::Number(n) => number_json(*n),
         FieldValue::Text(t) => Json::String(t.to_string()),
+        FieldValue::List(items) => list_json(items),
         FieldValue::Composite => composite_json(),
     }
 }
 
 fn number_json(n: f64) -> Json {
     serde_json::Number::from_f64(n).map_or(Json::Null, Json::Number)
+}
+
+/// A list value (a JSON array of texts) as the array it was.
+fn list_json(items: &[compact_str::CompactString]) -> Json {
+    Json::Array(items.iter().map(|t| Json::String(t.to_string())).collect())
 }
 
 fn composite_json() -> Json {
@@ -93,6 +100,7 @@ impl Describer<'_> {
         let plan = self.plan;
         match operand {
             Operand::Property(slot) => plan.property_names.get(*slot).cloned().unwrap_or_default(),
+            Operand::FromText { source, .. } => self.operand(source),
             Operand::Email => String::from("email"),
             Operand::Id => String::from("id"),
             Operand::EventProp(slot) => self
@@ -207,6 +215,7 @@ impl Describer<'_> {
                     .map_or(String::new(), |b| b.name.clone()),
                 op.symbol().to_string(),
             ),
+            Cond::Has { list, quantifier, .. } => (self.operand(list), quantifier.words().to_string()),
             Cond::Truthy { operand, .. } => (self.operand(operand), String::from("is true")),
             Cond::BandIs { band, negated, .. } => (
                 self.plan
