@@ -108,6 +108,7 @@ impl<'a> Compiler<'a> {
             }
             ExprKind::Literal(Literal::Bool(b)) => Some(Cond::Const(*b)),
             ExprKind::Name(_)
+            | ExprKind::ContactField(_)
             | ExprKind::Call { .. }
             | ExprKind::Aggregate(_)
             | ExprKind::Literal(_)
@@ -516,6 +517,7 @@ impl<'a> Compiler<'a> {
             },
             ExprKind::Call { function, args } => self.call(span, function, args, ctx),
             ExprKind::Aggregate(agg) => self.aggregate(span, agg, ctx),
+            ExprKind::ContactField(ident) => self.contact_field(span, ident),
             ExprKind::Arith { first, rest } => self.arith(span, first, rest, ctx),
             _ => {
                 self.errors
@@ -642,6 +644,12 @@ impl<'a> Compiler<'a> {
                 .push(Diagnostic::new(DiagnosticKind::NestedAggregate, span).with_label("nested aggregate"));
             return None;
         }
+        if !matches!(
+            agg.kind,
+            AggregateKind::Count | AggregateKind::Any | AggregateKind::Last
+        ) {
+            return self.prop_aggregate(span, agg);
+        }
         let event = self.event_slot(&agg.event)?;
         let filter = match &agg.filter {
             Some(f) => Some(self.condition(
@@ -662,12 +670,15 @@ impl<'a> Compiler<'a> {
             event,
             filter,
             window,
+            prop: None,
             span,
         });
         let ty = match agg.kind {
             AggregateKind::Count => Ty::Number,
             AggregateKind::Any => Ty::Bool,
             AggregateKind::Last => Ty::Time,
+            // Compiled by `prop_aggregate` (returned above).
+            _ => Ty::Any,
         };
         Some(Typed {
             operand: Operand::Aggregate(id),
@@ -803,11 +814,7 @@ impl Compiler<'_> {
         joined_by: &'static str,
     ) {
         let event = aggregate.event.name.as_str();
-        let words = match aggregate.kind {
-            AggregateKind::Count => "count of",
-            AggregateKind::Any => "any",
-            AggregateKind::Last => "last",
-        };
+        let words = aggregate.kind.words();
         let event_props = self
             .symbols
             .events

@@ -1013,7 +1013,7 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 walk(pattern, names);
             }
             ExprKind::Is { left, .. } | ExprKind::Within { left, .. } => walk(left, names),
-            ExprKind::Name(id) => {
+            ExprKind::Name(id) | ExprKind::ContactField(id) => {
                 names.insert(&id.name);
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, names)),

@@ -31,6 +31,7 @@
 //! `types` and `regexes`; `names` uses `types`; `items` uses `order`'s
 //! `Dependencies`; nothing imports `items` or `conds`.
 
+mod aggregates;
 mod conds;
 mod goals;
 mod items;

@@ -739,6 +739,16 @@ pub enum DiagnosticKind {
     },
     #[error("an event aggregate cannot be used inside a `where`")]
     NestedAggregate,
+    #[error("`{aggregate}` reads numbers, but `{prop}` of `{event}` is {ty}")]
+    AggregateOfNonNumber {
+        /// `sum of`, `min of`, …
+        aggregate: &'static str,
+        prop: String,
+        event: String,
+        ty: &'static str,
+    },
+    #[error("`{name}` is a field of the contact, not a prop of `{event}`")]
+    ContactFieldInWhere { name: String, event: String },
 
     // Lints (warnings).
     #[error("branch `{branch}` of `{band}` can never hold")]
@@ -889,6 +899,8 @@ impl DiagnosticKind {
             K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
             K::ValueNotAllowed { .. } => Code::ValueNotAllowed,
             K::NestedAggregate => Code::NestedAggregate,
+            K::AggregateOfNonNumber { .. } => Code::TypeMismatch,
+            K::ContactFieldInWhere { .. } => Code::UnknownEventProp,
             K::ValueJoinedToTest { .. } => Code::NotACondition,
             K::LintBranchNeverHolds { .. } | K::LintBranchShadowed { .. } => Code::LintShadowedBranch,
             K::LintThresholdNeverMet { .. } => Code::LintThresholdNeverMet,
@@ -1155,6 +1167,13 @@ impl DiagnosticKind {
                 None => format!("`{name}` is one of: {allowed}"),
             }),
             K::NestedAggregate => text("a `where` tests the props of one event"),
+            K::AggregateOfNonNumber { prop, event, .. } => Some(format!(
+                "`sum`, `min`, `max` and `avg` read a number prop; count its different values with \
+                 `distinct count of {prop} in {event}`, or the events with `count of {event} where …`"
+            )),
+            K::ContactFieldInWhere { name, .. } => Some(format!(
+                "inside a `where` a bare name is a prop of the event; write `contact.{name}` to read the contact's field"
+            )),
             K::LintBranchNeverHolds { .. } => {
                 text("its tests contradict each other; fix the condition or remove the branch")
             }
@@ -1333,6 +1352,16 @@ mod tests {
                 allowed: s("\"a\""),
             },
             K::NestedAggregate,
+            K::AggregateOfNonNumber {
+                aggregate: "sum of",
+                prop: s("url"),
+                event: s("page_view"),
+                ty: "text",
+            },
+            K::ContactFieldInWhere {
+                name: s("country"),
+                event: s("page_view"),
+            },
             K::Cycle {
                 name: s("a"),
                 chain: s("a → a"),

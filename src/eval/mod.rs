@@ -7,6 +7,7 @@
 //! The evaluator is generic over a [`Tracer`]; with [`NoTrace`] every trace
 //! call is behind `if T::ENABLED` and compiles away.
 
+mod aggregates;
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -463,11 +464,14 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
 
     fn aggregate(&mut self, index: usize, agg: &'c EventAggregate) -> EvalValue<'c> {
         let contact = self.contact;
+        if agg.prop.is_some() || agg.kind == AggregateKind::First {
+            return self.prop_aggregate(index, agg);
+        }
         let Some(events) = contact.events.get(agg.event) else {
             return match agg.kind {
                 AggregateKind::Count => EvalValue::Num(0.0),
                 AggregateKind::Any => EvalValue::Bool(false),
-                AggregateKind::Last => EvalValue::Absent,
+                _ => EvalValue::Absent,
             };
         };
         if T::ENABLED {
@@ -495,6 +499,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             AggregateKind::Count => EvalValue::Num(f64::from(count)),
             AggregateKind::Any => EvalValue::Bool(count > 0),
             AggregateKind::Last => last.map_or(EvalValue::Absent, EvalValue::Time),
+            // Evaluated by `prop_aggregate` (returned above).
+            _ => EvalValue::Absent,
         };
         if T::ENABLED {
             self.tracer.exit(ScopeResult::Aggregate { value: &result });

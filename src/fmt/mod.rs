@@ -20,6 +20,7 @@
 //! text compiles to the same plan) and is idempotent (formatting formatted
 //! text changes nothing). `tests/fmt.rs` checks both on generated rule sets.
 
+mod aggregates;
 pub mod line_endings;
 
 use crate::diagnostics::Diagnostic;
@@ -906,6 +907,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
                 AggregateKind::Count => format!("count of {}", written_name(&a.event.name)),
                 AggregateKind::Any => format!("any {}", written_name(&a.event.name)),
                 AggregateKind::Last => format!("last {}", written_name(&a.event.name)),
+                other => aggregates::prop_aggregate_head(other, a),
             };
             if let Some(f) = &a.filter {
                 text.push(' ');
@@ -916,6 +918,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
             }
             text
         }
+        ExprKind::ContactField(name) => format!("contact.{}", written_name(&name.name)),
         ExprKind::Literal(lit) => match lit {
             Literal::Str(s) => string(s),
             Literal::Number(n) => number(*n),

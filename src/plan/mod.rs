@@ -206,6 +206,9 @@ pub struct EventAggregate {
     pub event: usize,
     pub filter: Option<Cond>,
     pub window: Option<i64>,
+    /// The event prop slot read by `sum`/`min`/`max`/`avg`/`distinct count`
+    /// and `P of first`/`P of last`; `None` for the others.
+    pub prop: Option<usize>,
     pub span: Span,
 }
 

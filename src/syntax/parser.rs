@@ -711,6 +711,8 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "operand" | "literal" | "call" | "aggregate" | "arith_sum" | "arith_product" | "arith_factor" => {
             "a value"
         }
+        "numeric_agg" | "distinct_agg" | "first_agg" | "prop_of_agg" | "contact_field" => "a value",
+        "numeric_agg_word" => "`sum`, `min`, `max` or `avg`",
         // `arith_add_op` and `arith_mul_op` are possible after every value:
         // they fall through to "something else", which messages leave out.
         "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
@@ -1612,6 +1614,13 @@ impl Builder<'_> {
                 })
             }
             Rule::aggregate => self.build_aggregate(inner),
+            Rule::contact_field => {
+                let ident = self.next_ident(&mut inner.into_inner(), span, "contact field")?;
+                Ok(Expr {
+                    span,
+                    kind: ExprKind::ContactField(ident),
+                })
+            }
             _ => Err(self.unexpected(&inner, "a value")),
         }
     }
@@ -1626,6 +1635,9 @@ impl Builder<'_> {
             Rule::count_agg => AggregateKind::Count,
             Rule::any_agg => AggregateKind::Any,
             Rule::last_agg => AggregateKind::Last,
+            Rule::numeric_agg | Rule::distinct_agg | Rule::first_agg | Rule::prop_of_agg => {
+                return self.build_prop_aggregate(span, inner)
+            }
             _ => return Err(self.unexpected(&inner, "an aggregate")),
         };
         let mut event = None;
@@ -1645,6 +1657,60 @@ impl Builder<'_> {
                 event: event.ok_or_else(|| self.missing(span, "aggregate"))?,
                 filter,
                 window,
+                prop: None,
+            }),
+            span,
+        })
+    }
+
+    /// The aggregates of issue 13 (`sum of minutes in webinar_attended …`,
+    /// `distinct count of url in page_view …`, `first page_view …`,
+    /// `url of last page_view …`): the kind comes from the words, the prop
+    /// (when there is one) is the first name, the event type the second.
+    fn build_prop_aggregate(&self, span: Span, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let rule = pair.as_rule();
+        let mut kind = match rule {
+            Rule::distinct_agg => Some(AggregateKind::DistinctCount),
+            Rule::first_agg => Some(AggregateKind::First),
+            _ => None,
+        };
+        let mut names = Vec::with_capacity(2);
+        let mut filter = None;
+        let mut window = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::numeric_agg_word => {
+                    kind = match p.as_str().trim() {
+                        "sum" => Some(AggregateKind::Sum),
+                        "min" => Some(AggregateKind::Min),
+                        "max" => Some(AggregateKind::Max),
+                        "avg" => Some(AggregateKind::Avg),
+                        _ => return Err(self.unexpected(&p, "`sum`, `min`, `max` or `avg`")),
+                    }
+                }
+                Rule::kw_first if rule == Rule::prop_of_agg => kind = Some(AggregateKind::FirstProp),
+                Rule::kw_last if rule == Rule::prop_of_agg => kind = Some(AggregateKind::LastProp),
+                r if is_keyword(r) => {}
+                Rule::ident => names.push(self.build_ident(p)?),
+                Rule::event_filter => filter = Some(Box::new(self.build_event_filter(p)?)),
+                Rule::window => window = Some(self.build_window(p)?),
+                _ => return Err(self.unexpected(&p, "an aggregate")),
+            }
+        }
+        let kind = kind.ok_or_else(|| self.missing(span, "aggregate"))?;
+        let mut names = names.into_iter();
+        let (prop, event) = if kind == AggregateKind::First {
+            (None, names.next())
+        } else {
+            (names.next(), names.next())
+        };
+        Ok(Expr {
+            kind: ExprKind::Aggregate(EventAggregate {
+                kind,
+                event: event.ok_or_else(|| self.missing(span, "aggregate"))?,
+                filter,
+                window,
+                prop,
             }),
             span,
         })
