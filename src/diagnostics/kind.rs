@@ -338,6 +338,12 @@ pub enum SyntaxHint {
     WhereTestsInParentheses {
         example: String,
     },
+    /// `last page_view's url`: a prop of the first or last event is
+    /// written `url of last page_view`.
+    PropOfEventPossessive {
+        /// The aggregate as it is written: `url of last page_view`.
+        example: String,
+    },
 }
 
 impl SyntaxHint {
@@ -401,6 +407,9 @@ impl SyntaxHint {
             H::ComparisonWithDuration { example, days_since: false } => format!(
                 "a comparison takes a plain value, not a duration; to test how long ago, count the days: `{example}`"
             ),
+            H::PropOfEventPossessive { example } => {
+                format!("a prop of the first or last event is written before it: `{example}`")
+            }
             H::SlaInQueueBranch { sla } => format!(
                 "`sla` belongs to the route, not to a queue branch: write `{sla}` beside `task`, outside `queue first {{ … }}`; the branches hold queue names only"
             ),

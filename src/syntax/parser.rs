@@ -361,6 +361,9 @@ fn teaching_hint(
     positives: &[Rule],
 ) -> Option<SyntaxHint> {
     let after = text.get(offset..).unwrap_or("");
+    if let Some(hint) = crate::syntax::aggregate_hints::possessive_prop(before, previous_word, after) {
+        return Some(hint);
+    }
     let open_brace_line = unclosed_brace(text, offset).map(|open| line_before(text, open));
     // `sla` among the branches of `queue first { … }`.
     if found == "sla" && open_brace_line.as_deref().is_some_and(|l| l.ends_with("first")) {
@@ -1690,7 +1693,7 @@ impl Builder<'_> {
                 }
                 Rule::kw_first if rule == Rule::prop_of_agg => kind = Some(AggregateKind::FirstProp),
                 Rule::kw_last if rule == Rule::prop_of_agg => kind = Some(AggregateKind::LastProp),
-                r if is_keyword(r) => {}
+                r if is_keyword(r) || r == Rule::prop_of => {}
                 Rule::ident => names.push(self.build_ident(p)?),
                 Rule::event_filter => filter = Some(Box::new(self.build_event_filter(p)?)),
                 Rule::window => window = Some(self.build_window(p)?),

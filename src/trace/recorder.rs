@@ -118,6 +118,18 @@ impl<'a> Recorder<'a> {
         self.open.iter().any(|f| is(&f.scope))
     }
 
+    /// Whether a warning at `span` is about a value the innermost open
+    /// aggregate reads from an event (its own span), not about a `where` test.
+    fn reads_aggregate_value(&self, span: Span) -> bool {
+        let innermost = self.open.iter().rev().find_map(|f| match f.scope {
+            Scope::Aggregate { aggregate } => Some(aggregate),
+            _ => None,
+        });
+        innermost
+            .and_then(|a| self.plan.aggregates.get(a))
+            .is_some_and(|a| a.span == span)
+    }
+
     /// The record of the innermost open scope.
     fn parent(&mut self) -> Option<&mut Node> {
         self.open.last_mut().map(|f| &mut f.node)
@@ -620,8 +632,16 @@ impl Tracer for Recorder<'_> {
             EvalValue::Absent => String::from("nothing"),
             other => format!("{} {}", other.type_name(), eval_value_json(self.plan, other)),
         };
+        // A value read by the aggregate itself (`sum of minutes in …`) is
+        // one event's, and that event is skipped; any other wrong type
+        // makes its test false.
+        let consequence = if self.reads_aggregate_value(span) {
+            "that event is skipped"
+        } else {
+            "the test is false"
+        };
         let message = format!(
-            "`{}`: expected {expected}, found {found_text}; the test is false",
+            "`{}`: expected {expected}, found {found_text}; {consequence}",
             self.sources.text(span)
         );
         let at = self.at(span);
