@@ -315,10 +315,13 @@ fn explain_shows_the_aggregate_value_and_warns_about_a_skipped_event() {
     );
 }
 
+/// Hours before as-of, the prop `n` and the prop `t` of a random event.
+type RandomEvent = (i64, Option<Value>, Option<&'static str>);
+
 /// A random event of type `x` for the property test: a time between 60
 /// days before as-of and 5 days after, `n` a number, text, or missing, and
 /// `t` one of a few texts or missing.
-fn random_event() -> impl Strategy<Value = (i64, Option<Value>, Option<&'static str>)> {
+fn random_event() -> impl Strategy<Value = RandomEvent> {
     (
         -5i64 * 24..60 * 24,
         prop_oneof![
@@ -333,7 +336,7 @@ fn random_event() -> impl Strategy<Value = (i64, Option<Value>, Option<&'static 
 /// What the reference expects of one aggregate over `events` (hours before
 /// as-of, `n`, `t`) with `within W hours` and `where k >= threshold`.
 struct Reference<'e> {
-    matching: Vec<&'e (i64, Option<Value>, Option<&'static str>)>,
+    matching: Vec<&'e RandomEvent>,
 }
 
 impl Reference<'_> {
@@ -400,7 +403,7 @@ proptest! {
         );
         // `first`/`last` take no window: the reference matches on the filter
         // and as-of only; ties go to the earlier (first) or later (last) event.
-        let unwindowed: Vec<(usize, &(i64, Option<Value>, Option<&'static str>))> = events
+        let unwindowed: Vec<(usize, &RandomEvent)> = events
             .iter()
             .enumerate()
             .filter(|(i, (hours, _, _))| *hours >= 0 && (*i as i32 * 10 - 40) >= threshold)
@@ -412,7 +415,7 @@ proptest! {
             .rev()
             .find(|(_, (hours, _, _))| Some(*hours) == last.map(|(_, (h, _, _))| *h));
         for (which, picked) in [("first", first), ("last", last)] {
-            let expected = picked.and_then(|(i, _)| Some(*i as f64 * 10.0 - 40.0));
+            let expected = picked.map(|(i, _)| *i as f64 * 10.0 - 40.0);
             prop_assert_eq!(
                 value(&format!("k of {which} x {filter}"), p.clone(), &json_events).0,
                 expected,
