@@ -516,3 +516,89 @@ fn why_not_names_the_failing_aggregate_test() {
         "{text}"
     );
 }
+
+/// The score `s` of `rules` for a contact with `properties` and `events`,
+/// with the count of wrong-type warnings.
+fn score_of(rules: &str, properties: Value, events: &[Value]) -> (f64, u32) {
+    let plan = compile(rules);
+    let line = json!({"id": "c", "properties": properties, "events": events}).to_string();
+    let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
+    let outcome = evaluate(&plan, &contact, as_of());
+    (outcome.scores[0], outcome.warnings)
+}
+
+#[test]
+fn each_rule_points_are_computed_per_event_from_its_props() {
+    let events = [
+        event("webinar_attended", 8.0, json!({"minutes": 30})),
+        event("webinar_attended", 7.0, json!({})),
+        event("webinar_attended", 6.0, json!({"minutes": "ten"})),
+        event("webinar_attended", 5.0, json!({"minutes": 4})),
+        event("webinar_attended", 50.0, json!({"minutes": 100})),
+    ];
+    let rules = |points: &str| {
+        format!(
+            "properties {{ boost: number }}\n\
+             score s -1000..1000 {{\n  \"w\" each webinar_attended within 30 days => {points}\n}}"
+        )
+    };
+    let p = json!({"boost": 2});
+    // 30 × 0.5 + 4 × 0.5; the missing and the text prop give nothing (one warning).
+    assert_eq!(score_of(&rules("+ minutes * 0.5"), p.clone(), &events), (17.0, 1));
+    assert_eq!(
+        score_of(&rules("+ minutes * 0.5 max 10"), p.clone(), &events),
+        (10.0, 1)
+    );
+    assert_eq!(score_of(&rules("- minutes"), p.clone(), &events), (-34.0, 1));
+    assert_eq!(
+        score_of(&rules("+ minutes * contact.boost"), p.clone(), &events),
+        (68.0, 1)
+    );
+    // Decay applies to each event's computed points.
+    let (decayed, _) = score_of(&rules("+ minutes decay half-life 8 days"), p.clone(), &events);
+    let expected = 30.0 * 0.5 + 4.0 * 0.5f64.powf(5.0 / 8.0);
+    assert!((decayed - expected).abs() < 1e-9, "{decayed} {expected}");
+    // No event with a number: the rule counted nothing, so `min` does not apply.
+    let none = [event("webinar_attended", 1.0, json!({}))];
+    assert_eq!(score_of(&rules("+ minutes min 5"), p, &none), (0.0, 0));
+}
+
+#[test]
+fn explain_lists_each_events_computed_points_and_why_one_gave_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.rubric");
+    std::fs::write(
+        &rules,
+        "score s 0..100 {\n  \"w\" each webinar_attended => + minutes * 0.5 max 20\n}\n",
+    )
+    .unwrap();
+    let line = json!({"id": "c", "events": [
+        event("webinar_attended", 8.0, json!({"minutes": 30})),
+        event("webinar_attended", 7.0, json!({"minutes": "ten"})),
+    ]});
+    std::fs::write(dir.path().join("c.jsonl"), format!("{line}\n")).unwrap();
+    let run = |format: &str| {
+        let output = rubric()
+            .args(["explain", "--rules"])
+            .arg(&rules)
+            .arg("--contacts")
+            .arg(dir.path().join("c.jsonl"))
+            .args(["--id", "c", "--as-of", crate::common::AS_OF, "--color", "never"])
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let text = run("text");
+    assert!(
+        text.contains("+ webinar_attended minutes=30 8 days ago = 15"),
+        "{text}"
+    );
+    assert!(text.contains("skipped, no points"), "{text}");
+    assert!(
+        text.contains("`minutes * 0.5`: expected a number, found text \"ten\"; that event gives no points"),
+        "{text}"
+    );
+    let json = run("json");
+    assert!(json.contains("\"skipped\":\"no_points\""), "{json}");
+}

@@ -413,12 +413,13 @@ fn computed_points_errors() {
             .map(|d| (d.code.to_string(), d.message.clone()))
             .collect::<Vec<_>>()
     };
-    // Per event, points are fixed.
+    // Per event, points may be computed from the event's props (issue 13,
+    // tests/aggregates.rs); they must be a number.
     let each = parse_codes("score s 0..10 { \"e\" each x => + a * 2 }");
-    assert_eq!(each.len(), 1);
-    assert!(
-        each[0].1.contains("computed points are for `when` rules"),
-        "{each:?}"
+    assert!(each.is_empty(), "{each:?}");
+    assert_eq!(
+        error_codes("events { x { a: text } }\nscore s 0..10 { \"e\" each x => + a * 2 }"),
+        ["rubric::type_mismatch"]
     );
     // The sign applies to the whole value.
     let sign = parse_codes("score s 0..10 { \"n\" when true => - a + b }");

@@ -151,3 +151,31 @@ impl Compiler<'_> {
             })
     }
 }
+
+impl Compiler<'_> {
+    /// The points of an `each` rule computed per event (`each
+    /// webinar_attended => + minutes * 0.5 max 20`): names are the event's
+    /// props, as in its `where`; the value must be a number. The rule's
+    /// `max`/`min` bound the total, as for fixed points.
+    pub(super) fn each_computed_points(
+        &mut self,
+        event: usize,
+        event_name: &str,
+        computed: &ast::ComputedPoints,
+    ) -> Option<crate::plan::ComputedPoints> {
+        let ctx = Ctx {
+            event: Some((event, event_name)),
+        };
+        let typed = self.operand(&computed.value, ctx)?;
+        if !self.expect_type(&typed, &[Ty::Number], "=>") {
+            return None;
+        }
+        Some(crate::plan::ComputedPoints {
+            value: typed.operand,
+            negated: computed.negated,
+            max: None,
+            min: None,
+            span: computed.span,
+        })
+    }
+}

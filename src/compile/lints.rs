@@ -569,7 +569,10 @@ impl Ranges {
                         ScoreRuleKind::Each(each) => {
                             // With at least one event the raw total is on
                             // the side of the points' sign, then bounded.
-                            let (raw_lo, raw_hi) = if each.points >= 0.0 {
+                            // Points computed per event can have either sign.
+                            let (raw_lo, raw_hi) = if each.computed.is_some() {
+                                (f64::NEG_INFINITY, f64::INFINITY)
+                            } else if each.points >= 0.0 {
                                 (0.0, if each.points == 0.0 { 0.0 } else { f64::INFINITY })
                             } else {
                                 (f64::NEG_INFINITY, 0.0)

@@ -7,7 +7,7 @@
 
 use super::{EvalValue, Evaluator, Scope, ScopeResult, Tracer};
 use crate::ops::AggregateKind;
-use crate::plan::EventAggregate;
+use crate::plan::{ComputedPoints, EventAggregate};
 use crate::snapshot::{Event, FieldValue};
 use std::collections::HashSet;
 
@@ -163,6 +163,24 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             AggregateKind::Min => some(low),
             AggregateKind::Max => some(high),
             _ => some(sum / f64::from(numbers.max(1))),
+        }
+    }
+}
+
+impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
+    /// The points of one event for an `each` rule whose points are computed
+    /// from the event's props (`=> + minutes * 0.5`), before decay: `None`
+    /// when the value is missing, or not a number (with a warning), so the
+    /// event contributes nothing.
+    pub(super) fn event_points(&mut self, computed: &'c ComputedPoints, event: &'c Event) -> Option<f64> {
+        match self.operand(&computed.value, Some(event)) {
+            EvalValue::Num(n) if computed.negated => Some(-n),
+            EvalValue::Num(n) => Some(n),
+            EvalValue::Absent => None,
+            other => {
+                self.wrong_type(computed.span, &other, "a number");
+                None
+            }
         }
     }
 }

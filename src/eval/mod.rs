@@ -398,13 +398,20 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 return EventDecision::Skipped(SkipReason::FilterFailed);
             }
         }
+        let points = match &rule.computed {
+            None => rule.points,
+            Some(computed) => match self.event_points(computed, event) {
+                Some(points) => points,
+                None => return EventDecision::Skipped(SkipReason::NoPoints),
+            },
+        };
         let factor = match rule.half_life_days {
             Some(h) => 0.5f64.powf(age as f64 / MICROS_PER_DAY as f64 / h),
             None => 1.0,
         };
         EventDecision::Counted {
             factor,
-            points: rule.points * factor,
+            points: points * factor,
         }
     }
 

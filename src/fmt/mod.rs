@@ -591,7 +591,10 @@ impl<'s> Printer<'s> {
                         brk: None,
                     },
                     Piece {
-                        text: arrow(e.points.value, &e.modifiers),
+                        text: match &e.computed {
+                            Some(computed) => computed_arrow(computed, &e.modifiers),
+                            None => arrow(e.points.value, &e.modifiers),
+                        },
                         start: e.points.span.start,
                         end: rule.span.end,
                         brk: arrow_broken.then_some(body_col),

@@ -167,6 +167,10 @@ pub struct EachRule {
     /// Window length in microseconds: an event counts when 0 ≤ age ≤ window.
     pub window: Option<i64>,
     pub points: f64,
+    /// `=> + minutes * 0.5`: points computed per event from its props
+    /// (`points` is then 0; the value's own `max`/`min` are unused, the
+    /// rule's bound the total).
+    pub computed: Option<ComputedPoints>,
     pub half_life_days: Option<f64>,
     pub max: Option<f64>,
     pub min: Option<f64>,

@@ -152,6 +152,9 @@ pub struct EachRule {
     pub filter: Option<Expr>,
     pub window: Option<Duration>,
     pub points: NumLit,
+    /// `=> + minutes * 0.5`: points computed per event from its props
+    /// (`points` is then 0).
+    pub computed: Option<ComputedPoints>,
     pub modifiers: Vec<Modifier>,
     pub span: Span,
 }

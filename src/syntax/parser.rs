@@ -1107,6 +1107,7 @@ impl Builder<'_> {
         let mut filter = None;
         let mut window = None;
         let mut points = None;
+        let mut computed = None;
         let mut modifiers = Vec::new();
         for p in self.children(pair) {
             match p.as_rule() {
@@ -1114,23 +1115,10 @@ impl Builder<'_> {
                 Rule::event_filter => filter = Some(self.build_event_filter(p)?),
                 Rule::window => window = Some(self.build_window(p)?),
                 Rule::points => {
-                    let (fixed, computed) = self.build_points(p)?;
-                    // Points per event computed from values are not in the
-                    // language (yet): say so where they are written.
-                    if let Some(computed) = computed {
-                        return Err(Diagnostic::new(
-                            DiagnosticKind::SyntaxExpected {
-                                expected: String::from(
-                                    "a number such as `+10` (an `each` rule gives fixed points per event; computed points are for `when` rules)",
-                                ),
-                                found: format!("`{}`", self.text.get(computed.span.start as usize..computed.span.end as usize).unwrap_or_default().trim()),
-                                hint: None,
-                            },
-                            computed.span,
-                        )
-                        .with_label("fixed points expected"));
-                    }
+                    // Computed points are read per event, from its props.
+                    let (fixed, value) = self.build_points(p)?;
                     points = Some(fixed);
+                    computed = value;
                 }
                 Rule::modifiers => modifiers = self.build_modifiers(p)?,
                 _ => return Err(self.unexpected(&p, "an each rule")),
@@ -1141,6 +1129,7 @@ impl Builder<'_> {
             filter,
             window,
             points: points.ok_or_else(|| self.missing(span, "each rule"))?,
+            computed,
             modifiers,
             span,
         })

@@ -130,6 +130,17 @@ impl<'a> Recorder<'a> {
             .is_some_and(|a| a.span == span)
     }
 
+    /// Whether a warning at `span` is about the points an `each` rule
+    /// computes from one event's props (`=> + minutes * 0.5`, or a part of it).
+    fn computes_event_points(&self, span: Span) -> bool {
+        matches!(
+            self.open_rule_kind(),
+            Some(ScoreRuleKind::Each(each)) if each.computed.as_ref().is_some_and(|c| {
+                c.span.file == span.file && c.span.start <= span.start && span.end <= c.span.end
+            })
+        )
+    }
+
     /// The record of the innermost open scope.
     fn parent(&mut self) -> Option<&mut Node> {
         self.open.last_mut().map(|f| &mut f.node)
@@ -637,6 +648,8 @@ impl Tracer for Recorder<'_> {
         // makes its test false.
         let consequence = if self.reads_aggregate_value(span) {
             "that event is skipped"
+        } else if self.computes_event_points(span) {
+            "that event gives no points"
         } else {
             "the test is false"
         };

@@ -297,6 +297,9 @@ fn event_line(style: &Style, e: &EventTrace) -> String {
                 Some(SkipReason::AfterAsOf) => String::from("after as-of"),
                 Some(SkipReason::OutsideWindow) => String::from("outside the window"),
                 Some(SkipReason::FilterFailed) => format!("filter failed: {}", tests_line(style, &e.tests)),
+                Some(SkipReason::NoPoints) => {
+                    String::from("no points: a prop the points read is missing or not a number")
+                }
                 None => String::from("not counted"),
             };
             style.dim(&format!("- {what} {when}: skipped, {why}"))

@@ -107,7 +107,7 @@ pub struct EventTrace {
     pub at: String,
     pub age_days: f64,
     pub counted: bool,
-    /// `after_as_of`, `outside_window` or `filter_failed` when not counted.
+    /// `after_as_of`, `outside_window`, `filter_failed` or `no_points` when not counted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<SkipReason>,
     /// Decay factor (1 without decay) when counted.
