@@ -605,6 +605,7 @@ impl Tracer for Recorder<'_> {
             ),
         };
         let (worked, operands) = arith_worked(&describer, cond, &arith_values);
+        let other_worked = other_side_worked(&describer, cond, &arith_values);
         let nots = self.open.iter().filter(|f| f.scope == Scope::Not).count();
         let test = TestTrace {
             test: self.sources.text(span).trim().to_string(),
@@ -617,6 +618,7 @@ impl Tracer for Recorder<'_> {
             negated: nots % 2 == 1,
             after_failure: self.inside(|s| *s == Scope::AfterFailure),
             worked,
+            other_worked,
             operands,
         };
         if let Some(frame) = self.open.last_mut() {
@@ -672,6 +674,33 @@ impl Tracer for Recorder<'_> {
 /// A test's arithmetic with the values its operands had (`values`, in
 /// evaluation order: the left side's, then the right side's): the worked
 /// subject, when the subject is arithmetic, and the non-constant operands.
+/// The right side of a comparison with each arithmetic operand's value
+/// (`intent 80 * 0.5`), when it is arithmetic and the left side is not a
+/// constant (then the right side is the subject, worked by `arith_worked`).
+/// `values` are the left side's, then the right side's.
+fn other_side_worked(describer: &Describer<'_>, cond: &Cond, values: &[Json]) -> Option<String> {
+    let Cond::Compare { left, right, .. } = cond else {
+        return None;
+    };
+    if values.is_empty() || matches!(left, Operand::Const(_)) || !matches!(right, Operand::Arith { .. }) {
+        return None;
+    }
+    fn leaf_count(operand: &Operand) -> usize {
+        match operand {
+            Operand::Arith { first, rest, .. } => {
+                leaf_count(first) + rest.iter().map(|(_, part)| leaf_count(part)).sum::<usize>()
+            }
+            _ => 1,
+        }
+    }
+    // A left side that is not arithmetic traced no operand values.
+    let skip = match left {
+        Operand::Arith { .. } => leaf_count(left),
+        _ => 0,
+    };
+    Some(describer.worked(right, &mut values.iter().skip(skip).cloned()))
+}
+
 fn arith_worked(
     describer: &Describer<'_>,
     cond: &Cond,

@@ -156,6 +156,11 @@ pub struct TestTrace {
     /// after it (`0.6 * fit 85 + 0.4 * intent 57.26`); `value` is the result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worked: Option<String>,
+    /// For an arithmetic other side of a comparison (`fit > intent * 0.5`):
+    /// that side with each operand's value after it (`intent 80 * 0.5`);
+    /// `other` is its result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_worked: Option<String>,
     /// The operands of the test's arithmetic (both sides), constants left
     /// out, with the values they had, in evaluation order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
