@@ -307,6 +307,14 @@ fn explain_shows_the_aggregate_value_and_warns_about_a_skipped_event() {
         .unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("sum of minutes in webinar 120 ≥ 60 ✓"), "{text}");
+    // The events that made the value, in the contact's order (not the future one).
+    assert!(
+        text.contains(
+            "sum of minutes in webinar = 120 from 5 events: 45 (10 days ago), \"30\" (20 days ago), \
+             15 (40 days ago), 60 (200 days ago), missing (5 days ago)"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains(
             "`sum of minutes in webinar`: expected a number, found text \"30\"; that event is skipped"
@@ -601,4 +609,35 @@ fn explain_lists_each_events_computed_points_and_why_one_gave_none() {
     );
     let json = run("json");
     assert!(json.contains("\"skipped\":\"no_points\""), "{json}");
+}
+
+#[test]
+fn the_json_trace_lists_an_aggregates_events_up_to_a_cap() {
+    let rules =
+        "segment s when distinct count of url in page_view >= 1 and url of last page_view == \"/p24\"\n\
+                 audience a when s\n";
+    let sources = sources(rules);
+    let plan = rubric::compile::compile(&sources).unwrap().plan;
+    let events: Vec<Value> = (0..25)
+        .map(|i| event("page_view", f64::from(30 - i), json!({"url": format!("/p{i}")})))
+        .collect();
+    let line = json!({"id": "c", "events": events}).to_string();
+    let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
+    let (_, trace) = rubric::trace::explain(&plan, &sources, &contact, as_of());
+    let json = serde_json::to_value(&trace).unwrap();
+    let tests = &json["segments"][0]["tests"];
+    let distinct = &tests[0]["aggregates"][0];
+    assert_eq!(distinct["value"], 25.0);
+    assert_eq!(distinct["events"].as_array().unwrap().len(), 20);
+    assert_eq!(distinct["more_events"], 5);
+    assert_eq!(distinct["events"][0]["value"], "/p0");
+    let last = &tests[1]["aggregates"][0];
+    assert_eq!(last["aggregate"], "url of last page_view");
+    assert_eq!(
+        last["events"],
+        json!([{"index": 24, "at": last["events"][0]["at"], "age_days": 6.0, "value": "/p24"}])
+    );
+    let text = rubric::trace::render::text(&trace, false);
+    assert!(text.contains("from 25 events: \"/p0\" (30 days ago)"), "{text}");
+    assert!(text.contains(", … 5 more"), "{text}");
 }

@@ -79,25 +79,36 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     /// in the snapshot for `first`, the last one for `last`.
     fn picked_event(&mut self, agg: &'c EventAggregate, events: &'c [Event]) -> EvalValue<'c> {
         let latest = agg.kind == AggregateKind::LastProp;
-        let mut picked: Option<&'c Event> = None;
-        for event in events {
+        let mut picked: Option<(usize, &'c Event)> = None;
+        for (index, event) in events.iter().enumerate() {
             if !self.event_matches(agg, event) {
                 continue;
             }
             let better = match picked {
                 None => true,
-                Some(p) if latest => event.at_micros >= p.at_micros,
-                Some(p) => event.at_micros < p.at_micros,
+                Some((_, p)) if latest => event.at_micros >= p.at_micros,
+                Some((_, p)) => event.at_micros < p.at_micros,
             };
             if better {
-                picked = Some(event);
+                picked = Some((index, event));
             }
         }
-        match (agg.kind, picked) {
-            (_, None) => EvalValue::Absent,
-            (AggregateKind::First, Some(event)) => EvalValue::Time(event.at_micros),
-            (_, Some(event)) => Self::prop_value(agg, event),
+        let Some((index, event)) = picked else {
+            return EvalValue::Absent;
+        };
+        let value = match agg.kind {
+            AggregateKind::First => EvalValue::Time(event.at_micros),
+            _ => Self::prop_value(agg, event),
+        };
+        if T::ENABLED {
+            let read = if agg.kind == AggregateKind::First {
+                EvalValue::Absent
+            } else {
+                value.clone()
+            };
+            self.tracer.aggregate_event(index, &read);
         }
+        value
     }
 
     /// `distinct count of P in E`: how many different values `P` has over
@@ -105,11 +116,14 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     /// a wrong type (skipped, with a warning).
     fn distinct_count(&mut self, agg: &'c EventAggregate, events: &'c [Event]) -> EvalValue<'c> {
         let mut seen: HashSet<DistinctKey<'c>> = HashSet::new();
-        for event in events {
+        for (index, event) in events.iter().enumerate() {
             if !self.event_matches(agg, event) {
                 continue;
             }
             let value = Self::prop_value(agg, event);
+            if T::ENABLED {
+                self.tracer.aggregate_event(index, &value);
+            }
             if value.is_absent() {
                 continue;
             }
@@ -133,11 +147,15 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let mut numbers = 0u32;
         let mut low = f64::INFINITY;
         let mut high = f64::NEG_INFINITY;
-        for event in events {
+        for (index, event) in events.iter().enumerate() {
             if !self.event_matches(agg, event) {
                 continue;
             }
-            match Self::prop_value(agg, event) {
+            let value = Self::prop_value(agg, event);
+            if T::ENABLED {
+                self.tracer.aggregate_event(index, &value);
+            }
+            match value {
                 EvalValue::Num(n) => {
                     sum += n;
                     numbers += 1;

@@ -231,6 +231,11 @@ pub trait Tracer {
     /// test before its right side; the test that reads the expression
     /// follows.
     fn arith_operand(&mut self, operand: &Operand, value: &EvalValue<'_>) {}
+    /// Inside a prop aggregate (`sum of minutes in webinar …`, `url of last
+    /// page_view`): one event that made its value (`index` among the
+    /// contact's events of that type), with the value it read from it
+    /// (absent for `first`).
+    fn aggregate_event(&mut self, index: usize, value: &EvalValue<'_>) {}
 }
 
 /// The tracer of `run`: records nothing, costs nothing.

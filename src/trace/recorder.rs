@@ -55,6 +55,9 @@ pub struct Recorder<'a> {
     /// The values of arithmetic operands met since the last test, for the
     /// next test (`Tracer::arith_operand`).
     arith_values: Vec<Json>,
+    /// The prop aggregates evaluated since the last test, with their events,
+    /// for the next test (`Tracer::aggregate_event`; see `aggregate_trace.rs`).
+    aggregates: super::aggregate_trace::PendingAggregates,
 }
 
 /// Which channel a target's list belongs to.
@@ -97,6 +100,7 @@ impl<'a> Recorder<'a> {
             segments: (0..plan.segments.len()).map(|_| None).collect(),
             bands: (0..plan.bands.len()).map(|_| None).collect(),
             arith_values: Vec::new(),
+            aggregates: super::aggregate_trace::PendingAggregates::new(as_of),
         }
     }
 
@@ -559,6 +563,17 @@ impl Tracer for Recorder<'_> {
     }
 
     fn exit(&mut self, result: ScopeResult<'_>) {
+        // An aggregate is read inside a test's value: what was read before
+        // it stays for that test, and its own record waits for it too.
+        if let (Some(Scope::Aggregate { aggregate }), ScopeResult::Aggregate { value }) =
+            (self.open.last().map(|f| f.scope), &result)
+        {
+            self.open.pop();
+            self.aggregates
+                .close(self.plan, self.sources, self.contact, aggregate, value);
+            return;
+        }
+        self.aggregates.clear();
         // Values no test took are those of computed points or a computed
         // score, read just before their scope closes.
         let values = std::mem::take(&mut self.arith_values);
@@ -620,9 +635,16 @@ impl Tracer for Recorder<'_> {
             worked,
             other_worked,
             operands,
+            aggregates: self.aggregates.take(),
         };
         if let Some(frame) = self.open.last_mut() {
             frame.tests.push(test);
+        }
+    }
+
+    fn aggregate_event(&mut self, index: usize, value: &EvalValue<'_>) {
+        if let Some(Scope::Aggregate { .. }) = self.open.last().map(|f| f.scope) {
+            self.aggregates.event(self.plan, index, value);
         }
     }
 

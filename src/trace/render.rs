@@ -158,6 +158,7 @@ pub fn text(trace: &Trace, color: bool) -> String {
                 tests_line(&style, &seg.tests)
             );
             let _ = writeln!(out, "{}", with_at(&style, line, &seg.at));
+            aggregate_lines(&mut out, &style, &seg.tests, "    ");
         }
     }
     for band in &trace.bands {
@@ -186,6 +187,7 @@ pub fn text(trace: &Trace, color: bool) -> String {
                 tests_line(&style, &s.tests)
             );
             let _ = writeln!(out, "{}", with_at(&style, line, &s.at));
+            aggregate_lines(&mut out, &style, &s.tests, "      ");
         }
     }
     for (title, list) in [
@@ -230,6 +232,7 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
         ),
     };
     let _ = writeln!(out, "{}", with_at(style, summary, &rule.at));
+    aggregate_lines(out, style, &rule.tests, "      ");
     // Computed points: the operands' values, then the points before any cap.
     if let Some(worked) = &rule.worked {
         let raw = rule.cap.as_ref().map_or(rule.points, |c| c.sum);
@@ -248,6 +251,7 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
             tests_line(style, &row.tests)
         );
         let _ = writeln!(out, "{}", with_at(style, line, &row.at));
+        aggregate_lines(out, style, &row.tests, "        ");
     }
     for event in &rule.events {
         let _ = writeln!(out, "      {}", event_line(style, event));
@@ -267,6 +271,18 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
                 },
                 number(cap.total)
             ))
+        );
+    }
+}
+
+/// Under a line of tests: each prop aggregate they read, with its value
+/// and the events that made it (`super::aggregate_trace::line`).
+fn aggregate_lines(out: &mut String, style: &Style, tests: &[TestTrace], indent: &str) {
+    for aggregate in tests.iter().flat_map(|t| &t.aggregates) {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            style.dim(&super::aggregate_trace::line(aggregate))
         );
     }
 }
@@ -320,6 +336,7 @@ fn render_branch(out: &mut String, style: &Style, branch: &BranchTrace, prefix: 
     };
     let line = format!("  {mark} {}: {}{body}", branch.value, style.dim(prefix));
     let _ = writeln!(out, "{}", with_at(style, line, &branch.at));
+    aggregate_lines(out, style, &branch.tests, "      ");
 }
 
 fn render_target(out: &mut String, style: &Style, t: &TargetTrace) {
@@ -339,6 +356,7 @@ fn render_target(out: &mut String, style: &Style, t: &TargetTrace) {
     };
     let line = format!("  {} {} {reason}", style.mark(t.member), t.name);
     let _ = writeln!(out, "{}", with_at(style, line, &t.at));
+    aggregate_lines(out, style, &t.tests, "      ");
     for branch in &t.queue_branches {
         let body = if branch.otherwise {
             String::from("otherwise")

@@ -165,6 +165,43 @@ pub struct TestTrace {
     /// out, with the values they had, in evaluation order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operands: Vec<OperandTrace>,
+    /// The prop aggregates the test read (`sum of …`, `distinct count of …`,
+    /// `first …`, `url of last …`), each with its value and its events.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aggregates: Vec<AggregateTrace>,
+}
+
+/// A prop aggregate a test read: its text, its value, and the events that
+/// made it (at most [`AggregateTrace::MAX_EVENTS`], `more_events` counts the rest).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AggregateTrace {
+    pub aggregate: String,
+    pub at: String,
+    /// `null` when missing.
+    pub value: Json,
+    pub events: Vec<AggregateEventTrace>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_events: usize,
+}
+
+impl AggregateTrace {
+    /// How many events a trace lists per aggregate.
+    pub const MAX_EVENTS: usize = 20;
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One event an aggregate read: which (its position among the contact's
+/// events of its type), when, and the prop's value (`null` when missing,
+/// or for `first`, which reads none).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AggregateEventTrace {
+    pub index: usize,
+    pub at: String,
+    pub age_days: f64,
+    pub value: Json,
 }
 
 /// One operand of a test's arithmetic and its value (`null` when missing).
