@@ -814,7 +814,6 @@ impl Compiler<'_> {
         joined_by: &'static str,
     ) {
         let event = aggregate.event.name.as_str();
-        let words = aggregate.kind.words();
         let event_props = self
             .symbols
             .events
@@ -831,7 +830,7 @@ impl Compiler<'_> {
             let kind = DiagnosticKind::UnknownNameAfterWhere {
                 name: name.clone(),
                 event: event.to_string(),
-                aggregate: format!("{words} {}", crate::syntax::written_name(event)),
+                aggregate: crate::syntax::aggregate_head(aggregate),
                 joined_by,
             };
             let label = std::mem::take(&mut diagnostic.label);

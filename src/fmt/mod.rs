@@ -20,7 +20,6 @@
 //! text compiles to the same plan) and is idempotent (formatting formatted
 //! text changes nothing). `tests/fmt.rs` checks both on generated rule sets.
 
-mod aggregates;
 pub mod line_endings;
 
 use crate::diagnostics::Diagnostic;
@@ -910,7 +909,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
                 AggregateKind::Count => format!("count of {}", written_name(&a.event.name)),
                 AggregateKind::Any => format!("any {}", written_name(&a.event.name)),
                 AggregateKind::Last => format!("last {}", written_name(&a.event.name)),
-                other => aggregates::prop_aggregate_head(other, a),
+                _ => crate::syntax::aggregate_head(a),
             };
             if let Some(f) = &a.filter {
                 text.push(' ');

@@ -1,6 +1,8 @@
-//! Syntax hints for the near-misses of the event aggregates of issue 13,
-//! chosen from the text around a syntax error (never by changing the grammar).
+//! The event aggregates of issue 13 as text: their head written back (for
+//! `fmt` and hints), and the syntax hints for their near-misses, chosen from
+//! the text around a syntax error (never by changing the grammar).
 
+use super::ast::{AggregateKind, EventAggregate};
 use crate::diagnostics::SyntaxHint;
 
 /// `last page_view's url` (or `first …'s`, with a typographic apostrophe
@@ -30,6 +32,29 @@ pub(super) fn possessive_prop(before: &str, previous_word: &str, after: &str) ->
     Some(SyntaxHint::PropOfEventPossessive {
         example: format!("{prop} of {which} {previous_word}"),
     })
+}
+
+/// An aggregate up to its `where`, as written (by `fmt`, and in hints): `count of page_view`,
+/// `sum of minutes in webinar_attended`, `url of last page_view`.
+pub fn aggregate_head(aggregate: &EventAggregate) -> String {
+    let event = super::written_name(&aggregate.event.name);
+    let prop = aggregate
+        .prop
+        .as_ref()
+        .map_or_else(String::new, |p| super::written_name(&p.name).into_owned());
+    match aggregate.kind {
+        AggregateKind::Count | AggregateKind::Any | AggregateKind::Last | AggregateKind::First => {
+            format!("{} {event}", aggregate.kind.words())
+        }
+        AggregateKind::FirstProp | AggregateKind::LastProp => {
+            format!("{prop} {} {event}", aggregate.kind.words())
+        }
+        AggregateKind::Sum
+        | AggregateKind::Min
+        | AggregateKind::Max
+        | AggregateKind::Avg
+        | AggregateKind::DistinctCount => format!("{} {prop} in {event}", aggregate.kind.words()),
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! overflow the stack; a deeper item is a `rubric::nesting_too_deep` error.
 
 mod aggregate_hints;
+pub use aggregate_hints::aggregate_head;
 pub mod ast;
 pub mod comments;
 mod depth;
