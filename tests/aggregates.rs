@@ -641,3 +641,29 @@ fn the_json_trace_lists_an_aggregates_events_up_to_a_cap() {
     assert!(text.contains("from 25 events: \"/p0\" (30 days ago)"), "{text}");
     assert!(text.contains(", … 5 more"), "{text}");
 }
+
+#[test]
+fn the_missing_value_lint_knows_which_aggregates_may_be_missing() {
+    // `min`/`max`/`avg` and a prop of the first or last event may be
+    // missing, so `!=` on them skips contacts; `sum` and `distinct count`
+    // always have a value.
+    let lint_count = |test: &str| {
+        let rules = format!(
+            "events {{ page_view {{ url: text  seconds: number }} }}\n\
+             suppress customer on ads, email, sales when lifecycle_stage == \"customer\"\n\
+             segment s when {test}\naudience a when s\n"
+        );
+        let compiled = rubric::compile::compile_and_lint(&sources(&rules)).unwrap();
+        compiled
+            .warnings
+            .iter()
+            .filter(|d| d.code.to_string() == "rubric::lint::negation_skips_missing")
+            .count()
+    };
+    assert_eq!(lint_count("url of last page_view != \"/x\""), 1);
+    assert_eq!(lint_count("url of first page_view != \"/x\""), 1);
+    assert_eq!(lint_count("avg of seconds in page_view != 3"), 1);
+    assert_eq!(lint_count("max of seconds in page_view != 3"), 1);
+    assert_eq!(lint_count("sum of seconds in page_view != 3"), 0);
+    assert_eq!(lint_count("distinct count of url in page_view != 3"), 0);
+}

@@ -839,7 +839,7 @@ fn collect_null_tested(plan: &Plan, cond: &Cond, found: &mut BTreeSet<String>) {
 
 /// A span-free key for an operand that may be missing, equal for operands
 /// that are missing together; `None` for one that always has a value (`id`,
-/// scores, segments, `count of`, `any`, constants). `lower`, `upper` and
+/// scores, segments, `count of`, `any`, `sum of`, `distinct count of`, constants). `lower`, `upper` and
 /// `trim` are missing exactly when their argument is.
 fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
     match operand {
@@ -849,7 +849,16 @@ fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
         Operand::Aggregate(id) => plan
             .aggregates
             .get(id.index())
-            .is_some_and(|a| a.kind == AggregateKind::Last)
+            // `count of`, `any`, `sum of` and `distinct count of` always have a value.
+            .is_some_and(|a| {
+                !matches!(
+                    a.kind,
+                    AggregateKind::Count
+                        | AggregateKind::Any
+                        | AggregateKind::Sum
+                        | AggregateKind::DistinctCount
+                )
+            })
             .then(|| format!("aggregate {}", id.index())),
         Operand::Call {
             function: Function::Lower | Function::Upper | Function::Trim,
