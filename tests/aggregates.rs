@@ -657,7 +657,7 @@ fn the_missing_value_lint_knows_which_aggregates_may_be_missing() {
         compiled
             .warnings
             .iter()
-            .filter(|d| d.code.to_string() == "rubric::lint::negation_skips_missing")
+            .filter(|d| d.code == "rubric::lint::negation_skips_missing")
             .count()
     };
     assert_eq!(lint_count("url of last page_view != \"/x\""), 1);
