@@ -156,6 +156,7 @@ const EXPECTED: &[Row] = &[
     ("err/unknown_event_prop_in_aggregate.rubric", &["rubric::unknown_event_prop"], 6, 31),
     ("err/unknown_event_prop_contact_field.rubric", &["rubric::unknown_event_prop"], 8, 53),
     ("err/syntax_possessive_prop_of_last.rubric", &[SYNTAX], 2, 39),
+    ("err/unknown_function_sum_call.rubric", &["rubric::unknown_function"], 2, 26),
     ("err/not_a_condition.rubric", &["rubric::not_a_condition"], 5, 29),
     ("err/not_a_condition_band.rubric", &["rubric::not_a_condition"], 6, 30),
     ("err/not_a_condition_count.rubric", &["rubric::not_a_condition"], 1, 28),

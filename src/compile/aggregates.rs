@@ -179,3 +179,19 @@ impl Compiler<'_> {
         })
     }
 }
+
+/// `sum(minutes)`, `avg(seconds)`: an aggregate of an event prop written as
+/// a function call; the aggregate to suggest (`sum of minutes in EVENT_TYPE`).
+pub(super) fn aggregate_written_as_call(name: &str, args: &[ast::Expr]) -> Option<String> {
+    if !matches!(name, "sum" | "avg") {
+        return None;
+    }
+    let prop = match args {
+        [ast::Expr {
+            kind: ast::ExprKind::Name(prop),
+            ..
+        }] => crate::syntax::written_name(&prop.name).into_owned(),
+        _ => String::from("PROP"),
+    };
+    Some(format!("{name} of {prop} in EVENT_TYPE"))
+}

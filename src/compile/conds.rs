@@ -546,7 +546,8 @@ impl<'a> Compiler<'a> {
                     Diagnostic::new(
                         DiagnosticKind::UnknownFunction {
                             name: other.to_string(),
-                            suggestion: did_you_mean(other, functions).map(String::from),
+                            suggestion: super::aggregates::aggregate_written_as_call(other, args)
+                                .or_else(|| did_you_mean(other, functions).map(String::from)),
                             functions: functions.join(", "),
                         },
                         function.span,

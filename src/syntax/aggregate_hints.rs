@@ -6,13 +6,14 @@ use super::ast::{AggregateKind, EventAggregate};
 use crate::diagnostics::SyntaxHint;
 
 /// `last page_view's url` (or `first …'s`, with a typographic apostrophe
-/// too): the prop is written first, `url of last page_view`. `before` is the
+/// too, or `last page_view.url`): the prop is written first, `url of last page_view`. `before` is the
 /// text up to the error, `previous_word` its last word (the event type),
 /// `after` the text from the error on.
 pub(super) fn possessive_prop(before: &str, previous_word: &str, after: &str) -> Option<SyntaxHint> {
     let rest = after
         .strip_prefix("'s")
-        .or_else(|| after.strip_prefix("\u{2019}s"))?;
+        .or_else(|| after.strip_prefix("\u{2019}s"))
+        .or_else(|| after.strip_prefix('.'))?;
     let prop: String = rest
         .trim_start_matches([' ', '\t'])
         .chars()
@@ -82,6 +83,13 @@ mod tests {
 
     #[test]
     fn a_possessive_after_anything_else_is_left_to_the_other_hints() {
+        let hint = possessive_prop("when last page_view", "page_view", ".url == 3");
+        assert_eq!(
+            hint,
+            Some(SyntaxHint::PropOfEventPossessive {
+                example: String::from("url of last page_view")
+            })
+        );
         assert_eq!(possessive_prop("when any page_view", "page_view", "'s url"), None);
         assert_eq!(possessive_prop("when last page_view", "page_view", "== 3"), None);
     }
