@@ -430,6 +430,14 @@ proptest! {
                 "{} {:?}", which, picked
             );
         }
+        // Points computed per event on an `each` rule: the same matching
+        // events, each number `n` giving `n * 2`; others give nothing.
+        let each = format!(
+            "score s -100000..100000 {{\n  \"e\" each x {filter} {window} => + n * 2\n}}"
+        );
+        let expected_points: f64 = numbers.iter().map(|n| n * 2.0).sum();
+        let (points, _) = score_of(&each, p.clone(), &json_events);
+        prop_assert!((points - expected_points).abs() < 1e-9, "{} {}", points, expected_points);
         let first_days = first.map(|(_, (hours, _, _))| *hours as f64 / 24.0);
         let days_since = value(&format!("days_since(first x {filter})"), p, &json_events).0;
         prop_assert_eq!(days_since.map(|d| (d * 24.0).round()), first_days.map(|d| (d * 24.0).round()));
