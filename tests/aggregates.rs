@@ -675,3 +675,21 @@ fn the_missing_value_lint_knows_which_aggregates_may_be_missing() {
     assert_eq!(lint_count("sum of seconds in page_view != 3"), 0);
     assert_eq!(lint_count("distinct count of url in page_view != 3"), 0);
 }
+
+#[test]
+fn contact_scores_bands_and_segments_are_read_inside_a_where() {
+    let rules = "events { page_view { url: text } }\n\
+                 score fit 0..100 { \"us\" when country == \"US\" => +50 }\n\
+                 band grade { hot when fit >= 50  cold otherwise }\n\
+                 segment us when country == \"US\"\n\
+                 segment hot_viewer when any page_view where (contact.grade is hot and contact.fit >= 50 and contact.us)\n\
+                 audience a when hot_viewer\n";
+    let plan = compile(rules);
+    let events = [event("page_view", 1.0, json!({"url": "/p"}))];
+    for (country, expected) in [("US", true), ("FR", false)] {
+        let line = json!({"id": "c", "properties": {"country": country}, "events": events}).to_string();
+        let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
+        let outcome = evaluate(&plan, &contact, as_of());
+        assert_eq!(outcome.segments[1], expected, "{country}");
+    }
+}

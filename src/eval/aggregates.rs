@@ -68,6 +68,24 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         }
     }
 
+    /// The prop of `event` (the `index`-th of its type) when it matches,
+    /// reported to the tracer; `None` when it does not match.
+    fn matching_prop(
+        &mut self,
+        agg: &'c EventAggregate,
+        index: usize,
+        event: &'c Event,
+    ) -> Option<EvalValue<'c>> {
+        if !self.event_matches(agg, event) {
+            return None;
+        }
+        let value = Self::prop_value(agg, event);
+        if T::ENABLED {
+            self.tracer.aggregate_event(index, &value);
+        }
+        Some(value)
+    }
+
     /// The prop of a matching event (missing when the aggregate reads none).
     fn prop_value(agg: &EventAggregate, event: &'c Event) -> EvalValue<'c> {
         let field: Option<&'c FieldValue> = agg.prop.and_then(|slot| event.props.get(slot));
@@ -117,13 +135,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     fn distinct_count(&mut self, agg: &'c EventAggregate, events: &'c [Event]) -> EvalValue<'c> {
         let mut seen: HashSet<DistinctKey<'c>> = HashSet::new();
         for (index, event) in events.iter().enumerate() {
-            if !self.event_matches(agg, event) {
+            let Some(value) = self.matching_prop(agg, index, event) else {
                 continue;
-            }
-            let value = Self::prop_value(agg, event);
-            if T::ENABLED {
-                self.tracer.aggregate_event(index, &value);
-            }
+            };
             if value.is_absent() {
                 continue;
             }
@@ -148,13 +162,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         let mut low = f64::INFINITY;
         let mut high = f64::NEG_INFINITY;
         for (index, event) in events.iter().enumerate() {
-            if !self.event_matches(agg, event) {
+            let Some(value) = self.matching_prop(agg, index, event) else {
                 continue;
-            }
-            let value = Self::prop_value(agg, event);
-            if T::ENABLED {
-                self.tracer.aggregate_event(index, &value);
-            }
+            };
             match value {
                 EvalValue::Num(n) => {
                     sum += n;
