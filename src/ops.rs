@@ -114,6 +114,49 @@ pub enum AggregateKind {
     Any,
     /// `last X …`: the time of the latest matching event.
     Last,
+    /// `sum of P in X …`: the sum of the numbers `P` of the matching events (0 for none).
+    Sum,
+    /// `min of P in X …`: the least number `P` (missing for none).
+    Min,
+    /// `max of P in X …`: the greatest number `P` (missing for none).
+    Max,
+    /// `avg of P in X …`: the mean of the numbers `P` (missing for none).
+    Avg,
+    /// `distinct count of P in X …`: how many different values `P` has.
+    DistinctCount,
+    /// `first X …`: the time of the earliest matching event.
+    First,
+    /// `P of first X …`: the prop `P` of the earliest matching event.
+    FirstProp,
+    /// `P of last X …`: the prop `P` of the latest matching event.
+    LastProp,
+}
+
+impl AggregateKind {
+    /// The words that start the aggregate, as written (`count of`, `sum of`).
+    pub fn words(self) -> &'static str {
+        match self {
+            AggregateKind::Count => "count of",
+            AggregateKind::Any => "any",
+            AggregateKind::Last => "last",
+            AggregateKind::Sum => "sum of",
+            AggregateKind::Min => "min of",
+            AggregateKind::Max => "max of",
+            AggregateKind::Avg => "avg of",
+            AggregateKind::DistinctCount => "distinct count of",
+            AggregateKind::First => "first",
+            AggregateKind::FirstProp => "of first",
+            AggregateKind::LastProp => "of last",
+        }
+    }
+
+    /// Whether it reads a number from each event (`sum`, `min`, `max`, `avg`).
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            AggregateKind::Sum | AggregateKind::Min | AggregateKind::Max | AggregateKind::Avg
+        )
+    }
 }
 
 /// How many of the listed texts a `has` test needs in the list: `has "x"`

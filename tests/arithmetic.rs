@@ -162,6 +162,34 @@ fn explain_shows_each_operand_value_and_the_result() {
     );
 }
 
+#[test]
+fn explain_shows_the_right_sides_operands_too() {
+    // Issue 13: the right side of a comparison was shown only as its result.
+    let rules = "segment s when a + b > c * 2 - d\n\
+                 segment t when a > visits + 1\n\
+                 audience x when s or t\n";
+    let sources = sources(rules);
+    let plan = rubric::compile::compile(&sources).unwrap().plan;
+    let line = r#"{"id":"c","properties":{"a":1,"b":2,"c":3,"d":4}}"#;
+    let contact = decode_line(&plan.decode, line).unwrap().unwrap();
+    let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
+    let (_, trace) = rubric::trace::explain(&plan, &sources, &contact, as_of);
+    let text = rubric::trace::render::text(&trace, false);
+    assert!(
+        text.contains("segment s ✓ a 1 + b 2 = 3 > c 3 * 2 - d 4 = 2 ✓"),
+        "{text}"
+    );
+    assert!(
+        text.contains("segment t ✗ a 1 > visits missing + 1 = missing ✗"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&trace).unwrap();
+    let test = &json["segments"][0]["tests"][0];
+    assert_eq!(test["worked"], "a 1 + b 2");
+    assert_eq!(test["other_worked"], "c 3 * 2 - d 4");
+    assert_eq!(test["other"], 2.0);
+}
+
 // ------------------------------------------------- reference evaluation
 
 /// A random arithmetic expression over the properties `a`, `b` and `c`.
@@ -413,12 +441,13 @@ fn computed_points_errors() {
             .map(|d| (d.code.to_string(), d.message.clone()))
             .collect::<Vec<_>>()
     };
-    // Per event, points are fixed.
+    // Per event, points may be computed from the event's props (issue 13,
+    // tests/aggregates.rs); they must be a number.
     let each = parse_codes("score s 0..10 { \"e\" each x => + a * 2 }");
-    assert_eq!(each.len(), 1);
-    assert!(
-        each[0].1.contains("computed points are for `when` rules"),
-        "{each:?}"
+    assert!(each.is_empty(), "{each:?}");
+    assert_eq!(
+        error_codes("events { x { a: text } }\nscore s 0..10 { \"e\" each x => + a * 2 }"),
+        ["rubric::type_mismatch"]
     );
     // The sign applies to the whole value.
     let sign = parse_codes("score s 0..10 { \"n\" when true => - a + b }");

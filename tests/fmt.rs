@@ -164,6 +164,13 @@ fn golden_lists_file() {
 }
 
 #[test]
+fn golden_aggregates_file() {
+    // Issue 13's prop aggregates and `contact.NAME`.
+    let text = std::fs::read_to_string("tests/fmt/aggregates.rubric").unwrap();
+    insta::assert_snapshot!(check_formatting(&text));
+}
+
+#[test]
 fn generated_rules_keep_their_outcomes() {
     let text = gen_rules::generated_rules(120)
         .replace(" => ", "\n  =>  ")

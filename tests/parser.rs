@@ -200,6 +200,7 @@ fn sexpr(e: &Expr) -> String {
             format!("(between {} {} {})", sexpr(left), sexpr(low), sexpr(high))
         }
         ExprKind::Name(ident) => ident.name.clone(),
+        ExprKind::ContactField(ident) => format!("contact.{}", ident.name),
         ExprKind::Call { function, args } => {
             if args.is_empty() {
                 format!("({})", function.name)
@@ -212,8 +213,19 @@ fn sexpr(e: &Expr) -> String {
                 AggregateKind::Count => "count",
                 AggregateKind::Any => "any",
                 AggregateKind::Last => "last",
+                AggregateKind::Sum => "sum",
+                AggregateKind::Min => "min",
+                AggregateKind::Max => "max",
+                AggregateKind::Avg => "avg",
+                AggregateKind::DistinctCount => "distinct-count",
+                AggregateKind::First => "first",
+                AggregateKind::FirstProp => "prop-of-first",
+                AggregateKind::LastProp => "prop-of-last",
             };
             let mut out = format!("({kind} {}", agg.event.name);
+            if let Some(prop) = &agg.prop {
+                out.push_str(&format!(" :prop {}", prop.name));
+            }
             if let Some(filter) = &agg.filter {
                 out.push_str(&format!(" :where {}", sexpr(filter)));
             }

@@ -125,3 +125,18 @@ fn the_channels_suite_passes_and_covers_its_targets() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("test result: ok. 4 passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn the_prop_aggregates_suite_passes_and_covers_every_rule() {
+    // Issue 13: `sum`, `avg`, `max`, `distinct count`, `P of last`, `first`
+    // and `contact.NAME` in a rule set with its own YAML cases.
+    let (code, out) = rubric_test(&[
+        "--rules",
+        "tests/rule_tests/aggregates/engagement.rubric",
+        "--coverage",
+        "tests/rule_tests/aggregates/engagement.test.yaml",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("test result: ok. 4 passed, 0 failed"), "{out}");
+    assert!(out.contains("9 of 9 rules"), "{out}");
+}

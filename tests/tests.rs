@@ -14,6 +14,7 @@ mod common;
 #[path = "../examples/gen_rules.rs"]
 mod gen_rules;
 
+mod aggregates;
 mod arithmetic;
 mod channels;
 mod cli;

@@ -116,6 +116,7 @@ impl<'a> Compiler<'a> {
             } => self.has_test(expr.span, left, *quantifier, right, *ignore_case, ctx),
             ExprKind::Literal(Literal::Bool(b)) => Some(Cond::Const(*b)),
             ExprKind::Name(_)
+            | ExprKind::ContactField(_)
             | ExprKind::Call { .. }
             | ExprKind::Aggregate(_)
             | ExprKind::Literal(_)
@@ -516,6 +517,7 @@ impl<'a> Compiler<'a> {
             },
             ExprKind::Call { function, args } => self.call(span, function, args, ctx),
             ExprKind::Aggregate(agg) => self.aggregate(span, agg, ctx),
+            ExprKind::ContactField(ident) => self.contact_field(span, ident),
             ExprKind::Arith { first, rest } => self.arith(span, first, rest, ctx),
             _ => {
                 self.errors
@@ -544,7 +546,8 @@ impl<'a> Compiler<'a> {
                     Diagnostic::new(
                         DiagnosticKind::UnknownFunction {
                             name: other.to_string(),
-                            suggestion: did_you_mean(other, functions).map(String::from),
+                            suggestion: super::aggregates::aggregate_written_as_call(other, args)
+                                .or_else(|| did_you_mean(other, functions).map(String::from)),
                             functions: functions.join(", "),
                         },
                         function.span,
@@ -642,6 +645,12 @@ impl<'a> Compiler<'a> {
                 .push(Diagnostic::new(DiagnosticKind::NestedAggregate, span).with_label("nested aggregate"));
             return None;
         }
+        if !matches!(
+            agg.kind,
+            AggregateKind::Count | AggregateKind::Any | AggregateKind::Last
+        ) {
+            return self.prop_aggregate(span, agg);
+        }
         let event = self.event_slot(&agg.event)?;
         let filter = match &agg.filter {
             Some(f) => Some(self.condition(
@@ -662,12 +671,15 @@ impl<'a> Compiler<'a> {
             event,
             filter,
             window,
+            prop: None,
             span,
         });
         let ty = match agg.kind {
             AggregateKind::Count => Ty::Number,
             AggregateKind::Any => Ty::Bool,
             AggregateKind::Last => Ty::Time,
+            // Compiled by `prop_aggregate` (returned above).
+            _ => Ty::Any,
         };
         Some(Typed {
             operand: Operand::Aggregate(id),
@@ -811,11 +823,6 @@ impl Compiler<'_> {
         joined_by: &'static str,
     ) {
         let event = aggregate.event.name.as_str();
-        let words = match aggregate.kind {
-            AggregateKind::Count => "count of",
-            AggregateKind::Any => "any",
-            AggregateKind::Last => "last",
-        };
         let event_props = self
             .symbols
             .events
@@ -832,7 +839,7 @@ impl Compiler<'_> {
             let kind = DiagnosticKind::UnknownNameAfterWhere {
                 name: name.clone(),
                 event: event.to_string(),
-                aggregate: format!("{words} {}", crate::syntax::written_name(event)),
+                aggregate: crate::syntax::aggregate_head(aggregate),
                 joined_by,
             };
             let label = std::mem::take(&mut diagnostic.label);

@@ -477,11 +477,16 @@ impl<'a> Compiler<'a> {
             Some(None) => return None,
             None => None,
         };
+        let computed = match &e.computed {
+            Some(c) => Some(self.each_computed_points(event, &e.event.name, c)?),
+            None => None,
+        };
         ok.then_some(plan::EachRule {
             event,
             filter,
             window,
             points: e.points.value,
+            computed,
             half_life_days: half_life,
             max,
             min,

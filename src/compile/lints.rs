@@ -596,7 +596,10 @@ impl Ranges {
                         ScoreRuleKind::Each(each) => {
                             // With at least one event the raw total is on
                             // the side of the points' sign, then bounded.
-                            let (raw_lo, raw_hi) = if each.points >= 0.0 {
+                            // Points computed per event can have either sign.
+                            let (raw_lo, raw_hi) = if each.computed.is_some() {
+                                (f64::NEG_INFINITY, f64::INFINITY)
+                            } else if each.points >= 0.0 {
                                 (0.0, if each.points == 0.0 { 0.0 } else { f64::INFINITY })
                             } else {
                                 (f64::NEG_INFINITY, 0.0)
@@ -870,7 +873,7 @@ fn collect_null_tested(plan: &Plan, cond: &Cond, found: &mut BTreeSet<String>) {
 
 /// A span-free key for an operand that may be missing, equal for operands
 /// that are missing together; `None` for one that always has a value (`id`,
-/// scores, segments, `count of`, `any`, constants). `lower`, `upper` and
+/// scores, segments, `count of`, `any`, `sum of`, `distinct count of`, constants). `lower`, `upper` and
 /// `trim` are missing exactly when their argument is.
 fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
     match operand {
@@ -882,7 +885,16 @@ fn missing_key(plan: &Plan, operand: &Operand) -> Option<String> {
         Operand::Aggregate(id) => plan
             .aggregates
             .get(id.index())
-            .is_some_and(|a| a.kind == AggregateKind::Last)
+            // `count of`, `any`, `sum of` and `distinct count of` always have a value.
+            .is_some_and(|a| {
+                !matches!(
+                    a.kind,
+                    AggregateKind::Count
+                        | AggregateKind::Any
+                        | AggregateKind::Sum
+                        | AggregateKind::DistinctCount
+                )
+            })
             .then(|| format!("aggregate {}", id.index())),
         Operand::Call {
             function: Function::Lower | Function::Upper | Function::Trim,
@@ -1058,7 +1070,7 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 walk(low, names);
                 walk(high, names);
             }
-            ExprKind::Name(id) => {
+            ExprKind::Name(id) | ExprKind::ContactField(id) => {
                 names.insert(&id.name);
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, names)),

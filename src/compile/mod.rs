@@ -36,6 +36,7 @@
 
 mod channel_lints;
 mod channels;
+mod aggregates;
 mod conds;
 mod goals;
 mod items;

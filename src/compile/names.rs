@@ -88,11 +88,13 @@ impl<'a> Compiler<'a> {
     /// The band a name refers to, when it does (outside a `where`), recording
     /// the dependency so bands are evaluated before what reads them.
     pub(super) fn band_of(&mut self, expr: &ast::Expr, ctx: Ctx<'_>) -> Option<BandId> {
-        if ctx.event.is_some() {
-            return None;
-        }
         let id = match &expr.kind {
-            ExprKind::Name(ident) => match self.symbols.names.get(&ident.name)?.symbol {
+            ExprKind::Name(ident) if ctx.event.is_none() => match self.symbols.names.get(&ident.name)?.symbol
+            {
+                Symbol::Band(id) => id,
+                _ => return None,
+            },
+            ExprKind::ContactField(ident) => match self.symbols.names.get(&ident.name)?.symbol {
                 Symbol::Band(id) => id,
                 _ => return None,
             },
@@ -427,21 +429,7 @@ impl<'a> Compiler<'a> {
             return Some(t);
         }
         if let Some(props) = declared {
-            let mut names: Vec<&str> = props.keys().map(String::as_str).collect();
-            names.sort_unstable();
-            let suggestion = did_you_mean(&ident.name, names.iter().copied()).map(String::from);
-            self.errors.push(
-                Diagnostic::new(
-                    DiagnosticKind::UnknownEventProp {
-                        event: event_name.to_string(),
-                        prop: ident.name.clone(),
-                        suggestion,
-                        props: names.join(", "),
-                    },
-                    span,
-                )
-                .with_label("not declared for this event"),
-            );
+            self.unknown_event_prop(event_name, &props, ident);
             return None;
         }
         let slot = self.event_prop_slot(event, ident)?;
@@ -455,6 +443,45 @@ impl<'a> Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    /// Reports `ident`, not among the declared `props` of `event_name`: a
+    /// contact field (`contact.NAME` is the fix), or an unknown prop with a
+    /// did-you-mean.
+    pub(super) fn unknown_event_prop(
+        &mut self,
+        event_name: &str,
+        props: &std::collections::HashMap<String, super::symbols::PropertyInfo>,
+        ident: &ast::Ident,
+    ) {
+        if self.is_contact_field(&ident.name) {
+            self.errors.push(
+                Diagnostic::new(
+                    DiagnosticKind::ContactFieldInWhere {
+                        name: ident.name.clone(),
+                        event: event_name.to_string(),
+                    },
+                    ident.span,
+                )
+                .with_label("a contact field"),
+            );
+            return;
+        }
+        let mut names: Vec<&str> = props.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let suggestion = did_you_mean(&ident.name, names.iter().copied()).map(String::from);
+        self.errors.push(
+            Diagnostic::new(
+                DiagnosticKind::UnknownEventProp {
+                    event: event_name.to_string(),
+                    prop: ident.name.clone(),
+                    suggestion,
+                    props: names.join(", "),
+                },
+                ident.span,
+            )
+            .with_label("not declared for this event"),
+        );
+    }
+
     /// Every event type named by an `each` rule or an aggregate, anywhere.
     pub(super) fn used_events(items: &[&ast::Item]) -> Vec<String> {
         pub(super) fn walk(expr: &ast::Expr, out: &mut Vec<String>) {
@@ -485,7 +512,7 @@ impl Compiler<'_> {
                     rest.iter().for_each(|(_, p)| walk(p, out));
                 }
                 ast::ExprKind::Aggregate(agg) => out.push(agg.event.name.clone()),
-                ast::ExprKind::Name(_) | ast::ExprKind::Literal(_) => {}
+                ast::ExprKind::Name(_) | ast::ExprKind::ContactField(_) | ast::ExprKind::Literal(_) => {}
             }
         }
         let mut out = Vec::new();

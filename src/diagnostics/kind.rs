@@ -407,6 +407,12 @@ pub enum SyntaxHint {
     WhereTestsInParentheses {
         example: String,
     },
+    /// `last page_view's url`: a prop of the first or last event is
+    /// written `url of last page_view`.
+    PropOfEventPossessive {
+        /// The aggregate as it is written: `url of last page_view`.
+        example: String,
+    },
 }
 
 impl SyntaxHint {
@@ -482,6 +488,9 @@ impl SyntaxHint {
             H::DespiteBeforeCondition { head, despite } => format!(
                 "`despite` comes after the condition: `{head} when … {despite}`"
             ),
+            H::PropOfEventPossessive { example } => {
+                format!("a prop of the first or last event is written before it: `{example}`")
+            }
             H::SlaInQueueBranch { sla } => format!(
                 "`sla` belongs to the route, not to a queue branch: write `{sla}` beside `task`, outside `queue first {{ … }}`; the branches hold queue names only"
             ),
@@ -892,6 +901,16 @@ pub enum DiagnosticKind {
     },
     #[error("an event aggregate cannot be used inside a `where`")]
     NestedAggregate,
+    #[error("`{aggregate}` reads numbers, but `{prop}` of `{event}` is {ty}")]
+    AggregateOfNonNumber {
+        /// `sum of`, `min of`, …
+        aggregate: &'static str,
+        prop: String,
+        event: String,
+        ty: &'static str,
+    },
+    #[error("`{name}` is a field of the contact, not a prop of `{event}`")]
+    ContactFieldInWhere { name: String, event: String },
 
     // Lints (warnings).
     #[error("branch `{branch}` of `{band}` can never hold")]
@@ -1084,6 +1103,8 @@ impl DiagnosticKind {
             K::ThresholdOutOfRange { .. } => Code::ThresholdOutOfRange,
             K::ValueNotAllowed { .. } => Code::ValueNotAllowed,
             K::NestedAggregate => Code::NestedAggregate,
+            K::AggregateOfNonNumber { .. } => Code::TypeMismatch,
+            K::ContactFieldInWhere { .. } => Code::UnknownEventProp,
             K::ValueJoinedToTest { .. } => Code::NotACondition,
             K::LintBranchNeverHolds { .. } | K::LintBranchShadowed { .. } => Code::LintShadowedBranch,
             K::LintThresholdNeverMet { .. } => Code::LintThresholdNeverMet,
@@ -1400,6 +1421,13 @@ impl DiagnosticKind {
                 None => format!("`{name}` is one of: {allowed}"),
             }),
             K::NestedAggregate => text("a `where` tests the props of one event"),
+            K::AggregateOfNonNumber { prop, event, .. } => Some(format!(
+                "`sum`, `min`, `max` and `avg` read a number prop; count its different values with \
+                 `distinct count of {prop} in {event}`, or the events with `count of {event} where …`"
+            )),
+            K::ContactFieldInWhere { name, .. } => Some(format!(
+                "inside a `where` a bare name is a prop of the event; write `contact.{name}` to read the contact's field"
+            )),
             K::LintBranchNeverHolds { .. } => {
                 text("its tests contradict each other; fix the condition or remove the branch")
             }
@@ -1676,7 +1704,20 @@ mod tests {
 
     #[test]
     fn messages_and_help_follow_the_style() {
-        for kind in one_kind_per_code() {
+        // Kinds that share a code with the one listed for it are checked too.
+        let shared = [
+            super::DiagnosticKind::AggregateOfNonNumber {
+                aggregate: "sum of",
+                prop: String::from("url"),
+                event: String::from("page_view"),
+                ty: "text",
+            },
+            super::DiagnosticKind::ContactFieldInWhere {
+                name: String::from("country"),
+                event: String::from("page_view"),
+            },
+        ];
+        for kind in one_kind_per_code().into_iter().chain(shared) {
             let message = kind.to_string();
             let first = message.chars().next().unwrap_or(' ');
             assert!(!first.is_uppercase() && !message.ends_with('.'), "{message:?}");

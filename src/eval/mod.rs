@@ -8,6 +8,7 @@
 //! call is behind `if T::ENABLED` and compiles away.
 
 mod lists;
+mod aggregates;
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -410,13 +411,20 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 return EventDecision::Skipped(SkipReason::FilterFailed);
             }
         }
+        let points = match &rule.computed {
+            None => rule.points,
+            Some(computed) => match self.event_points(computed, event) {
+                Some(points) => points,
+                None => return EventDecision::Skipped(SkipReason::NoPoints),
+            },
+        };
         let factor = match rule.half_life_days {
             Some(h) => 0.5f64.powf(age as f64 / MICROS_PER_DAY as f64 / h),
             None => 1.0,
         };
         EventDecision::Counted {
             factor,
-            points: rule.points * factor,
+            points: points * factor,
         }
     }
 
@@ -476,11 +484,14 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
 
     fn aggregate(&mut self, index: usize, agg: &'c EventAggregate) -> EvalValue<'c> {
         let contact = self.contact;
+        if agg.prop.is_some() || agg.kind == AggregateKind::First {
+            return self.prop_aggregate(index, agg);
+        }
         let Some(events) = contact.events.get(agg.event) else {
             return match agg.kind {
                 AggregateKind::Count => EvalValue::Num(0.0),
                 AggregateKind::Any => EvalValue::Bool(false),
-                AggregateKind::Last => EvalValue::Absent,
+                _ => EvalValue::Absent,
             };
         };
         if T::ENABLED {
@@ -508,6 +519,8 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             AggregateKind::Count => EvalValue::Num(f64::from(count)),
             AggregateKind::Any => EvalValue::Bool(count > 0),
             AggregateKind::Last => last.map_or(EvalValue::Absent, EvalValue::Time),
+            // Evaluated by `prop_aggregate` (returned above).
+            _ => EvalValue::Absent,
         };
         if T::ENABLED {
             self.tracer.exit(ScopeResult::Aggregate { value: &result });

@@ -26,7 +26,7 @@ pub enum TargetKind {
 /// Why an event did not count for an `each` rule.
 ///
 /// Serialized in `explain --format json` (`skipped`) as `after_as_of`,
-/// `outside_window` and `filter_failed`: part of the public JSON format.
+/// `outside_window`, `filter_failed` and `no_points`: part of the public JSON format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
@@ -37,6 +37,9 @@ pub enum SkipReason {
     OutsideWindow,
     /// The rule's `where` filter does not hold for the event.
     FilterFailed,
+    /// The rule's points are computed from the event's props
+    /// (`=> + minutes * 0.5`), and a prop was missing or not a number.
+    NoPoints,
 }
 
 /// A part of the evaluation. Everything reported between
@@ -240,6 +243,11 @@ pub trait Tracer {
     /// test before its right side; the test that reads the expression
     /// follows.
     fn arith_operand(&mut self, operand: &Operand, value: &EvalValue<'_>) {}
+    /// Inside a prop aggregate (`sum of minutes in webinar …`, `url of last
+    /// page_view`): one event that made its value (`index` among the
+    /// contact's events of that type), with the value it read from it
+    /// (absent for `first`).
+    fn aggregate_event(&mut self, index: usize, value: &EvalValue<'_>) {}
 }
 
 /// The tracer of `run`: records nothing, costs nothing.

@@ -630,7 +630,10 @@ impl<'s> Printer<'s> {
                         brk: None,
                     },
                     Piece {
-                        text: arrow(e.points.value, &e.modifiers),
+                        text: match &e.computed {
+                            Some(computed) => computed_arrow(computed, &e.modifiers),
+                            None => arrow(e.points.value, &e.modifiers),
+                        },
                         start: e.points.span.start,
                         end: rule.span.end,
                         brk: arrow_broken.then_some(body_col),
@@ -1014,6 +1017,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
                 AggregateKind::Count => format!("count of {}", written_name(&a.event.name)),
                 AggregateKind::Any => format!("any {}", written_name(&a.event.name)),
                 AggregateKind::Last => format!("last {}", written_name(&a.event.name)),
+                _ => crate::syntax::aggregate_head(a),
             };
             if let Some(f) = &a.filter {
                 text.push(' ');
@@ -1024,6 +1028,7 @@ fn expr(e: &Expr, ctx: u8) -> String {
             }
             text
         }
+        ExprKind::ContactField(name) => format!("contact.{}", written_name(&name.name)),
         ExprKind::Literal(lit) => match lit {
             Literal::Str(s) => string(s),
             Literal::Number(n) => number(*n),

@@ -141,6 +141,10 @@ pub struct EachRule {
     /// The ages an event may have to count (always also age ≥ 0).
     pub window: Option<Window>,
     pub points: f64,
+    /// `=> + minutes * 0.5`: points computed per event from its props
+    /// (`points` is then 0; the value's own `max`/`min` are unused, the
+    /// rule's bound the total).
+    pub computed: Option<ComputedPoints>,
     pub half_life_days: Option<f64>,
     pub max: Option<f64>,
     pub min: Option<f64>,
@@ -180,6 +184,9 @@ pub struct EventAggregate {
     pub event: usize,
     pub filter: Option<Cond>,
     pub window: Option<Window>,
+    /// The event prop slot read by `sum`/`min`/`max`/`avg`/`distinct count`
+    /// and `P of first`/`P of last`; `None` for the others.
+    pub prop: Option<usize>,
     pub span: Span,
 }
 

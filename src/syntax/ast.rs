@@ -158,6 +158,9 @@ pub struct EachRule {
     pub filter: Option<Expr>,
     pub window: Option<Window>,
     pub points: NumLit,
+    /// `=> + minutes * 0.5`: points computed per event from its props
+    /// (`points` is then 0).
+    pub computed: Option<ComputedPoints>,
     pub modifiers: Vec<Modifier>,
     pub span: Span,
 }
@@ -370,8 +373,12 @@ pub enum ExprKind {
         function: Ident,
         args: Vec<Expr>,
     },
-    /// `count of …`, `any …`, `last …`
+    /// `count of …`, `any …`, `last …`, `sum of PROP in …`, `PROP of last …`
     Aggregate(EventAggregate),
+    /// `contact.country`: a field of the contact, also inside a `where`
+    /// (where a bare name is an event prop). Outside a `where` it means what
+    /// the bare name means.
+    ContactField(Ident),
     /// `0.6 * fit * 2`, `fit + intent - 10`: a chain of operators of one
     /// precedence level, left to right (`rest` is never empty). A `+` chain's
     /// parts may be `*` chains; parentheses are not kept (they only group).
@@ -399,6 +406,10 @@ pub struct EventAggregate {
     pub event: Ident,
     pub filter: Option<Box<Expr>>,
     pub window: Option<Window>,
+    /// The event prop read: `minutes` in `sum of minutes in webinar_attended`,
+    /// `url` in `url of last page_view`; `None` for `count`, `any`, `last`
+    /// and `first`.
+    pub prop: Option<Ident>,
 }
 
 /// A time window: on events (`within 30 days`, `between 8 and 30 days

@@ -9,6 +9,8 @@
 //! [`MAX_NESTING_DEPTH`] (`depth.rs`), so no recursive pass over the AST can
 //! overflow the stack; a deeper item is a `rubric::nesting_too_deep` error.
 
+mod aggregate_hints;
+pub use aggregate_hints::aggregate_head;
 pub mod ast;
 pub mod comments;
 mod depth;

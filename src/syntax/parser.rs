@@ -435,6 +435,9 @@ fn teaching_hint(
     positives: &[Rule],
 ) -> Option<SyntaxHint> {
     let after = text.get(offset..).unwrap_or("");
+    if let Some(hint) = crate::syntax::aggregate_hints::possessive_prop(before, previous_word, after) {
+        return Some(hint);
+    }
     let open_brace_line = unclosed_brace(text, offset).map(|open| line_before(text, open));
     // `sla` among the branches of `queue first { … }`.
     if found == "sla" && open_brace_line.as_deref().is_some_and(|l| l.ends_with("first")) {
@@ -829,6 +832,8 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "operand" | "literal" | "call" | "aggregate" | "arith_sum" | "arith_product" | "arith_factor" => {
             "a value"
         }
+        "numeric_agg" | "distinct_agg" | "first_agg" | "prop_of_agg" | "contact_field" => "a value",
+        "numeric_agg_word" => "`sum`, `min`, `max` or `avg`",
         // `arith_add_op` and `arith_mul_op` are possible after every value:
         // they fall through to "something else", which messages leave out.
         "test_tail" | "is_tail" | "in_tail" | "matches_tail" | "text_tail" | "within_tail"
@@ -1260,6 +1265,7 @@ impl Builder<'_> {
         let mut filter = None;
         let mut window = None;
         let mut points = None;
+        let mut computed = None;
         let mut modifiers = Vec::new();
         for p in self.children(pair) {
             match p.as_rule() {
@@ -1267,23 +1273,10 @@ impl Builder<'_> {
                 Rule::event_filter => filter = Some(self.build_event_filter(p)?),
                 Rule::window => window = Some(self.build_window(p)?),
                 Rule::points => {
-                    let (fixed, computed) = self.build_points(p)?;
-                    // Points per event computed from values are not in the
-                    // language (yet): say so where they are written.
-                    if let Some(computed) = computed {
-                        return Err(Diagnostic::new(
-                            DiagnosticKind::SyntaxExpected {
-                                expected: String::from(
-                                    "a number such as `+10` (an `each` rule gives fixed points per event; computed points are for `when` rules)",
-                                ),
-                                found: format!("`{}`", self.text.get(computed.span.start as usize..computed.span.end as usize).unwrap_or_default().trim()),
-                                hint: None,
-                            },
-                            computed.span,
-                        )
-                        .with_label("fixed points expected"));
-                    }
+                    // Computed points are read per event, from its props.
+                    let (fixed, value) = self.build_points(p)?;
                     points = Some(fixed);
+                    computed = value;
                 }
                 Rule::modifiers => modifiers = self.build_modifiers(p)?,
                 _ => return Err(self.unexpected(&p, "an each rule")),
@@ -1294,6 +1287,7 @@ impl Builder<'_> {
             filter,
             window,
             points: points.ok_or_else(|| self.missing(span, "each rule"))?,
+            computed,
             modifiers,
             span,
         })
@@ -1891,6 +1885,13 @@ impl Builder<'_> {
                 })
             }
             Rule::aggregate => self.build_aggregate(inner),
+            Rule::contact_field => {
+                let ident = self.next_ident(&mut inner.into_inner(), span, "contact field")?;
+                Ok(Expr {
+                    span,
+                    kind: ExprKind::ContactField(ident),
+                })
+            }
             _ => Err(self.unexpected(&inner, "a value")),
         }
     }
@@ -1905,6 +1906,9 @@ impl Builder<'_> {
             Rule::count_agg => AggregateKind::Count,
             Rule::any_agg => AggregateKind::Any,
             Rule::last_agg => AggregateKind::Last,
+            Rule::numeric_agg | Rule::distinct_agg | Rule::first_agg | Rule::prop_of_agg => {
+                return self.build_prop_aggregate(span, inner)
+            }
             _ => return Err(self.unexpected(&inner, "an aggregate")),
         };
         let mut event = None;
@@ -1924,6 +1928,60 @@ impl Builder<'_> {
                 event: event.ok_or_else(|| self.missing(span, "aggregate"))?,
                 filter,
                 window,
+                prop: None,
+            }),
+            span,
+        })
+    }
+
+    /// The aggregates of issue 13 (`sum of minutes in webinar_attended …`,
+    /// `distinct count of url in page_view …`, `first page_view …`,
+    /// `url of last page_view …`): the kind comes from the words, the prop
+    /// (when there is one) is the first name, the event type the second.
+    fn build_prop_aggregate(&self, span: Span, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let rule = pair.as_rule();
+        let mut kind = match rule {
+            Rule::distinct_agg => Some(AggregateKind::DistinctCount),
+            Rule::first_agg => Some(AggregateKind::First),
+            _ => None,
+        };
+        let mut names = Vec::with_capacity(2);
+        let mut filter = None;
+        let mut window = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::numeric_agg_word => {
+                    kind = match p.as_str().trim() {
+                        "sum" => Some(AggregateKind::Sum),
+                        "min" => Some(AggregateKind::Min),
+                        "max" => Some(AggregateKind::Max),
+                        "avg" => Some(AggregateKind::Avg),
+                        _ => return Err(self.unexpected(&p, "`sum`, `min`, `max` or `avg`")),
+                    }
+                }
+                Rule::kw_first if rule == Rule::prop_of_agg => kind = Some(AggregateKind::FirstProp),
+                Rule::kw_last if rule == Rule::prop_of_agg => kind = Some(AggregateKind::LastProp),
+                r if is_keyword(r) || r == Rule::prop_of => {}
+                Rule::ident => names.push(self.build_ident(p)?),
+                Rule::event_filter => filter = Some(Box::new(self.build_event_filter(p)?)),
+                Rule::window => window = Some(self.build_window(p)?),
+                _ => return Err(self.unexpected(&p, "an aggregate")),
+            }
+        }
+        let kind = kind.ok_or_else(|| self.missing(span, "aggregate"))?;
+        let mut names = names.into_iter();
+        let (prop, event) = if kind == AggregateKind::First {
+            (None, names.next())
+        } else {
+            (names.next(), names.next())
+        };
+        Ok(Expr {
+            kind: ExprKind::Aggregate(EventAggregate {
+                kind,
+                event: event.ok_or_else(|| self.missing(span, "aggregate"))?,
+                filter,
+                window,
+                prop,
             }),
             span,
         })

@@ -14,6 +14,7 @@
 //! as `run` (`eval::evaluate_into` with a `Recorder`), so its numbers are the
 //! numbers `run` prints.
 
+mod aggregate_trace;
 mod recorder;
 pub mod render;
 mod schema;
@@ -30,8 +31,8 @@ mod why_not;
 
 pub use recorder::Recorder;
 pub use schema::{
-    BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, RowTrace, RuleKind, RuleTrace, ScoreTrace,
-    SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+    AggregateEventTrace, AggregateTrace, BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, RowTrace,
+    RuleKind, RuleTrace, ScoreTrace, SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
 };
 pub use why_not::{why_not, WhyNot};
 

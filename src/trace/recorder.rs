@@ -59,6 +59,9 @@ pub struct Recorder<'a> {
     arith_values: Vec<Json>,
     /// The instant of the evaluation (for the times a window accepts).
     as_of: i64,
+    /// The prop aggregates evaluated since the last test, with their events,
+    /// for the next test (`Tracer::aggregate_event`; see `aggregate_trace.rs`).
+    aggregates: super::aggregate_trace::PendingAggregates,
 }
 
 /// The contact's property values that `number from text` or `boolean from
@@ -129,6 +132,7 @@ impl<'a> Recorder<'a> {
             bands: (0..plan.bands.len()).map(|_| None).collect(),
             arith_values: Vec::new(),
             as_of,
+            aggregates: super::aggregate_trace::PendingAggregates::new(as_of),
         }
     }
 
@@ -148,6 +152,29 @@ impl<'a> Recorder<'a> {
     /// Whether a scope like `is` is open.
     fn inside(&self, is: impl Fn(&Scope) -> bool) -> bool {
         self.open.iter().any(|f| is(&f.scope))
+    }
+
+    /// Whether a warning at `span` is about a value the innermost open
+    /// aggregate reads from an event (its own span), not about a `where` test.
+    fn reads_aggregate_value(&self, span: Span) -> bool {
+        let innermost = self.open.iter().rev().find_map(|f| match f.scope {
+            Scope::Aggregate { aggregate } => Some(aggregate),
+            _ => None,
+        });
+        innermost
+            .and_then(|a| self.plan.aggregates.get(a))
+            .is_some_and(|a| a.span == span)
+    }
+
+    /// Whether a warning at `span` is about the points an `each` rule
+    /// computes from one event's props (`=> + minutes * 0.5`, or a part of it).
+    fn computes_event_points(&self, span: Span) -> bool {
+        matches!(
+            self.open_rule_kind(),
+            Some(ScoreRuleKind::Each(each)) if each.computed.as_ref().is_some_and(|c| {
+                c.span.file == span.file && c.span.start <= span.start && span.end <= c.span.end
+            })
+        )
     }
 
     /// The record of the innermost open scope.
@@ -601,6 +628,17 @@ impl Tracer for Recorder<'_> {
     }
 
     fn exit(&mut self, result: ScopeResult<'_>) {
+        // An aggregate is read inside a test's value: what was read before
+        // it stays for that test, and its own record waits for it too.
+        if let (Some(Scope::Aggregate { aggregate }), ScopeResult::Aggregate { value }) =
+            (self.open.last().map(|f| f.scope), &result)
+        {
+            self.open.pop();
+            self.aggregates
+                .close(self.plan, self.sources, self.contact, aggregate, value);
+            return;
+        }
+        self.aggregates.clear();
         // Values no test took are those of computed points or a computed
         // score, read just before their scope closes.
         let values = std::mem::take(&mut self.arith_values);
@@ -647,6 +685,7 @@ impl Tracer for Recorder<'_> {
             ),
         };
         let (worked, operands) = arith_worked(&describer, cond, &arith_values);
+        let other_worked = other_side_worked(&describer, cond, &arith_values);
         let nots = self.open.iter().filter(|f| f.scope == Scope::Not).count();
         let test = TestTrace {
             test: self.sources.text(span).trim().to_string(),
@@ -659,9 +698,11 @@ impl Tracer for Recorder<'_> {
             negated: nots % 2 == 1,
             after_failure: self.inside(|s| *s == Scope::AfterFailure),
             worked,
+            other_worked,
             operands,
             bounds: self.window_bounds(cond),
             accepts: self.accepted_band_values(cond),
+            aggregates: self.aggregates.take(),
         };
         if let Some(frame) = self.open.last_mut() {
             frame.tests.push(test);
@@ -684,6 +725,12 @@ impl Tracer for Recorder<'_> {
         }
     }
 
+    fn aggregate_event(&mut self, index: usize, value: &EvalValue<'_>) {
+        if let Some(Scope::Aggregate { .. }) = self.open.last().map(|f| f.scope) {
+            self.aggregates.event(self.plan, index, value);
+        }
+    }
+
     fn arith_operand(&mut self, _operand: &Operand, value: &EvalValue<'_>) {
         // Computed points are read after their rule's tests: their values
         // are dropped when the rule's scope closes (see `exit`).
@@ -703,8 +750,18 @@ impl Tracer for Recorder<'_> {
             EvalValue::Absent => String::from("nothing"),
             other => format!("{} {}", other.type_name(), eval_value_json(self.plan, other)),
         };
+        // A value read by the aggregate itself (`sum of minutes in …`) is
+        // one event's, and that event is skipped; any other wrong type
+        // makes its test false.
+        let consequence = if self.reads_aggregate_value(span) {
+            "that event is skipped"
+        } else if self.computes_event_points(span) {
+            "that event gives no points"
+        } else {
+            "the test is false"
+        };
         let message = format!(
-            "`{}`: expected {expected}, found {found_text}; the test is false",
+            "`{}`: expected {expected}, found {found_text}; {consequence}",
             self.sources.text(span)
         );
         let at = self.at(span);
@@ -722,6 +779,33 @@ impl Tracer for Recorder<'_> {
 /// A test's arithmetic with the values its operands had (`values`, in
 /// evaluation order: the left side's, then the right side's): the worked
 /// subject, when the subject is arithmetic, and the non-constant operands.
+/// The right side of a comparison with each arithmetic operand's value
+/// (`intent 80 * 0.5`), when it is arithmetic and the left side is not a
+/// constant (then the right side is the subject, worked by `arith_worked`).
+/// `values` are the left side's, then the right side's.
+fn other_side_worked(describer: &Describer<'_>, cond: &Cond, values: &[Json]) -> Option<String> {
+    let Cond::Compare { left, right, .. } = cond else {
+        return None;
+    };
+    if values.is_empty() || matches!(left, Operand::Const(_)) || !matches!(right, Operand::Arith { .. }) {
+        return None;
+    }
+    fn leaf_count(operand: &Operand) -> usize {
+        match operand {
+            Operand::Arith { first, rest, .. } => {
+                leaf_count(first) + rest.iter().map(|(_, part)| leaf_count(part)).sum::<usize>()
+            }
+            _ => 1,
+        }
+    }
+    // A left side that is not arithmetic traced no operand values.
+    let skip = match left {
+        Operand::Arith { .. } => leaf_count(left),
+        _ => 0,
+    };
+    Some(describer.worked(right, &mut values.iter().skip(skip).cloned()))
+}
+
 fn arith_worked(
     describer: &Describer<'_>,
     cond: &Cond,

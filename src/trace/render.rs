@@ -159,6 +159,7 @@ pub fn text(trace: &Trace, color: bool) -> String {
                 tests_line(&style, &seg.tests)
             );
             let _ = writeln!(out, "{}", with_at(&style, line, &seg.at));
+            aggregate_lines(&mut out, &style, &seg.tests, "    ");
         }
     }
     for band in &trace.bands {
@@ -187,6 +188,7 @@ pub fn text(trace: &Trace, color: bool) -> String {
                 tests_line(&style, &s.tests)
             );
             let _ = writeln!(out, "{}", with_at(&style, line, &s.at));
+            aggregate_lines(&mut out, &style, &s.tests, "      ");
         }
     }
     for (title, list, own_channel) in [
@@ -243,6 +245,7 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
         ),
     };
     let _ = writeln!(out, "{}", with_at(style, summary, &rule.at));
+    aggregate_lines(out, style, &rule.tests, "      ");
     // Computed points: the operands' values, then the points before any cap.
     if let Some(worked) = &rule.worked {
         let raw = rule.cap.as_ref().map_or(rule.points, |c| c.sum);
@@ -261,6 +264,7 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
             tests_line(style, &row.tests)
         );
         let _ = writeln!(out, "{}", with_at(style, line, &row.at));
+        aggregate_lines(out, style, &row.tests, "        ");
     }
     for event in &rule.events {
         let _ = writeln!(out, "      {}", event_line(style, event));
@@ -280,6 +284,18 @@ fn render_rule(out: &mut String, style: &Style, rule: &RuleTrace) {
                 },
                 number(cap.total)
             ))
+        );
+    }
+}
+
+/// Under a line of tests: each prop aggregate they read, with its value
+/// and the events that made it (`super::aggregate_trace::line`).
+fn aggregate_lines(out: &mut String, style: &Style, tests: &[TestTrace], indent: &str) {
+    for aggregate in tests.iter().flat_map(|t| &t.aggregates) {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            style.dim(&super::aggregate_trace::line(aggregate))
         );
     }
 }
@@ -310,6 +326,9 @@ fn event_line(style: &Style, e: &EventTrace) -> String {
                 Some(SkipReason::AfterAsOf) => String::from("after as-of"),
                 Some(SkipReason::OutsideWindow) => String::from("outside the window"),
                 Some(SkipReason::FilterFailed) => format!("filter failed: {}", tests_line(style, &e.tests)),
+                Some(SkipReason::NoPoints) => {
+                    String::from("no points: a prop the points read is missing or not a number")
+                }
                 None => String::from("not counted"),
             };
             style.dim(&format!("- {what} {when}: skipped, {why}"))
@@ -330,6 +349,7 @@ fn render_branch(out: &mut String, style: &Style, branch: &BranchTrace, prefix: 
     };
     let line = format!("  {mark} {}: {}{body}", branch.value, style.dim(prefix));
     let _ = writeln!(out, "{}", with_at(style, line, &branch.at));
+    aggregate_lines(out, style, &branch.tests, "      ");
 }
 
 /// One target; its channel is named when it is not `own_channel`, its
@@ -361,6 +381,7 @@ fn render_target(out: &mut String, style: &Style, t: &TargetTrace, own_channel: 
     };
     let line = format!("  {} {}{on} {reason}{waived}", style.mark(t.member), t.name);
     let _ = writeln!(out, "{}", with_at(style, line, &t.at));
+    aggregate_lines(out, style, &t.tests, "      ");
     for branch in &t.queue_branches {
         let body = if branch.otherwise {
             String::from("otherwise")

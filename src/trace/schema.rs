@@ -111,7 +111,7 @@ pub struct EventTrace {
     pub at: String,
     pub age_days: f64,
     pub counted: bool,
-    /// `after_as_of`, `outside_window` or `filter_failed` when not counted.
+    /// `after_as_of`, `outside_window`, `filter_failed` or `no_points` when not counted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<SkipReason>,
     /// Decay factor (1 without decay) when counted.
@@ -160,6 +160,11 @@ pub struct TestTrace {
     /// after it (`0.6 * fit 85 + 0.4 * intent 57.26`); `value` is the result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worked: Option<String>,
+    /// For an arithmetic other side of a comparison (`fit > intent * 0.5`):
+    /// that side with each operand's value after it (`intent 80 * 0.5`);
+    /// `other` is its result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_worked: Option<String>,
     /// The operands of the test's arithmetic (both sides), constants left
     /// out, with the values they had, in evaluation order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -173,6 +178,43 @@ pub struct TestTrace {
     /// declaration order (the first is the highest).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub accepts: Vec<String>,
+    /// The prop aggregates the test read (`sum of …`, `distinct count of …`,
+    /// `first …`, `url of last …`), each with its value and its events.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aggregates: Vec<AggregateTrace>,
+}
+
+/// A prop aggregate a test read: its text, its value, and the events that
+/// made it (at most [`AggregateTrace::MAX_EVENTS`], `more_events` counts the rest).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AggregateTrace {
+    pub aggregate: String,
+    pub at: String,
+    /// `null` when missing.
+    pub value: Json,
+    pub events: Vec<AggregateEventTrace>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_events: usize,
+}
+
+impl AggregateTrace {
+    /// How many events a trace lists per aggregate.
+    pub const MAX_EVENTS: usize = 20;
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One event an aggregate read: which (its position among the contact's
+/// events of its type), when, and the prop's value (`null` when missing,
+/// or for `first`, which reads none).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AggregateEventTrace {
+    pub index: usize,
+    pub at: String,
+    pub age_days: f64,
+    pub value: Json,
 }
 
 /// One operand of a test's arithmetic and its value (`null` when missing).

@@ -313,7 +313,12 @@ pub fn describe_test(t: &TestTrace) -> String {
             t.subject,
             json_text(&t.value),
             symbol(op),
-            json_text(other),
+            match &t.other_worked {
+                // Arithmetic on the other side: its operands, then its value.
+                Some(worked) if other.is_null() => format!("{worked} = missing"),
+                Some(worked) => format!("{worked} = {}", json_text(other)),
+                None => json_text(other),
+            },
             if ends_with_ignoring_case(source) {
                 " ignoring case"
             } else {
