@@ -732,8 +732,12 @@ fn modifiers_and_slas_carry_durations() {
         .map(|f| match &f.kind {
             RouteFieldKind::Task(t) => format!("task {:?}", t.value),
             RouteFieldKind::Sla(d) => format!("sla {} {}", number(d.amount), d.unit.name),
-            RouteFieldKind::Queue(q) => format!("queue {}", q.name),
+            RouteFieldKind::Queue(q) => match &q.pick.kind {
+                rubric::syntax::ast::PickKind::Name(n) => format!("queue {}", n.name),
+                other => format!("queue {other:?}"),
+            },
             RouteFieldKind::QueueFirst(b) => format!("queue first ({} branches)", b.len()),
+            RouteFieldKind::Assign(_) => String::from("assign"),
         })
         .collect();
     assert_eq!(fields, ["task \"t\"", "sla 24 hours", "queue q"]);

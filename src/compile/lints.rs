@@ -1060,7 +1060,7 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 .for_each(|c| walk(c, &mut names)),
             ItemKind::Suppress(s) => walk(&s.condition, &mut names),
             ItemKind::Audience(t) | ItemKind::Workflow(t) => walk(&t.condition, &mut names),
-            ItemKind::Goal(_) => {}
+            ItemKind::Goal(_) | ItemKind::Table(_) => {}
             ItemKind::Route(r) => {
                 walk(&r.condition, &mut names);
                 for field in &r.fields {

@@ -38,6 +38,7 @@ pub mod lints;
 mod names;
 mod order;
 mod regexes;
+mod routing;
 mod slots;
 mod symbols;
 mod types;
@@ -63,6 +64,8 @@ struct Compiler<'a> {
     used_events: Vec<String>,
     /// Regular expressions compiled so far (the next [`plan::PlanRegex::index`]).
     regex_count: usize,
+    /// Tables, literal queue names and the checks left for the end ([`routing`]).
+    routing: routing::RoutingBuilder,
 }
 
 impl<'a> Compiler<'a> {
@@ -78,6 +81,7 @@ impl<'a> Compiler<'a> {
             slots: slots::SlotAllocator::default(),
             used_events: Compiler::used_events(items),
             regex_count: 0,
+            routing: routing::RoutingBuilder::default(),
         }
     }
 

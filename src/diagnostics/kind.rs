@@ -72,6 +72,8 @@ codes! {
     ValueNotAllowed => "rubric::value_not_allowed",
     NestedAggregate => "rubric::nested_aggregate",
     Cycle => "rubric::cycle",
+    QueueNamesAProperty => "rubric::queue_names_a_property",
+    MissingFallback => "rubric::missing_fallback",
     Internal => "rubric::internal",
     LintShadowedBranch => "rubric::lint::shadowed_branch",
     LintThresholdNeverMet => "rubric::lint::threshold_never_met",
@@ -603,6 +605,40 @@ pub enum DiagnosticKind {
     QueueMissingOtherwise { route: String, example: String },
     #[error("branch `{branch}` of `{owner}` can never be chosen")]
     UnreachableBranch { branch: String, owner: String },
+    #[error("table `{table}` has no `otherwise` row")]
+    TableMissingOtherwise { table: String },
+    #[error("table `{table}` has two rows for \"{key}\"")]
+    DuplicateTableKey {
+        table: String,
+        key: String,
+        ignoring_case: bool,
+    },
+    #[error("`{name}` is a property, so `{field} {name}` would name a {what} literally called `{name}`")]
+    QueueNamesAProperty {
+        name: String,
+        /// `queue`, `assign to` or `otherwise`.
+        field: &'static str,
+        /// `queue` or `assignee`.
+        what: &'static str,
+    },
+    #[error(
+        "route `{route}` takes its {what} from `{property}` but names none for contacts without a value"
+    )]
+    MissingFallback {
+        route: String,
+        property: String,
+        what: &'static str,
+        /// In a `queue first` branch (`from p otherwise`) rather than a whole field.
+        in_branch: bool,
+    },
+    #[error("`{table}` is a table, not a property: `from` reads a property's value")]
+    PickFromTable { table: String },
+    #[error("`{name}` holds {found}, but a {what} is text")]
+    PickNotText {
+        name: String,
+        found: &'static str,
+        what: &'static str,
+    },
     #[error("a band has at most 64 values")]
     TooManyBandValues,
     #[error("score `{score}` has an empty range: it could only ever be {value}")]
@@ -849,6 +885,11 @@ impl DiagnosticKind {
             K::UnknownOutcomeValue { .. } => Code::UnknownName,
             K::BandMissingOtherwise { .. } | K::QueueMissingOtherwise { .. } => Code::MissingOtherwise,
             K::UnreachableBranch { .. } => Code::UnreachableBranch,
+            K::TableMissingOtherwise { .. } => Code::MissingOtherwise,
+            K::DuplicateTableKey { .. } => Code::DuplicateBranch,
+            K::QueueNamesAProperty { .. } => Code::QueueNamesAProperty,
+            K::MissingFallback { .. } => Code::MissingFallback,
+            K::PickFromTable { .. } | K::PickNotText { .. } => Code::TypeMismatch,
             K::TooManyBandValues => Code::TooManyValues,
             K::EmptyScoreRange { .. } => Code::EmptyRange,
             K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } => Code::InvertedRange,
@@ -1055,6 +1096,43 @@ impl DiagnosticKind {
             K::UnreachableBranch { .. } => {
                 text("the first matching branch wins; move this branch above, or remove it")
             }
+            K::TableMissingOtherwise { .. } => {
+                text("end the table with the queue for every other value: `otherwise global_sales`")
+            }
+            K::DuplicateTableKey { ignoring_case, .. } => Some(if *ignoring_case {
+                String::from("the table ignores case, so these keys are the same; keep one row")
+            } else {
+                String::from("a key gets one row; keep one")
+            }),
+            K::QueueNamesAProperty { name, field, what } => Some(match *field {
+                "assign to" => format!(
+                    "a fallback is a name, not a property: for a literal {what} write `otherwise \"{name}\"`"
+                ),
+                "otherwise" => format!(
+                    "a fallback is a name, not a property: for a literal {what} called `{name}` write `otherwise \"{name}\"`"
+                ),
+                _ => format!(
+                    "for the queue the property holds write `queue from {name} otherwise some_queue`; for a queue literally called `{name}` write `queue \"{name}\"`"
+                ),
+            }),
+            K::MissingFallback {
+                property,
+                what,
+                in_branch,
+                ..
+            } => Some(if *in_branch {
+                String::from(
+                    "a `from` branch is skipped when the property has no text value, so the last branch must name a queue: add `global_sales otherwise` after it",
+                )
+            } else if *what == "queue" {
+                format!("add a queue for the rest: `queue from {property} otherwise global_sales`")
+            } else {
+                format!("add a fallback, `assign to {property} otherwise \"sdr_pool\"`, or leave it: contacts without a value get `\"assignee\": null`")
+            }),
+            K::PickFromTable { table } => Some(format!("to look the table up, write its name alone: `queue {table}`")),
+            K::PickNotText { what, .. } => Some(format!(
+                "a {what} is taken from a text property; declare it `text`, or write the {what} by name"
+            )),
             K::TooManyBandValues => None,
             K::EmptyScoreRange { .. } => text("give the score room to move, e.g. `0..100`"),
             K::InvertedScoreRange { low, high, .. } => Some(format!("write the low end first: `{high}..{low}`")),
@@ -1271,6 +1349,17 @@ mod tests {
                 value: s("hot"),
             },
             K::DuplicateModifier { modifier: "max" },
+            K::QueueNamesAProperty {
+                name: s("owner"),
+                field: "queue",
+                what: "queue",
+            },
+            K::MissingFallback {
+                route: s("r"),
+                property: s("p"),
+                what: "queue",
+                in_branch: false,
+            },
             K::DuplicateRouteField {
                 route: s("r"),
                 field: "sla",

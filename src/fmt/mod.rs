@@ -21,6 +21,7 @@
 //! text changes nothing). `tests/fmt.rs` checks both on generated rule sets.
 
 pub mod line_endings;
+mod routing;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
@@ -469,20 +470,28 @@ impl<'s> Printer<'s> {
                         }
                         RouteFieldKind::Queue(q) => self.push(
                             2,
-                            format!("queue {}", written_name(&q.name)),
+                            format!("queue {}", routing::route_pick(q)),
+                            fs.start,
+                            fs.end,
+                            true,
+                        ),
+                        RouteFieldKind::Assign(a) => self.push(
+                            2,
+                            format!("assign to {}", routing::route_pick(a)),
                             fs.start,
                             fs.end,
                             true,
                         ),
                         RouteFieldKind::QueueFirst(branches) => {
                             self.push(2, String::from("queue first {"), fs.start, fs.start + 1, true);
-                            self.branches(branches, 4);
+                            self.queue_branches(branches, 4);
                             self.close(2, fs.end);
                         }
                     }
                 }
                 self.close(0, item.span.end);
             }
+            ItemKind::Table(t) => self.table(t, start, item.span.end),
             ItemKind::Goal(g) => {
                 self.push(
                     0,

@@ -38,6 +38,7 @@ pub(super) const ITEM_KEYWORDS: &[&str] = &[
     "workflow",
     "route",
     "goal",
+    "table",
 ];
 
 /// The open parenthesis levels of the scan, each with the `not`s and

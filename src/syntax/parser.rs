@@ -15,6 +15,8 @@ struct RubricParser;
 
 use super::depth::ITEM_KEYWORDS;
 
+mod routing;
+
 /// Parses one file. Returns the items that parsed and a diagnostic for each
 /// item that did not.
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
@@ -743,7 +745,16 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "band_branch" => "a branch `value when …`",
         "property_decl" => "a property `name: type`",
         "event_decl" => "an event type",
-        "route_field" => "`task`, `sla` or `queue`",
+        "route_field" => "`task`, `sla`, `queue` or `assign to`",
+        "queue_branch" => "a branch `queue when …`",
+        "route_pick" | "branch_pick" => "a queue name",
+        "pick_name" => "a name",
+        "pick_fallback" => "`otherwise`",
+        "table_row" => "a row `\"value\" => queue` or `otherwise queue`",
+        "kw_by" => "`by`",
+        "kw_to" => "`to`",
+        "kw_robin" => "`robin`",
+        "sla_field" => "`sla`",
         "goal_field" => "`outcome`, `horizon` or `value`",
         "kw_sum" => "`sum`",
         "modifier" | "modifiers" => "a modifier (`decay half-life`, `max`, `min`)",
@@ -886,6 +897,7 @@ impl Builder<'_> {
             }
             Rule::route_decl => ItemKind::Route(self.build_route(inner, span)?),
             Rule::goal_decl => ItemKind::Goal(self.build_goal(inner, span)?),
+            Rule::table_decl => ItemKind::Table(self.build_table(inner, span)?),
             _ => return Err(self.unexpected(&inner, "an item")),
         };
         Ok(Item { kind, span })
@@ -1283,11 +1295,14 @@ impl Builder<'_> {
             let kind = match (rule, value.as_rule()) {
                 (Rule::task_field, _) => RouteFieldKind::Task(self.build_string(value)?),
                 (Rule::sla_field, _) => RouteFieldKind::Sla(self.build_duration(value)?),
-                (Rule::queue_field, Rule::ident) => RouteFieldKind::Queue(self.build_ident(value)?),
+                (Rule::queue_field, Rule::route_pick) => RouteFieldKind::Queue(self.build_route_pick(value)?),
+                (Rule::assign_field, Rule::route_pick) => {
+                    RouteFieldKind::Assign(self.build_route_pick(value)?)
+                }
                 (Rule::queue_field, Rule::queue_branches) => RouteFieldKind::QueueFirst(
                     self.children(value)
                         .into_iter()
-                        .map(|b| self.build_branch(b))
+                        .map(|b| self.build_queue_branch(b))
                         .collect::<Built<_>>()?,
                 ),
                 _ => return Err(self.unexpected(&value, "a route field")),
