@@ -60,7 +60,7 @@ const EXPECTED: &[Row] = &[
     ("err/syntax_name_starts_with_digit.rubric", &[SYNTAX], 3, 3),
     ("err/syntax_count_without_count_of.rubric", &[SYNTAX, SYNTAX], 2, 50),
     ("err/syntax_days_since_with_unit.rubric", &[SYNTAX, SYNTAX, SYNTAX], 6, 55),
-    ("err/syntax_sla_in_queue_branch.rubric", &[SYNTAX], 10, 5),
+    ("err/syntax_sla_in_queue_branch.rubric", &[SYNTAX], 10, 16),
     ("err/syntax_signed_window.rubric", &[SYNTAX, SYNTAX, SYNTAX, SYNTAX], 7, 48),
     ("err/syntax_where_several_tests.rubric", &[SYNTAX, SYNTAX, SYNTAX], 2, 94),
     ("err/unknown_name_after_where.rubric", &["rubric::unknown_name", "rubric::unknown_name"], 12, 71),
@@ -90,6 +90,12 @@ const EXPECTED: &[Row] = &[
     // Bands and first-match branches.
     ("err/missing_otherwise.rubric", &["rubric::missing_otherwise"], 5, 6),
     ("err/missing_otherwise_queue.rubric", &["rubric::missing_otherwise"], 1, 7),
+    // Routing (issue 13).
+    ("err/queue_names_a_property.rubric", &["rubric::queue_names_a_property"], 11, 9),
+    ("err/missing_fallback.rubric", &["rubric::missing_fallback"], 5, 9),
+    ("err/duplicate_table_key.rubric", &["rubric::duplicate_branch"], 4, 3),
+    ("err/missing_otherwise_table.rubric", &["rubric::missing_otherwise"], 2, 7),
+    ("err/type_mismatch_from_table.rubric", &["rubric::type_mismatch"], 10, 14),
     ("err/unreachable_branch_after_otherwise.rubric", &["rubric::unreachable_branch"], 8, 3),
     ("err/unreachable_branch_always_true.rubric", &["rubric::unreachable_branch", "rubric::unreachable_branch"], 8, 3),
     ("err/duplicate_branch.rubric", &["rubric::duplicate_branch"], 8, 3),

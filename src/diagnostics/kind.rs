@@ -404,7 +404,7 @@ impl SyntaxHint {
                 "a comparison takes a plain value, not a duration; to test how long ago, count the days: `{example}`"
             ),
             H::SlaInQueueBranch { sla } => format!(
-                "`sla` belongs to the route, not to a queue branch: write `{sla}` beside `task`, outside `queue first {{ … }}`; the branches hold queue names only"
+                "a branch's `sla` comes after its condition or `otherwise`: `enterprise_ae when fit >= 80 {sla}`; for every branch, write `{sla}` beside `task`"
             ),
             H::SignedWindow {
                 sign: '+', window, subject, ..
