@@ -319,6 +319,8 @@ pub enum SyntaxHint {
     SlaInQueueBranch {
         /// The field as written: `sla 2 hours`.
         sla: String,
+        /// The branch's queue as written before it (`enterprise`).
+        branch: String,
     },
     /// `within -3 days` or `within +3 days`.
     SignedWindow {
@@ -403,8 +405,8 @@ impl SyntaxHint {
             H::ComparisonWithDuration { example, days_since: false } => format!(
                 "a comparison takes a plain value, not a duration; to test how long ago, count the days: `{example}`"
             ),
-            H::SlaInQueueBranch { sla } => format!(
-                "a branch's `sla` comes after its condition or `otherwise`: `enterprise_ae when fit >= 80 {sla}`; for every branch, write `{sla}` beside `task`"
+            H::SlaInQueueBranch { sla, branch } => format!(
+                "a branch's own `sla` comes after its condition or `otherwise`: `{branch} when … {sla}`; for every branch, write `{sla}` beside `task`"
             ),
             H::SignedWindow {
                 sign: '+', window, subject, ..

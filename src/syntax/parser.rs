@@ -364,10 +364,21 @@ fn teaching_hint(
 ) -> Option<SyntaxHint> {
     let after = text.get(offset..).unwrap_or("");
     let open_brace_line = unclosed_brace(text, offset).map(|open| line_before(text, open));
-    // `sla` among the branches of `queue first { … }`.
+    // `sla` among the branches of `queue first { … }`, where a branch's own
+    // SLA may only follow its condition or `otherwise`.
     if found == "sla" && open_brace_line.as_deref().is_some_and(|l| l.ends_with("first")) {
+        let sla: Vec<&str> = first_line_without_comment(after)
+            .split_whitespace()
+            .take(3)
+            .collect();
+        let branch = if previous_word.is_empty() || before.trim_end().ends_with('{') {
+            String::from("enterprise_ae")
+        } else {
+            previous_word.to_string()
+        };
         return Some(SyntaxHint::SlaInQueueBranch {
-            sla: first_line_without_comment(after).to_string(),
+            sla: sla.join(" "),
+            branch,
         });
     }
     let starts_with_digit = found.starts_with(|c: char| c.is_ascii_digit());

@@ -117,7 +117,16 @@ pub enum ScoreExpect {
 #[serde(untagged)]
 pub enum RouteExpect {
     Name(String),
-    Full { name: String, queue: Option<String> },
+    Full {
+        name: String,
+        queue: Option<String>,
+        /// `assign to …`: the assignee expected (a route without it has none).
+        #[serde(default)]
+        assignee: Option<String>,
+        /// The SLA in hours of the chosen branch (or the route).
+        #[serde(default)]
+        sla_hours: Option<f64>,
+    },
 }
 
 /// Expectations; every key is optional.
@@ -393,19 +402,43 @@ fn compare(plan: &Plan, expect: &Expect, actual: &Json, failures: &mut Vec<Strin
             ));
         }
         for r in want {
-            if let RouteExpect::Full {
+            let RouteExpect::Full {
                 name,
-                queue: Some(queue),
+                queue,
+                assignee,
+                sla_hours,
             } = r
-            {
-                let got_queue = got
-                    .iter()
-                    .find(|g| at(g, "name").as_str() == Some(name.as_str()))
-                    .and_then(|g| at(g, "queue").as_str());
-                if let Some(got_queue) = got_queue {
-                    if got_queue != queue {
-                        failures.push(format!("routes.{name}.queue: expected {queue}, got {got_queue}"));
-                    }
+            else {
+                continue;
+            };
+            let Some(got) = got.iter().find(|g| at(g, "name").as_str() == Some(name.as_str())) else {
+                continue;
+            };
+            let text = |key: &str| match at(got, key) {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Some(queue) = queue {
+                let got_queue = text("queue");
+                if &got_queue != queue {
+                    failures.push(format!("routes.{name}.queue: expected {queue}, got {got_queue}"));
+                }
+            }
+            if let Some(assignee) = assignee {
+                let got_assignee = text("assignee");
+                if &got_assignee != assignee {
+                    failures.push(format!(
+                        "routes.{name}.assignee: expected {assignee}, got {got_assignee}"
+                    ));
+                }
+            }
+            if let Some(sla) = sla_hours {
+                let got_sla = at(got, "sla_hours").as_f64();
+                if got_sla != Some(*sla) {
+                    failures.push(format!(
+                        "routes.{name}.sla_hours: expected {sla}, got {}",
+                        text("sla_hours")
+                    ));
                 }
             }
         }
