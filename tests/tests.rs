@@ -31,6 +31,7 @@ mod measure_live;
 mod parser;
 mod parser_props;
 mod reliability;
+mod routing;
 mod rule_tests;
 mod run_props;
 mod semantics;

@@ -32,6 +32,7 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     unused(files, plan, &mut out);
     confusable_target_names(plan, &mut out);
     negations_on_missing(sources, plan, &mut out);
+    super::routing_lints::routing_lints(files, plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
         let name = d.kind.lint().map_or("", Lint::name);

@@ -39,6 +39,7 @@ mod names;
 mod order;
 mod regexes;
 mod routing;
+mod routing_lints;
 mod slots;
 mod symbols;
 mod types;

@@ -258,30 +258,28 @@ impl Compiler<'_> {
             Some(f) => Some(Box::new(self.pick(f, role, "otherwise")?)),
             None => None,
         };
-        match &mut pick {
-            plan::Pick::Property {
-                fallback: slot, name, ..
-            } => {
-                if fallback.is_none() && role == Role::Queue {
-                    self.errors.push(
-                        Diagnostic::new(
-                            DiagnosticKind::MissingFallback {
-                                route: route.name.clone(),
-                                property: name.clone(),
-                                what: role.what(),
-                                in_branch: false,
-                            },
-                            rp.pick.span,
-                        )
-                        .with_label("no queue when the property has no text value"),
-                    );
-                    return None;
-                }
-                *slot = fallback;
+        // A fallback after a pick that always gives a name is never used;
+        // it is kept, and the lint `fallback_never_used` says so.
+        if let plan::Pick::Property {
+            fallback: slot, name, ..
+        } = &mut pick
+        {
+            if fallback.is_none() && role == Role::Queue {
+                self.errors.push(
+                    Diagnostic::new(
+                        DiagnosticKind::MissingFallback {
+                            route: route.name.clone(),
+                            property: name.clone(),
+                            what: role.what(),
+                            in_branch: false,
+                        },
+                        rp.pick.span,
+                    )
+                    .with_label("no queue when the property has no text value"),
+                );
+                return None;
             }
-            // A fallback after a pick that always gives a name is never
-            // used; `fmt` keeps it and the lint `check` runs says so.
-            _ => {}
+            *slot = fallback;
         }
         Some(pick)
     }

@@ -85,6 +85,9 @@ codes! {
     LintUnusedSuppression => "rubric::lint::unused_suppression",
     LintConfusableTargetNames => "rubric::lint::confusable_target_names",
     LintNegationSkipsMissing => "rubric::lint::negation_skips_missing",
+    LintTableKeyNotAllowed => "rubric::lint::table_key_not_allowed",
+    LintFallbackNeverUsed => "rubric::lint::fallback_never_used",
+    LintQueueLooksLikeTable => "rubric::lint::queue_looks_like_table",
 }
 
 impl std::fmt::Display for Code {
@@ -107,11 +110,14 @@ pub enum Lint {
     UnusedSuppression,
     ConfusableTargetNames,
     NegationSkipsMissing,
+    TableKeyNotAllowed,
+    FallbackNeverUsed,
+    QueueLooksLikeTable,
 }
 
 impl Lint {
     /// Every lint, in the order of `docs/errors.md`.
-    pub const ALL: [Lint; 10] = [
+    pub const ALL: [Lint; 13] = [
         Lint::ShadowedBranch,
         Lint::ThresholdNeverMet,
         Lint::ScoreCannotReach,
@@ -122,6 +128,9 @@ impl Lint {
         Lint::UnusedSuppression,
         Lint::ConfusableTargetNames,
         Lint::NegationSkipsMissing,
+        Lint::TableKeyNotAllowed,
+        Lint::FallbackNeverUsed,
+        Lint::QueueLooksLikeTable,
     ];
 
     pub fn code(self) -> Code {
@@ -136,6 +145,9 @@ impl Lint {
             Lint::UnusedSuppression => Code::LintUnusedSuppression,
             Lint::ConfusableTargetNames => Code::LintConfusableTargetNames,
             Lint::NegationSkipsMissing => Code::LintNegationSkipsMissing,
+            Lint::TableKeyNotAllowed => Code::LintTableKeyNotAllowed,
+            Lint::FallbackNeverUsed => Code::LintFallbackNeverUsed,
+            Lint::QueueLooksLikeTable => Code::LintQueueLooksLikeTable,
         }
     }
 
@@ -152,6 +164,9 @@ impl Lint {
             Lint::UnusedSuppression => "unused_suppression",
             Lint::ConfusableTargetNames => "confusable_target_names",
             Lint::NegationSkipsMissing => "negation_skips_missing",
+            Lint::TableKeyNotAllowed => "table_key_not_allowed",
+            Lint::FallbackNeverUsed => "fallback_never_used",
+            Lint::QueueLooksLikeTable => "queue_looks_like_table",
         }
     }
 
@@ -179,6 +194,9 @@ impl Lint {
             Lint::NegationSkipsMissing => {
                 "a `!=`, `not in` or `is not true` test on a value that may be missing: false, not true, without it"
             }
+            Lint::TableKeyNotAllowed => "a table row for a value its property's `one of` list does not allow",
+            Lint::FallbackNeverUsed => "an `otherwise` fallback after a queue or assignee that always has a value",
+            Lint::QueueLooksLikeTable => "a literal queue name one typo away from a table's name",
         }
     }
 }
@@ -839,6 +857,18 @@ pub enum DiagnosticKind {
         /// operator could be found in the test's text.
         positive: Option<String>,
     },
+    #[error("table `{table}` has a row for \"{key}\", which `{property}` never holds")]
+    LintTableKeyNotAllowed {
+        table: String,
+        key: String,
+        property: String,
+        /// The allowed values, quoted and joined.
+        allowed: String,
+    },
+    #[error("the fallback `otherwise {fallback}` is never used")]
+    LintFallbackNeverUsed { fallback: String },
+    #[error("`{name}` is a literal queue name, not the table `{table}`")]
+    LintQueueLooksLikeTable { name: String, table: String },
 }
 
 impl DiagnosticKind {
@@ -943,6 +973,9 @@ impl DiagnosticKind {
             K::LintUnusedSuppression { .. } => Code::LintUnusedSuppression,
             K::LintConfusableTargetNames { .. } => Code::LintConfusableTargetNames,
             K::LintNegationSkipsMissing { .. } => Code::LintNegationSkipsMissing,
+            K::LintTableKeyNotAllowed { .. } => Code::LintTableKeyNotAllowed,
+            K::LintFallbackNeverUsed { .. } => Code::LintFallbackNeverUsed,
+            K::LintQueueLooksLikeTable { .. } => Code::LintQueueLooksLikeTable,
         }
     }
 
@@ -1263,6 +1296,15 @@ impl DiagnosticKind {
             K::LintConfusableTargetNames { .. } => text(
                 "their `--out-dir` files are `%XX`-encoded apart, but people, upload scripts and case-insensitive file systems mix such names up: rename one",
             ),
+            K::LintTableKeyNotAllowed { property, allowed, .. } => Some(format!(
+                "`{property}` is one of {allowed}: fix the key, or remove the row"
+            )),
+            K::LintFallbackNeverUsed { .. } => text(
+                "only a property's value can be missing (`queue from PROPERTY`, `assign to PROPERTY`); remove `otherwise …`",
+            ),
+            K::LintQueueLooksLikeTable { name, table } => Some(format!(
+                "did you mean the table `{table}`? write `queue {table}` to look it up, or `queue \"{name}\"` for a queue of that name"
+            )),
             K::LintNegationSkipsMissing {
                 test,
                 subject,
@@ -1472,6 +1514,17 @@ mod tests {
                 subject: s("open_deal"),
                 whose: "contacts",
                 positive: Some(s("open_deal is true")),
+            },
+            K::LintTableKeyNotAllowed {
+                table: s("t"),
+                key: s("x"),
+                property: s("p"),
+                allowed: s("\"a\", \"b\""),
+            },
+            K::LintFallbackNeverUsed { fallback: s("x") },
+            K::LintQueueLooksLikeTable {
+                name: s("territry"),
+                table: s("territory"),
             },
         ]
     }
