@@ -303,3 +303,46 @@ fn round_robin_is_about_uniform() {
         assert_eq!(r["queue"], format!("q{}", reference_fnv(&id) % 3));
     }
 }
+
+#[test]
+fn why_not_a_queue_names_the_table_row_and_the_round_robin() {
+    let text = r#"
+table territory by country { "US" => na_sales  otherwise global_sales }
+route r when true {
+  task "t"
+  sla 1 hours
+  queue first {
+    territory when country is not null
+    round robin [q0, q1, q2] otherwise
+  }
+}
+"#;
+    let mut sources = Sources::default();
+    sources.add(SourceFile::new("r.rubric", text));
+    let plan = compile(&sources).unwrap().plan;
+    let ask = |line: &str, target: &str| {
+        let contact = decode_line(&plan.decode, line).unwrap().unwrap();
+        let (_, trace) = rubric::trace::explain(&plan, &sources, &contact, crate::common::as_of());
+        rubric::trace::why_not(&trace, target).unwrap()
+    };
+    let answer = ask(r#"{"id":"c","properties":{"country":"FR"}}"#, "r=na_sales");
+    assert!(!answer.satisfied);
+    assert_eq!(
+        answer.reasons,
+        [
+            "routed to `global_sales`",
+            "branch `territory` was chosen",
+            "table `territory`: country \"FR\" matched row otherwise → global_sales",
+        ]
+    );
+    assert_eq!(
+        answer.changes,
+        ["country would have to be a key that table `territory` maps to `na_sales`"]
+    );
+    let answer = ask(r#"{"id":"a"}"#, "r=q0");
+    assert_eq!(
+        answer.reasons.last().unwrap(),
+        "round robin: fnv1a64(id) = af63dc4c8601ec8c mod 3 = 1 → q1"
+    );
+    assert!(ask(r#"{"id":"a"}"#, "r=q1").satisfied);
+}
