@@ -346,3 +346,42 @@ route r when true {
     );
     assert!(ask(r#"{"id":"a"}"#, "r=q1").satisfied);
 }
+
+/// `diff` counts a contact whose table row changes queue as a queue change.
+#[test]
+fn diff_counts_a_queue_change_through_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let route = "route r when true { task \"t\" sla 1 hours queue territory }\n";
+    let base = write(
+        "base.rubric",
+        &format!("table territory by country {{ \"US\" => na_sales  otherwise global_sales }}\n{route}"),
+    );
+    let new = write(
+        "new.rubric",
+        &format!("table territory by country {{ \"US\" => na_sales  \"GB\" => emea_sales  otherwise global_sales }}\n{route}"),
+    );
+    let contacts = write(
+        "c.jsonl",
+        "{\"id\":\"c-1\",\"properties\":{\"country\":\"US\"}}\n{\"id\":\"c-2\",\"properties\":{\"country\":\"GB\"}}\n",
+    );
+    let out = crate::common::rubric()
+        .args(["diff", "--quiet", "--base"])
+        .arg(&base)
+        .arg("--rules")
+        .arg(&new)
+        .arg("--contacts")
+        .arg(&contacts)
+        .args(["--as-of", "2026-11-28T00:00:00Z"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("route r queue global_sales → emea_sales: 1  e.g. c-2"),
+        "{text}"
+    );
+}
