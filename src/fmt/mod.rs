@@ -642,25 +642,35 @@ impl<'s> Printer<'s> {
         let pads = self.pads(branches.iter().map(|b| b.span), &heads);
         for (b, pad) in branches.iter().zip(pads) {
             let head = padded(&written_name(&b.value.name), pad);
-            match &b.condition {
-                None => self.push(
-                    indent,
-                    format!("{head} otherwise"),
-                    b.span.start,
-                    b.span.end,
-                    true,
-                ),
-                Some(c) => {
-                    let body_col = indent + head.chars().count() + 1;
-                    let layout = Layout {
-                        op_indent: body_col + 2,
-                    };
-                    let mut pieces = self.cond_pieces(&format!("{head} when "), c, &layout, None);
-                    if let Some(first) = pieces.first_mut() {
-                        first.start = b.span.start;
-                    }
-                    self.emit(indent, pieces, None);
+            self.branch(indent, &head, b.span, b.condition.as_ref(), "");
+        }
+    }
+
+    /// One first-match branch: `HEAD when CONDITION[SUFFIX]` or
+    /// `HEAD otherwise[SUFFIX]` (a queue branch's suffix is its ` sla …`).
+    fn branch(&mut self, indent: usize, head: &str, span: Span, condition: Option<&Expr>, suffix: &str) {
+        match condition {
+            None => self.push(
+                indent,
+                format!("{head} otherwise{suffix}"),
+                span.start,
+                span.end,
+                true,
+            ),
+            Some(c) => {
+                let body_col = indent + head.chars().count() + 1;
+                let layout = Layout {
+                    op_indent: body_col + 2,
+                };
+                let mut pieces = self.cond_pieces(&format!("{head} when "), c, &layout, None);
+                if let Some(first) = pieces.first_mut() {
+                    first.start = span.start;
                 }
+                if let (Some(last), false) = (pieces.last_mut(), suffix.is_empty()) {
+                    last.text.push_str(suffix);
+                    last.end = span.end;
+                }
+                self.emit(indent, pieces, None);
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Printing routing: route picks (`from`, `round robin`, names, fallbacks),
 //! `queue first` branches with their SLAs, and `table` items.
 
-use super::{duration, string, Layout, Printer};
+use super::{duration, string, Printer};
 use crate::syntax::ast::{self, NameLit, PickKind};
 use crate::syntax::written_name;
 
@@ -48,30 +48,7 @@ impl Printer<'_> {
                 .as_ref()
                 .map(|d| format!(" sla {}", duration(d)))
                 .unwrap_or_default();
-            match &b.condition {
-                None => self.push(
-                    indent,
-                    format!("{head} otherwise{sla}"),
-                    b.span.start,
-                    b.span.end,
-                    true,
-                ),
-                Some(c) => {
-                    let body_col = indent + head.chars().count() + 1;
-                    let layout = Layout {
-                        op_indent: body_col + 2,
-                    };
-                    let mut pieces = self.cond_pieces(&format!("{head} when "), c, &layout, None);
-                    if let Some(first) = pieces.first_mut() {
-                        first.start = b.span.start;
-                    }
-                    if let Some(last) = pieces.last_mut() {
-                        last.text.push_str(&sla);
-                        last.end = b.span.end;
-                    }
-                    self.emit(indent, pieces, None);
-                }
-            }
+            self.branch(indent, &head, b.span, b.condition.as_ref(), &sla);
         }
     }
 
