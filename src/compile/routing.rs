@@ -102,7 +102,7 @@ impl Compiler<'_> {
             if !row.value.quoted {
                 self.routing
                     .literals
-                    .push((row.value.value.clone(), row.value.span, "queue", "queue"));
+                    .push((row.value.value.clone(), row.value.span, "=>", "queue"));
             }
             let Some(key_text) = &row.key else {
                 if let Some((_, first)) = otherwise {

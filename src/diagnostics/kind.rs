@@ -633,10 +633,12 @@ pub enum DiagnosticKind {
         key: String,
         ignoring_case: bool,
     },
-    #[error("`{name}` is a property, so `{field} {name}` would name a {what} literally called `{name}`")]
+    #[error(
+        "`{name}` is a property, but `{field} {name}` names the {what} `{name}`, not the property's value"
+    )]
     QueueNamesAProperty {
         name: String,
-        /// `queue`, `assign to` or `otherwise`.
+        /// `queue`, `otherwise` (a fallback) or `=>` (a table's value).
         field: &'static str,
         /// `queue` or `assignee`.
         what: &'static str,
@@ -1140,11 +1142,11 @@ impl DiagnosticKind {
                 String::from("a key gets one row; keep one")
             }),
             K::QueueNamesAProperty { name, field, what } => Some(match *field {
-                "assign to" => format!(
-                    "a fallback is a name, not a property: for a literal {what} write `otherwise \"{name}\"`"
-                ),
                 "otherwise" => format!(
                     "a fallback is a name, not a property: for a literal {what} called `{name}` write `otherwise \"{name}\"`"
+                ),
+                "=>" => format!(
+                    "a table's values are names, not properties: for a {what} called `{name}` write `\"{name}\"`"
                 ),
                 _ => format!(
                     "for the queue the property holds write `queue from {name} otherwise some_queue`; for a queue literally called `{name}` write `queue \"{name}\"`"
