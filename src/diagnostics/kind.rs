@@ -340,6 +340,12 @@ pub enum SyntaxHint {
         /// The branch's queue as written before it (`enterprise`).
         branch: String,
     },
+    /// `table territory { … }`: a table without `by PROPERTY`.
+    TableNeedsBy,
+    /// `round robin sdr_east, sdr_west`: members without brackets.
+    RoundRobinList,
+    /// `otherwise => global_sales` in a table.
+    OtherwiseRowWithoutArrow,
     /// `within -3 days` or `within +3 days`.
     SignedWindow {
         /// `-` or `+`.
@@ -426,6 +432,15 @@ impl SyntaxHint {
             H::SlaInQueueBranch { sla, branch } => format!(
                 "a branch's own `sla` comes after its condition or `otherwise`: `{branch} when … {sla}`; for every branch, write `{sla}` beside `task`"
             ),
+            H::TableNeedsBy => String::from(
+                "a table names the property whose value it looks up: `table territory by country { \"US\" => na_sales  otherwise global_sales }`",
+            ),
+            H::RoundRobinList => {
+                String::from("a round robin lists its members in brackets: `round robin [sdr_east, sdr_west]`")
+            }
+            H::OtherwiseRowWithoutArrow => {
+                String::from("a table's `otherwise` row has no `=>`: `otherwise global_sales`")
+            }
             H::SignedWindow {
                 sign: '+', window, subject, ..
             } => format!(

@@ -381,6 +381,17 @@ fn teaching_hint(
             branch,
         });
     }
+    // Routing (issue 13): a table without `by`, a round robin without
+    // brackets, a table's `otherwise` row written with `=>`.
+    if positives.contains(&Rule::kw_by) {
+        return Some(SyntaxHint::TableNeedsBy);
+    }
+    if previous_word == "round" && found == "robin" {
+        return Some(SyntaxHint::RoundRobinList);
+    }
+    if previous_word == "otherwise" && found.starts_with("=>") {
+        return Some(SyntaxHint::OtherwiseRowWithoutArrow);
+    }
     let starts_with_digit = found.starts_with(|c: char| c.is_ascii_digit());
     // `intent_level is 1` (or `is not 1`) where the band value is `` `1` ``.
     let before_is = match previous_word {
