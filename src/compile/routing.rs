@@ -184,6 +184,7 @@ impl Compiler<'_> {
                 Diagnostic::new(
                     DiagnosticKind::PickFromTable {
                         table: ident.name.clone(),
+                        field: if what == "table key" { "by" } else { "from" },
                     },
                     ident.span,
                 )

@@ -225,7 +225,11 @@ impl Symbols {
                 };
                 if !matches!(
                     existing.symbol,
-                    Symbol::Score(_) | Symbol::Band(_) | Symbol::Segment(_) | Symbol::Const(_)
+                    Symbol::Score(_)
+                        | Symbol::Band(_)
+                        | Symbol::Segment(_)
+                        | Symbol::Const(_)
+                        | Symbol::Table(_)
                 ) {
                     continue;
                 }

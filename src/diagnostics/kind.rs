@@ -668,8 +668,12 @@ pub enum DiagnosticKind {
         /// In a `queue first` branch (`from p otherwise`) rather than a whole field.
         in_branch: bool,
     },
-    #[error("`{table}` is a table, not a property: `from` reads a property's value")]
-    PickFromTable { table: String },
+    #[error("`{table}` is a table, not a property: `{field}` reads a property's value")]
+    PickFromTable {
+        table: String,
+        /// `from`, `assign to` or `by` (a table's key).
+        field: &'static str,
+    },
     #[error("`{name}` holds {found}, but a {what} is text")]
     PickNotText {
         name: String,
@@ -1112,6 +1116,9 @@ impl DiagnosticKind {
                 Some(v) => format!("did you mean `{v}`? `{band}` is one of: {values}"),
                 None => format!("`{band}` is one of: {values}"),
             }),
+            K::TargetInCondition { kind: "table", name } => Some(format!(
+                "a table is looked up only by a route (`queue {name}`); if `{name}` is also a property, rename the table"
+            )),
             K::TargetInCondition { .. } => {
                 text("name the shared condition with a `segment` and use that in both places")
             }
@@ -1181,7 +1188,12 @@ impl DiagnosticKind {
             } else {
                 format!("add a fallback, `assign to {property} otherwise \"sdr_pool\"`, or leave it: contacts without a value get `\"assignee\": null`")
             }),
-            K::PickFromTable { table } => Some(format!("to look the table up, write its name alone: `queue {table}`")),
+            K::PickFromTable { table, field: "by" } => Some(format!(
+                "a table is keyed by a property; rename the table `{table}` so that the property's name means the property"
+            )),
+            K::PickFromTable { table, .. } => {
+                Some(format!("to look the table up, write its name alone: `queue {table}`"))
+            }
             K::PickNotText { what, .. } => Some(format!(
                 "a {what} is taken from a text property; declare it `text`, or write the {what} by name"
             )),
