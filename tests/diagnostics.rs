@@ -96,6 +96,8 @@ const EXPECTED: &[Row] = &[
     ("err/duplicate_table_key.rubric", &["rubric::duplicate_branch"], 4, 3),
     ("err/missing_otherwise_table.rubric", &["rubric::missing_otherwise"], 2, 7),
     ("err/type_mismatch_from_table.rubric", &["rubric::type_mismatch"], 10, 14),
+    ("err/type_mismatch_queue_from_number.rubric", &["rubric::type_mismatch"], 10, 14),
+    ("err/missing_fallback_branch.rubric", &["rubric::missing_fallback"], 7, 5),
     ("err/syntax_table_without_by.rubric", &[SYNTAX], 2, 17),
     ("err/syntax_round_robin_without_brackets.rubric", &[SYNTAX], 5, 15),
     ("err/syntax_table_otherwise_arrow.rubric", &[SYNTAX], 4, 13),
