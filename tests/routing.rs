@@ -385,3 +385,36 @@ fn diff_counts_a_queue_change_through_a_table() {
         "{text}"
     );
 }
+
+/// `explain` text of routed contacts: the picks under each route line.
+#[test]
+fn explain_text_shows_each_pick() {
+    let jsonl = "{\"id\":\"a\",\"properties\":{\"fit\":20}}\n{\"id\":\"c-3\",\"properties\":{\"fit\":60,\"country\":\"de\",\"owner\":\"\"}}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let contacts = dir.path().join("c.jsonl");
+    std::fs::write(&contacts, jsonl).unwrap();
+    let mut text = String::new();
+    for id in ["a", "c-3"] {
+        let out = crate::common::rubric()
+            .args([
+                "explain",
+                "--rules",
+                "tests/corpus/ok/routing.rubric",
+                "--color",
+                "never",
+                "--id",
+                id,
+                "--as-of",
+                "2026-11-28T00:00:00Z",
+                "--contacts",
+            ])
+            .arg(&contacts)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let routes = stdout.split("routes:").nth(1).unwrap_or("");
+        text.push_str(&format!("--- {id}\nroutes:{routes}"));
+    }
+    insta::assert_snapshot!(text);
+}
