@@ -120,13 +120,20 @@ pub enum RouteExpect {
     Full {
         name: String,
         queue: Option<String>,
-        /// `assign to …`: the assignee expected (a route without it has none).
-        #[serde(default)]
-        assignee: Option<String>,
+        /// `assign to …`: the assignee expected; `null` for none (a route
+        /// with `assign to` whose property has no value).
+        #[serde(default, deserialize_with = "present")]
+        assignee: Option<Option<String>>,
         /// The SLA in hours of the chosen branch (or the route).
         #[serde(default)]
         sla_hours: Option<f64>,
     },
+}
+
+/// A key that may be `null`: `Some(None)` when given as `null`, `None`
+/// (by `default`) when left out.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Expectations; every key is optional.
@@ -426,7 +433,8 @@ fn compare(plan: &Plan, expect: &Expect, actual: &Json, failures: &mut Vec<Strin
             }
             if let Some(assignee) = assignee {
                 let got_assignee = text("assignee");
-                if &got_assignee != assignee {
+                let assignee = assignee.as_deref().unwrap_or("null");
+                if got_assignee != assignee {
                     failures.push(format!(
                         "routes.{name}.assignee: expected {assignee}, got {got_assignee}"
                     ));
