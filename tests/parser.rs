@@ -270,6 +270,7 @@ fn every_ok_file_is_covered_by_a_test() {
             "goals.rubric",
             "operators.rubric",
             "ranges.rubric",
+            "routing.rubric",
             "schema.rubric",
             "scores.rubric",
         ],
@@ -327,6 +328,57 @@ fn channels_and_exemptions_compile_to_reaches() {
     let route = reach("account_manager");
     assert_eq!(route.channel, sms);
     assert!(route.blocked_by.contains(quiet) && !route.blocked_by.contains(opted_out));
+}
+
+#[test]
+fn routing_compiles_tables_picks_and_branch_slas() {
+    use rubric::plan::Pick;
+    let plan = compile_ok("tests/corpus/ok/routing.rubric");
+    let tables: Vec<(&str, &str, bool, usize)> = plan
+        .routing
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.key_name.as_str(),
+                t.ignoring_case,
+                t.rows.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("territory", "country", true, 4),
+            ("tier_queue", "segment_tier", false, 2)
+        ]
+    );
+    let enterprise = &plan.routes[0];
+    let labels: Vec<(&str, Option<f64>)> = enterprise
+        .queue
+        .iter()
+        .map(|b| (b.queue.as_str(), b.sla_hours))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("from territory_queue", None),
+            ("enterprise_ae", Some(4.0)),
+            ("territory", None),
+            ("round robin [sdr_east, sdr_west, sdr central]", Some(48.0)),
+        ]
+    );
+    assert!(matches!(enterprise.queue[2].pick, Pick::Table(0)));
+    assert!(matches!(
+        enterprise.assignee,
+        Some(Pick::Property {
+            fallback: Some(_),
+            ..
+        })
+    ));
+    assert!(matches!(plan.routes[1].queue[0].pick, Pick::Table(1)));
+    assert!(plan.routes[2].assignee.is_none());
 }
 
 #[test]
@@ -868,8 +920,12 @@ fn modifiers_and_slas_carry_durations() {
         .map(|f| match &f.kind {
             RouteFieldKind::Task(t) => format!("task {:?}", t.value),
             RouteFieldKind::Sla(d) => format!("sla {} {}", number(d.amount), d.unit.name),
-            RouteFieldKind::Queue(q) => format!("queue {}", q.name),
+            RouteFieldKind::Queue(q) => match &q.pick.kind {
+                rubric::syntax::ast::PickKind::Name(n) => format!("queue {}", n.name),
+                other => format!("queue {other:?}"),
+            },
             RouteFieldKind::QueueFirst(b) => format!("queue first ({} branches)", b.len()),
+            RouteFieldKind::Assign(_) => String::from("assign"),
         })
         .collect();
     assert_eq!(fields, ["task \"t\"", "sla 24 hours", "queue q"]);

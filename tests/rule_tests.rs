@@ -60,6 +60,20 @@ fn the_ranges_suite_passes() {
     assert!(out.contains("test result: ok. 5 passed, 0 failed"), "{out}");
 }
 
+/// Routing picks (issue 13) asserted by YAML cases: queues from a property,
+/// table rows, round-robin members (hand-computed hashes), assignees and
+/// branch SLAs. The routing file counts as routed by `tests/parser.rs`.
+#[test]
+fn the_routing_suite_passes() {
+    let (code, out) = rubric_test(&[
+        "--rules",
+        "tests/corpus/ok/routing.rubric",
+        "tests/rule_tests/routing.test.yaml",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("test result: ok. 9 passed, 0 failed"), "{out}");
+}
+
 #[test]
 fn failing_cases_show_the_difference_and_the_trace() {
     let (code, out) = rubric_test(&["--rules", "rules", "tests/rule_tests/failing.test.yaml"]);

@@ -35,6 +35,7 @@ mod parser;
 mod parser_props;
 mod ranges;
 mod reliability;
+mod routing;
 mod rule_tests;
 mod run_props;
 mod semantics;

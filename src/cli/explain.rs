@@ -39,7 +39,8 @@ pub struct ExplainArgs {
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     format: ExplainFormat,
     /// Only what keeps the contact out of an audience, workflow or route
-    /// (`ads_conversion`), or away from a band value (`readiness=hot`).
+    /// (`ads_conversion`), away from a band value (`readiness=hot`) or
+    /// from a route's queue (`route_hot_lead=na_sales`).
     #[arg(long, value_name = "TARGET")]
     why_not: Option<String>,
     /// Also show, for each goal of the rule set, whether the contact

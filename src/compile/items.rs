@@ -18,9 +18,8 @@ use crate::syntax::ast::{self, CompareOp, ItemKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum BranchOwner {
     /// A band's branches: one value per branch, duplicates are errors.
+    /// (A route's `queue first` branches are compiled by `routing.rs`.)
     Band,
-    /// A route's `queue first` branches: a queue may appear twice.
-    RouteQueue,
 }
 
 impl<'a> Compiler<'a> {
@@ -122,9 +121,15 @@ impl<'a> Compiler<'a> {
                         None => failed = true,
                     }
                 }
+                ItemKind::Table(t) => {
+                    if let Some(Symbol::Table(_)) = self.symbol_of(&t.name) {
+                        failed |= self.table(t).is_none();
+                    }
+                }
             }
         }
         failed |= !self.resolve_reaches(items, &suppressions, &mut audiences, &mut workflows, &mut routes);
+        self.check_literal_queue_names();
         let goals = self.goals(items);
         failed |= goals.is_none();
         let order = self.order(&deps);
@@ -150,6 +155,7 @@ impl<'a> Compiler<'a> {
             goals: goals?,
             order,
             regex_count: self.regex_count,
+            routing: self.routing.finish(),
         })
     }
 
@@ -613,10 +619,6 @@ impl<'a> Compiler<'a> {
                     band: owner.name.clone(),
                     example,
                 },
-                BranchOwner::RouteQueue => DiagnosticKind::QueueMissingOtherwise {
-                    route: owner.name.clone(),
-                    example,
-                },
             };
             self.errors
                 .push(Diagnostic::new(kind, owner.span).with_label("some contacts would get no value"));
@@ -679,6 +681,7 @@ impl<'a> Compiler<'a> {
         let mut task: Option<String> = None;
         let mut sla_hours: Option<f64> = None;
         let mut queue: Option<Vec<plan::QueueBranch>> = None;
+        let mut assignee: Option<plan::Pick> = None;
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut ok = true;
         for field in &r.fields {
@@ -686,6 +689,7 @@ impl<'a> Compiler<'a> {
                 ast::RouteFieldKind::Task(_) => "task",
                 ast::RouteFieldKind::Sla(_) => "sla",
                 ast::RouteFieldKind::Queue(_) | ast::RouteFieldKind::QueueFirst(_) => "queue",
+                ast::RouteFieldKind::Assign(_) => "assign to",
             };
             let duplicate = || DiagnosticKind::DuplicateRouteField {
                 route: r.name.name.clone(),
@@ -706,28 +710,17 @@ impl<'a> Compiler<'a> {
                     }
                     None => ok = false,
                 },
-                ast::RouteFieldKind::Queue(q) => {
-                    queue = Some(vec![plan::QueueBranch {
-                        queue: q.name.clone(),
-                        condition: None,
-                        span: q.span,
-                    }])
-                }
-                ast::RouteFieldKind::QueueFirst(branches) => {
-                    match self.branches(&r.name, branches, BranchOwner::RouteQueue) {
-                        Some(conds) => {
-                            queue = Some(
-                                branches
-                                    .iter()
-                                    .zip(conds)
-                                    .map(|(b, condition)| plan::QueueBranch {
-                                        queue: b.value.name.clone(),
-                                        condition,
-                                        span: b.span,
-                                    })
-                                    .collect(),
-                            )
-                        }
+                ast::RouteFieldKind::Queue(q) => match self.whole_queue(&r.name, q) {
+                    Some(branch) => queue = Some(vec![branch]),
+                    None => ok = false,
+                },
+                ast::RouteFieldKind::QueueFirst(branches) => match self.queue_branches(&r.name, branches) {
+                    Some(branches) => queue = Some(branches),
+                    None => ok = false,
+                },
+                ast::RouteFieldKind::Assign(a) => {
+                    match self.route_pick(&r.name, a, super::routing::Role::Assignee) {
+                        Some(pick) => assignee = Some(pick),
                         None => ok = false,
                     }
                 }
@@ -760,6 +753,7 @@ impl<'a> Compiler<'a> {
             task: task?,
             sla_hours: sla_hours?,
             queue: queue?,
+            assignee,
             span: r.name.span,
         })
     }

@@ -36,6 +36,7 @@ pub fn lint(sources: &Sources, files: &[ast::File], plan: &Plan) -> Vec<Diagnost
     super::channel_lints::exemptions_off_channel(files, plan, &mut out);
     super::channel_lints::unused_channels(files, plan, &mut out);
     super::channel_lints::suppressions_always_waived(plan, &mut out);
+    super::routing_lints::routing_lints(files, plan, &mut out);
     let allowed = allowances(sources, files);
     out.retain(|d| {
         let name = d.kind.lint().map_or("", Lint::name);
@@ -1117,7 +1118,7 @@ fn unused(files: &[ast::File], plan: &Plan, out: &mut Vec<Diagnostic>) {
                 .for_each(|c| walk(c, &mut names)),
             ItemKind::Suppress(s) => walk(&s.condition, &mut names),
             ItemKind::Audience(t) | ItemKind::Workflow(t) => walk(&t.condition, &mut names),
-            ItemKind::Goal(_) => {}
+            ItemKind::Goal(_) | ItemKind::Table(_) => {}
             ItemKind::Route(r) => {
                 walk(&r.condition, &mut names);
                 for field in &r.fields {

@@ -34,9 +34,9 @@
 //! `types` and `regexes`; `names` uses `types`; `items` uses `order`'s
 //! `Dependencies`; nothing imports `items` or `conds`.
 
+mod aggregates;
 mod channel_lints;
 mod channels;
-mod aggregates;
 mod conds;
 mod goals;
 mod items;
@@ -46,6 +46,8 @@ mod names;
 mod order;
 mod ranges;
 mod regexes;
+mod routing;
+mod routing_lints;
 mod slots;
 mod symbols;
 mod types;
@@ -73,6 +75,8 @@ struct Compiler<'a> {
     regex_count: usize,
     /// Channel names by [`plan::Channel`] index (built-in, then declared).
     channels: Vec<String>,
+    /// Tables, literal queue names and the checks left for the end ([`routing`]).
+    routing: routing::RoutingBuilder,
 }
 
 impl<'a> Compiler<'a> {
@@ -90,6 +94,7 @@ impl<'a> Compiler<'a> {
             used_events: Compiler::used_events(items),
             regex_count: 0,
             channels,
+            routing: routing::RoutingBuilder::default(),
         }
     }
 

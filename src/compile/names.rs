@@ -285,7 +285,11 @@ impl<'a> Compiler<'a> {
                     );
                     None
                 }
-                Symbol::Suppression(_) | Symbol::Audience(_) | Symbol::Workflow(_) | Symbol::Route(_) => {
+                Symbol::Suppression(_)
+                | Symbol::Audience(_)
+                | Symbol::Workflow(_)
+                | Symbol::Route(_)
+                | Symbol::Table(_) => {
                     self.errors.push(
                         Diagnostic::new(
                             DiagnosticKind::TargetInCondition {

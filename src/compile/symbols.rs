@@ -21,6 +21,8 @@ pub enum Symbol {
     Audience(usize),
     Workflow(usize),
     Route(usize),
+    /// Index among the tables, in declaration order.
+    Table(usize),
 }
 
 impl Symbol {
@@ -34,6 +36,7 @@ impl Symbol {
             Symbol::Audience(_) => "audience",
             Symbol::Workflow(_) => "workflow",
             Symbol::Route(_) => "route",
+            Symbol::Table(_) => "table",
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct Symbols {
     pub properties: Option<HashMap<String, PropertyInfo>>,
     /// `Some` when the rule set declares an `events` block.
     pub events: Option<HashMap<String, EventInfo>>,
+    /// Tables declared so far (the next [`Symbol::Table`] index).
+    pub table_count: usize,
 }
 
 pub const BUILTINS: [&str; 2] = ["id", "email"];
@@ -199,6 +204,12 @@ impl Symbols {
                 // Goals have their own names (`--goal`), checked in `goals.rs`;
                 // channels too, checked in `channels.rs`.
                 ast::ItemKind::Goal(_) | ast::ItemKind::Channel(_) => {}
+                ast::ItemKind::Table(t) => {
+                    let index = symbols.table_count;
+                    if symbols.declare(&t.name, Symbol::Table(index), errors) {
+                        symbols.table_count += 1;
+                    }
+                }
             }
         }
         symbols.check_property_clashes(items, errors);
@@ -218,7 +229,11 @@ impl Symbols {
                 };
                 if !matches!(
                     existing.symbol,
-                    Symbol::Score(_) | Symbol::Band(_) | Symbol::Segment(_) | Symbol::Const(_)
+                    Symbol::Score(_)
+                        | Symbol::Band(_)
+                        | Symbol::Segment(_)
+                        | Symbol::Const(_)
+                        | Symbol::Table(_)
                 ) {
                     continue;
                 }

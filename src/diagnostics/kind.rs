@@ -72,6 +72,8 @@ codes! {
     ValueNotAllowed => "rubric::value_not_allowed",
     NestedAggregate => "rubric::nested_aggregate",
     Cycle => "rubric::cycle",
+    QueueNamesAProperty => "rubric::queue_names_a_property",
+    MissingFallback => "rubric::missing_fallback",
     Internal => "rubric::internal",
     LintShadowedBranch => "rubric::lint::shadowed_branch",
     LintThresholdNeverMet => "rubric::lint::threshold_never_met",
@@ -86,6 +88,9 @@ codes! {
     LintAscendingBandOrdered => "rubric::lint::ascending_band_ordered",
     LintExemptionOffChannel => "rubric::lint::exemption_off_channel",
     LintUnusedChannel => "rubric::lint::unused_channel",
+    LintTableKeyNotAllowed => "rubric::lint::table_key_not_allowed",
+    LintFallbackNeverUsed => "rubric::lint::fallback_never_used",
+    LintQueueLooksLikeTable => "rubric::lint::queue_looks_like_table",
 }
 
 impl std::fmt::Display for Code {
@@ -111,11 +116,14 @@ pub enum Lint {
     AscendingBandOrdered,
     ExemptionOffChannel,
     UnusedChannel,
+    TableKeyNotAllowed,
+    FallbackNeverUsed,
+    QueueLooksLikeTable,
 }
 
 impl Lint {
     /// Every lint, in the order of `docs/errors.md`.
-    pub const ALL: [Lint; 13] = [
+    pub const ALL: [Lint; 16] = [
         Lint::ShadowedBranch,
         Lint::ThresholdNeverMet,
         Lint::ScoreCannotReach,
@@ -129,6 +137,9 @@ impl Lint {
         Lint::AscendingBandOrdered,
         Lint::ExemptionOffChannel,
         Lint::UnusedChannel,
+        Lint::TableKeyNotAllowed,
+        Lint::FallbackNeverUsed,
+        Lint::QueueLooksLikeTable,
     ];
 
     pub fn code(self) -> Code {
@@ -146,6 +157,9 @@ impl Lint {
             Lint::AscendingBandOrdered => Code::LintAscendingBandOrdered,
             Lint::ExemptionOffChannel => Code::LintExemptionOffChannel,
             Lint::UnusedChannel => Code::LintUnusedChannel,
+            Lint::TableKeyNotAllowed => Code::LintTableKeyNotAllowed,
+            Lint::FallbackNeverUsed => Code::LintFallbackNeverUsed,
+            Lint::QueueLooksLikeTable => Code::LintQueueLooksLikeTable,
         }
     }
 
@@ -165,6 +179,9 @@ impl Lint {
             Lint::AscendingBandOrdered => "ascending_band_ordered",
             Lint::ExemptionOffChannel => "exemption_off_channel",
             Lint::UnusedChannel => "unused_channel",
+            Lint::TableKeyNotAllowed => "table_key_not_allowed",
+            Lint::FallbackNeverUsed => "fallback_never_used",
+            Lint::QueueLooksLikeTable => "queue_looks_like_table",
         }
     }
 
@@ -199,6 +216,9 @@ impl Lint {
                 "a `despite` naming a suppression that never applies on the target's channel"
             }
             Lint::UnusedChannel => "a declared channel that no suppression or target names",
+            Lint::TableKeyNotAllowed => "a table row for a value its property's `one of` list does not allow",
+            Lint::FallbackNeverUsed => "an `otherwise` fallback after a queue or assignee that always has a value",
+            Lint::QueueLooksLikeTable => "a literal queue name one typo away from a table's name",
         }
     }
 }
@@ -376,7 +396,15 @@ pub enum SyntaxHint {
     SlaInQueueBranch {
         /// The field as written: `sla 2 hours`.
         sla: String,
+        /// The branch's queue as written before it (`enterprise`).
+        branch: String,
     },
+    /// `table territory { … }`: a table without `by PROPERTY`.
+    TableNeedsBy,
+    /// `round robin sdr_east, sdr_west`: members without brackets.
+    RoundRobinList,
+    /// `otherwise => global_sales` in a table.
+    OtherwiseRowWithoutArrow,
     /// `within -3 days` or `within +3 days`.
     SignedWindow {
         /// `-` or `+`.
@@ -491,9 +519,18 @@ impl SyntaxHint {
             H::PropOfEventPossessive { example } => {
                 format!("a prop of the first or last event is written before it: `{example}`")
             }
-            H::SlaInQueueBranch { sla } => format!(
-                "`sla` belongs to the route, not to a queue branch: write `{sla}` beside `task`, outside `queue first {{ … }}`; the branches hold queue names only"
+            H::SlaInQueueBranch { sla, branch } => format!(
+                "a branch's own `sla` comes after its condition or `otherwise`: `{branch} when … {sla}`; for every branch, write `{sla}` beside `task`"
             ),
+            H::TableNeedsBy => String::from(
+                "a table names the property whose value it looks up: `table territory by country { \"US\" => na_sales  otherwise global_sales }`",
+            ),
+            H::RoundRobinList => {
+                String::from("a round robin lists its members in brackets: `round robin [sdr_east, sdr_west]`")
+            }
+            H::OtherwiseRowWithoutArrow => {
+                String::from("a table's `otherwise` row has no `=>`: `otherwise global_sales`")
+            }
             H::SignedWindow {
                 sign: '+', window, subject, ..
             } => format!(
@@ -741,6 +778,46 @@ pub enum DiagnosticKind {
     QueueMissingOtherwise { route: String, example: String },
     #[error("branch `{branch}` of `{owner}` can never be chosen")]
     UnreachableBranch { branch: String, owner: String },
+    #[error("table `{table}` has no `otherwise` row")]
+    TableMissingOtherwise { table: String },
+    #[error("table `{table}` has two rows for \"{key}\"")]
+    DuplicateTableKey {
+        table: String,
+        key: String,
+        ignoring_case: bool,
+    },
+    #[error(
+        "`{name}` is a property, but `{field} {name}` names the {what} `{name}`, not the property's value"
+    )]
+    QueueNamesAProperty {
+        name: String,
+        /// `queue`, `otherwise` (a fallback) or `=>` (a table's value).
+        field: &'static str,
+        /// `queue` or `assignee`.
+        what: &'static str,
+    },
+    #[error(
+        "route `{route}` takes its {what} from `{property}` but names none for contacts without a value"
+    )]
+    MissingFallback {
+        route: String,
+        property: String,
+        what: &'static str,
+        /// In a `queue first` branch (`from p otherwise`) rather than a whole field.
+        in_branch: bool,
+    },
+    #[error("`{table}` is a table, not a property: `{field}` reads a property's value")]
+    PickFromTable {
+        table: String,
+        /// `from`, `assign to` or `by` (a table's key).
+        field: &'static str,
+    },
+    #[error("`{name}` holds {found}, but a {what} is text")]
+    PickNotText {
+        name: String,
+        found: &'static str,
+        what: &'static str,
+    },
     #[error("a band has at most 64 values")]
     TooManyBandValues,
     #[error("score `{score}` has an empty range: it could only ever be {value}")]
@@ -1004,6 +1081,18 @@ pub enum DiagnosticKind {
         /// The channels, each in backticks, joined.
         channels: String,
     },
+    #[error("table `{table}` has a row for \"{key}\", which `{property}` never holds")]
+    LintTableKeyNotAllowed {
+        table: String,
+        key: String,
+        property: String,
+        /// The allowed values, quoted and joined.
+        allowed: String,
+    },
+    #[error("the fallback `otherwise {fallback}` is never used")]
+    LintFallbackNeverUsed { fallback: String },
+    #[error("`{name}` is a literal queue name, not the table `{table}`")]
+    LintQueueLooksLikeTable { name: String, table: String },
 }
 
 impl DiagnosticKind {
@@ -1060,6 +1149,11 @@ impl DiagnosticKind {
             K::UnknownOutcomeValue { .. } => Code::UnknownName,
             K::BandMissingOtherwise { .. } | K::QueueMissingOtherwise { .. } => Code::MissingOtherwise,
             K::UnreachableBranch { .. } => Code::UnreachableBranch,
+            K::TableMissingOtherwise { .. } => Code::MissingOtherwise,
+            K::DuplicateTableKey { .. } => Code::DuplicateBranch,
+            K::QueueNamesAProperty { .. } => Code::QueueNamesAProperty,
+            K::MissingFallback { .. } => Code::MissingFallback,
+            K::PickFromTable { .. } | K::PickNotText { .. } => Code::TypeMismatch,
             K::TooManyBandValues | K::TooManyChannels => Code::TooManyValues,
             K::EmptyScoreRange { .. } => Code::EmptyRange,
             K::InvertedScoreRange { .. } | K::InvertedMinMax { .. } | K::ReversedBetween { .. } => {
@@ -1121,6 +1215,9 @@ impl DiagnosticKind {
             K::LintAscendingBandOrdered { .. } => Code::LintAscendingBandOrdered,
             K::LintExemptionOffChannel { .. } => Code::LintExemptionOffChannel,
             K::LintUnusedChannel { .. } => Code::LintUnusedChannel,
+            K::LintTableKeyNotAllowed { .. } => Code::LintTableKeyNotAllowed,
+            K::LintFallbackNeverUsed { .. } => Code::LintFallbackNeverUsed,
+            K::LintQueueLooksLikeTable { .. } => Code::LintQueueLooksLikeTable,
         }
     }
 
@@ -1266,6 +1363,9 @@ impl DiagnosticKind {
                 Some(v) => format!("did you mean `{v}`? `{band}` is one of: {values}"),
                 None => format!("`{band}` is one of: {values}"),
             }),
+            K::TargetInCondition { kind: "table", name } => Some(format!(
+                "a table is looked up only by a route (`queue {name}`); if `{name}` is also a property, rename the table"
+            )),
             K::TargetInCondition { .. } => {
                 text("name the shared condition with a `segment` and use that in both places")
             }
@@ -1308,6 +1408,48 @@ impl DiagnosticKind {
             K::UnreachableBranch { .. } => {
                 text("the first matching branch wins; move this branch above, or remove it")
             }
+            K::TableMissingOtherwise { .. } => {
+                text("end the table with the queue for every other value: `otherwise global_sales`")
+            }
+            K::DuplicateTableKey { ignoring_case, .. } => Some(if *ignoring_case {
+                String::from("the table ignores case, so these keys are the same; keep one row")
+            } else {
+                String::from("a key gets one row; keep one")
+            }),
+            K::QueueNamesAProperty { name, field, what } => Some(match *field {
+                "otherwise" => format!(
+                    "a fallback is a name, not a property: for a literal {what} called `{name}` write `otherwise \"{name}\"`"
+                ),
+                "=>" => format!(
+                    "a table's values are names, not properties: for a {what} called `{name}` write `\"{name}\"`"
+                ),
+                _ => format!(
+                    "for the queue the property holds write `queue from {name} otherwise some_queue`; for a queue literally called `{name}` write `queue \"{name}\"`"
+                ),
+            }),
+            K::MissingFallback {
+                property,
+                what,
+                in_branch,
+                ..
+            } => Some(if *in_branch {
+                String::from(
+                    "a `from` branch is skipped when the property has no text value, so the last branch must name a queue: add `global_sales otherwise` after it",
+                )
+            } else if *what == "queue" {
+                format!("add a queue for the rest: `queue from {property} otherwise global_sales`")
+            } else {
+                format!("add a fallback, `assign to {property} otherwise \"sdr_pool\"`, or leave it: contacts without a value get `\"assignee\": null`")
+            }),
+            K::PickFromTable { table, field: "by" } => Some(format!(
+                "a table is keyed by a property; rename the table `{table}` so that the property's name means the property"
+            )),
+            K::PickFromTable { table, .. } => {
+                Some(format!("to look the table up, write its name alone: `queue {table}`"))
+            }
+            K::PickNotText { what, .. } => Some(format!(
+                "a {what} is taken from a text property; declare it `text`, or write the {what} by name"
+            )),
             K::TooManyBandValues => None,
             K::EmptyScoreRange { .. } => text("give the score room to move, e.g. `0..100`"),
             K::InvertedScoreRange { low, high, .. } => Some(format!("write the low end first: `{high}..{low}`")),
@@ -1472,6 +1614,15 @@ impl DiagnosticKind {
             K::LintAscendingBandOrdered { band, values, .. } => Some(format!(
                 "band values compare by declaration order, the first declared highest, not by size; `{band}` declares {values}: declare the highest value first"
             )),
+            K::LintTableKeyNotAllowed { property, allowed, .. } => Some(format!(
+                "`{property}` is one of {allowed}: fix the key, or remove the row"
+            )),
+            K::LintFallbackNeverUsed { .. } => text(
+                "only a property's value can be missing (`queue from PROPERTY`, `assign to PROPERTY`); remove `otherwise …`",
+            ),
+            K::LintQueueLooksLikeTable { name, table } => Some(format!(
+                "did you mean the table `{table}`? write `queue {table}` to look it up, or `queue \"{name}\"` for a queue of that name"
+            )),
             K::LintNegationSkipsMissing {
                 test,
                 subject,
@@ -1561,6 +1712,17 @@ mod tests {
                 value: s("hot"),
             },
             K::DuplicateModifier { modifier: "max" },
+            K::QueueNamesAProperty {
+                name: s("owner"),
+                field: "queue",
+                what: "queue",
+            },
+            K::MissingFallback {
+                route: s("r"),
+                property: s("p"),
+                what: "queue",
+                in_branch: false,
+            },
             K::DuplicateRouteField {
                 route: s("r"),
                 field: "sla",
@@ -1687,6 +1849,17 @@ mod tests {
                 channels: s("`email`"),
             },
             K::LintUnusedChannel { name: s("sms") },
+            K::LintTableKeyNotAllowed {
+                table: s("t"),
+                key: s("x"),
+                property: s("p"),
+                allowed: s("\"a\", \"b\""),
+            },
+            K::LintFallbackNeverUsed { fallback: s("x") },
+            K::LintQueueLooksLikeTable {
+                name: s("territry"),
+                table: s("territory"),
+            },
         ]
     }
 

@@ -23,6 +23,7 @@
 pub mod base;
 pub mod compare;
 pub mod render;
+mod routes;
 
 use rayon::slice::ParallelSliceMut as _;
 use serde::Serialize;
@@ -82,6 +83,8 @@ struct Tracker {
     changed: Vec<bool>,
     /// Per cell: where its example ids go.
     change: Vec<Change>,
+    /// Routes only: where each side's queue falls among `from` and `to`.
+    route_labels: [routes::RouteLabels; 2],
 }
 
 /// What a cell means for the contacts in it.
@@ -127,6 +130,7 @@ impl Tracker {
             to,
             changed,
             change,
+            route_labels: Default::default(),
         }
     }
 
@@ -134,19 +138,17 @@ impl Tracker {
         Side::of(self.base, self.new)
     }
 
-    /// The label index of one side's outcome.
-    fn index(&self, plan_index: Option<usize>, outcome: &Outcome) -> usize {
+    /// The label index of one side's outcome (`side` 0 is the base, 1 the new).
+    fn index(&self, side: usize, plan_index: Option<usize>, outcome: &Outcome) -> usize {
         let Some(i) = plan_index else { return 0 };
         match self.kind {
             Kind::Band => outcome.bands.get(i).map_or(0, |&v| usize::from(v)),
             Kind::Audience => usize::from(outcome.audiences.get(i).copied().unwrap_or(false)),
             Kind::Workflow => usize::from(outcome.workflows.get(i).copied().unwrap_or(false)),
-            Kind::Route => outcome
-                .routes
-                .get(i)
-                .copied()
-                .flatten()
-                .map_or(0, |q| usize::from(q) + 1),
+            Kind::Route => self
+                .route_labels
+                .get(side)
+                .map_or(0, |labels| routes::route_label(labels, i, outcome)),
         }
     }
 }
@@ -229,21 +231,15 @@ impl Alignment {
         }
         let routes = |p: &'p Plan| -> Vec<&'p str> { p.routes.iter().map(|r| r.name.as_str()).collect() };
         for (name, b, n) in union(&routes(base), &routes(new)) {
-            let labels = |plan: &Plan, i: Option<usize>| {
-                let mut labels = vec![None];
-                if let Some(route) = i.and_then(|i| plan.routes.get(i)) {
-                    labels.extend(route.queue.iter().map(|q| Some(q.queue.clone())));
-                }
-                labels
+            let labels = |plan: &Plan, i: Option<usize>| match i.and_then(|i| plan.routes.get(i)) {
+                Some(route) => routes::route_labels(plan, route),
+                None => (vec![None], routes::RouteLabels::default()),
             };
-            trackers.push(Tracker::new(
-                Kind::Route,
-                name,
-                b,
-                n,
-                labels(base, b),
-                labels(new, n),
-            ));
+            let (from, base_labels) = labels(base, b);
+            let (to, new_labels) = labels(new, n);
+            let mut tracker = Tracker::new(Kind::Route, name, b, n, from, to);
+            tracker.route_labels = [base_labels, new_labels];
+            trackers.push(tracker);
         }
         let score_names =
             |p: &'p Plan| -> Vec<&'p str> { p.scores.iter().map(|s| s.name.as_str()).collect() };
@@ -292,7 +288,7 @@ impl Alignment {
     /// values ([`Self::values_per_contact`]).
     pub fn record(&self, base: &Outcome, new: &Outcome, cells: &mut Vec<u32>, values: &mut Vec<f64>) {
         for t in &self.trackers {
-            let cell = t.index(t.base, base) * t.to.len() + t.index(t.new, new);
+            let cell = t.index(0, t.base, base) * t.to.len() + t.index(1, t.new, new);
             cells.push(u32::try_from(cell).unwrap_or(u32::MAX));
         }
         for s in &self.scores {

@@ -7,8 +7,9 @@
 //! The evaluator is generic over a [`Tracer`]; with [`NoTrace`] every trace
 //! call is behind `if T::ENABLED` and compiles away.
 
-mod lists;
 mod aggregates;
+mod lists;
+mod routing;
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -20,7 +21,9 @@ mod tests;
 mod trace;
 mod value;
 
-pub use trace::{EventDecision, NoTrace, Scope, ScopeResult, SkipReason, TargetKind, Tracer};
+pub use trace::{
+    EventDecision, NoTrace, PickReport, PickRole, Scope, ScopeResult, SkipReason, TargetKind, Tracer,
+};
 pub use value::EvalValue;
 
 use crate::case_fold::{eq_ignoring_case, fold_char, fold_text};
@@ -53,6 +56,8 @@ pub struct Outcome {
     pub workflows: Vec<bool>,
     /// Per route: the chosen queue branch when the contact is routed.
     pub routes: Vec<Option<u16>>,
+    /// Per route: the queue and assignee picked (meaningful when routed).
+    pub route_picks: Vec<crate::plan::RoutePicks>,
     /// Number of wrong-type values met (each also a trace warning).
     pub warnings: u32,
 }
@@ -103,6 +108,7 @@ impl Outcome {
             audiences: vec![false; plan.audiences.len()],
             workflows: vec![false; plan.workflows.len()],
             routes: vec![None; plan.routes.len()],
+            route_picks: vec![crate::plan::RoutePicks::default(); plan.routes.len()],
             warnings: 0,
         }
     }
@@ -132,7 +138,10 @@ pub fn evaluate_into<T: Tracer>(
     regexes: &mut RegexScratch,
     tracer: &mut T,
 ) {
-    if outcome.scores.len() != plan.scores.len() || outcome.bands.len() != plan.bands.len() {
+    if outcome.scores.len() != plan.scores.len()
+        || outcome.bands.len() != plan.bands.len()
+        || outcome.route_picks.len() != plan.routes.len()
+    {
         *outcome = Outcome::for_plan(plan);
     }
     outcome.warnings = 0;
@@ -231,6 +240,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             if let Some(slot) = self.outcome.routes.get_mut(i) {
                 *slot = queue;
             }
+            self.route_picks(i, r, queue);
         }
     }
 
@@ -272,7 +282,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
             let matched = match &branch.condition {
                 None => true,
                 Some(c) => self.cond(c, None),
-            };
+            } && self.branch_has_queue(branch);
             if T::ENABLED {
                 self.tracer.exit(ScopeResult::QueueBranch { matched });
             }

@@ -248,6 +248,43 @@ pub trait Tracer {
     /// contact's events of that type), with the value it read from it
     /// (absent for `first`).
     fn aggregate_event(&mut self, index: usize, value: &EvalValue<'_>) {}
+    /// One pick of the route just closed (`role` says which), with the name
+    /// it gave (`None`: nothing, or its fallback follows).
+    fn pick(&mut self, role: PickRole, report: PickReport<'_>, picked: Option<&str>) {}
+    /// The route just closed routed the contact: its queue, its assignee
+    /// (outer `None` when the route declares none) and its SLA in hours.
+    fn routed(&mut self, queue: &str, assignee: Option<Option<&str>>, sla_hours: f64) {}
+}
+
+/// Whether a pick chose a route's queue or its assignee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickRole {
+    Queue,
+    Assignee,
+}
+
+/// How one pick of a routed contact was made (after the route's scope
+/// closed): the value it read and what it chose. A property pick whose value
+/// was not usable is followed by its fallback's report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PickReport<'v> {
+    /// `from p` / `assign to p`: the value read, and the name taken from it
+    /// (`None` when it was missing, empty or not text).
+    Property {
+        name: &'v str,
+        value: &'v EvalValue<'v>,
+        taken: Option<&'v str>,
+    },
+    /// A table: the key's value and the row matched (`None` for `otherwise`).
+    Table {
+        table: usize,
+        key: &'v EvalValue<'v>,
+        row: Option<u16>,
+    },
+    /// A round robin: FNV-1a 64 of the contact id, and the member index.
+    RoundRobin { hash: u64, index: usize, members: usize },
+    /// A literal name.
+    Name,
 }
 
 /// The tracer of `run`: records nothing, costs nothing.

@@ -21,6 +21,7 @@
 //! text changes nothing). `tests/fmt.rs` checks both on generated rule sets.
 
 pub mod line_endings;
+mod routing;
 
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
@@ -493,20 +494,28 @@ impl<'s> Printer<'s> {
                         }
                         RouteFieldKind::Queue(q) => self.push(
                             2,
-                            format!("queue {}", written_name(&q.name)),
+                            format!("queue {}", routing::route_pick(q)),
+                            fs.start,
+                            fs.end,
+                            true,
+                        ),
+                        RouteFieldKind::Assign(a) => self.push(
+                            2,
+                            format!("assign to {}", routing::route_pick(a)),
                             fs.start,
                             fs.end,
                             true,
                         ),
                         RouteFieldKind::QueueFirst(branches) => {
                             self.push(2, String::from("queue first {"), fs.start, fs.start + 1, true);
-                            self.branches(branches, 4);
+                            self.queue_branches(branches, 4);
                             self.close(2, fs.end);
                         }
                     }
                 }
                 self.close(0, item.span.end);
             }
+            ItemKind::Table(t) => self.table(t, start, item.span.end),
             ItemKind::Goal(g) => {
                 self.push(
                     0,
@@ -676,25 +685,35 @@ impl<'s> Printer<'s> {
         let pads = self.pads(branches.iter().map(|b| b.span), &heads);
         for (b, pad) in branches.iter().zip(pads) {
             let head = padded(&written_band_value(&b.value.name), pad);
-            match &b.condition {
-                None => self.push(
-                    indent,
-                    format!("{head} otherwise"),
-                    b.span.start,
-                    b.span.end,
-                    true,
-                ),
-                Some(c) => {
-                    let body_col = indent + head.chars().count() + 1;
-                    let layout = Layout {
-                        op_indent: body_col + 2,
-                    };
-                    let mut pieces = self.cond_pieces(&format!("{head} when "), c, &layout, None);
-                    if let Some(first) = pieces.first_mut() {
-                        first.start = b.span.start;
-                    }
-                    self.emit(indent, pieces, None);
+            self.branch(indent, &head, b.span, b.condition.as_ref(), "");
+        }
+    }
+
+    /// One first-match branch: `HEAD when CONDITION[SUFFIX]` or
+    /// `HEAD otherwise[SUFFIX]` (a queue branch's suffix is its ` sla …`).
+    fn branch(&mut self, indent: usize, head: &str, span: Span, condition: Option<&Expr>, suffix: &str) {
+        match condition {
+            None => self.push(
+                indent,
+                format!("{head} otherwise{suffix}"),
+                span.start,
+                span.end,
+                true,
+            ),
+            Some(c) => {
+                let body_col = indent + head.chars().count() + 1;
+                let layout = Layout {
+                    op_indent: body_col + 2,
+                };
+                let mut pieces = self.cond_pieces(&format!("{head} when "), c, &layout, None);
+                if let Some(first) = pieces.first_mut() {
+                    first.start = span.start;
                 }
+                if let (Some(last), false) = (pieces.last_mut(), suffix.is_empty()) {
+                    last.text.push_str(suffix);
+                    last.end = span.end;
+                }
+                self.emit(indent, pieces, None);
             }
         }
     }

@@ -91,20 +91,29 @@ pub fn write_result(out: &mut Vec<u8>, plan: &Plan, id: &str, outcome: &Outcome)
     );
     out.extend_from_slice(b"],\"routes\":[");
     let mut first = true;
-    for (route, queue) in plan.routes.iter().zip(&outcome.routes) {
+    for (i, (route, queue)) in plan.routes.iter().zip(&outcome.routes).enumerate() {
         let Some(q) = queue else { continue };
         if !first {
             out.push(b',');
         }
         first = false;
+        let task = route.task_for(&plan.routing, *q, outcome.route_picks.get(i));
         out.extend_from_slice(b"{\"name\":");
         push_str(out, &route.name);
         out.extend_from_slice(b",\"task\":");
         push_str(out, &route.task);
         out.extend_from_slice(b",\"sla_hours\":");
-        push_number(out, route.sla_hours);
+        push_number(out, task.sla_hours);
         out.extend_from_slice(b",\"queue\":");
-        push_str(out, route.queue.get(*q as usize).map_or("", |b| b.queue.as_str()));
+        push_str(out, task.queue);
+        match task.assignee {
+            None => {}
+            Some(None) => out.extend_from_slice(b",\"assignee\":null"),
+            Some(Some(a)) => {
+                out.extend_from_slice(b",\"assignee\":");
+                push_str(out, a);
+            }
+        }
         out.push(b'}');
     }
     out.extend_from_slice(b"]}\n");
@@ -178,13 +187,14 @@ pub fn table_row(plan: &Plan, id: &str, outcome: &Outcome) -> Vec<String> {
         .routes
         .iter()
         .zip(&outcome.routes)
-        .filter_map(|(r, q)| {
+        .enumerate()
+        .filter_map(|(i, (r, q))| {
             q.map(|q| {
-                format!(
-                    "{}→{}",
-                    r.name,
-                    r.queue.get(q as usize).map_or("", |b| b.queue.as_str())
-                )
+                let task = r.task_for(&plan.routing, q, outcome.route_picks.get(i));
+                match task.assignee {
+                    Some(a) => format!("{}→{}@{}", r.name, task.queue, a.unwrap_or("-")),
+                    None => format!("{}→{}", r.name, task.queue),
+                }
             })
         })
         .collect();

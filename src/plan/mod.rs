@@ -10,6 +10,10 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+mod routing;
+
+pub use routing::{fnv1a_64, round_robin_index, Pick, Picked, RoutePicks, RoutedTask, Routing, Table};
+
 use crate::ops::{AggregateKind, ArithOp, CompareOp, TextOp};
 use crate::snapshot::DecodeSpec;
 use crate::source::Span;
@@ -67,6 +71,8 @@ pub struct Plan {
     pub order: Vec<Step>,
     /// Number of regular expressions; each [`PlanRegex::index`] is below it.
     pub regex_count: usize,
+    /// Lookup tables and the literal names routes pick from.
+    pub routing: Routing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -247,6 +253,9 @@ pub struct Route {
     pub task: String,
     pub sla_hours: f64,
     pub queue: Vec<QueueBranch>,
+    /// `assign to …`: `None` when the route declares no assignee (its
+    /// results and tasks then have no `assignee` key).
+    pub assignee: Option<Pick>,
     pub span: Span,
 }
 
@@ -275,7 +284,13 @@ pub enum GoalValue {
 /// One queue choice; the last has no condition.
 #[derive(Debug)]
 pub struct QueueBranch {
+    /// The queue as written (`na_sales`, `from owner_queue`, `territory`,
+    /// `round robin [a, b]`): the branch's label in coverage and `diff`.
     pub queue: String,
+    /// Where the queue comes from.
+    pub pick: Pick,
+    /// The branch's own `sla` (rounded hours), else the route's.
+    pub sla_hours: Option<f64>,
     pub condition: Option<Cond>,
     pub span: Span,
 }

@@ -62,6 +62,9 @@ pub struct Task {
     pub task: String,
     pub sla_hours: f64,
     pub queue: String,
+    /// `assign to …`: `None` when the route declares no assignee (no key),
+    /// `Some(None)` for a contact without one (`null`).
+    pub assignee: Option<Option<String>>,
 }
 
 /// One action for one contact.
@@ -140,6 +143,10 @@ impl RunContext {
             push_number(out, task.sla_hours);
             out.extend_from_slice(b",\"queue\":");
             push_str(out, &task.queue);
+            if let Some(assignee) = &task.assignee {
+                out.extend_from_slice(b",\"assignee\":");
+                push_opt(out, assignee.as_deref());
+            }
         }
         if let Some(channel) = action.channel.as_deref().or(action.kind.channel()) {
             out.extend_from_slice(b",\"channel\":");

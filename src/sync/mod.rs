@@ -38,6 +38,18 @@ pub struct ContactState {
     /// Route name → queue, for routes currently satisfied.
     pub routes: Vec<(String, String)>,
     pub email_sha256: Option<String>,
+    /// Per entry of `routes`, the SLA and assignee of its task. Not stored:
+    /// made by [`next_state`] for the `task_create` actions of this run
+    /// (empty in a state read back from the store).
+    pub tasks: Vec<RouteTaskDetail>,
+}
+
+/// The parts of a route's task that come from the chosen branch and picks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteTaskDetail {
+    pub sla_hours: f64,
+    /// `None` when the route declares no assignee; `Some(None)` for `null`.
+    pub assignee: Option<Option<String>>,
 }
 
 impl ContactState {
@@ -96,6 +108,7 @@ impl ContactState {
             workflows: array(workflows)?,
             routes: object(routes)?,
             email_sha256,
+            tasks: Vec::new(),
         })
     }
 
@@ -158,14 +171,14 @@ pub fn next_state(plan: &Plan, outcome: &Outcome, email_sha256: Option<String>) 
             }
         }
     }
-    for (route, queue) in plan.routes.iter().zip(&outcome.routes) {
+    for (i, (route, queue)) in plan.routes.iter().zip(&outcome.routes).enumerate() {
         let Some(q) = queue else { continue };
-        let queue = route
-            .queue
-            .get(usize::from(*q))
-            .map(|b| b.queue.clone())
-            .unwrap_or_default();
-        next.routes.push((route.name.clone(), queue));
+        let task = route.task_for(&plan.routing, *q, outcome.route_picks.get(i));
+        next.routes.push((route.name.clone(), task.queue.to_string()));
+        next.tasks.push(RouteTaskDetail {
+            sla_hours: task.sla_hours,
+            assignee: task.assignee.map(|a| a.map(String::from)),
+        });
     }
     next
 }
@@ -254,18 +267,21 @@ pub fn diff_states(
     }
 
     // Routes: a task when a route newly holds; a change of queue alone is no new task.
-    let mut held = next.routes.iter().peekable();
+    // An SLA or assignee change alone is no new task either.
+    let mut held = next.routes.iter().enumerate().peekable();
     for route in &plan.routes {
-        let Some((_, queue)) = held.next_if(|(name, _)| *name == route.name) else {
+        let Some((k, (_, queue))) = held.next_if(|(_, (name, _))| *name == route.name) else {
             continue;
         };
         let was = prev.is_some_and(|p| p.routes.iter().any(|(r, _)| r == &route.name));
         if !was {
+            let detail = next.tasks.get(k);
             out.push(Action {
                 task: Some(Task {
                     task: route.task.clone(),
-                    sla_hours: route.sla_hours,
+                    sla_hours: detail.map_or(route.sla_hours, |d| d.sla_hours),
                     queue: queue.clone(),
+                    assignee: detail.and_then(|d| d.assignee.clone()),
                 }),
                 channel: other_channel(plan, &route.reach, Channel::SALES),
                 ..make(ActionKind::TaskCreate, &route.name)
@@ -469,6 +485,7 @@ mod tests {
             workflows: vec!["nurture".into()],
             routes: pairs(&[("enterprise", "east"), ("smb", "self_serve")]),
             email_sha256: Some("ab12".into()),
+            tasks: Vec::new(),
         };
         assert_eq!(round_trip(&state), state);
         assert_eq!(round_trip(&ContactState::default()), ContactState::default());
@@ -483,6 +500,7 @@ mod tests {
             workflows: vec![awkward.into(), String::new()],
             routes: pairs(&[(awkward, "")]),
             email_sha256: None,
+            tasks: Vec::new(),
         };
         assert_eq!(round_trip(&state), state);
     }
@@ -503,6 +521,7 @@ mod tests {
             workflows: vec!["z".into(), "a".into()],
             routes: pairs(&[("smb", "self_serve"), ("enterprise", "east")]),
             email_sha256: None,
+            tasks: Vec::new(),
         };
         let decoded = round_trip(&state);
         assert_ne!(decoded, state);

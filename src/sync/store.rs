@@ -854,6 +854,7 @@ mod tests {
             workflows: vec!["nurture".into()],
             routes: vec![("to_sales".into(), "enterprise".into())],
             email_sha256: Some("ab12".into()),
+            tasks: Vec::new(),
         }
     }
 

@@ -76,6 +76,8 @@ pub enum ItemKind {
     Goal(GoalDecl),
     /// `channel sms`: a channel beyond the built-in ads, email and sales.
     Channel(ChannelDecl),
+    /// `table territory by country ignoring case { "US" => na_sales  otherwise global_sales }`
+    Table(TableDecl),
 }
 
 /// `name: type` or `name: text one of ["a", "b"]`.
@@ -263,10 +265,76 @@ pub enum RouteFieldKind {
     Task(StrLit),
     /// `sla 24 hours`
     Sla(Duration),
-    /// `queue na_sales`
-    Queue(Ident),
-    /// `queue first { na_sales when … global_sales otherwise }`
-    QueueFirst(Vec<Branch>),
+    /// `queue na_sales`, `queue "owner"`, `queue territory` (a table),
+    /// `queue from territory_queue otherwise global_sales`,
+    /// `queue round robin [sdr_east, sdr_west]`
+    Queue(RoutePick),
+    /// `queue first { na_sales when … sla 4 hours  global_sales otherwise }`
+    QueueFirst(Vec<QueueBranch>),
+    /// `assign to owner`, `assign to owner otherwise round robin [a, b]`
+    Assign(RoutePick),
+}
+
+/// One branch of `queue first { … }`: where its queue comes from, its
+/// condition (`None` for `otherwise`) and its own SLA.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueBranch {
+    pub pick: Pick,
+    pub condition: Option<Expr>,
+    pub sla: Option<Duration>,
+    pub span: Span,
+}
+
+/// A queue or an assignee as a route field writes it, with the fallback for
+/// contacts whose property has no text value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutePick {
+    pub pick: Pick,
+    pub fallback: Option<Pick>,
+}
+
+/// Where a queue or an assignee comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pick {
+    pub kind: PickKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickKind {
+    /// `na_sales`: a literal queue, a table, or (after `assign to`) a property.
+    Name(Ident),
+    /// `"owner"`: always a literal name.
+    Quoted(StrLit),
+    /// `from territory_queue`: the property's text value.
+    From(Ident),
+    /// `round robin [sdr_east, "sdr west"]`: one member per contact, by a hash of its id.
+    RoundRobin(Vec<NameLit>),
+}
+
+/// A literal queue or assignee name, written bare or in double quotes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameLit {
+    pub value: String,
+    pub quoted: bool,
+    pub span: Span,
+}
+
+/// A lookup table: the value of `key` (a property) chooses a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDecl {
+    pub name: Ident,
+    pub key: Ident,
+    pub ignoring_case: bool,
+    pub rows: Vec<TableRow>,
+}
+
+/// `"US" => na_sales`, or `otherwise global_sales` when `key` is `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub key: Option<StrLit>,
+    pub value: NameLit,
+    pub span: Span,
 }
 
 /// What a rule set's scores are meant to predict (`rubric measure`).

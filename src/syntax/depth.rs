@@ -39,6 +39,7 @@ pub(super) const ITEM_KEYWORDS: &[&str] = &[
     "route",
     "goal",
     "channel",
+    "table",
 ];
 
 /// Item words that are not reserved (`goal`, `channel`): they may also be

@@ -15,6 +15,8 @@ struct RubricParser;
 
 use super::depth::ITEM_KEYWORDS;
 
+mod routing;
+
 /// Parses one file. Returns the items that parsed and a diagnostic for each
 /// item that did not.
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
@@ -439,14 +441,36 @@ fn teaching_hint(
         return Some(hint);
     }
     let open_brace_line = unclosed_brace(text, offset).map(|open| line_before(text, open));
-    // `sla` among the branches of `queue first { … }`.
+    // `sla` among the branches of `queue first { … }`, where a branch's own
+    // SLA may only follow its condition or `otherwise`.
     if found == "sla" && open_brace_line.as_deref().is_some_and(|l| l.ends_with("first")) {
+        let sla: Vec<&str> = first_line_without_comment(after)
+            .split_whitespace()
+            .take(3)
+            .collect();
+        let branch = if previous_word.is_empty() || before.trim_end().ends_with('{') {
+            String::from("enterprise_ae")
+        } else {
+            previous_word.to_string()
+        };
         return Some(SyntaxHint::SlaInQueueBranch {
-            sla: first_line_without_comment(after).to_string(),
+            sla: sla.join(" "),
+            branch,
         });
     }
     if let Some(hint) = target_clause_hint(before, after, found) {
         return Some(hint);
+    }
+    // Routing (issue 13): a table without `by`, a round robin without
+    // brackets, a table's `otherwise` row written with `=>`.
+    if positives.contains(&Rule::kw_by) {
+        return Some(SyntaxHint::TableNeedsBy);
+    }
+    if previous_word == "round" && found == "robin" {
+        return Some(SyntaxHint::RoundRobinList);
+    }
+    if previous_word == "otherwise" && found.starts_with("=>") {
+        return Some(SyntaxHint::OtherwiseRowWithoutArrow);
     }
     let starts_with_digit = found.starts_with(|c: char| c.is_ascii_digit());
     // `intent_level is 1` (or `is not 1`) where the band value is `` `1` ``.
@@ -879,7 +903,15 @@ pub fn describe_rule_name(rule: &str) -> &'static str {
         "band_branch" => "a branch `value when …`",
         "property_decl" => "a property `name: type`",
         "event_decl" => "an event type",
-        "route_field" => "`task`, `sla` or `queue`",
+        "route_field" => "`task`, `sla`, `queue` or `assign to`",
+        "queue_branch" => "a branch `queue when …`",
+        "route_pick" | "branch_pick" => "a queue name",
+        "pick_name" => "a name",
+        "pick_fallback" => "`otherwise`",
+        "table_row" => "a row `\"value\" => queue` or `otherwise queue`",
+        "kw_to" => "`to`",
+        "kw_robin" => "`robin`",
+        "sla_field" => "`sla`",
         "goal_field" => "`outcome`, `horizon` or `value`",
         "kw_sum" => "`sum`",
         "modifier" | "modifiers" => "a modifier (`decay half-life`, `max`, `min`)",
@@ -1031,6 +1063,7 @@ impl Builder<'_> {
                 let name = self.next_ident(&mut it, span, "channel")?;
                 ItemKind::Channel(ChannelDecl { name })
             }
+            Rule::table_decl => ItemKind::Table(self.build_table(inner, span)?),
             _ => return Err(self.unexpected(&inner, "an item")),
         };
         Ok(Item { kind, span })
@@ -1494,11 +1527,14 @@ impl Builder<'_> {
             let kind = match (rule, value.as_rule()) {
                 (Rule::task_field, _) => RouteFieldKind::Task(self.build_string(value)?),
                 (Rule::sla_field, _) => RouteFieldKind::Sla(self.build_duration(value)?),
-                (Rule::queue_field, Rule::ident) => RouteFieldKind::Queue(self.build_ident(value)?),
+                (Rule::queue_field, Rule::route_pick) => RouteFieldKind::Queue(self.build_route_pick(value)?),
+                (Rule::assign_field, Rule::route_pick) => {
+                    RouteFieldKind::Assign(self.build_route_pick(value)?)
+                }
                 (Rule::queue_field, Rule::queue_branches) => RouteFieldKind::QueueFirst(
                     self.children(value)
                         .into_iter()
-                        .map(|b| self.build_branch(b))
+                        .map(|b| self.build_queue_branch(b))
                         .collect::<Built<_>>()?,
                 ),
                 _ => return Err(self.unexpected(&value, "a route field")),

@@ -117,7 +117,23 @@ pub enum ScoreExpect {
 #[serde(untagged)]
 pub enum RouteExpect {
     Name(String),
-    Full { name: String, queue: Option<String> },
+    Full {
+        name: String,
+        queue: Option<String>,
+        /// `assign to …`: the assignee expected; `null` for none (a route
+        /// with `assign to` whose property has no value).
+        #[serde(default, deserialize_with = "present")]
+        assignee: Option<Option<String>>,
+        /// The SLA in hours of the chosen branch (or the route).
+        #[serde(default)]
+        sla_hours: Option<f64>,
+    },
+}
+
+/// A key that may be `null`: `Some(None)` when given as `null`, `None`
+/// (by `default`) when left out.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Expectations; every key is optional.
@@ -393,19 +409,44 @@ fn compare(plan: &Plan, expect: &Expect, actual: &Json, failures: &mut Vec<Strin
             ));
         }
         for r in want {
-            if let RouteExpect::Full {
+            let RouteExpect::Full {
                 name,
-                queue: Some(queue),
+                queue,
+                assignee,
+                sla_hours,
             } = r
-            {
-                let got_queue = got
-                    .iter()
-                    .find(|g| at(g, "name").as_str() == Some(name.as_str()))
-                    .and_then(|g| at(g, "queue").as_str());
-                if let Some(got_queue) = got_queue {
-                    if got_queue != queue {
-                        failures.push(format!("routes.{name}.queue: expected {queue}, got {got_queue}"));
-                    }
+            else {
+                continue;
+            };
+            let Some(got) = got.iter().find(|g| at(g, "name").as_str() == Some(name.as_str())) else {
+                continue;
+            };
+            let text = |key: &str| match at(got, key) {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Some(queue) = queue {
+                let got_queue = text("queue");
+                if &got_queue != queue {
+                    failures.push(format!("routes.{name}.queue: expected {queue}, got {got_queue}"));
+                }
+            }
+            if let Some(assignee) = assignee {
+                let got_assignee = text("assignee");
+                let assignee = assignee.as_deref().unwrap_or("null");
+                if got_assignee != assignee {
+                    failures.push(format!(
+                        "routes.{name}.assignee: expected {assignee}, got {got_assignee}"
+                    ));
+                }
+            }
+            if let Some(sla) = sla_hours {
+                let got_sla = at(got, "sla_hours").as_f64();
+                if got_sla != Some(*sla) {
+                    failures.push(format!(
+                        "routes.{name}.sla_hours: expected {sla}, got {}",
+                        text("sla_hours")
+                    ));
                 }
             }
         }

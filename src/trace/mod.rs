@@ -31,8 +31,9 @@ mod why_not;
 
 pub use recorder::Recorder;
 pub use schema::{
-    AggregateEventTrace, AggregateTrace, BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, RowTrace,
-    RuleKind, RuleTrace, ScoreTrace, SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+    AggregateEventTrace, AggregateTrace, BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace,
+    RowTrace, RuleKind, RuleTrace, ScoreTrace, SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace,
+    WarningTrace,
 };
 pub use why_not::{why_not, WhyNot};
 

@@ -10,11 +10,12 @@
 use std::collections::BTreeMap;
 
 use super::schema::{
-    BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, OperandTrace, RowTrace, RuleKind,
-    RuleTrace, ScoreTrace, SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace, WarningTrace,
+    BandTrace, BranchTrace, CapTrace, ConvertedTrace, EventTrace, OperandTrace, PickTrace, RowTrace,
+    RuleKind, RuleTrace, ScoreTrace, SegmentTrace, SuppressionTrace, TargetTrace, TestTrace, Trace,
+    WarningTrace,
 };
 use super::values::{eval_value_json, field_value_json, Describer};
-use crate::eval::{EvalValue, EventDecision, Scope, ScopeResult, TargetKind, Tracer};
+use crate::eval::{EvalValue, EventDecision, PickReport, PickRole, Scope, ScopeResult, TargetKind, Tracer};
 use crate::plan::{Cond, Operand, Plan, Reach, ScoreRuleKind, MICROS_PER_DAY};
 use crate::snapshot::{
     boolean_from_text, format_timestamp, number_from_text, Contact, DeclaredType, FieldValue,
@@ -329,6 +330,9 @@ impl<'a> Recorder<'a> {
                         tests: Vec::new(),
                         queue: None,
                         queue_branches: Vec::new(),
+                        picks: Vec::new(),
+                        assignee: None,
+                        sla_hours: None,
                     })
                 })
             }
@@ -737,6 +741,79 @@ impl Tracer for Recorder<'_> {
         // An aggregate's `where` tests are not recorded, nor their operands.
         if !self.inside(|s| matches!(s, Scope::Aggregate { .. })) {
             self.arith_values.push(eval_value_json(self.plan, value));
+        }
+    }
+
+    fn pick(&mut self, role: PickRole, report: PickReport<'_>, picked: Option<&str>) {
+        let plan = self.plan;
+        let mut t = PickTrace {
+            role: match role {
+                PickRole::Queue => "queue",
+                PickRole::Assignee => "assignee",
+            },
+            source: "name",
+            property: None,
+            value: None,
+            table: None,
+            row: None,
+            hash: None,
+            index: None,
+            members: None,
+            picked: picked.map(String::from),
+        };
+        match report {
+            // A literal name says nothing a route's `queue` does not,
+            // unless it is a fallback (after a property pick).
+            PickReport::Name => {
+                let after_property = self
+                    .trace
+                    .routes
+                    .last()
+                    .and_then(|r| r.picks.last())
+                    .is_some_and(|p| p.source == "property" && p.picked.is_none() && p.role == t.role);
+                if !after_property {
+                    return;
+                }
+            }
+            PickReport::Property { name, value, .. } => {
+                t.source = "property";
+                t.property = Some(name.to_string());
+                t.value = Some(eval_value_json(plan, value));
+            }
+            PickReport::Table { table, key, row } => {
+                t.source = "table";
+                if let Some(table) = plan.routing.tables.get(table) {
+                    t.table = Some(table.name.clone());
+                    t.property = Some(table.key_name.clone());
+                    t.row = Some(match row.and_then(|r| table.rows.get(usize::from(r))) {
+                        Some((k, _)) => k.clone(),
+                        None => String::from("otherwise"),
+                    });
+                }
+                t.value = Some(eval_value_json(plan, key));
+            }
+            PickReport::RoundRobin { hash, index, members } => {
+                t.source = "round_robin";
+                t.hash = Some(format!("{hash:016x}"));
+                t.index = Some(index);
+                t.members = Some(members);
+            }
+        }
+        if let Some(route) = self.trace.routes.last_mut() {
+            route.picks.push(t);
+        }
+    }
+
+    fn routed(&mut self, queue: &str, assignee: Option<Option<&str>>, sla_hours: f64) {
+        let plan = self.plan;
+        let Some(t) = self.trace.routes.last_mut() else {
+            return;
+        };
+        t.queue = Some(queue.to_string());
+        t.assignee = assignee.map(|a| a.map(String::from));
+        let route_sla = plan.routes.iter().find(|r| r.name == t.name).map(|r| r.sla_hours);
+        if route_sla != Some(sla_hours) {
+            t.sla_hours = Some(sla_hours);
         }
     }
 

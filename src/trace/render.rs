@@ -382,6 +382,7 @@ fn render_target(out: &mut String, style: &Style, t: &TargetTrace, own_channel: 
     let line = format!("  {} {}{on} {reason}{waived}", style.mark(t.member), t.name);
     let _ = writeln!(out, "{}", with_at(style, line, &t.at));
     aggregate_lines(out, style, &t.tests, "      ");
+    render_picks(out, style, t);
     for branch in &t.queue_branches {
         let body = if branch.otherwise {
             String::from("otherwise")
@@ -433,4 +434,55 @@ pub fn why_not_text(trace: &Trace, answer: &WhyNot, color: bool) -> String {
         }
     }
     out
+}
+
+/// How a routed contact's queue and assignee were picked: the value read,
+/// the table row, the round-robin hash and index; then the assignee and a
+/// branch's own SLA.
+fn render_picks(out: &mut String, style: &Style, t: &TargetTrace) {
+    for p in &t.picks {
+        let picked = p
+            .picked
+            .as_deref()
+            .map_or_else(|| String::from("none, fallback"), String::from);
+        let how = match p.source {
+            "property" => format!(
+                "{} {}",
+                p.property.as_deref().unwrap_or(""),
+                p.value.as_ref().map_or_else(String::new, ToString::to_string)
+            ),
+            "table" => format!(
+                "table {}: {} {} → row {}",
+                p.table.as_deref().unwrap_or(""),
+                p.property.as_deref().unwrap_or(""),
+                p.value.as_ref().map_or_else(String::new, ToString::to_string),
+                p.row
+                    .as_deref()
+                    .map_or_else(String::new, |r| if r == "otherwise" {
+                        String::from("otherwise")
+                    } else {
+                        format!("\"{r}\"")
+                    })
+            ),
+            "round_robin" => format!(
+                "round robin: fnv1a64(id) = {} mod {} = {}",
+                p.hash.as_deref().unwrap_or(""),
+                p.members.unwrap_or(0),
+                p.index.unwrap_or(0)
+            ),
+            _ => String::from("fallback"),
+        };
+        let _ = writeln!(out, "    {} {}: {how} → {picked}", style.dim("·"), p.role);
+    }
+    if let Some(a) = &t.assignee {
+        let _ = writeln!(
+            out,
+            "    {} assignee {}",
+            style.dim("·"),
+            a.as_deref().unwrap_or("null")
+        );
+    }
+    if let Some(sla) = t.sla_hours {
+        let _ = writeln!(out, "    {} sla {sla} hours (the branch's)", style.dim("·"));
+    }
 }

@@ -285,6 +285,46 @@ pub struct TargetTrace {
     pub queue: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queue_branches: Vec<BranchTrace>,
+    /// Routes only: how the queue and the assignee were picked when they
+    /// were not a literal name (a property, a table, a round robin), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub picks: Vec<PickTrace>,
+    /// Routes with `assign to` only: the assignee (`null` when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<Option<String>>,
+    /// Routes only, when the chosen queue branch has its own `sla`: the SLA in hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_hours: Option<f64>,
+}
+
+/// One pick of a routed contact's queue or assignee.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PickTrace {
+    /// `queue` or `assignee`.
+    pub role: &'static str,
+    /// `property`, `table`, `round_robin` or `name` (a fallback's literal).
+    pub source: &'static str,
+    /// The property read (`from`, `assign to`, a table's key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// The value it had (`null` when missing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The table row matched: its key as written, or `otherwise`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    /// Round robin: FNV-1a 64 of the contact id, as 16 hex digits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// Round robin: the member index (hash mod members) and the member count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<usize>,
+    /// The name picked; `null` when the property gave none (its fallback follows).
+    pub picked: Option<String>,
 }
 
 /// One property value converted from text by its declared type:

@@ -1,8 +1,11 @@
 //! `--why-not TARGET`: from a trace, what keeps a contact out of an audience,
-//! workflow or route, or away from a band value, and what would have to change.
+//! workflow or route, or away from a band value or a route's queue
+//! (`ROUTE=QUEUE`, in `why_not/routing.rs`), and what would have to change.
 
 use serde::Serialize;
 use serde_json::Value as Json;
+
+mod routing;
 
 use super::values::{json_text, number};
 use super::{BandTrace, TargetTrace, TestTrace, Trace};
@@ -26,6 +29,14 @@ pub struct WhyNot {
 /// `target` is unknown.
 pub fn why_not(trace: &Trace, target: &str) -> Result<WhyNot, String> {
     if let Some((band, value)) = target.split_once(['=', ':']) {
+        // `ROUTE=QUEUE`: why the route's task went elsewhere.
+        if let Some(t) = trace.routes.iter().find(|t| t.name == band.trim()) {
+            return Ok(routing::route_queue_why_not(
+                trace,
+                t,
+                value.trim().trim_matches('"'),
+            ));
+        }
         let Some(bt) = trace.bands.iter().find(|b| b.name == band.trim()) else {
             return Err(unknown(trace, target));
         };
