@@ -21,6 +21,7 @@ mod cli;
 mod conventions;
 mod diagnostics;
 mod diff;
+mod expansion;
 mod explain;
 mod fmt;
 mod fuzz;
