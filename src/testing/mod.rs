@@ -93,7 +93,8 @@ pub struct TestContact {
 pub struct TestEvent {
     #[serde(rename = "type")]
     pub kind: String,
-    /// RFC 3339, a date, or relative to as-of: `3 days ago`, `2 hours ago`.
+    /// RFC 3339, a date, or relative to as-of: `3 days ago`, `2 hours ago`,
+    /// `in 2 days` (after as-of, where an event never counts).
     pub at: String,
     #[serde(default)]
     pub props: BTreeMap<String, serde_yaml::Value>,
@@ -203,9 +204,14 @@ impl CaseResult {
     }
 }
 
-/// `3 days ago` → as-of minus three days, as RFC 3339; other text unchanged.
+/// `3 days ago` → as-of minus three days, `in 3 days` → as-of plus three
+/// days, as RFC 3339; other text unchanged.
 fn relative(text: &str, as_of: i64) -> Option<String> {
-    let rest = text.trim().strip_suffix("ago")?.trim();
+    let text = text.trim();
+    let (rest, sign) = match text.strip_suffix("ago") {
+        Some(past) => (past.trim(), -1),
+        None => (text.strip_prefix("in ")?.trim(), 1),
+    };
     let (amount, unit) = rest.split_once(' ')?;
     let amount: f64 = amount.parse().ok()?;
     let seconds = match unit.trim().trim_end_matches('s') {
@@ -217,7 +223,7 @@ fn relative(text: &str, as_of: i64) -> Option<String> {
         _ => return None,
     };
     let micros = (amount * seconds * 1e6).round() as i64;
-    Some(format_timestamp(as_of - micros))
+    Some(format_timestamp(as_of + sign * micros))
 }
 
 fn yaml_to_json(v: &serde_yaml::Value, as_of: i64) -> Json {
@@ -577,6 +583,22 @@ other: 1
     fn case_lines_read_an_unindented_sequence() {
         let text = "cases:\n- name: a\n  contact: {}\n- contact: {}\n  name: b\nas_of: 2026-11-28\n";
         assert_eq!(case_lines(text), vec![2, 4]);
+    }
+
+    #[test]
+    fn relative_times_reach_back_with_ago_and_forward_with_in() {
+        // A regression test: `in 2 days` was kept as text, so a test of
+        // `trial_ends_at within next 3 days` could not say "in 2 days".
+        let as_of = parse_timestamp("2026-11-28T00:00:00Z").unwrap_or_default();
+        let at = |text: &str| relative(text, as_of);
+        assert_eq!(at("3 days ago").as_deref(), Some("2026-11-25T00:00:00Z"));
+        assert_eq!(at("in 2 days").as_deref(), Some("2026-11-30T00:00:00Z"));
+        assert_eq!(at(" in 36 hours ").as_deref(), Some("2026-11-29T12:00:00Z"));
+        assert_eq!(at("in 1 week").as_deref(), Some("2026-12-05T00:00:00Z"));
+        assert_eq!(at("in two days"), None);
+        assert_eq!(at("inside 2 days"), None);
+        assert_eq!(at("in 2 months"), None);
+        assert_eq!(at("2 days"), None);
     }
 
     #[test]
