@@ -4,6 +4,7 @@
 //! computed by hand from docs/language.md, its YAML suite passes with full
 //! coverage, it is formatted and lint-free, its results do not depend on the
 //! thread count, and `plan` emits its channels, assignees and branch SLAs.
+//! Also a doc claim the exercise found wrong (`number from text` in CSV).
 
 use std::path::Path;
 
@@ -264,4 +265,38 @@ fn expansion_plan_on_an_empty_state_emits_channels_assignees_and_branch_slas() {
     // 12 routed contacts, 12 tasks.
     let tasks = actions.iter().filter(|a| a["action"] == "task_create").count();
     assert_eq!(tasks, 12);
+}
+
+#[test]
+fn csv_number_from_text_only_adds_trimming() {
+    // Found while writing the playbook: language.md said `from text`
+    // changes nothing in CSV, but it trims: ` 300` is text for `number` and
+    // 300 for `number from text`; `+5` is a number for both in CSV.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.rubric");
+    std::fs::write(
+        &rules,
+        "properties { n: number  m: number from text }\n\
+         score s 0..100 {\n  \"n\" when n > 1 => +1\n  \"m\" when m > 1 => +2\n}\n",
+    )
+    .unwrap();
+    let contacts = dir.path().join("c.csv");
+    std::fs::write(&contacts, "id,n,m\na, 300, 300\nb,+5,+5\n").unwrap();
+    let out = common::rubric()
+        .args(["run", "--rules"])
+        .arg(&rules)
+        .arg("--contacts")
+        .arg(&contacts)
+        .args(["--as-of", AS_OF])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let scores: Vec<&str> = stdout
+        .lines()
+        .map(|l| &l[..l.find(",\"bands").unwrap()])
+        .collect();
+    assert_eq!(
+        scores,
+        [r#"{"id":"a","scores":{"s":2}"#, r#"{"id":"b","scores":{"s":3}"#]
+    );
 }
