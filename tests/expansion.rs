@@ -300,3 +300,20 @@ fn csv_number_from_text_only_adds_trimming() {
         [r#"{"id":"a","scores":{"s":2}"#, r#"{"id":"b","scores":{"s":3}"#]
     );
 }
+
+#[test]
+fn a_test_file_away_from_its_rules_is_told_to_name_them_with_rules() {
+    // Found while writing the playbook: `rubric test
+    // examples/expansion/rules.test.yaml` said only "no `.rubric` files in
+    // directory `examples/expansion`".
+    let out = common::rubric()
+        .args(["test", "examples/expansion/rules.test.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("name the rule set with `--rules`: `rubric test --rules RULES_DIR examples/expansion/rules.test.yaml`"),
+        "{stderr}"
+    );
+}

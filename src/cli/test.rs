@@ -76,6 +76,16 @@ pub fn run(args: &TestArgs) -> Result<Exit, Exit> {
             args.path.display()
         )));
     }
+    if args.rules.is_none() && rules.is_dir() && !has_rubric_file(&rules) {
+        // The rule set was inferred from where the tests are: say how to name it.
+        return Err(usage_error(format!(
+            "no `.rubric` files in directory `{}`, taken as the rule set of `{}`; \
+             name the rule set with `--rules`: `rubric test --rules RULES_DIR {}`",
+            rules.display(),
+            args.path.display(),
+            args.path.display()
+        )));
+    }
     let rules = input::rules(&rules, args.color.for_stderr())?;
     let (sources, plan) = (&rules.sources, rules.plan());
     let mut reports = Vec::new();
@@ -304,4 +314,14 @@ fn junit(reports: &[FileReport]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// Whether `dir` holds at least one `.rubric` file (not looking into its
+/// subdirectories, as [`crate::source::Sources::load`] does not).
+fn has_rubric_file(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "rubric"))
+    })
 }
