@@ -24,8 +24,9 @@ pub struct WrongValue {
 /// Appends the wrong-type values of `contact` to `out`. Costs one type check
 /// per declared property the plan reads (a timestamp parse for a timestamp).
 pub fn find_wrong_values(plan: &Plan, contact: &Contact, out: &mut Vec<WrongValue>) {
-    for (slot, declared) in plan.decode.property_types.iter().enumerate() {
-        let (Some(declared), Some(value)) = (declared, contact.props.get(slot)) else {
+    let declared_values = plan.decode.property_types.iter().zip(contact.props.iter());
+    for (slot, (declared, value)) in declared_values.enumerate() {
+        let Some(declared) = declared else {
             continue;
         };
         if declared.is_wrong_type(value) {

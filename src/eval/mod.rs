@@ -830,6 +830,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         ordered(op, a.cmp(&b))
     }
 
+    // Inlined into `cond` as it was before `cond` grew past the inliner's
+    // budget (issue 13): an outlined call cost 1 % of the playbook's run.
+    #[inline(always)]
     fn compare(
         &mut self,
         op: CompareOp,

@@ -92,6 +92,7 @@ impl DeclaredType {
     /// text that `from text` reads is not). Missing and null values never are.
     /// A timestamp is text that parses as one; a list is a JSON array of
     /// texts, or a text (one element, or split on the declared separator).
+    #[inline]
     pub fn is_wrong_type(self, value: &FieldValue) -> bool {
         match (self, value) {
             (_, FieldValue::Missing | FieldValue::Null) => false,
