@@ -1079,6 +1079,15 @@ impl Builder<'_> {
         self.build_ident(pair)
     }
 
+    /// A bare name used as a value: a property, a constant or a band.
+    fn build_name_expr(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let ident = self.build_ident(pair)?;
+        Ok(Expr {
+            span: ident.span,
+            kind: ExprKind::Name(ident),
+        })
+    }
+
     fn build_ident(&self, pair: Pair<'_, Rule>) -> Built<Ident> {
         match pair.as_rule() {
             Rule::ident | Rule::type_name | Rule::duration_unit | Rule::band_number | Rule::band_value => {
@@ -1686,13 +1695,7 @@ impl Builder<'_> {
                 let list = values.next().ok_or_else(|| self.missing(span, "in"))?;
                 let list = match list.as_rule() {
                     Rule::list => self.build_list(list)?,
-                    Rule::ident => {
-                        let ident = self.build_ident(list)?;
-                        Expr {
-                            span: ident.span,
-                            kind: ExprKind::Name(ident),
-                        }
-                    }
+                    Rule::ident => self.build_name_expr(list)?,
                     _ => return Err(self.unexpected(&list, "an in test")),
                 };
                 ExprKind::In {
@@ -1716,13 +1719,7 @@ impl Builder<'_> {
                             }),
                         }
                     }
-                    Rule::ident => {
-                        let ident = self.build_ident(pattern)?;
-                        Expr {
-                            span: ident.span,
-                            kind: ExprKind::Name(ident),
-                        }
-                    }
+                    Rule::ident => self.build_name_expr(pattern)?,
                     _ => return Err(self.unexpected(&pattern, "a matches test")),
                 };
                 ExprKind::Matches {
@@ -1768,13 +1765,7 @@ impl Builder<'_> {
                 }
                 let right = match right.as_rule() {
                     Rule::list => self.build_list(right)?,
-                    Rule::ident => {
-                        let ident = self.build_ident(right)?;
-                        Expr {
-                            span: ident.span,
-                            kind: ExprKind::Name(ident),
-                        }
-                    }
+                    Rule::ident => self.build_name_expr(right)?,
                     _ => self.build_operand(right)?,
                 };
                 ExprKind::Has {
@@ -1903,13 +1894,7 @@ impl Builder<'_> {
             _ => pair,
         };
         match inner.as_rule() {
-            Rule::ident => {
-                let ident = self.build_ident(inner)?;
-                Ok(Expr {
-                    span: ident.span,
-                    kind: ExprKind::Name(ident),
-                })
-            }
+            Rule::ident => self.build_name_expr(inner),
             Rule::literal => self.build_literal(inner),
             Rule::call => {
                 let mut it = inner.into_inner();
