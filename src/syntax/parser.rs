@@ -523,6 +523,24 @@ fn teaching_hint(
         };
         return Some(SyntaxHint::FutureEventWindow { example });
     }
+    // `count of page_view within next 3 days > 2`: the future window was
+    // read as a timestamp test, so the comparison after it has nowhere to go.
+    if found.starts_with(['>', '<', '=', '!']) {
+        let line = current_line(before);
+        if let Some(at) = line.rfind(" within next ").filter(|_| line.contains("count of")) {
+            let window: Vec<&str> = line
+                .get(at + " within next ".len()..)
+                .unwrap_or("")
+                .split_whitespace()
+                .take(2)
+                .collect();
+            let example = match window.as_slice() {
+                [amount, unit] => format!("within {amount} {unit}"),
+                _ => String::from("within 3 days"),
+            };
+            return Some(SyntaxHint::FutureEventWindow { example });
+        }
+    }
     // `last_login between 8 and 30 days`: an age range ends with `ago`.
     if positives.contains(&Rule::kw_ago) {
         let line = current_line(before);
