@@ -511,16 +511,7 @@ fn teaching_hint(
     }
     // `each page_view within next 3 days`: events after as-of never count.
     if found == "next" && previous_word == "within" {
-        let window: Vec<&str> = after
-            .get(found.len()..)
-            .unwrap_or("")
-            .split_whitespace()
-            .take(2)
-            .collect();
-        let example = match window.as_slice() {
-            [amount, unit] => format!("within {amount} {unit}"),
-            _ => String::from("within 3 days"),
-        };
+        let example = window_looking_back(after.get(found.len()..).unwrap_or(""));
         return Some(SyntaxHint::FutureEventWindow { example });
     }
     // `count of page_view within next 3 days > 2`: the future window was
@@ -528,16 +519,7 @@ fn teaching_hint(
     if found.starts_with(['>', '<', '=', '!']) {
         let line = current_line(before);
         if let Some(at) = line.rfind(" within next ").filter(|_| line.contains("count of")) {
-            let window: Vec<&str> = line
-                .get(at + " within next ".len()..)
-                .unwrap_or("")
-                .split_whitespace()
-                .take(2)
-                .collect();
-            let example = match window.as_slice() {
-                [amount, unit] => format!("within {amount} {unit}"),
-                _ => String::from("within 3 days"),
-            };
+            let example = window_looking_back(line.get(at + " within next ".len()..).unwrap_or(""));
             return Some(SyntaxHint::FutureEventWindow { example });
         }
     }
@@ -678,6 +660,16 @@ fn event_window(before_within: &str) -> Option<String> {
 /// The trimmed text of the line that holds `offset`, up to `offset`.
 fn line_before(text: &str, offset: usize) -> String {
     current_line(text.get(..offset).unwrap_or("")).trim().to_string()
+}
+
+/// `within 3 days` from the text after a `within next`
+/// (`3 days > 2` gives `within 3 days`), or that example when it is cut short.
+fn window_looking_back(after_next: &str) -> String {
+    let window: Vec<&str> = after_next.split_whitespace().take(2).collect();
+    match window.as_slice() {
+        [amount, unit] => format!("within {amount} {unit}"),
+        _ => String::from("within 3 days"),
+    }
 }
 
 /// The last line of `before` (the text since the last newline).
