@@ -7,31 +7,9 @@
 use proptest::prelude::*;
 use rubric::eval::evaluate;
 use rubric::snapshot::decode_line;
-use rubric::source::{SourceFile, Sources};
 use serde_json::{json, Value};
 
-use crate::common::{as_of, rubric};
-
-fn sources(rules: &str) -> Sources {
-    let mut sources = Sources::default();
-    sources.add(SourceFile::new("test.rubric", rules));
-    sources
-}
-
-fn compile(rules: &str) -> rubric::plan::Plan {
-    let sources = sources(rules);
-    match rubric::compile::compile(&sources) {
-        Ok(c) => c.plan,
-        Err(d) => panic!("{}", rubric::diagnostics::render(&d, &sources, false)),
-    }
-}
-
-fn error_codes(rules: &str) -> Vec<String> {
-    match rubric::compile::compile(&sources(rules)) {
-        Ok(_) => panic!("compiles: {rules}"),
-        Err(d) => d.iter().map(|d| d.code.to_string()).collect(),
-    }
-}
+use crate::common::{as_of, compile_rules, error_codes, one_rule_file, rubric};
 
 /// An event `days` days before as-of (negative: after it), with `props`.
 fn event(kind: &str, days: f64, props: Value) -> Value {
@@ -43,7 +21,7 @@ fn event(kind: &str, days: f64, props: Value) -> Value {
 /// The value of `expression` for a contact with `properties` and `events`
 /// (a number, or `None` when missing), with the count of wrong-type warnings.
 fn value(expression: &str, properties: Value, events: &[Value]) -> (Option<f64>, u32) {
-    let plan = compile(&format!(
+    let plan = compile_rules(&format!(
         "score v -1000000000..1000000000 = {expression}\n\
          segment missing when ({expression}) is null\n\
          audience a when missing and v > -1"
@@ -59,7 +37,7 @@ fn value(expression: &str, properties: Value, events: &[Value]) -> (Option<f64>,
 
 /// Whether `segment s when <condition>` holds.
 fn holds(condition: &str, properties: Value, events: &[Value]) -> bool {
-    let plan = compile(&format!("segment s when {condition}\naudience a when s"));
+    let plan = compile_rules(&format!("segment s when {condition}\naudience a when s"));
     let line = json!({"id": "c", "properties": properties, "events": events}).to_string();
     let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
     evaluate(&plan, &contact, as_of()).segments[0]
@@ -263,7 +241,7 @@ fn static_checks_name_the_fix() {
         ["rubric::nested_aggregate"]
     );
     // Declared as a number, a distinct count and a `first` time are fine.
-    compile(&format!(
+    compile_rules(&format!(
         "{schema}segment s when distinct count of seconds in page_view > 1 and first page_view within 3 days\n\
          audience a when s"
     ));
@@ -536,7 +514,7 @@ fn why_not_names_the_failing_aggregate_test() {
 /// The score `s` of `rules` for a contact with `properties` and `events`,
 /// with the count of wrong-type warnings.
 fn score_of(rules: &str, properties: Value, events: &[Value]) -> (f64, u32) {
-    let plan = compile(rules);
+    let plan = compile_rules(rules);
     let line = json!({"id": "c", "properties": properties, "events": events}).to_string();
     let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
     let outcome = evaluate(&plan, &contact, as_of());
@@ -624,7 +602,7 @@ fn the_json_trace_lists_an_aggregates_events_up_to_a_cap() {
     let rules =
         "segment s when distinct count of url in page_view >= 1 and url of last page_view == \"/p24\"\n\
                  audience a when s\n";
-    let sources = sources(rules);
+    let sources = one_rule_file(rules);
     let plan = rubric::compile::compile(&sources).unwrap().plan;
     let events: Vec<Value> = (0..25)
         .map(|i| event("page_view", f64::from(30 - i), json!({"url": format!("/p{i}")})))
@@ -661,7 +639,7 @@ fn the_missing_value_lint_knows_which_aggregates_may_be_missing() {
              suppress customer on ads, email, sales when lifecycle_stage == \"customer\"\n\
              segment s when {test}\naudience a when s\n"
         );
-        let compiled = rubric::compile::compile_and_lint(&sources(&rules)).unwrap();
+        let compiled = rubric::compile::compile_and_lint(&one_rule_file(&rules)).unwrap();
         compiled
             .warnings
             .iter()
@@ -684,7 +662,7 @@ fn contact_scores_bands_and_segments_are_read_inside_a_where() {
                  segment us when country == \"US\"\n\
                  segment hot_viewer when any page_view where (contact.grade is hot and contact.fit >= 50 and contact.us)\n\
                  audience a when hot_viewer\n";
-    let plan = compile(rules);
+    let plan = compile_rules(rules);
     let events = [event("page_view", 1.0, json!({"url": "/p"}))];
     for (country, expected) in [("US", true), ("FR", false)] {
         let line = json!({"id": "c", "properties": {"country": country}, "events": events}).to_string();

@@ -6,28 +6,13 @@
 use proptest::prelude::*;
 use rubric::eval::evaluate;
 use rubric::snapshot::decode_line;
-use rubric::source::{SourceFile, Sources};
 
-use crate::common::AS_OF;
-
-fn sources(rules: &str) -> Sources {
-    let mut sources = Sources::default();
-    sources.add(SourceFile::new("test.rubric", rules));
-    sources
-}
-
-fn compile(rules: &str) -> rubric::plan::Plan {
-    let sources = sources(rules);
-    match rubric::compile::compile(&sources) {
-        Ok(c) => c.plan,
-        Err(d) => panic!("{}", rubric::diagnostics::render(&d, &sources, false)),
-    }
-}
+use crate::common::{compile_rules, error_codes, one_rule_file, AS_OF};
 
 /// Whether `segment s when <condition>` holds for a contact with
 /// `properties`, and how many wrong-type warnings the evaluation counted.
 fn holds(condition: &str, properties: &str) -> (bool, u32) {
-    let plan = compile(&format!(
+    let plan = compile_rules(&format!(
         "segment s when {condition}\naudience the_audience when s"
     ));
     let line = format!(r#"{{"id":"c","properties":{properties}}}"#);
@@ -35,14 +20,6 @@ fn holds(condition: &str, properties: &str) -> (bool, u32) {
     let as_of = rubric::snapshot::parse_timestamp(AS_OF).unwrap();
     let outcome = evaluate(&plan, &contact, as_of);
     (outcome.segments[0], outcome.warnings)
-}
-
-/// The codes of the diagnostics of a rule set that must not compile.
-fn error_codes(rules: &str) -> Vec<String> {
-    match rubric::compile::compile(&sources(rules)) {
-        Ok(_) => panic!("compiles: {rules}"),
-        Err(d) => d.iter().map(|d| d.code.to_string()).collect(),
-    }
 }
 
 #[test]
@@ -94,7 +71,7 @@ score fit 0..100 { "all" when true => +80 }
 segment s when fit / 2 + count of page_view * 10 >= 50 and days_since(signed_up_at) / 7 >= 1
 audience a when s
 "#;
-    let plan = compile(rules);
+    let plan = compile_rules(rules);
     let line = r#"{"id":"c","properties":{"signed_up_at":"2026-11-01T00:00:00Z"},"events":[{"type":"page_view","at":"2026-11-20T00:00:00Z"}]}"#;
     let contact = decode_line(&plan.decode, line).unwrap().unwrap();
     let outcome = evaluate(&plan, &contact, rubric::snapshot::parse_timestamp(AS_OF).unwrap());
@@ -133,7 +110,7 @@ fn explain_shows_each_operand_value_and_the_result() {
                  segment priority when 0.6 * fit + 0.4 * intent >= 50\n\
                  segment broken when visits / zero > 1\n\
                  audience a when priority or broken\n";
-    let sources = sources(rules);
+    let sources = one_rule_file(rules);
     let plan = rubric::compile::compile(&sources).unwrap().plan;
     let line = r#"{"id":"c","properties":{"visits":7,"zero":0}}"#;
     let contact = decode_line(&plan.decode, line).unwrap().unwrap();
@@ -168,7 +145,7 @@ fn explain_shows_the_right_sides_operands_too() {
     let rules = "segment s when a + b > c * 2 - d\n\
                  segment t when a > visits + 1\n\
                  audience x when s or t\n";
-    let sources = sources(rules);
+    let sources = one_rule_file(rules);
     let plan = rubric::compile::compile(&sources).unwrap().plan;
     let line = r#"{"id":"c","properties":{"a":1,"b":2,"c":3,"d":4}}"#;
     let contact = decode_line(&plan.decode, line).unwrap().unwrap();
@@ -331,7 +308,7 @@ fn explain_snapshot_of_arithmetic_tests() {
                  segment ratio when (visits + 1) / 2 >= 3 and 100 < fit + missing_prop\n\
                  segment broken when visits / zero > 1 or visits * title > 1\n\
                  audience the_audience when priority and ratio and broken\n";
-    let sources = sources(rules);
+    let sources = one_rule_file(rules);
     let plan = rubric::compile::compile(&sources).unwrap().plan;
     let line = r#"{"id":"c","properties":{"company_size":250,"visits":7,"zero":0,"title":"VP"},"events":[{"type":"page_view","at":"2026-11-20T00:00:00Z"}]}"#;
     let contact = decode_line(&plan.decode, line).unwrap().unwrap();
@@ -347,7 +324,7 @@ fn explain_snapshot_of_arithmetic_tests() {
 
 /// The score `s` of a contact with `properties`, and the warnings counted.
 fn score_of(rules: &str, properties: &str) -> (f64, u32) {
-    let plan = compile(rules);
+    let plan = compile_rules(rules);
     let line = format!(r#"{{"id":"c","properties":{properties}}}"#);
     let contact = decode_line(&plan.decode, &line).unwrap().unwrap();
     let outcome = evaluate(&plan, &contact, rubric::snapshot::parse_timestamp(AS_OF).unwrap());
@@ -393,7 +370,7 @@ fn explain_shows_the_operands_of_computed_points_and_scores() {
 }
 score p 0..100 = 0.5 * s + 1
 "#;
-    let sources = sources(rules);
+    let sources = one_rule_file(rules);
     let plan = rubric::compile::compile(&sources).unwrap().plan;
     let line = r#"{"id":"c","properties":{"webinar_minutes":30,"visits":7}}"#;
     let contact = decode_line(&plan.decode, line).unwrap().unwrap();
@@ -494,7 +471,7 @@ score intent 0..100 { "v" when visits > 3 => +57.26 }
 score double 0..100 = priority * 2
 score missing_is_zero -10..10 = nothing + 1
 "#;
-    let plan = compile(rules);
+    let plan = compile_rules(rules);
     let line = r#"{"id":"c","properties":{"company_size":250,"visits":7}}"#;
     let contact = decode_line(&plan.decode, line).unwrap().unwrap();
     let outcome = evaluate(&plan, &contact, rubric::snapshot::parse_timestamp(AS_OF).unwrap());

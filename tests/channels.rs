@@ -234,6 +234,79 @@ fn actions_name_the_declared_channel_of_their_target() {
     assert!(!stderr.contains("warning: audience `sms_promo`"), "{stderr}");
 }
 
+/// `apply --out-dir` and `rubric actions --out-dir` write a target on a
+/// declared channel to the file of its kind and name, like any other
+/// (docs/sync.md, "Destinations"): the file name does not carry the
+/// channel, the action lines do.
+#[test]
+fn out_dir_files_of_targets_on_declared_channels_are_named_by_kind_and_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.rubric");
+    std::fs::write(
+        &rules,
+        "channel sms\nchannel in_app\n\
+         audience sms_promo on sms when true\n\
+         workflow onboarding on in_app when true\n\
+         route am on sms when true { task \"t\" sla 1 day queue q }\n",
+    )
+    .unwrap();
+    let contacts = dir.path().join("c.jsonl");
+    std::fs::write(&contacts, "{\"id\":\"c\",\"email\":\"c@x.io\"}\n").unwrap();
+    let state = dir.path().join("state.db");
+    let applied = dir.path().join("applied");
+    let out = common::rubric()
+        .args(["apply", "--quiet", "--rules"])
+        .arg(&rules)
+        .arg("--contacts")
+        .arg(&contacts)
+        .arg("--state")
+        .arg(&state)
+        .arg("--out-dir")
+        .arg(&applied)
+        .args(["--as-of", common::AS_OF])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let exported = dir.path().join("exported");
+    let out = common::rubric()
+        .args(["actions", "--run", "1", "--state"])
+        .arg(&state)
+        .arg("--out-dir")
+        .arg(&exported)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let files = |path: &std::path::Path| -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let written = files(&applied);
+    let names: Vec<&str> = written.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "audience-sms_promo.csv",
+            "route-am.csv",
+            "workflow-onboarding.csv"
+        ]
+    );
+    assert!(
+        written[0].1.starts_with("op,contact_id,email_sha256\nadd,c,"),
+        "{written:?}"
+    );
+    assert_eq!(written[1].1, "contact_id,task,sla_hours,queue\nc,t,24,q\n");
+    assert_eq!(written[2].1, "op,contact_id\nenroll,c\n");
+    assert_eq!(files(&exported), written);
+}
+
 /// `diff` sees what an exemption changes: adding `despite customer` to an
 /// audience adds the customers it suppressed.
 #[test]

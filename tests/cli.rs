@@ -50,6 +50,19 @@ fn check_accepts_the_playbook() {
         ));
 }
 
+/// Lookup tables and declared channels are counted only when there are
+/// some, so a rule set without them keeps its summary line.
+#[test]
+fn check_counts_lookup_tables_when_there_are_some() {
+    rubric()
+        .args(["check", "tests/corpus/ok/routing.rubric"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "ok: 1 file; 0 scores, 0 bands, 0 segments, 0 suppressions, 0 audiences, 0 workflows, 3 routes, 2 tables; 0 warnings",
+        ));
+}
+
 #[test]
 fn check_reports_errors_with_exit_1_and_json() {
     let dir = tempfile::tempdir().unwrap();

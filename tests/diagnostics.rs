@@ -64,6 +64,8 @@ const EXPECTED: &[Row] = &[
     // Issue 13's near-misses: each help names the fix in the rule's own names.
     ("err/syntax_age_range_without_ago.rubric", &[SYNTAX], 6, 52),
     ("err/syntax_future_event_window.rubric", &[SYNTAX], 3, 55),
+    ("err/syntax_future_window_count_compared.rubric", &[SYNTAX], 3, 62),
+    ("err/type_mismatch_future_event_window.rubric", &["rubric::type_mismatch", "rubric::type_mismatch"], 3, 26),
     ("err/syntax_band_value_starts_with_digit.rubric", &[SYNTAX, SYNTAX], 8, 3),
     ("err/syntax_modifiers_without_comma.rubric", &[SYNTAX, SYNTAX, SYNTAX], 3, 55),
     ("err/syntax_name_starts_with_digit.rubric", &[SYNTAX], 3, 3),

@@ -5,27 +5,12 @@
 use proptest::prelude::*;
 use rubric::eval::evaluate;
 use rubric::snapshot::{decode_line, format_timestamp};
-use rubric::source::{SourceFile, Sources};
 use serde_json::{json, Value};
 
-use crate::common::as_of;
+use crate::common::{as_of, compile_rules, one_rule_file};
 
 const DAY: i64 = 86_400_000_000;
 const HOUR: i64 = 3_600_000_000;
-
-fn sources(rules: &str) -> Sources {
-    let mut sources = Sources::default();
-    sources.add(SourceFile::new("test.rubric", rules));
-    sources
-}
-
-fn compile(rules: &str) -> rubric::plan::Plan {
-    let sources = sources(rules);
-    match rubric::compile::compile(&sources) {
-        Ok(c) => c.plan,
-        Err(d) => panic!("{}", rubric::diagnostics::render(&d, &sources, false)),
-    }
-}
 
 fn outcome(plan: &rubric::plan::Plan, contact: &Value) -> rubric::eval::Outcome {
     let contact = decode_line(&plan.decode, &contact.to_string()).unwrap().unwrap();
@@ -59,7 +44,7 @@ proptest! {
     /// `x between lo and hi` is `x >= lo and x <= hi`, values of any type.
     #[test]
     fn between_is_two_comparisons(x in value(), lo in value(), hi in value()) {
-        let plan = compile(
+        let plan = compile_rules(
             "segment between when x between lo and hi\n\
              segment compared when x >= lo and x <= hi\n\
              audience both when between or compared",
@@ -73,7 +58,7 @@ proptest! {
     fn between_on_timestamps_is_two_comparisons(t in time_value(), lo_days in -30i64..30, width in 0i64..30) {
         let lo = format_timestamp(as_of() + lo_days * DAY);
         let hi = format_timestamp(as_of() + (lo_days + width) * DAY);
-        let plan = compile(&format!(
+        let plan = compile_rules(&format!(
             "properties {{ t: timestamp  n: number }}\n\
              segment between when t between \"{lo}\" and \"{hi}\"\n\
              segment compared when t >= \"{lo}\" and t <= \"{hi}\"\n\
@@ -107,7 +92,7 @@ proptest! {
                 rules.push_str(&format!("segment s_{o}_{v} when {test}\n"));
             }
         }
-        let plan = compile(&rules);
+        let plan = compile_rules(&rules);
         let out = outcome(&plan, &json!({"id": "c", "properties": {"s": s}}));
         let actual = usize::from(out.bands[0]);
         for (o, op) in ops.iter().enumerate() {
@@ -134,7 +119,7 @@ proptest! {
         width in 0i64..20,
     ) {
         let high = low + width;
-        let plan = compile(&format!(
+        let plan = compile_rules(&format!(
             "score counted 0..1000 = count of page_view between {low} and {high} days ago\n\
              score each_one 0..1000 {{ \"views\" each page_view between {low} and {high} days ago => +1 }}\n\
              score decayed 0..1000 {{ \"views\" each page_view between {low} and {high} days ago => +8 decay half-life 7 days }}\n\
@@ -166,7 +151,7 @@ proptest! {
     #[test]
     fn timestamp_windows_match_a_hand_filter(t in time_value(), n in 1i64..10, low in 0i64..10, width in 0i64..20) {
         let high = low + width;
-        let plan = compile(&format!(
+        let plan = compile_rules(&format!(
             "properties {{ t: timestamp }}\n\
              segment next when t within next {n} days\n\
              segment ago when t between {low} and {high} days ago\n\
@@ -191,7 +176,7 @@ fn a_band_test_that_is_never_true_is_an_error() {
     let band = "score sc 0..100 = s\nband grade { A when sc >= 50  B otherwise }\n";
     for test in ["grade > A", "grade < B", "A < grade"] {
         let rules = format!("{band}segment top when {test}");
-        match rubric::compile::compile(&sources(&rules)) {
+        match rubric::compile::compile(&one_rule_file(&rules)) {
             Ok(_) => panic!("compiles: {test}"),
             Err(d) => assert_eq!(d[0].code.to_string(), "rubric::band_comparison", "{test}"),
         }
@@ -200,7 +185,7 @@ fn a_band_test_that_is_never_true_is_an_error() {
 
 #[test]
 fn numeric_band_values_need_no_backticks_and_print_as_text() {
-    let plan = compile(
+    let plan = compile_rules(
         "score sc 0..100 = s\n\
          band intent_level { 3 when sc >= 60  2 when sc >= 30  1 otherwise }\n\
          segment low when intent_level is 1\n\
@@ -215,7 +200,7 @@ fn numeric_band_values_need_no_backticks_and_print_as_text() {
 
 #[test]
 fn a_wrong_type_in_between_is_false_with_a_warning() {
-    let plan = compile("segment s when x between 1 and 10\naudience a when s");
+    let plan = compile_rules("segment s when x between 1 and 10\naudience a when s");
     let out = outcome(&plan, &json!({"id": "c", "properties": {"x": "five"}}));
     assert_eq!((out.segments[0], out.warnings), (false, 1));
     let out = outcome(&plan, &json!({"id": "c", "properties": {}}));
@@ -228,7 +213,7 @@ fn a_wrong_type_in_between_is_false_with_a_warning() {
 
 #[test]
 fn between_next_and_ago_stay_usable_as_names() {
-    let plan = compile(
+    let plan = compile_rules(
         "properties { between: number  next: timestamp  ago: number }\n\
          segment s when between > 3 and next within next 2 days and ago between between and 10\n\
          audience a when s",
@@ -301,7 +286,7 @@ fn explain_shows_bounds_and_accepted_values() {
 
 /// The lint names of a rule set that compiles.
 fn lints(text: &str) -> Vec<String> {
-    let sources = sources(text);
+    let sources = one_rule_file(text);
     match rubric::compile::compile_and_lint(&sources) {
         Ok(compiled) => compiled.warnings.iter().map(|d| d.code.to_string()).collect(),
         Err(d) => panic!("{}", rubric::diagnostics::render(&d, &sources, false)),

@@ -78,6 +78,8 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Exit> {
             .copied()
             // Declared channels likewise (ads, email and sales are built in).
             .chain(declared_channels(s))
+            // Lookup tables (`table NAME by …`) likewise.
+            .chain((!s.routing.tables.is_empty()).then_some((s.routing.tables.len(), "table")))
             .map(|(n, word)| plural(n, word))
             .collect::<Vec<_>>()
             .join(", ");

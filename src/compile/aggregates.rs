@@ -7,7 +7,7 @@ use super::names::Ctx;
 use super::types::{Info, Ty, Typed};
 use super::Compiler;
 use crate::diagnostics::{Diagnostic, DiagnosticKind};
-use crate::plan::{AggregateId, Operand};
+use crate::plan::{AggregateId, Cond, Operand, Window};
 use crate::source::Span;
 use crate::syntax::ast::{self, AggregateKind};
 
@@ -21,19 +21,7 @@ impl Compiler<'_> {
             Some(prop) => Some(self.aggregated_prop(event, event_name, prop)?),
             None => None,
         };
-        let filter = match &agg.filter {
-            Some(f) => Some(self.condition(
-                f,
-                Ctx {
-                    event: Some((event, event_name)),
-                },
-            )?),
-            None => None,
-        };
-        let window = match &agg.window {
-            Some(w) => Some(self.window(w)?),
-            None => None,
-        };
+        let (filter, window) = self.aggregate_filter_and_window(agg, event)?;
         let (ty, info) = match (agg.kind, &prop) {
             (AggregateKind::First, _) => (Ty::Time, Info::None),
             (AggregateKind::DistinctCount, _) => (Ty::Number, Info::None),
@@ -66,18 +54,11 @@ impl Compiler<'_> {
                 return None;
             }
         };
-        let id = AggregateId(self.aggregates.len() as u32);
-        self.aggregates.push(crate::plan::EventAggregate {
-            kind: agg.kind,
-            event,
-            filter,
-            window,
-            prop: prop.and_then(|p| match p.operand {
-                Operand::EventProp(slot) => Some(slot),
-                _ => None,
-            }),
-            span,
+        let prop_slot = prop.and_then(|p| match p.operand {
+            Operand::EventProp(slot) => Some(slot),
+            _ => None,
         });
+        let id = self.push_aggregate(span, agg, event, filter, window, prop_slot);
         Some(Typed {
             operand: Operand::Aggregate(id),
             ty,
@@ -86,16 +67,56 @@ impl Compiler<'_> {
         })
     }
 
+    /// An aggregate's `where` filter, compiled with the event's props in
+    /// scope, and its window; shared by every aggregate kind.
+    pub(super) fn aggregate_filter_and_window(
+        &mut self,
+        agg: &ast::EventAggregate,
+        event: usize,
+    ) -> Option<(Option<Cond>, Option<Window>)> {
+        let filter = match &agg.filter {
+            Some(f) => Some(self.condition(
+                f,
+                Ctx {
+                    event: Some((event, agg.event.name.as_str())),
+                },
+            )?),
+            None => None,
+        };
+        let window = match &agg.window {
+            Some(w) => Some(self.window(w)?),
+            None => None,
+        };
+        Some((filter, window))
+    }
+
+    /// Adds a compiled aggregate to the plan and returns its id.
+    pub(super) fn push_aggregate(
+        &mut self,
+        span: Span,
+        agg: &ast::EventAggregate,
+        event: usize,
+        filter: Option<Cond>,
+        window: Option<Window>,
+        prop: Option<usize>,
+    ) -> AggregateId {
+        let id = AggregateId(self.aggregates.len() as u32);
+        self.aggregates.push(crate::plan::EventAggregate {
+            kind: agg.kind,
+            event,
+            filter,
+            window,
+            prop,
+            span,
+        });
+        id
+    }
+
     /// The event prop an aggregate reads: a declared one (its type and
     /// allowed values kept), or any name when the event declares no props.
     /// Never a constant or a contact field.
     fn aggregated_prop(&mut self, event: usize, event_name: &str, prop: &ast::Ident) -> Option<Typed> {
-        let declared = self
-            .symbols
-            .events
-            .as_ref()
-            .and_then(|e| e.get(event_name))
-            .and_then(|e| e.props.clone());
+        let declared = self.declared_event_props(event_name);
         match declared {
             Some(props) => match props.get(&prop.name) {
                 Some(info) => {

@@ -6,7 +6,7 @@ use super::regexes::check_regex;
 use super::types::{describe, duration_micros, fmt_number, promote_time_literal, Info, Ty, Typed};
 use super::Compiler;
 use crate::diagnostics::{did_you_mean, Diagnostic, DiagnosticKind, TypeAdvice};
-use crate::plan::{AggregateId, Cond, ConstValue, Function, Operand, PlanRegex};
+use crate::plan::{Cond, ConstValue, Function, Operand, PlanRegex};
 use crate::source::Span;
 use crate::syntax::ast::{self, AggregateKind, ArithOp, CompareOp, ExprKind, IsTarget, Literal};
 
@@ -652,28 +652,8 @@ impl<'a> Compiler<'a> {
             return self.prop_aggregate(span, agg);
         }
         let event = self.event_slot(&agg.event)?;
-        let filter = match &agg.filter {
-            Some(f) => Some(self.condition(
-                f,
-                Ctx {
-                    event: Some((event, agg.event.name.as_str())),
-                },
-            )?),
-            None => None,
-        };
-        let window = match &agg.window {
-            Some(w) => Some(self.window(w)?),
-            None => None,
-        };
-        let id = AggregateId(self.aggregates.len() as u32);
-        self.aggregates.push(crate::plan::EventAggregate {
-            kind: agg.kind,
-            event,
-            filter,
-            window,
-            prop: None,
-            span,
-        });
+        let (filter, window) = self.aggregate_filter_and_window(agg, event)?;
+        let id = self.push_aggregate(span, agg, event, filter, window, None);
         let ty = match agg.kind {
             AggregateKind::Count => Ty::Number,
             AggregateKind::Any => Ty::Bool,

@@ -398,14 +398,22 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    pub(super) fn event_prop(&mut self, event: usize, event_name: &str, ident: &ast::Ident) -> Option<Typed> {
-        let span = ident.span;
-        let declared = self
-            .symbols
+    /// The props `event_name` declares, or `None` when the schema declares
+    /// no events or the event declares no props (any name is then a prop).
+    pub(super) fn declared_event_props(
+        &self,
+        event_name: &str,
+    ) -> Option<std::collections::HashMap<String, super::symbols::PropertyInfo>> {
+        self.symbols
             .events
             .as_ref()
             .and_then(|e| e.get(event_name))
-            .and_then(|e| e.props.clone());
+            .and_then(|e| e.props.clone())
+    }
+
+    pub(super) fn event_prop(&mut self, event: usize, event_name: &str, ident: &ast::Ident) -> Option<Typed> {
+        let span = ident.span;
+        let declared = self.declared_event_props(event_name);
         if let Some(props) = &declared {
             if let Some(info) = props.get(&ident.name) {
                 let slot = self.event_prop_slot(event, ident)?;

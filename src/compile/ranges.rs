@@ -7,7 +7,7 @@ use super::conds::mirrored;
 use super::names::Ctx;
 use super::types::{duration_micros, fmt_number, promote_time_literal, Ty};
 use super::Compiler;
-use crate::diagnostics::{Diagnostic, DiagnosticKind};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, TypeAdvice};
 use crate::plan::{BandId, Cond, ConstValue, Operand, Window};
 use crate::snapshot::format_timestamp;
 use crate::source::Span;
@@ -167,6 +167,15 @@ impl Compiler<'_> {
             WindowKind::Ago { .. } => "between … ago",
         };
         if !self.expect_type(&l, &[Ty::Time], what) {
+            // `any page_view within next 3 days`: an event window looks back.
+            if let Some(example) = event_window_looking_back(left, window) {
+                if let Some(last) = self.errors.last_mut() {
+                    if let DiagnosticKind::ExpectedType { advice, .. } = &mut last.kind {
+                        *advice = TypeAdvice::FutureEventWindow { example };
+                        last.help = last.kind.help();
+                    }
+                }
+            }
             return None;
         }
         Some(Cond::TimeWindow {
@@ -206,4 +215,28 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// For `any E within next N days` or `count of E within next N days` (an
+/// aggregate given a future window, read as a timestamp test on its value),
+/// the aggregate with the window looking back: `any E within N days`.
+fn event_window_looking_back(left: &ast::Expr, window: &ast::Window) -> Option<String> {
+    let ast::ExprKind::Aggregate(agg) = &left.kind else {
+        return None;
+    };
+    let WindowKind::Next(duration) = &window.kind else {
+        return None;
+    };
+    let words = match agg.kind {
+        ast::AggregateKind::Any => "any",
+        ast::AggregateKind::Count => "count of",
+        _ => return None,
+    };
+    let filter = if agg.filter.is_some() { " where …" } else { "" };
+    Some(format!(
+        "{words} {}{filter} within {} {}",
+        crate::syntax::written_name(&agg.event.name),
+        fmt_number(duration.amount),
+        duration.unit.name
+    ))
 }

@@ -246,6 +246,12 @@ pub enum TypeAdvice {
         takes: &'static str,
         example: String,
     },
+    /// `any page_view within next 3 days`: an aggregate given a future
+    /// window; events after as-of never count, so the window looks back.
+    FutureEventWindow {
+        /// The aggregate with the window looking back: `any page_view within 3 days`.
+        example: String,
+    },
     /// An operand of `+`, `-`, `*` or `/` that is not a number.
     Arithmetic,
     /// A `list` property in a test other than `has`.
@@ -277,6 +283,9 @@ impl TypeAdvice {
                 takes,
                 example,
             } => format!("`{function}` takes {takes}, e.g. `{example}`"),
+            TypeAdvice::FutureEventWindow { example } => format!(
+                "events after as-of never count, so an event window looks back: `{example}`, or an age range such as `between 8 and 30 days ago`; `within next` tests a timestamp, such as a property"
+            ),
             TypeAdvice::Arithmetic => String::from(
                 "arithmetic works on numbers: scores, number properties, number literals, `count of …` and `days_since(…)`",
             ),

@@ -511,17 +511,17 @@ fn teaching_hint(
     }
     // `each page_view within next 3 days`: events after as-of never count.
     if found == "next" && previous_word == "within" {
-        let window: Vec<&str> = after
-            .get(found.len()..)
-            .unwrap_or("")
-            .split_whitespace()
-            .take(2)
-            .collect();
-        let example = match window.as_slice() {
-            [amount, unit] => format!("within {amount} {unit}"),
-            _ => String::from("within 3 days"),
-        };
+        let example = window_looking_back(after.get(found.len()..).unwrap_or(""));
         return Some(SyntaxHint::FutureEventWindow { example });
+    }
+    // `count of page_view within next 3 days > 2`: the future window was
+    // read as a timestamp test, so the comparison after it has nowhere to go.
+    if found.starts_with(['>', '<', '=', '!']) {
+        let line = current_line(before);
+        if let Some(at) = line.rfind(" within next ").filter(|_| line.contains("count of")) {
+            let example = window_looking_back(line.get(at + " within next ".len()..).unwrap_or(""));
+            return Some(SyntaxHint::FutureEventWindow { example });
+        }
     }
     // `last_login between 8 and 30 days`: an age range ends with `ago`.
     if positives.contains(&Rule::kw_ago) {
@@ -660,6 +660,16 @@ fn event_window(before_within: &str) -> Option<String> {
 /// The trimmed text of the line that holds `offset`, up to `offset`.
 fn line_before(text: &str, offset: usize) -> String {
     current_line(text.get(..offset).unwrap_or("")).trim().to_string()
+}
+
+/// `within 3 days` from the text after a `within next`
+/// (`3 days > 2` gives `within 3 days`), or that example when it is cut short.
+fn window_looking_back(after_next: &str) -> String {
+    let window: Vec<&str> = after_next.split_whitespace().take(2).collect();
+    match window.as_slice() {
+        [amount, unit] => format!("within {amount} {unit}"),
+        _ => String::from("within 3 days"),
+    }
 }
 
 /// The last line of `before` (the text since the last newline).
@@ -1077,6 +1087,15 @@ impl Builder<'_> {
     ) -> Built<Ident> {
         let pair = it.next().ok_or_else(|| self.missing(span, context))?;
         self.build_ident(pair)
+    }
+
+    /// A bare name used as a value: a property, a constant or a band.
+    fn build_name_expr(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let ident = self.build_ident(pair)?;
+        Ok(Expr {
+            span: ident.span,
+            kind: ExprKind::Name(ident),
+        })
     }
 
     fn build_ident(&self, pair: Pair<'_, Rule>) -> Built<Ident> {
@@ -1686,13 +1705,7 @@ impl Builder<'_> {
                 let list = values.next().ok_or_else(|| self.missing(span, "in"))?;
                 let list = match list.as_rule() {
                     Rule::list => self.build_list(list)?,
-                    Rule::ident => {
-                        let ident = self.build_ident(list)?;
-                        Expr {
-                            span: ident.span,
-                            kind: ExprKind::Name(ident),
-                        }
-                    }
+                    Rule::ident => self.build_name_expr(list)?,
                     _ => return Err(self.unexpected(&list, "an in test")),
                 };
                 ExprKind::In {
@@ -1716,13 +1729,7 @@ impl Builder<'_> {
                             }),
                         }
                     }
-                    Rule::ident => {
-                        let ident = self.build_ident(pattern)?;
-                        Expr {
-                            span: ident.span,
-                            kind: ExprKind::Name(ident),
-                        }
-                    }
+                    Rule::ident => self.build_name_expr(pattern)?,
                     _ => return Err(self.unexpected(&pattern, "a matches test")),
                 };
                 ExprKind::Matches {
@@ -1768,13 +1775,7 @@ impl Builder<'_> {
                 }
                 let right = match right.as_rule() {
                     Rule::list => self.build_list(right)?,
-                    Rule::ident => {
-                        let ident = self.build_ident(right)?;
-                        Expr {
-                            span: ident.span,
-                            kind: ExprKind::Name(ident),
-                        }
-                    }
+                    Rule::ident => self.build_name_expr(right)?,
                     _ => self.build_operand(right)?,
                 };
                 ExprKind::Has {
@@ -1903,13 +1904,7 @@ impl Builder<'_> {
             _ => pair,
         };
         match inner.as_rule() {
-            Rule::ident => {
-                let ident = self.build_ident(inner)?;
-                Ok(Expr {
-                    span: ident.span,
-                    kind: ExprKind::Name(ident),
-                })
-            }
+            Rule::ident => self.build_name_expr(inner),
             Rule::literal => self.build_literal(inner),
             Rule::call => {
                 let mut it = inner.into_inner();

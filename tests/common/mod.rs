@@ -20,6 +20,31 @@ pub fn rubric() -> assert_cmd::Command {
     cmd
 }
 
+/// One rule file, `test.rubric`, holding `rules`.
+pub fn one_rule_file(rules: &str) -> Sources {
+    let mut sources = Sources::default();
+    sources.add(rubric::source::SourceFile::new("test.rubric", rules));
+    sources
+}
+
+/// The plan of `rules` (one file); the test fails with the rendered
+/// diagnostics when they do not compile.
+pub fn compile_rules(rules: &str) -> Plan {
+    let sources = one_rule_file(rules);
+    match rubric::compile::compile(&sources) {
+        Ok(c) => c.plan,
+        Err(d) => panic!("{}", rubric::diagnostics::render(&d, &sources, false)),
+    }
+}
+
+/// The codes of the diagnostics of `rules`, which must not compile.
+pub fn error_codes(rules: &str) -> Vec<String> {
+    match rubric::compile::compile(&one_rule_file(rules)) {
+        Ok(_) => panic!("compiles: {rules}"),
+        Err(d) => d.iter().map(|d| d.code.to_string()).collect(),
+    }
+}
+
 pub fn playbook() -> (Plan, Sources) {
     let sources = Sources::load(Path::new("rules")).unwrap();
     let plan = rubric::compile::compile(&sources).unwrap().plan;

@@ -8,6 +8,16 @@ use crate::source::Span;
 use crate::syntax::ast::{NameLit, Pick, PickKind, QueueBranch, RoutePick, TableDecl, TableRow};
 
 impl Builder<'_> {
+    /// The first child of `pair` that is not a keyword; a missing one is an
+    /// internal error naming `what`, at `pair`'s span.
+    fn first_child<'i>(&self, pair: Pair<'i, Rule>, what: &str) -> Built<Pair<'i, Rule>> {
+        let span = self.span(&pair);
+        self.children(pair)
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.missing(span, what))
+    }
+
     /// `route_pick`: a pick and its optional `otherwise` fallback.
     pub(super) fn build_route_pick(&self, pair: Pair<'_, Rule>) -> Built<RoutePick> {
         let span = self.span(&pair);
@@ -16,12 +26,7 @@ impl Builder<'_> {
         let pick = self.build_pick(pick)?;
         let fallback = match it.next() {
             Some(fallback) => {
-                let fspan = self.span(&fallback);
-                let inner = self
-                    .children(fallback)
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| self.missing(fspan, "fallback"))?;
+                let inner = self.first_child(fallback, "fallback")?;
                 Some(self.build_pick_inner(inner)?)
             }
             None => None,
@@ -31,12 +36,7 @@ impl Builder<'_> {
 
     /// `branch_pick`: a name, a quoted name, `from PROPERTY` or a round robin.
     pub(super) fn build_pick(&self, pair: Pair<'_, Rule>) -> Built<Pick> {
-        let span = self.span(&pair);
-        let inner = self
-            .children(pair)
-            .into_iter()
-            .next()
-            .ok_or_else(|| self.missing(span, "queue"))?;
+        let inner = self.first_child(pair, "queue")?;
         self.build_pick_inner(inner)
     }
 
@@ -62,12 +62,7 @@ impl Builder<'_> {
 
     /// `pick_name`: a bare or quoted name.
     fn build_name_lit(&self, pair: Pair<'_, Rule>) -> Built<NameLit> {
-        let span = self.span(&pair);
-        let inner = self
-            .children(pair)
-            .into_iter()
-            .next()
-            .ok_or_else(|| self.missing(span, "name"))?;
+        let inner = self.first_child(pair, "name")?;
         match inner.as_rule() {
             Rule::ident => {
                 let ident = self.build_ident(inner)?;
@@ -103,12 +98,7 @@ impl Builder<'_> {
         };
         let sla = match it.next() {
             Some(field) => {
-                let fspan = self.span(&field);
-                let duration = self
-                    .children(field)
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| self.missing(fspan, "sla"))?;
+                let duration = self.first_child(field, "sla")?;
                 Some(self.build_duration(duration)?)
             }
             None => None,
