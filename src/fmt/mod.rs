@@ -233,11 +233,19 @@ impl<'s> Printer<'s> {
 
     /// The pieces of a condition: one per top-level `and`/`or` operand, each
     /// breaking where the source broke. `lead` is prepended to the first.
+    /// A whole condition the writer put in parentheses keeps them around
+    /// its pieces: `(` before the first, `)` after the last.
     fn cond_pieces(&self, lead: &str, cond: &Expr, layout: &Layout, first_brk: Option<usize>) -> Vec<Piece> {
         let (parts, op) = match &cond.kind {
             ExprKind::Or(parts) => (parts.as_slice(), "or"),
             ExprKind::And(parts) => (parts.as_slice(), "and"),
             _ => (std::slice::from_ref(cond), ""),
+        };
+        let group = !op.is_empty() && cond.parenthesized;
+        let lead = if group {
+            format!("{lead}(")
+        } else {
+            lead.to_string()
         };
         let mut out = Vec::new();
         let mut prev_end = 0u32;
@@ -266,6 +274,9 @@ impl<'s> Printer<'s> {
                 });
             }
             prev_end = part.span.end;
+        }
+        if let Some(last) = out.last_mut().filter(|_| group) {
+            last.text.push(')');
         }
         out
     }
@@ -794,7 +805,9 @@ fn computed_arrow(computed: &ast::ComputedPoints, modifiers: &[ast::Modifier]) -
     let value = match &computed.value.kind {
         // The sign applies to the whole value: `- (a + b)`, not `- a + b`.
         ExprKind::Arith { rest, .. }
-            if computed.negated && rest.first().is_some_and(|(op, _)| !op.is_multiplicative()) =>
+            if computed.negated
+                && !computed.value.parenthesized
+                && rest.first().is_some_and(|(op, _)| !op.is_multiplicative()) =>
         {
             format!("({})", expr(&computed.value, 4))
         }
@@ -883,7 +896,7 @@ fn filter(f: &Expr) -> String {
             | ExprKind::TimeWindow { .. }
             | ExprKind::Between { .. }
     );
-    if plain_test {
+    if plain_test || f.parenthesized {
         format!("where {}", expr(f, 0))
     } else {
         format!("where ({})", expr(f, 0))
@@ -896,9 +909,10 @@ fn arith_part(part: &Expr, parent: ArithOp) -> String {
     let text = expr(part, 4);
     match &part.kind {
         ExprKind::Arith { rest, .. }
-            if rest
-                .first()
-                .is_some_and(|(op, _)| op.needs_parentheses_in(parent)) =>
+            if !part.parenthesized
+                && rest
+                    .first()
+                    .is_some_and(|(op, _)| op.needs_parentheses_in(parent)) =>
         {
             format!("({text})")
         }
@@ -917,8 +931,19 @@ fn ignoring(ic: bool) -> &'static str {
 /// A condition or operand on one line. `ctx` is the precedence of the
 /// surrounding operator: 1 inside `or`, 2 inside `and`, 3 after `not`.
 /// Nested `or` in `or` (and `and` in `and`) keep their parentheses, so the
-/// printed text parses back to the same tree.
+/// printed text parses back to the same tree. Parentheses the writer put
+/// are printed again (one pair, however many were written), and then none
+/// are added for `ctx`.
 fn expr(e: &Expr, ctx: u8) -> String {
+    if e.parenthesized {
+        return format!("({})", expr_as_needed(e, 0));
+    }
+    expr_as_needed(e, ctx)
+}
+
+/// [`expr`] without the writer's parentheses around `e` itself: only the
+/// ones `ctx` needs.
+fn expr_as_needed(e: &Expr, ctx: u8) -> String {
     match &e.kind {
         ExprKind::Or(parts) => {
             let text = parts.iter().map(|p| expr(p, 1)).collect::<Vec<_>>().join(" or ");

@@ -365,6 +365,12 @@ pub enum GoalFieldKind {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Whether the writer put this expression in parentheses (a condition
+    /// group, an arithmetic group or a `where (…)` group; doubled
+    /// parentheses count once). Only `fmt` reads it, to print them again:
+    /// everything else treats a group as its inner expression, and `span`
+    /// is the inner expression's, without the parentheses.
+    pub parenthesized: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -449,7 +455,8 @@ pub enum ExprKind {
     ContactField(Ident),
     /// `0.6 * fit * 2`, `fit + intent - 10`: a chain of operators of one
     /// precedence level, left to right (`rest` is never empty). A `+` chain's
-    /// parts may be `*` chains; parentheses are not kept (they only group).
+    /// parts may be `*` chains; parentheses only group (and set
+    /// [`Expr::parenthesized`] for `fmt`).
     Arith {
         first: Box<Expr>,
         rest: Vec<(ArithOp, Expr)>,

@@ -1095,6 +1095,7 @@ impl Builder<'_> {
         Ok(Expr {
             span: ident.span,
             kind: ExprKind::Name(ident),
+            parenthesized: false,
         })
     }
 
@@ -1470,7 +1471,7 @@ impl Builder<'_> {
             .next()
             .ok_or_else(|| self.missing(span, "where"))?;
         match inner.as_rule() {
-            Rule::condition => self.build_condition(inner),
+            Rule::condition => Ok(in_parentheses(self.build_condition(inner)?, true)),
             Rule::test => self.build_test(inner),
             _ => Err(self.unexpected(&inner, "a where clause")),
         }
@@ -1614,9 +1615,18 @@ impl Builder<'_> {
     /// `and`, calls and aggregates recurse (see `depth.rs` for the limit).
     fn build_condition(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
         let mut pair = pair;
+        // Whether a `primary` on the way down was a group in parentheses.
+        let mut parenthesized = false;
         loop {
             let span = self.span(&pair);
             match pair.as_rule() {
+                Rule::primary if is_group(&pair, Rule::condition) => {
+                    parenthesized = true;
+                    pair = pair
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| self.missing(span, "condition"))?;
+                }
                 Rule::condition | Rule::primary | Rule::negation => {
                     pair = pair
                         .into_inner()
@@ -1642,7 +1652,11 @@ impl Builder<'_> {
                     } else {
                         ExprKind::And(parts)
                     };
-                    return Ok(Expr { kind, span });
+                    return Ok(Expr {
+                        kind,
+                        span,
+                        parenthesized,
+                    });
                 }
                 Rule::not_prefix => {
                     let inner = self
@@ -1653,9 +1667,10 @@ impl Builder<'_> {
                     return Ok(Expr {
                         kind: ExprKind::Not(Box::new(self.build_condition(inner)?)),
                         span,
+                        parenthesized,
                     });
                 }
-                Rule::test => return self.build_test(pair),
+                Rule::test => return Ok(in_parentheses(self.build_test(pair)?, parenthesized)),
                 _ => return Err(self.unexpected(&pair, "a condition")),
             }
         }
@@ -1727,6 +1742,7 @@ impl Builder<'_> {
                                 pattern: s.value,
                                 flags: String::new(),
                             }),
+                            parenthesized: false,
                         }
                     }
                     Rule::ident => self.build_name_expr(pattern)?,
@@ -1840,7 +1856,11 @@ impl Builder<'_> {
             }
             _ => return Err(self.unexpected(&tail, "a test")),
         };
-        Ok(Expr { kind, span })
+        Ok(Expr {
+            kind,
+            span,
+            parenthesized: false,
+        })
     }
 
     /// An arithmetic chain (`arith_sum`, `arith_product`) or factor. A chain
@@ -1848,6 +1868,8 @@ impl Builder<'_> {
     /// by recursion, so `((a))` costs no stack frame and is just `a`.
     fn build_arith(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
         let mut pair = pair;
+        // Whether a factor on the way down was a group in parentheses.
+        let mut parenthesized = false;
         loop {
             let span = self.span(&pair);
             match pair.as_rule() {
@@ -1874,16 +1896,18 @@ impl Builder<'_> {
                     return Ok(Expr {
                         kind: ExprKind::Arith { first, rest },
                         span,
+                        parenthesized,
                     });
                 }
                 Rule::arith_factor => {
+                    parenthesized |= is_group(&pair, Rule::arith_sum);
                     pair = self
                         .children(pair)
                         .into_iter()
                         .find(|p| p.as_rule() != Rule::close_paren)
                         .ok_or_else(|| self.missing(span, "value"))?;
                 }
-                _ => return self.build_operand(pair),
+                _ => return Ok(in_parentheses(self.build_operand(pair)?, parenthesized)),
             }
         }
     }
@@ -1913,6 +1937,7 @@ impl Builder<'_> {
                 Ok(Expr {
                     kind: ExprKind::Call { function, args },
                     span,
+                    parenthesized: false,
                 })
             }
             Rule::aggregate => self.build_aggregate(inner),
@@ -1921,6 +1946,7 @@ impl Builder<'_> {
                 Ok(Expr {
                     span,
                     kind: ExprKind::ContactField(ident),
+                    parenthesized: false,
                 })
             }
             _ => Err(self.unexpected(&inner, "a value")),
@@ -1962,6 +1988,7 @@ impl Builder<'_> {
                 prop: None,
             }),
             span,
+            parenthesized: false,
         })
     }
 
@@ -2015,6 +2042,7 @@ impl Builder<'_> {
                 prop,
             }),
             span,
+            parenthesized: false,
         })
     }
 
@@ -2039,7 +2067,11 @@ impl Builder<'_> {
             Rule::ident => ExprKind::Name(self.build_ident(inner)?),
             _ => return Err(self.unexpected(&inner, "a literal")),
         };
-        Ok(Expr { kind, span })
+        Ok(Expr {
+            kind,
+            span,
+            parenthesized: false,
+        })
     }
 
     fn build_regex(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
@@ -2056,6 +2088,7 @@ impl Builder<'_> {
         Ok(Expr {
             kind: ExprKind::Literal(Literal::Regex { pattern, flags }),
             span,
+            parenthesized: false,
         })
     }
 
@@ -2069,8 +2102,25 @@ impl Builder<'_> {
         Ok(Expr {
             kind: ExprKind::Literal(Literal::List(items)),
             span,
+            parenthesized: false,
         })
     }
+}
+
+/// Whether `pair` (a `primary` or an `arith_factor`) is the group in
+/// parentheses: its first child is then `inner` (a `condition` or an
+/// `arith_sum`), not a test or an operand.
+fn is_group(pair: &Pair<'_, Rule>, inner: Rule) -> bool {
+    pair.clone()
+        .into_inner()
+        .next()
+        .is_some_and(|p| p.as_rule() == inner)
+}
+
+/// `e`, marked as written in parentheses when `parenthesized`.
+fn in_parentheses(mut e: Expr, parenthesized: bool) -> Expr {
+    e.parenthesized |= parenthesized;
+    e
 }
 
 /// Rules that carry no data: keywords and named punctuation.
