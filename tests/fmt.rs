@@ -271,7 +271,8 @@ fn cond(extra: usize) -> impl Strategy<Value = String> {
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}\0and\0{b}")),
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}\0or\0{b}")),
                 inner.clone().prop_map(|a| format!("not\0(\0{a}\0)")),
-                inner.prop_map(|a| format!("(\0{a}\0)")),
+                inner.clone().prop_map(|a| format!("(\0{a}\0)")),
+                inner.prop_map(|a| format!("(\0(\0{a}\0)\0)")),
             ]
         })
 }
@@ -386,4 +387,87 @@ fn syntax_errors_leave_the_file_alone() {
         .assert()
         .code(1);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "segment s when\n");
+}
+
+// ------------------------------------------------------------- parentheses
+
+/// Parentheses the writer put around a condition, arithmetic or `where`
+/// group are kept (doubled ones become one pair), on one line and broken
+/// over lines.
+#[test]
+fn golden_parentheses_file() {
+    let text = std::fs::read_to_string("tests/fmt/parentheses.rubric").unwrap();
+    insta::assert_snapshot!(check_formatting(&text));
+}
+
+/// Formats `segment s when CONDITION` and gives back the condition.
+fn formatted_condition(condition: &str) -> String {
+    let text = format!("segment s when {condition}\n");
+    let formatted = check_formatting(&text);
+    formatted
+        .trim_end()
+        .strip_prefix("segment s when ")
+        .unwrap_or_else(|| panic!("unexpected layout: {formatted}"))
+        .to_string()
+}
+
+#[test]
+fn redundant_parentheses_are_kept() {
+    for kept in [
+        "company_size > 1 or (industry == \"a\" and country == \"US\")",
+        "not (open_deal is true)",
+        "(company_size + 1) / 2 > 3",
+        "(company_size >= 10)",
+        "(open_deal)",
+        "count of page_view where (url starts with \"/p\") >= 2",
+        "any page_view where ((company_size + 1) > 3 and (url == \"/a\" or url == \"/b\"))",
+        "(company_size > 1 or industry == \"a\") and country == \"US\"",
+        "company_size > 1 or (industry == \"a\" or country == \"US\")",
+    ] {
+        assert_eq!(formatted_condition(kept), kept);
+    }
+    // Without parentheses nothing is added: the meaning is the same.
+    for plain in [
+        "company_size > 1 or industry == \"a\" and country == \"US\"",
+        "not open_deal is true",
+        "company_size + 1 / 2 > 3",
+        "count of page_view where url starts with \"/p\" >= 2",
+    ] {
+        assert_eq!(formatted_condition(plain), plain);
+    }
+}
+
+#[test]
+fn doubled_parentheses_become_one_pair() {
+    assert_eq!(formatted_condition("((open_deal))"), "(open_deal)");
+    assert_eq!(
+        formatted_condition("((company_size >= 10))"),
+        "(company_size >= 10)"
+    );
+    assert_eq!(formatted_condition("not ((open_deal))"), "not (open_deal)");
+    assert_eq!(
+        formatted_condition("((company_size + 1)) * 2 > 3"),
+        "(company_size + 1) * 2 > 3"
+    );
+    assert_eq!(
+        formatted_condition("any page_view where ((url == \"/a\"))"),
+        "any page_view where (url == \"/a\")"
+    );
+}
+
+#[test]
+fn a_group_broken_over_lines_keeps_its_parentheses() {
+    // A group that is one part of the condition: printed on one line (only
+    // breaks before a top-level `and`/`or` are kept), in its parentheses.
+    let text = "segment s when (company_size >= 50\n  or industry == \"saas\")\n  and country != \"FR\"\n";
+    assert_eq!(
+        check_formatting(text),
+        "segment s when (company_size >= 50 or industry == \"saas\")\n    and country != \"FR\"\n"
+    );
+    // A whole condition in parentheses keeps them around its broken parts.
+    let text = "segment s when (company_size >= 50\n  or industry == \"saas\"\n  or country != \"FR\")\n";
+    assert_eq!(
+        check_formatting(text),
+        "segment s when (company_size >= 50\n    or industry == \"saas\"\n    or country != \"FR\")\n"
+    );
 }

@@ -21,6 +21,8 @@
 //! text changes nothing). `tests/fmt.rs` checks both on generated rule sets.
 
 pub mod line_endings;
+#[cfg(test)]
+mod needed_parentheses_tests;
 mod routing;
 
 use crate::diagnostics::Diagnostic;
