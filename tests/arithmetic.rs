@@ -294,7 +294,9 @@ fn fmt_spaces_operators_keeps_grouping_parentheses_and_comments_after_a_division
     let formatted = rubric::fmt::format_source(text).unwrap();
     assert_eq!(
         formatted,
-        "segment s when (a + b) / 2 >= 1 and a - (b - c) > 0 and (a * b) * c < 1 and a + b * c > 0  # after a division\n\
+        // The writer's parentheses stay, even the redundant `(b * c)`;
+        // doubled ones become one pair.
+        "segment s when (a + b) / 2 >= 1 and a - (b - c) > 0 and (a * b) * c < 1 and a + (b * c) > 0  # after a division\n\
          audience the_audience when s\n"
     );
     assert_eq!(rubric::fmt::format_source(&formatted).unwrap(), formatted);

@@ -1865,7 +1865,8 @@ impl Builder<'_> {
 
     /// An arithmetic chain (`arith_sum`, `arith_product`) or factor. A chain
     /// of one part and a parenthesised factor are walked down in a loop, not
-    /// by recursion, so `((a))` costs no stack frame and is just `a`.
+    /// by recursion, so `((a))` costs no stack frame and is just `a`, marked
+    /// as written in parentheses.
     fn build_arith(&self, pair: Pair<'_, Rule>) -> Built<Expr> {
         let mut pair = pair;
         // Whether a factor on the way down was a group in parentheses.
