@@ -14,11 +14,13 @@ use std::io::Write;
 use crate::plan::Plan;
 use crate::snapshot::{kind_name, Contact, DeclaredType, FieldValue};
 
-/// One value of the wrong type: its property slot and the value.
+/// One value of the wrong type: its property slot, its kind (`text`,
+/// `number`, …) and the value as its `--warnings` record shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WrongValue {
     pub slot: usize,
-    pub value: FieldValue,
+    pub found: &'static str,
+    pub value: serde_json::Value,
 }
 
 /// Appends the wrong-type values of `contact` to `out`. Costs one type check
@@ -32,7 +34,8 @@ pub fn find_wrong_values(plan: &Plan, contact: &Contact, out: &mut Vec<WrongValu
         if declared.is_wrong_type(value) {
             out.push(WrongValue {
                 slot,
-                value: value.clone(),
+                found: kind_name(value),
+                value: value_json(value, contact),
             });
         }
     }
@@ -58,7 +61,7 @@ impl<'w> WrongTypes<'w> {
     /// Counts one value of the accepted contact `id` (input line `line`) and
     /// writes its record to the `--warnings` file.
     pub fn record(&mut self, plan: &Plan, line: u64, id: &str, wrong: &WrongValue) {
-        let found = kind_name(&wrong.value);
+        let found = wrong.found;
         if self.counts.len() <= wrong.slot {
             self.counts.resize(wrong.slot + 1, Vec::new());
         }
@@ -78,7 +81,7 @@ impl<'w> WrongTypes<'w> {
                 text(plan.property_names.get(wrong.slot).map_or("", String::as_str)),
                 text(expected(plan, wrong.slot).map_or("", DeclaredType::expected_name)),
                 text(found),
-                value_json(&wrong.value),
+                wrong.value,
             );
         }
     }
@@ -106,7 +109,7 @@ fn expected(plan: &Plan, slot: usize) -> Option<DeclaredType> {
 
 /// A value as its `--warnings` record shows it: as in the snapshot, except
 /// an object or a list that is not all text, shown as `"<list or object>"`.
-fn value_json(value: &FieldValue) -> serde_json::Value {
+fn value_json(value: &FieldValue, contact: &Contact) -> serde_json::Value {
     use serde_json::Value as Json;
     match value {
         FieldValue::Missing | FieldValue::Null => Json::Null,
@@ -115,7 +118,13 @@ fn value_json(value: &FieldValue) -> serde_json::Value {
         FieldValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Json::from(*n as i64),
         FieldValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
         FieldValue::Text(t) => Json::String(t.to_string()),
-        FieldValue::List(items) => Json::Array(items.iter().map(|t| Json::String(t.to_string())).collect()),
+        FieldValue::List(index) => Json::Array(
+            contact
+                .list(*index)
+                .iter()
+                .map(|t| Json::String(t.to_string()))
+                .collect(),
+        ),
         FieldValue::Composite => Json::String(String::from("<list or object>")),
     }
 }

@@ -8,7 +8,7 @@
 use super::{EvalValue, Evaluator, Scope, ScopeResult, Tracer};
 use crate::ops::AggregateKind;
 use crate::plan::{ComputedPoints, EventAggregate};
-use crate::snapshot::{Event, FieldValue};
+use crate::snapshot::{Contact, Event, FieldValue};
 use std::collections::HashSet;
 
 /// A value `distinct count` compares: text exactly (case and spaces count),
@@ -79,7 +79,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         if !self.event_matches(agg, event) {
             return None;
         }
-        let value = Self::prop_value(agg, event);
+        let value = Self::prop_value(agg, event, self.contact);
         if T::ENABLED {
             self.tracer.aggregate_event(index, &value);
         }
@@ -87,9 +87,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     }
 
     /// The prop of a matching event (missing when the aggregate reads none).
-    fn prop_value(agg: &EventAggregate, event: &'c Event) -> EvalValue<'c> {
+    fn prop_value(agg: &EventAggregate, event: &'c Event, contact: &'c Contact) -> EvalValue<'c> {
         let field: Option<&'c FieldValue> = agg.prop.and_then(|slot| event.props.get(slot));
-        EvalValue::from_value(field)
+        EvalValue::from_value(field, contact)
     }
 
     /// `first E` (its time), `P of first E`, `P of last E`: the earliest or
@@ -116,7 +116,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
         };
         let value = match agg.kind {
             AggregateKind::First => EvalValue::Time(event.at_micros),
-            _ => Self::prop_value(agg, event),
+            _ => Self::prop_value(agg, event, self.contact),
         };
         if T::ENABLED {
             let read = if agg.kind == AggregateKind::First {

@@ -931,7 +931,7 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
     fn operand(&mut self, operand: &'c Operand, event: Option<&'c Event>) -> EvalValue<'c> {
         let contact = self.contact;
         match operand {
-            Operand::Property(slot) => EvalValue::from_value(contact.props.get(*slot)),
+            Operand::Property(slot) => EvalValue::from_value(contact.props.get(*slot), contact),
             Operand::FromText { source, to } => {
                 let value = self.operand(source, event);
                 let converted = match (&value, to) {
@@ -950,7 +950,9 @@ impl<'c, T: Tracer> Evaluator<'c, '_, '_, T> {
                 None => EvalValue::Absent,
             },
             Operand::Id => EvalValue::Text(Cow::Borrowed(contact.id.as_str())),
-            Operand::EventProp(slot) => EvalValue::from_value(event.and_then(|e| e.props.get(*slot))),
+            Operand::EventProp(slot) => {
+                EvalValue::from_value(event.and_then(|e| e.props.get(*slot)), contact)
+            }
             Operand::Score(id) => EvalValue::Num(self.outcome.scores.get(id.index()).copied().unwrap_or(0.0)),
             Operand::Segment(id) => {
                 EvalValue::Bool(self.outcome.segments.get(id.index()).copied().unwrap_or(false))
@@ -1128,13 +1130,14 @@ fn text_test(op: TextOp, a: &str, b: &str, ignore_case: bool) -> bool {
 }
 
 impl<'c> EvalValue<'c> {
-    fn from_value(v: Option<&'c FieldValue>) -> EvalValue<'c> {
+    /// A value of `contact` (a property, or a prop of one of its events).
+    fn from_value(v: Option<&'c FieldValue>, contact: &'c Contact) -> EvalValue<'c> {
         match v {
             None | Some(FieldValue::Missing) | Some(FieldValue::Null) => EvalValue::Absent,
             Some(FieldValue::Bool(b)) => EvalValue::Bool(*b),
             Some(FieldValue::Number(n)) => EvalValue::Num(*n),
             Some(FieldValue::Text(t)) => EvalValue::Text(Cow::Borrowed(t)),
-            Some(FieldValue::List(items)) => EvalValue::List(items),
+            Some(FieldValue::List(index)) => EvalValue::List(contact.list(*index)),
             Some(FieldValue::Composite) => EvalValue::Composite,
         }
     }

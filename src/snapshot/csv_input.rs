@@ -241,6 +241,7 @@ impl<R: io::BufRead> CsvReader<R> {
             email: None,
             props: vec![FieldValue::Missing; self.property_slots],
             events: vec![Vec::new(); self.event_slots],
+            lists: Vec::new(),
         };
         for (index, (column, raw)) in self.columns.iter().zip(self.row_fields()).enumerate() {
             if matches!(column, Column::Ignored) {

@@ -13,6 +13,12 @@
 //! First-wins is what a single streaming pass can do exactly: an event's
 //! `props` are decoded by its `type`, which may come later in the object.
 //!
+//! Speed: the seeds' `deserialize` and the object visitors are marked
+//! `#[inline]` so that LLVM keeps them inlined into one function per line
+//! (`ContactSeed::visit_map`); without the marks a small change elsewhere
+//! (the list arena) made them calls and cost 2.5 % of the reference
+//! playbook's `run` (docs/performance.md, "Issue 13's second part").
+//!
 //! Rejection reasons are lower case and specific. Reasons about the contact's
 //! shape are recorded by the visitor that finds the problem (serde_json only
 //! carries a placeholder); syntax errors come from serde_json with their
@@ -79,12 +85,16 @@ fn decode_contact(spec: &DecodeSpec, line: &str, reason: Reason) -> Result<Conta
     }
     .deserialize(&mut deserializer)
     .and_then(|contact| deserializer.end().map(|()| contact));
-    decoded.map_err(|error| match reason.take() {
-        Some(reason) => Rejected::Reason(reason),
-        None if error.is_syntax() && error.to_string().starts_with("number out of range") => {
-            Rejected::NumberOutOfRange(describe_json_error(&error))
+    decoded.map_err(|error| {
+        // A rejected line leaves the lists it read behind.
+        drop(take_lists());
+        match reason.take() {
+            Some(reason) => Rejected::Reason(reason),
+            None if error.is_syntax() && error.to_string().starts_with("number out of range") => {
+                Rejected::NumberOutOfRange(describe_json_error(&error))
+            }
+            None => Rejected::Reason(describe_json_error(&error)),
         }
-        None => Rejected::Reason(describe_json_error(&error)),
     })
 }
 
@@ -122,6 +132,34 @@ impl Reason {
     fn take(&self) -> Option<String> {
         self.message.take()
     }
+}
+
+thread_local! {
+    /// The texts of the list values of the line being decoded on this
+    /// thread, in the order read (a [`FieldValue::List`] is an index into
+    /// them), until the contact takes them as its [`Contact::lists`]. Kept
+    /// here rather than in a seed so that the decoder's visitors, inlined
+    /// into one function, stay as small as they were without lists
+    /// (docs/performance.md, "Issue 13's second part").
+    static LISTS: Cell<Vec<Box<[compact_str::CompactString]>>> = const { Cell::new(Vec::new()) };
+}
+
+/// Keeps the texts of a list value and returns the value.
+#[inline(never)]
+fn push_list(texts: Vec<compact_str::CompactString>) -> FieldValue {
+    LISTS.with(|lists| {
+        let mut kept = lists.take();
+        let value = u32::try_from(kept.len()).map_or(FieldValue::Composite, FieldValue::List);
+        kept.push(texts.into_boxed_slice());
+        lists.set(kept);
+        value
+    })
+}
+
+/// The list texts read since the last call (for the contact just decoded,
+/// or left by a rejected line).
+fn take_lists() -> Vec<Box<[compact_str::CompactString]>> {
+    LISTS.with(Cell::take)
 }
 
 /// The kind of a JSON value, for "must be a string, found number".
@@ -222,6 +260,7 @@ struct KeySeed<F>(F);
 impl<'de, F: FnOnce(&str) -> K, K> DeserializeSeed<'de> for KeySeed<F> {
     type Value = K;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<K, D::Error> {
         deserializer.deserialize_str(self)
     }
@@ -250,6 +289,7 @@ struct CowKeySeed;
 impl<'de> DeserializeSeed<'de> for CowKeySeed {
     type Value = Cow<'de, str>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
     }
@@ -295,6 +335,7 @@ impl StringSeed<'_> {
 impl<'de> DeserializeSeed<'de> for StringSeed<'_> {
     type Value = Option<Cow<'de, str>>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
@@ -343,6 +384,7 @@ struct ValueSeed {
 impl<'de> DeserializeSeed<'de> for ValueSeed {
     type Value = FieldValue;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldValue, D::Error> {
         if !self.keep_numbers_out_of_range {
             return deserializer.deserialize_any(self);
@@ -404,7 +446,7 @@ impl<'de> Visitor<'de> for ValueSeed {
             }
         }
         Ok(if all_texts {
-            FieldValue::List(texts.into_boxed_slice())
+            push_list(texts)
         } else {
             FieldValue::Composite
         })
@@ -421,6 +463,7 @@ impl<'de> Visitor<'de> for ValueSeed {
 struct ListElement(Option<compact_str::CompactString>);
 
 impl<'de> Deserialize<'de> for ListElement {
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ListElement, D::Error> {
         deserializer.deserialize_any(ListElementVisitor)
     }
@@ -507,6 +550,7 @@ impl PropsSeed<'_, '_, '_> {
 impl<'de> DeserializeSeed<'de> for PropsSeed<'_, '_, 'de> {
     type Value = bool;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
         deserializer.deserialize_any(self)
     }
@@ -523,6 +567,7 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_, 'de> {
         Ok(false)
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let value_seed = ValueSeed {
             keep_numbers_out_of_range: self.reason.keep_numbers_out_of_range,
@@ -575,6 +620,7 @@ impl EventsSeed<'_, '_> {
 impl<'de> DeserializeSeed<'de> for EventsSeed<'_, '_> {
     type Value = ();
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
@@ -591,6 +637,7 @@ impl<'de> Visitor<'de> for EventsSeed<'_, '_> {
         Ok(())
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
         loop {
@@ -678,6 +725,7 @@ enum EventProps<'de> {
 impl<'de> DeserializeSeed<'de> for EventSeed<'_, '_> {
     type Value = Option<(usize, Event)>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
@@ -690,6 +738,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
         f.write_str("an event object")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let spec = self.spec;
         // `Some(None)`: a valid type the plan does not read.
@@ -831,6 +880,7 @@ fn contact_key(key: &str) -> ContactKey {
 impl<'de> DeserializeSeed<'de> for ContactSeed<'_, '_> {
     type Value = Contact;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Contact, D::Error> {
         deserializer.deserialize_any(self)
     }
@@ -843,6 +893,7 @@ impl<'de> Visitor<'de> for ContactSeed<'_, '_> {
         f.write_str("a contact object")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Contact, A::Error> {
         let spec = self.spec;
         let mut id: Option<String> = None;
@@ -907,6 +958,7 @@ impl<'de> Visitor<'de> for ContactSeed<'_, '_> {
             email: email.flatten(),
             props,
             events,
+            lists: take_lists(),
         })
     }
 
@@ -1036,10 +1088,29 @@ mod tests {
 
     #[test]
     fn an_array_of_texts_is_a_list_and_any_other_array_a_composite() {
-        let list = |items: &[&str]| FieldValue::List(items.iter().map(|&i| i.into()).collect());
+        let list = |contact: &Contact, slot: usize| match contact.props[slot] {
+            FieldValue::List(index) => Some(contact.list(index).to_vec()),
+            _ => None,
+        };
         let contact = decode(r#"{"id":"a","properties":{"tags":["ai","ml"],"owner":[]}}"#);
-        assert_eq!(contact.props[3], list(&["ai", "ml"]));
-        assert_eq!(contact.props[2], list(&[]));
+        assert_eq!(list(&contact, 3).unwrap(), ["ai", "ml"]);
+        assert!(list(&contact, 2).unwrap().is_empty());
+        // Event props hold lists in the same arena, before or after their type.
+        let contact = decode(
+            r#"{"id":"a","events":[{"props":{"form":["x"],"zzz":["unread"]},"at":"2026-11-25T09:00:00Z","type":"form_submit"},{"type":"page_view","at":"2026-11-25T09:00:00Z","props":{"url":["y","z"]}}],"properties":{"tags":["t"]}}"#,
+        );
+        let event_list = |event: &Event| match event.props[0] {
+            FieldValue::List(index) => Some(contact.list(index).to_vec()),
+            _ => None,
+        };
+        assert_eq!(event_list(&contact.events[1][0]).unwrap(), ["x"]);
+        assert_eq!(event_list(&contact.events[0][0]).unwrap(), ["y", "z"]);
+        assert_eq!(list(&contact, 3).unwrap(), ["t"]);
+        // A contact without lists allocates no arena.
+        assert_eq!(
+            decode(r#"{"id":"a","properties":{"tags":"t"}}"#).lists.capacity(),
+            0
+        );
         let contact = decode(r#"{"id":"a","properties":{"tags":["ai",1],"owner":[["x"]]}}"#);
         assert_eq!(contact.props[3], FieldValue::Composite);
         assert_eq!(contact.props[2], FieldValue::Composite);
@@ -1055,6 +1126,7 @@ mod tests {
                 email: None,
                 props: vec![FieldValue::Missing; 4],
                 events: vec![Vec::new(), Vec::new()],
+                lists: Vec::new(),
             }
         );
     }
@@ -1354,29 +1426,38 @@ mod tests {
     // On lines without duplicate keys it must agree with `decode_line`.
 
     fn reference(spec: &DecodeSpec, line: &str) -> Option<Contact> {
-        fn scalar(v: &Json) -> FieldValue {
+        type Lists = Vec<Box<[compact_str::CompactString]>>;
+        fn scalar(v: &Json, lists: &mut Lists) -> FieldValue {
             match v {
                 Json::Null => FieldValue::Null,
                 Json::Bool(b) => FieldValue::Bool(*b),
                 Json::Number(n) => FieldValue::Number(n.as_f64().unwrap()),
                 Json::String(s) => FieldValue::Text(s.as_str().into()),
-                Json::Array(items) if items.iter().all(Json::is_string) => FieldValue::List(
-                    items
-                        .iter()
-                        .map(|item| item.as_str().unwrap_or_default().into())
-                        .collect(),
-                ),
+                Json::Array(items) if items.iter().all(Json::is_string) => {
+                    lists.push(
+                        items
+                            .iter()
+                            .map(|item| item.as_str().unwrap_or_default().into())
+                            .collect(),
+                    );
+                    FieldValue::List(u32::try_from(lists.len() - 1).unwrap())
+                }
                 Json::Array(_) | Json::Object(_) => FieldValue::Composite,
             }
         }
-        fn slots(names: &SlotMap, len: usize, obj: Option<&Json>) -> Option<Vec<FieldValue>> {
+        fn slots(
+            names: &SlotMap,
+            len: usize,
+            obj: Option<&Json>,
+            lists: &mut Lists,
+        ) -> Option<Vec<FieldValue>> {
             let mut out = vec![FieldValue::Missing; len];
             match obj {
                 None | Some(Json::Null) => {}
                 Some(Json::Object(map)) => {
                     for (k, v) in map {
                         if let Some(&slot) = names.get(k) {
-                            out[slot] = scalar(v);
+                            out[slot] = scalar(v, lists);
                         }
                     }
                 }
@@ -1395,10 +1476,12 @@ mod tests {
             Some(Json::String(s)) => Some(s.clone()),
             Some(_) => return None,
         };
+        let mut lists = Lists::new();
         let props = slots(
             &spec.properties,
             spec.property_slot_count(),
             obj.get("properties"),
+            &mut lists,
         )?;
         let mut events = vec![Vec::new(); spec.event_types.len()];
         match obj.get("events") {
@@ -1411,7 +1494,7 @@ mod tests {
                     let empty = SlotMap::default();
                     let slot = spec.event_types.get(kind).copied();
                     let names = slot.map_or(&empty, |s| &spec.event_props[s]);
-                    let props = slots(names, names.len(), event.get("props"))?;
+                    let props = slots(names, names.len(), event.get("props"), &mut lists)?;
                     if let Some(slot) = slot {
                         events[slot].push(Event {
                             at_micros,
@@ -1427,7 +1510,26 @@ mod tests {
             email,
             props,
             events,
+            lists,
         })
+    }
+
+    /// `contact` with its list texts renumbered in slot order (properties,
+    /// then each event's props) and unread ones dropped, so that two
+    /// decoders that read lists in different orders compare equal.
+    fn lists_in_slot_order(mut contact: Contact) -> Contact {
+        let old = std::mem::take(&mut contact.lists);
+        let mut renumber = |value: &mut FieldValue| {
+            if let FieldValue::List(index) = value {
+                contact.lists.push(old[*index as usize].clone());
+                *index = u32::try_from(contact.lists.len() - 1).unwrap();
+            }
+        };
+        contact.props.iter_mut().for_each(&mut renumber);
+        for event in contact.events.iter_mut().flatten() {
+            event.props.iter_mut().for_each(&mut renumber);
+        }
+        contact
     }
 
     fn leaf() -> impl Strategy<Value = Json> {
@@ -1558,7 +1660,12 @@ mod tests {
             if let Err(reason) = &decoded {
                 prop_assert!(!reason.is_empty());
             }
-            prop_assert_eq!(decoded.ok().flatten(), reference(&spec, &line), "{}", line);
+            prop_assert_eq!(
+                decoded.ok().flatten().map(lists_in_slot_order),
+                reference(&spec, &line).map(lists_in_slot_order),
+                "{}",
+                line
+            );
         }
 
         #[test]

@@ -88,7 +88,10 @@ pub enum FieldValue {
     Text(compact_str::CompactString),
     /// A JSON array whose elements are all texts (a multi-select value):
     /// `has` tests it; every other test sees a wrong type, as for `Composite`.
-    List(Box<[compact_str::CompactString]>),
+    /// Its texts are [`Contact::lists`]`[index]` (see [`Contact::list`]), so
+    /// that `Text` stays the only variant that owns memory and dropping a
+    /// value stays one inlined check.
+    List(u32),
     /// A JSON array or object where a scalar was expected; compares as a wrong type.
     Composite,
 }
@@ -123,6 +126,21 @@ pub struct Contact {
     /// Indexed by event type slot; events of types the plan does not read are
     /// validated and dropped. Within a slot, events keep input order.
     pub events: Vec<Vec<Event>>,
+    /// The texts of the contact's list values (properties and event props),
+    /// indexed by [`FieldValue::List`]; empty, and unallocated, for a contact
+    /// without lists.
+    pub lists: Vec<Box<[compact_str::CompactString]>>,
+}
+
+impl Contact {
+    /// The texts of the list value `FieldValue::List(index)`; empty for an
+    /// index the contact does not hold.
+    pub fn list(&self, index: u32) -> &[compact_str::CompactString] {
+        usize::try_from(index)
+            .ok()
+            .and_then(|index| self.lists.get(index))
+            .map_or(&[], |items| items)
+    }
 }
 
 /// Why a line was rejected (docs/formats.md#rejected-lines): reported with

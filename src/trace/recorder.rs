@@ -75,7 +75,7 @@ fn converted_properties(plan: &Plan, contact: &Contact) -> Vec<ConvertedTrace> {
         };
         let value = match declared {
             Some(DeclaredType::NumberFromText) => {
-                number_from_text(text).map(|n| field_value_json(&FieldValue::Number(n)))
+                number_from_text(text).map(|n| field_value_json(&FieldValue::Number(n), contact))
             }
             Some(DeclaredType::BooleanFromText) => boolean_from_text(text).map(Json::Bool),
             _ => None,
@@ -596,7 +596,7 @@ impl<'a> Recorder<'a> {
         if let (Some(event), Some(names)) = (event, plan.event_prop_names.get(each.event)) {
             for (name, value) in names.iter().zip(&event.props) {
                 if !value.is_absent() {
-                    props.insert(name.clone(), field_value_json(value));
+                    props.insert(name.clone(), field_value_json(value, self.contact));
                 }
             }
         }

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use crate::eval::EvalValue;
 use crate::ops::{ArithOp, CompareOp};
 use crate::plan::{Cond, ConstValue, Operand, Plan};
-use crate::snapshot::{format_timestamp, FieldValue};
+use crate::snapshot::{format_timestamp, Contact, FieldValue};
 use crate::source::Sources;
 
 /// A number for people: up to 2 decimals, no trailing zeros.
@@ -60,14 +60,14 @@ pub(super) fn const_json(c: &ConstValue) -> Json {
     }
 }
 
-/// A decoded snapshot value (an event prop) as JSON.
-pub(super) fn field_value_json(v: &FieldValue) -> Json {
+/// A decoded snapshot value (an event prop of `contact`) as JSON.
+pub(super) fn field_value_json(v: &FieldValue, contact: &Contact) -> Json {
     match v {
         FieldValue::Missing | FieldValue::Null => Json::Null,
         FieldValue::Bool(b) => Json::Bool(*b),
         FieldValue::Number(n) => number_json(*n),
         FieldValue::Text(t) => Json::String(t.to_string()),
-        FieldValue::List(items) => list_json(items),
+        FieldValue::List(index) => list_json(contact.list(*index)),
         FieldValue::Composite => composite_json(),
     }
 }
